@@ -1,0 +1,22 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { ApiKeyGuard } from './auth/api-key.guard.js';
+import { AppConfigModule, type ConfigOptions } from './config/config.module.js';
+import { ApiExceptionFilter } from './errors/api-exception.filter.js';
+import { HealthModule } from './health/health.module.js';
+import { JobsModule } from './jobs/jobs.module.js';
+
+@Module({})
+export class AppModule {
+  static forRoot(options: ConfigOptions = {}): DynamicModule {
+    const jobs = JobsModule.forRoot({ driver: 'memory' });
+    return {
+      module: AppModule,
+      imports: [AppConfigModule.forRoot(options), jobs, HealthModule.forRoot(jobs)],
+      providers: [
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_FILTER, useClass: ApiExceptionFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,74 @@
+import {
+  Catch,
+  HttpException,
+  HttpStatus,
+  Logger,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
+import { type Response } from 'express';
+import { STATUS_CODES } from 'node:http';
+import { DomainError } from './domain-error.js';
+import { CODE_TO_STATUS, type ErrorCode } from './error-code.js';
+
+/** Codes for errors that Nest or Express raise themselves, by HTTP status. */
+const STATUS_TO_CODE: Partial<Record<number, ErrorCode>> = {
+  400: 'INVALID_BODY',
+  401: 'UNAUTHORIZED',
+  404: 'NOT_FOUND',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+};
+
+/** Turns every error into the protocol's JSON body: {statusCode, error, code, message}. */
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('ApiExceptionFilter');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    const { code, message, retryAfterSeconds } = this.describe(exception);
+    const statusCode = CODE_TO_STATUS[code];
+    if (res.headersSent) {
+      // A stream that already started cannot carry a JSON error: cut it, the client resumes.
+      res.destroy();
+      return;
+    }
+    if (retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(retryAfterSeconds));
+    res.status(statusCode).json({ statusCode, error: STATUS_CODES[statusCode], code, message });
+  }
+
+  private describe(exception: unknown): {
+    code: ErrorCode;
+    message: string;
+    retryAfterSeconds?: number;
+  } {
+    if (exception instanceof DomainError) {
+      return {
+        code: exception.code,
+        message: exception.message,
+        ...(exception.retryAfterSeconds !== undefined && {
+          retryAfterSeconds: exception.retryAfterSeconds,
+        }),
+      };
+    }
+    if (exception instanceof HttpException) {
+      const code = STATUS_TO_CODE[exception.getStatus()];
+      if (code) return { code, message: httpExceptionMessage(exception) };
+    }
+    this.logger.error('Unexpected error', exception instanceof Error ? exception.stack : exception);
+    return { code: 'INTERNAL_ERROR', message: 'Internal server error' };
+  }
+}
+
+function httpExceptionMessage(exception: HttpException): string {
+  const body = exception.getResponse();
+  if (typeof body === 'object' && 'message' in body) {
+    const { message } = body as { message: unknown };
+    if (Array.isArray(message)) return message.join('; ');
+    if (typeof message === 'string') return message;
+  }
+  return (
+    exception.message || (STATUS_CODES[exception.getStatus()] ?? String(HttpStatus.BAD_REQUEST))
+  );
+}

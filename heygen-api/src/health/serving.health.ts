@@ -1,0 +1,24 @@
+import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import { StatusStreamService } from '../sse/status-stream.service.js';
+
+/** Up while the server serves; down from the moment it starts shutting down, so traffic moves away. */
+@Injectable()
+export class ServingHealthIndicator implements BeforeApplicationShutdown {
+  private stopping = false;
+
+  constructor(
+    @Inject(HealthIndicatorService) private readonly indicator: HealthIndicatorService,
+    @Inject(StatusStreamService) private readonly streams: StatusStreamService,
+  ) {}
+
+  beforeApplicationShutdown(): void {
+    this.stopping = true;
+  }
+
+  check(): HealthIndicatorResult<'jobs'> {
+    const session = this.indicator.check('jobs');
+    const data = { openStreams: this.streams.openStreams };
+    return this.stopping ? session.down({ ...data, reason: 'shutting down' }) : session.up(data);
+  }
+}

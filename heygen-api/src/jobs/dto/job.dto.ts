@@ -1,0 +1,40 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { type Job, type JobError, type JobStatus } from '../job.js';
+
+// These classes describe responses for the OpenAPI document; the server itself uses the Job interface.
+
+export class JobErrorDto implements JobError {
+  @ApiProperty({ example: 'SIMULATED_FAILURE' }) code!: string;
+  @ApiProperty({ example: 'The job failed, as its creation asked' }) message!: string;
+}
+
+export class JobDto implements Job {
+  @ApiProperty({ example: 17 }) id!: number;
+  @ApiProperty({ enum: ['pending', 'running', 'completed', 'failed', 'cancelled'] })
+  status!: JobStatus;
+  @ApiProperty({ minimum: 0, maximum: 100, example: 40 }) progress!: number;
+  @ApiProperty({ description: 'Grows by one with every change of the job', example: 3 })
+  revision!: number;
+  @ApiProperty({ description: 'Run time in ms', example: 3000 }) duration!: number;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ format: 'date-time' }) updatedAt!: string;
+  @ApiPropertyOptional({ format: 'date-time' }) startedAt?: string;
+  @ApiPropertyOptional({ format: 'date-time' }) finishedAt?: string;
+  @ApiProperty({ format: 'date-time', description: 'When the job is expected to finish' })
+  expectedAt!: string;
+  @ApiPropertyOptional({ type: JobErrorDto, description: 'Present when the job failed' })
+  error?: JobErrorDto;
+}
+
+export class BatchDto {
+  @ApiProperty({ type: [JobDto] }) jobs!: JobDto[];
+  @ApiProperty({ type: [Number], description: 'Requested ids this client does not own' })
+  missing!: number[];
+}
+
+export class ErrorDto {
+  @ApiProperty({ example: 404 }) statusCode!: number;
+  @ApiProperty({ example: 'Not Found' }) error!: string;
+  @ApiProperty({ example: 'JOB_NOT_FOUND' }) code!: string;
+  @ApiProperty({ example: 'Job 17 not found' }) message!: string;
+}

@@ -1,0 +1,14 @@
+import { type JobRecord, type JobTransition } from './job.js';
+
+/** Injection token of the job runner: timers in this process now, a BullMQ worker later. */
+export const JOB_RUNNER = Symbol('JobRunner');
+
+/** Applies a transition to the job through the service (store, then events). */
+export type ApplyTransition = (transition: JobTransition) => Promise<unknown>;
+
+/** Does the work of a job and reports each step through `apply`. */
+export interface JobRunner {
+  run(record: JobRecord, apply: ApplyTransition): void;
+  /** Stops working on a job (it was cancelled); nothing more is reported for it. */
+  stop(id: number): void;
+}

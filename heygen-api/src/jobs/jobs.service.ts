@@ -1,0 +1,118 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
+import { DomainError, jobNotFound } from '../errors/domain-error.js';
+import { JOB_EVENTS, type JobEvents } from '../events/job-events.js';
+import { JOB_STORE, type JobStore } from '../store/job-store.js';
+import { cancel, type Job, type JobRecord, type JobTransition } from './job.js';
+import { JOB_RUNNER, type JobRunner } from './job-runner.js';
+
+/** How a client asks for a job to be simulated (POST /create body). */
+export interface JobRequest {
+  duration?: number;
+  fail?: boolean;
+}
+
+export interface BatchResult {
+  jobs: Job[];
+  missing: number[];
+}
+
+/** The rules of jobs: who may see what, how a job is created, changed and cancelled. */
+@Injectable()
+export class JobsService {
+  constructor(
+    @Inject(AppConfig) private readonly config: AppConfig,
+    @Inject(JOB_STORE) private readonly store: JobStore,
+    @Inject(JOB_EVENTS) private readonly events: JobEvents,
+    @Inject(JOB_RUNNER) private readonly runner: JobRunner,
+  ) {}
+
+  /** Creates a job, or returns the one this idempotency key already created (`created: false`). */
+  async create(
+    clientId: string,
+    request: JobRequest,
+    idempotencyKey?: string,
+  ): Promise<{ job: Job; created: boolean }> {
+    const duration = request.duration ?? this.config.jobTimeMs;
+    if (duration > this.config.maxJobTimeMs) {
+      throw new DomainError(
+        'INVALID_BODY',
+        `duration must not be greater than ${this.config.maxJobTimeMs} ms`,
+      );
+    }
+    const fail = request.fail ?? false;
+    const fingerprint = JSON.stringify({ duration, fail });
+
+    if ((await this.store.countActive(clientId)) >= this.config.maxActiveJobsPerClient) {
+      throw new DomainError(
+        'TOO_MANY_JOBS',
+        `A client may have at most ${this.config.maxActiveJobsPerClient} unfinished jobs`,
+        1,
+      );
+    }
+    const { record, created } = await this.store.create({
+      clientId,
+      duration,
+      fail,
+      now: Date.now(),
+      ...(idempotencyKey !== undefined && { idempotency: { key: idempotencyKey, fingerprint } }),
+    });
+    if (!created) {
+      if (record.idempotency?.fingerprint !== fingerprint) {
+        throw new DomainError(
+          'IDEMPOTENCY_KEY_REUSED',
+          'This Idempotency-Key was already used with a different request body',
+        );
+      }
+      return { job: record.job, created: false };
+    }
+    await this.events.publish(clientId, record.job);
+    this.runner.run(record, (transition) => this.apply(record.job.id, transition));
+    return { job: record.job, created: true };
+  }
+
+  async get(clientId: string, id: number): Promise<Job> {
+    return (await this.owned(clientId, id)).job;
+  }
+
+  /** The client's jobs among `ids` (all of them when `ids` is undefined), and the ids it does not own. */
+  async getMany(clientId: string, ids?: number[]): Promise<BatchResult> {
+    if (ids === undefined) return { jobs: await this.list(clientId), missing: [] };
+    const jobs: Job[] = [];
+    const missing: number[] = [];
+    for (const id of new Set(ids)) {
+      const record = await this.store.get(id);
+      if (record?.clientId === clientId) jobs.push(record.job);
+      else missing.push(id);
+    }
+    return { jobs, missing };
+  }
+
+  /** Every job of the client the server still keeps, oldest first. */
+  async list(clientId: string): Promise<Job[]> {
+    return (await this.store.listByClient(clientId)).map((record) => record.job);
+  }
+
+  async cancel(clientId: string, id: number): Promise<Job> {
+    await this.owned(clientId, id);
+    const cancelled = await this.apply(id, cancel);
+    if (!cancelled) throw new DomainError('JOB_FINISHED', `Job ${id} has already finished`);
+    this.runner.stop(id);
+    return cancelled;
+  }
+
+  /** Changes a job in the store, then tells its client's streams. */
+  private async apply(id: number, transition: JobTransition): Promise<Job | undefined> {
+    const record = await this.store.update(id, (job) => transition(job, Date.now()));
+    if (!record) return undefined;
+    await this.events.publish(record.clientId, record.job);
+    return record.job;
+  }
+
+  /** Someone else's job answers exactly like a missing one, so ids cannot be probed. */
+  private async owned(clientId: string, id: number): Promise<JobRecord> {
+    const record = await this.store.get(id);
+    if (record?.clientId !== clientId) throw jobNotFound(id);
+    return record;
+  }
+}

@@ -1,0 +1,21 @@
+import { isFinished, type Job } from './job.js';
+
+/**
+ * How long a polling client should wait before asking about this job again: until just after its
+ * expected finish (docs/protocol.md, "The poll hint"). Undefined for a finished job, which will
+ * not change again.
+ */
+export function pollHintMs(job: Job, now: number, marginMs: number): number | undefined {
+  if (isFinished(job)) return undefined;
+  return Math.max(0, Date.parse(job.expectedAt) - now) + marginMs;
+}
+
+/** The hint for a set of jobs: the soonest of theirs. */
+export function batchPollHintMs(jobs: Job[], now: number, marginMs: number): number | undefined {
+  let soonest: number | undefined;
+  for (const job of jobs) {
+    const hint = pollHintMs(job, now, marginMs);
+    if (hint !== undefined && (soonest === undefined || hint < soonest)) soonest = hint;
+  }
+  return soonest;
+}

@@ -1,0 +1,54 @@
+import { type Response } from 'express';
+import { formatRetry, formatSse, type SseMessage } from './sse-format.js';
+
+/**
+ * One open event stream: writes events and drops the connection when the reader falls more than
+ * `bufferLimit` bytes behind, so a slow reader cannot grow server memory.
+ */
+export class SseConnection {
+  private closed = false;
+
+  constructor(
+    private readonly res: Response,
+    private readonly bufferLimit: number,
+  ) {
+    res.on('close', () => {
+      this.closed = true;
+    });
+  }
+
+  get isOpen(): boolean {
+    return !this.closed && !this.res.destroyed;
+  }
+
+  /** Sends the response head and the reconnection delay; nothing else may precede it. */
+  open(retryMs: number): void {
+    if (!this.isOpen) return;
+    this.res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+      // Reverse proxies such as nginx would otherwise buffer the stream.
+      'X-Accel-Buffering': 'no',
+    });
+    this.write(formatRetry(retryMs));
+  }
+
+  send(message: SseMessage): void {
+    this.write(formatSse(message));
+  }
+
+  /** Ends the stream politely; the client reconnects with Last-Event-ID. */
+  end(): void {
+    if (this.isOpen) this.res.end();
+  }
+
+  private write(chunk: string): void {
+    if (!this.isOpen) return;
+    this.res.write(chunk);
+    if (this.res.writableLength > this.bufferLimit) {
+      // The client resumes from its Last-Event-ID, so dropping it loses nothing.
+      this.res.destroy();
+    }
+  }
+}
