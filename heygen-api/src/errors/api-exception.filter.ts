@@ -64,7 +64,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
 function httpExceptionMessage(exception: HttpException): string {
   const body = exception.getResponse();
   if (typeof body === 'object' && 'message' in body) {
-    const { message } = body as { message: unknown };
+    const { message } = body;
     if (Array.isArray(message)) return message.join('; ');
     if (typeof message === 'string') return message;
   }

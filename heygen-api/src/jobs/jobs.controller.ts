@@ -61,15 +61,11 @@ export class JobsController {
   async create(
     @Query('uuid', ClientIdPipe) clientId: string,
     @Header('idempotency-key', IdempotencyKeyPipe) idempotencyKey: string | undefined,
-    @Body() body: CreateJobDto,
+    // No body at all means the defaults.
+    @Body() body: CreateJobDto = {},
     @Res({ passthrough: true }) res: Response,
   ): Promise<Job> {
-    const { job, created } = await this.jobs.create(
-      clientId,
-      // No body at all means the defaults.
-      (body as CreateJobDto | undefined) ?? {},
-      idempotencyKey,
-    );
+    const { job, created } = await this.jobs.create(clientId, body, idempotencyKey);
     res.status(created ? 201 : 200);
     if (!created) res.setHeader('Idempotent-Replayed', 'true');
     res.location(`/status/${job.id}`);

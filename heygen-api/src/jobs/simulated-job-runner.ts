@@ -33,9 +33,7 @@ export class SimulatedJobRunner implements JobRunner, OnModuleDestroy {
     };
 
     const starter = setTimeout(() => report(start), 0);
-    const progress = setInterval(() => {
-      report(progressTo(((Date.now() - createdAt) / Math.max(1, job.duration)) * 100));
-    }, this.config.progressIntervalMs);
+    // Scheduled before the progress timer, so that at the finish it fires first and stops it.
     const finisher = setTimeout(
       () => {
         this.stop(job.id);
@@ -43,7 +41,10 @@ export class SimulatedJobRunner implements JobRunner, OnModuleDestroy {
       },
       Math.max(0, finishAt - Date.now()),
     );
-    this.timers.set(job.id, [starter, progress, finisher]);
+    const progress = setInterval(() => {
+      report(progressTo(((Date.now() - createdAt) / Math.max(1, job.duration)) * 100));
+    }, this.config.progressIntervalMs);
+    this.timers.set(job.id, [starter, finisher, progress]);
   }
 
   stop(id: number): void {

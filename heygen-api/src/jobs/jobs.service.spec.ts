@@ -1,0 +1,117 @@
+import { describe, expect, it, vi } from 'vitest';
+import { clientStub, configStub, otherClientStub, strictMock } from '../../test/unit/stubs.js';
+import { fakeClock } from '../../test/unit/fake-clock.js';
+import { DomainError } from '../errors/domain-error.js';
+import { InMemoryJobEvents } from '../events/in-memory-job-events.js';
+import { InMemoryJobStore } from '../store/in-memory-job-store.js';
+import { complete, start } from './job.js';
+import { type ApplyTransition, type JobRunner } from './job-runner.js';
+import { JobsService } from './jobs.service.js';
+
+/** The service with real in-memory collaborators and a runner that only records what it is asked. */
+function newTestService(env: Record<string, string> = {}) {
+  const config = configStub(env);
+  const store = new InMemoryJobStore(config);
+  const events = new InMemoryJobEvents(config);
+  const applies = new Map<number, ApplyTransition>();
+  const runner = {
+    run: strictMock<JobRunner['run']>('run').mockImplementation((record, apply) => {
+      applies.set(record.job.id, apply);
+    }),
+    stop: strictMock<JobRunner['stop']>('stop').mockImplementation(() => undefined),
+  };
+  const sut = new JobsService(config, store, events, runner);
+  return { sut, store, events, runner, applies };
+}
+
+const codeOf = async (promise: Promise<unknown>) =>
+  promise.then(
+    () => 'resolved',
+    (error: unknown) => (error instanceof DomainError ? error.code : error),
+  );
+
+describe(JobsService.name, () => {
+  it('should create a pending job, publish it and hand it to the runner', async () => {
+    using _clock = fakeClock();
+    const { sut, events, runner } = newTestService();
+    const published = vi.fn();
+    events.subscribe(clientStub, published);
+
+    const { job, created } = await sut.create(clientStub, {});
+    expect(created).toBe(true);
+    expect(job).toMatchObject({ id: 1, status: 'pending', duration: 1000 });
+    expect(published).toHaveBeenCalledWith(expect.objectContaining({ job }));
+    expect(runner.run).toHaveBeenCalledOnce();
+  });
+
+  it('should take duration and fail from the request', async () => {
+    const { sut, store } = newTestService();
+    const { job } = await sut.create(clientStub, { duration: 50, fail: true });
+    expect(job.duration).toBe(50);
+    expect((await store.get(job.id))?.fail).toBe(true);
+  });
+
+  it('should refuse a duration over the maximum', async () => {
+    const { sut } = newTestService({ MAX_JOB_TIME_MS: '2000' });
+    expect(await codeOf(sut.create(clientStub, { duration: 2001 }))).toBe('INVALID_BODY');
+  });
+
+  it('should refuse a new job past the active-jobs limit, and accept one after a job finishes', async () => {
+    const { sut, applies } = newTestService({ MAX_ACTIVE_JOBS_PER_CLIENT: '1' });
+    const { job } = await sut.create(clientStub, {});
+    expect(await codeOf(sut.create(clientStub, {}))).toBe('TOO_MANY_JOBS');
+    expect(await codeOf(sut.create(otherClientStub, {}))).toBe('resolved');
+    await applies.get(job.id)!(start);
+    await applies.get(job.id)!(complete);
+    expect(await codeOf(sut.create(clientStub, {}))).toBe('resolved');
+  });
+
+  it('should replay an idempotent creation, and refuse the same key with another body', async () => {
+    const { sut, runner } = newTestService();
+    const first = await sut.create(clientStub, { duration: 10 }, 'key-1');
+    const again = await sut.create(clientStub, { duration: 10 }, 'key-1');
+    expect(again).toEqual({ job: first.job, created: false });
+    expect(runner.run).toHaveBeenCalledOnce();
+    expect(await codeOf(sut.create(clientStub, { duration: 11 }, 'key-1'))).toBe(
+      'IDEMPOTENCY_KEY_REUSED',
+    );
+  });
+
+  it("should answer another client's job exactly like a missing one", async () => {
+    const { sut } = newTestService();
+    const { job } = await sut.create(clientStub, {});
+    expect(await codeOf(sut.get(otherClientStub, job.id))).toBe('JOB_NOT_FOUND');
+    expect(await codeOf(sut.cancel(otherClientStub, job.id))).toBe('JOB_NOT_FOUND');
+    expect(await sut.getMany(otherClientStub, [job.id])).toEqual({ jobs: [], missing: [job.id] });
+  });
+
+  it('should answer a batch in the order asked, once per id, with the missing ones apart', async () => {
+    const { sut } = newTestService();
+    const a = (await sut.create(clientStub, {})).job;
+    const b = (await sut.create(clientStub, {})).job;
+    const result = await sut.getMany(clientStub, [b.id, 99, a.id, b.id]);
+    expect(result.jobs.map((job) => job.id)).toEqual([b.id, a.id]);
+    expect(result.missing).toEqual([99]);
+    expect((await sut.getMany(clientStub)).jobs.map((job) => job.id)).toEqual([a.id, b.id]);
+  });
+
+  it('should cancel an unfinished job, stop its work and publish it', async () => {
+    const { sut, runner, events } = newTestService();
+    const { job } = await sut.create(clientStub, {});
+    const published = vi.fn();
+    events.subscribe(clientStub, published);
+    const cancelled = await sut.cancel(clientStub, job.id);
+    expect(cancelled).toMatchObject({ status: 'cancelled', revision: 2 });
+    expect(runner.stop).toHaveBeenCalledWith(job.id);
+    expect(published).toHaveBeenCalledWith(expect.objectContaining({ job: cancelled }));
+  });
+
+  it('should refuse to cancel a finished job and leave it as it was', async () => {
+    const { sut, applies } = newTestService();
+    const { job } = await sut.create(clientStub, {});
+    await applies.get(job.id)!(start);
+    await applies.get(job.id)!(complete);
+    expect(await codeOf(sut.cancel(clientStub, job.id))).toBe('JOB_FINISHED');
+    expect((await sut.get(clientStub, job.id)).status).toBe('completed');
+  });
+});

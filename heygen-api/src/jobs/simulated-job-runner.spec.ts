@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import { configStub, clientStub } from '../../test/unit/stubs.js';
+import { fakeClock } from '../../test/unit/fake-clock.js';
+import { newJob, type Job, type JobRecord, type JobTransition } from './job.js';
+import { SIMULATED_FAILURE, SimulatedJobRunner } from './simulated-job-runner.js';
+
+/** Runs a job through the runner, applying its transitions to a local copy. */
+function runJob(sut: SimulatedJobRunner, fail = false, duration = 1000) {
+  const record: JobRecord = { job: newJob(1, duration, Date.now()), clientId: clientStub, fail };
+  const history: Job[] = [];
+  let job = record.job;
+  sut.run(record, (transition: JobTransition) => {
+    const next = transition(job, Date.now());
+    if (next) history.push((job = next));
+    return Promise.resolve(next);
+  });
+  return { history, current: () => job };
+}
+
+describe(SimulatedJobRunner.name, () => {
+  it('should start the job at once, report progress, and complete it at its expected finish', async () => {
+    using clock = fakeClock();
+    const sut = new SimulatedJobRunner(configStub({ PROGRESS_INTERVAL_MS: '250' }));
+    const { history, current } = runJob(sut);
+
+    await clock.advance(0);
+    expect(current().status).toBe('running');
+    await clock.advance(999);
+    expect(current()).toMatchObject({ status: 'running', progress: 75 });
+    await clock.advance(1);
+    expect(current()).toMatchObject({ status: 'completed', progress: 100 });
+    expect(history.map((job) => `${job.status}:${job.progress}`)).toEqual([
+      'running:0',
+      'running:25',
+      'running:50',
+      'running:75',
+      'completed:100',
+    ]);
+    expect(sut.running).toBe(0);
+  });
+
+  it('should fail a job whose creation asked for it', async () => {
+    using clock = fakeClock();
+    const sut = new SimulatedJobRunner(configStub());
+    const { current } = runJob(sut, true);
+    await clock.advance(1000);
+    expect(current()).toMatchObject({ status: 'failed', error: SIMULATED_FAILURE });
+  });
+
+  it('should report nothing more once stopped', async () => {
+    using clock = fakeClock();
+    const sut = new SimulatedJobRunner(configStub());
+    const { history } = runJob(sut);
+    await clock.advance(300);
+    const reported = history.length;
+    sut.stop(1);
+    await clock.advance(5000);
+    expect(history).toHaveLength(reported);
+    expect(sut.running).toBe(0);
+  });
+
+  it('should complete a zero-duration job right after starting it', async () => {
+    using clock = fakeClock();
+    const sut = new SimulatedJobRunner(configStub());
+    const { history } = runJob(sut, false, 0);
+    await clock.advance(0);
+    expect(history.map((job) => job.status)).toEqual(['running', 'completed']);
+  });
+
+  it('should clear every timer when the module is destroyed', async () => {
+    using clock = fakeClock();
+    const sut = new SimulatedJobRunner(configStub());
+    const { history } = runJob(sut);
+    sut.onModuleDestroy();
+    await clock.advance(5000);
+    expect(history).toEqual([]);
+  });
+});

@@ -1,0 +1,44 @@
+// The wire shapes of docs/protocol.md, written from the document rather than imported from src,
+// so the suite checks the contract and not the implementation's own idea of it.
+
+export type JobStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+export interface Job {
+  id: number;
+  status: JobStatus;
+  progress: number;
+  revision: number;
+  duration: number;
+  createdAt: string;
+  updatedAt: string;
+  startedAt?: string;
+  finishedAt?: string;
+  expectedAt: string;
+  error?: { code: string; message: string };
+}
+
+export interface Batch {
+  jobs: Job[];
+  missing: number[];
+}
+
+export interface ApiError {
+  statusCode: number;
+  error: string;
+  code: string;
+  message: string;
+}
+
+export const FINISHED: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
+
+/** Lifecycle order: a job's status never moves to a smaller rank. */
+export const STATUS_RANK: Readonly<Record<JobStatus, number>> = {
+  pending: 0,
+  running: 1,
+  completed: 2,
+  failed: 2,
+  cancelled: 2,
+};
+
+/** An ISO 8601 UTC time with milliseconds, as the protocol's "Conventions" require. */
+export const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
