@@ -6,7 +6,6 @@ import { AppModule } from './app.module.js';
 import { AppConfig } from './config/app-config.js';
 import { type ConfigOptions } from './config/config.module.js';
 import { DomainError } from './errors/domain-error.js';
-import { requireJsonBody } from './http/require-json-body.js';
 
 /** Headers a browser script may read: the poll hint most of all. */
 const EXPOSED_HEADERS = ['Location', 'X-Next-Poll-Ms', 'Idempotent-Replayed', 'Retry-After'];
@@ -25,8 +24,6 @@ export async function createApp(options: ConfigOptions = {}): Promise<NestExpres
   app.useLogger(config.logLevels);
   app.disable('x-powered-by');
 
-  app.use(requireJsonBody);
-  app.useBodyParser('json', { limit: config.maxBodyBytes, strict: true });
   app.useGlobalPipes(
     new ValidationPipe({
       whitelist: true,
@@ -42,7 +39,7 @@ export async function createApp(options: ConfigOptions = {}): Promise<NestExpres
     }),
   );
   app.enableCors({
-    origin: config.corsOrigins,
+    origin: config.corsOrigins === true ? '*' : config.corsOrigins,
     exposedHeaders: EXPOSED_HEADERS,
     allowedHeaders: ALLOWED_HEADERS,
     maxAge: 600,

@@ -1,9 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { AppConfigModule, type ConfigOptions } from './config/config.module.js';
 import { ApiExceptionFilter } from './errors/api-exception.filter.js';
 import { HealthModule } from './health/health.module.js';
+import { JsonBodyInterceptor } from './http/json-body.interceptor.js';
 import { JobsModule } from './jobs/jobs.module.js';
 
 @Module({})
@@ -15,6 +16,7 @@ export class AppModule {
       imports: [AppConfigModule.forRoot(options), jobs, HealthModule.forRoot(jobs)],
       providers: [
         { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_INTERCEPTOR, useClass: JsonBodyInterceptor },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
       ],
     };

@@ -44,7 +44,9 @@ export class ApiKeyGuard implements CanActivate {
 
 function presentedKey(req: Request): string | undefined {
   const header = req.headers.authorization;
-  if (header?.startsWith('Bearer ')) return header.slice('Bearer '.length).trim();
+  // [RFC 9110 §11.1] the scheme name is case-insensitive.
+  const bearer = header && /^bearer\s+(.+)$/i.exec(header);
+  if (bearer) return bearer[1]!.trim();
   const wantsStream =
     req.accepts(['application/json', 'text/event-stream']) === 'text/event-stream';
   const token: unknown = req.query.access_token;

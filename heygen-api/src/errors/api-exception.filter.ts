@@ -52,6 +52,13 @@ export class ApiExceptionFilter implements ExceptionFilter {
         }),
       };
     }
+    if (exception instanceof HttpException && exception.cause instanceof URIError) {
+      // Express could not percent-decode a path parameter; the only ones are job ids.
+      return {
+        code: 'INVALID_JOB_ID',
+        message: 'The job id in the path is not valid percent-encoding',
+      };
+    }
     if (exception instanceof HttpException) {
       const code = STATUS_TO_CODE[exception.getStatus()];
       if (code) return { code, message: httpExceptionMessage(exception) };

@@ -43,21 +43,23 @@ export class JobsService {
     const fail = request.fail ?? false;
     const fingerprint = JSON.stringify({ duration, fail });
 
-    if ((await this.store.countActive(clientId)) >= this.config.maxActiveJobsPerClient) {
+    const result = await this.store.create({
+      clientId,
+      duration,
+      fail,
+      now: Date.now(),
+      maxActive: this.config.maxActiveJobsPerClient,
+      ...(idempotencyKey !== undefined && { idempotency: { key: idempotencyKey, fingerprint } }),
+    });
+    if (result.outcome === 'limit') {
       throw new DomainError(
         'TOO_MANY_JOBS',
         `A client may have at most ${this.config.maxActiveJobsPerClient} unfinished jobs`,
         1,
       );
     }
-    const { record, created } = await this.store.create({
-      clientId,
-      duration,
-      fail,
-      now: Date.now(),
-      ...(idempotencyKey !== undefined && { idempotency: { key: idempotencyKey, fingerprint } }),
-    });
-    if (!created) {
+    const { record } = result;
+    if (result.outcome === 'existing') {
       if (record.idempotency?.fingerprint !== fingerprint) {
         throw new DomainError(
           'IDEMPOTENCY_KEY_REUSED',

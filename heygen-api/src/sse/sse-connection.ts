@@ -7,6 +7,12 @@ import { formatRetry, formatSse, type SseMessage } from './sse-format.js';
  */
 export class SseConnection {
   private closed = false;
+  /**
+   * Bytes of the opening burst (snapshot or replay) still allowed in the buffer on top of the
+   * limit: that burst is bounded by the client's jobs, and refusing it would lock the client out.
+   * Cleared once the buffer drains.
+   */
+  private burstAllowance = 0;
 
   constructor(
     private readonly res: Response,
@@ -15,14 +21,20 @@ export class SseConnection {
     res.on('close', () => {
       this.closed = true;
     });
+    res.on('drain', () => {
+      this.burstAllowance = 0;
+    });
   }
 
   get isOpen(): boolean {
     return !this.closed && !this.res.destroyed;
   }
 
-  /** Sends the response head and the reconnection delay; nothing else may precede it. */
-  open(retryMs: number): void {
+  /**
+   * Sends the response head, the reconnection delay and the opening burst (`connected`, then the
+   * snapshot or the replay), which the buffer limit lets through.
+   */
+  open(retryMs: number, burst: SseMessage[]): void {
     if (!this.isOpen) return;
     this.res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
@@ -31,7 +43,8 @@ export class SseConnection {
       // Reverse proxies such as nginx would otherwise buffer the stream.
       'X-Accel-Buffering': 'no',
     });
-    this.write(formatRetry(retryMs));
+    this.res.write(formatRetry(retryMs) + burst.map(formatSse).join(''));
+    this.burstAllowance = this.res.writableLength;
   }
 
   send(message: SseMessage): void {
@@ -46,7 +59,7 @@ export class SseConnection {
   private write(chunk: string): void {
     if (!this.isOpen) return;
     this.res.write(chunk);
-    if (this.res.writableLength > this.bufferLimit) {
+    if (this.res.writableLength > this.bufferLimit + this.burstAllowance) {
       // The client resumes from its Last-Event-ID, so dropping it loses nothing.
       this.res.destroy();
     }

@@ -13,6 +13,7 @@ import { JOB_EVENTS, type JobEvent, type JobEvents } from '../events/job-events.
 import { type Job } from '../jobs/job.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { SseConnection } from './sse-connection.js';
+import { type SseMessage } from './sse-format.js';
 
 /**
  * Serves GET /status as an event stream: one per connection, carrying every job of its client
@@ -78,25 +79,27 @@ export class StatusStreamService
         lastEventId === undefined ? undefined : await this.events.replay(clientId, lastEventId);
       const snapshot = replay ? undefined : await this.snapshot(clientId);
 
-      connection.open(this.config.streamRetryMs);
-      connection.send({
-        event: 'connected',
-        data: { clientId, heartbeatMs: this.config.heartbeatMs, resumed: replay !== undefined },
-      });
+      const burst: SseMessage[] = [
+        {
+          event: 'connected',
+          data: { clientId, heartbeatMs: this.config.heartbeatMs, resumed: replay !== undefined },
+        },
+      ];
+      // A held event may repeat what the snapshot or the replay already carried.
       const sent = new Map<number, number>();
-      const sendJob = (id: string, job: Job): void => {
-        // A held event may repeat what the snapshot or the replay already carried.
+      const addJob = (id: string, job: Job): void => {
         if ((sent.get(job.id) ?? 0) >= job.revision) return;
         sent.set(job.id, job.revision);
-        connection.send({ id, event: 'job', data: job });
+        burst.push({ id, event: 'job', data: job });
       };
       if (snapshot) {
         for (const job of snapshot.jobs) sent.set(job.id, job.revision);
-        connection.send({ id: snapshot.id, event: 'snapshot', data: { jobs: snapshot.jobs } });
+        burst.push({ id: snapshot.id, event: 'snapshot', data: { jobs: snapshot.jobs } });
       } else {
-        for (const event of replay ?? []) sendJob(event.id, event.job);
+        for (const event of replay ?? []) addJob(event.id, event.job);
       }
-      for (const event of held) sendJob(event.id, event.job);
+      for (const event of held) addJob(event.id, event.job);
+      connection.open(this.config.streamRetryMs, burst);
     } catch (error) {
       this.logger.error(`Stream of client ${clientId} failed to start`, error);
       if (res.headersSent) res.destroy();

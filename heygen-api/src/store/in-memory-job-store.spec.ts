@@ -9,6 +9,7 @@ const draftStub = (overrides = {}) => ({
   duration: 1000,
   fail: false,
   now: Date.now(),
+  maxActive: 100,
   ...overrides,
 });
 
@@ -18,8 +19,8 @@ describe(InMemoryJobStore.name, () => {
     const a = await sut.create(draftStub());
     const b = await sut.create(draftStub({ clientId: otherClientStub }));
     const c = await sut.create(draftStub());
-    expect([a.record.job.id, b.record.job.id, c.record.job.id]).toEqual([1, 2, 3]);
-    expect(a.created).toBe(true);
+    expect([a.record?.job.id, b.record?.job.id, c.record?.job.id]).toEqual([1, 2, 3]);
+    expect(a.outcome).toBe('created');
     expect((await sut.listByClient(clientStub)).map((r) => r.job.id)).toEqual([1, 3]);
     expect((await sut.get(2))?.clientId).toBe(otherClientStub);
     expect(await sut.get(99)).toBeUndefined();
@@ -31,14 +32,15 @@ describe(InMemoryJobStore.name, () => {
     const first = await sut.create(draftStub({ idempotency }));
     const again = await sut.create(draftStub({ idempotency }));
     const other = await sut.create(draftStub({ clientId: otherClientStub, idempotency }));
-    expect(again).toEqual({ record: first.record, created: false });
-    expect(other.created).toBe(true);
-    expect(other.record.job.id).not.toBe(first.record.job.id);
+    expect(again).toEqual({ outcome: 'existing', record: first.record });
+    expect(other.outcome).toBe('created');
+    expect(other.record?.job.id).not.toBe(first.record?.job.id);
   });
 
   it('should apply an update atomically and report a declined one as undefined', async () => {
     const sut = new InMemoryJobStore(configStub());
     const { record } = await sut.create(draftStub());
+    if (!record) throw new Error('not created');
     expect((await sut.update(record.job.id, (job) => start(job, Date.now())))?.job.status).toBe(
       'running',
     );
@@ -47,14 +49,26 @@ describe(InMemoryJobStore.name, () => {
     expect((await sut.get(record.job.id))?.job.status).toBe('running');
   });
 
-  it('should count unfinished jobs per client', async () => {
+  it("should refuse a job past the client's limit of unfinished jobs, counting only unfinished ones", async () => {
     const sut = new InMemoryJobStore(configStub());
-    const { record } = await sut.create(draftStub());
-    await sut.create(draftStub());
-    expect(await sut.countActive(clientStub)).toBe(2);
-    await sut.update(record.job.id, (job) => cancel(job, Date.now()));
-    expect(await sut.countActive(clientStub)).toBe(1);
-    expect(await sut.countActive(otherClientStub)).toBe(0);
+    const { record } = await sut.create(draftStub({ maxActive: 2 }));
+    await sut.create(draftStub({ maxActive: 2 }));
+    expect(await sut.create(draftStub({ maxActive: 2 }))).toEqual({ outcome: 'limit' });
+    expect((await sut.create(draftStub({ clientId: otherClientStub, maxActive: 2 }))).outcome).toBe(
+      'created',
+    );
+    await sut.update(record!.job.id, (job) => cancel(job, Date.now()));
+    expect((await sut.create(draftStub({ maxActive: 2 }))).outcome).toBe('created');
+  });
+
+  it('should give a reused idempotency key its job back even at the limit', async () => {
+    const sut = new InMemoryJobStore(configStub());
+    const idempotency = { key: 'k', fingerprint: 'f' };
+    const first = await sut.create(draftStub({ idempotency, maxActive: 1 }));
+    expect(await sut.create(draftStub({ idempotency, maxActive: 1 }))).toEqual({
+      outcome: 'existing',
+      record: first.record,
+    });
   });
 
   it('should forget a finished job and its idempotency key after the retention period', async () => {
@@ -62,7 +76,7 @@ describe(InMemoryJobStore.name, () => {
     const sut = new InMemoryJobStore(configStub({ RETENTION_MS: '5000' }));
     const idempotency = { key: 'k', fingerprint: 'f' };
     const { record } = await sut.create(draftStub({ idempotency }));
-    const id = record.job.id;
+    const id = record!.job.id;
     await sut.update(id, (job) => start(job, Date.now()));
     await sut.update(id, (job) => complete(job, Date.now()));
 
@@ -71,7 +85,7 @@ describe(InMemoryJobStore.name, () => {
     await clock.advance(1);
     expect(await sut.get(id)).toBeUndefined();
     expect(await sut.listByClient(clientStub)).toEqual([]);
-    expect((await sut.create(draftStub({ idempotency }))).created).toBe(true);
+    expect((await sut.create(draftStub({ idempotency }))).outcome).toBe('created');
   });
 
   it('should keep unfinished jobs however long they run', async () => {
@@ -79,6 +93,6 @@ describe(InMemoryJobStore.name, () => {
     const sut = new InMemoryJobStore(configStub({ RETENTION_MS: '10' }));
     const { record } = await sut.create(draftStub());
     await clock.advance(60_000);
-    expect(await sut.get(record.job.id)).toBeDefined();
+    expect(await sut.get(record!.job.id)).toBeDefined();
   });
 });

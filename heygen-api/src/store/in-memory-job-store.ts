@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { isFinished, newJob, type Job, type JobRecord } from '../jobs/job.js';
-import { type JobDraft, type JobStore } from './job-store.js';
+import { type CreateResult, type JobDraft, type JobStore } from './job-store.js';
 
 interface ClientJobs {
   ids: Set<number>;
@@ -22,13 +22,14 @@ export class InMemoryJobStore implements JobStore, OnModuleDestroy {
 
   constructor(@Inject(AppConfig) private readonly config: AppConfig) {}
 
-  create(draft: JobDraft): Promise<{ record: JobRecord; created: boolean }> {
+  create(draft: JobDraft): Promise<CreateResult> {
     const client = this.clientJobs(draft.clientId);
     if (draft.idempotency) {
       const existing = client.byIdempotencyKey.get(draft.idempotency.key);
       const record = existing === undefined ? undefined : this.records.get(existing);
-      if (record) return Promise.resolve({ record, created: false });
+      if (record) return Promise.resolve({ outcome: 'existing', record });
     }
+    if (client.active >= draft.maxActive) return Promise.resolve({ outcome: 'limit' });
     const record: JobRecord = {
       job: newJob(++this.lastId, draft.duration, draft.now),
       clientId: draft.clientId,
@@ -39,7 +40,7 @@ export class InMemoryJobStore implements JobStore, OnModuleDestroy {
     client.ids.add(record.job.id);
     client.active += 1;
     if (draft.idempotency) client.byIdempotencyKey.set(draft.idempotency.key, record.job.id);
-    return Promise.resolve({ record, created: true });
+    return Promise.resolve({ outcome: 'created', record });
   }
 
   get(id: number): Promise<JobRecord | undefined> {
@@ -49,10 +50,6 @@ export class InMemoryJobStore implements JobStore, OnModuleDestroy {
   listByClient(clientId: string): Promise<JobRecord[]> {
     const ids = this.clients.get(clientId)?.ids ?? [];
     return Promise.resolve([...ids].flatMap((id) => this.records.get(id) ?? []));
-  }
-
-  countActive(clientId: string): Promise<number> {
-    return Promise.resolve(this.clients.get(clientId)?.active ?? 0);
   }
 
   update(id: number, change: (job: Job) => Job | undefined): Promise<JobRecord | undefined> {

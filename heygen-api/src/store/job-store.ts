@@ -10,23 +10,27 @@ export interface JobDraft {
   fail: boolean;
   idempotency?: { key: string; fingerprint: string };
   now: number;
+  /** Refuse to create when the client already has this many unfinished jobs. */
+  maxActive: number;
 }
+
+/**
+ * `created`: a new job; `existing`: the job this idempotency key already created (checked before
+ * the limit, so a retry always gets its job back); `limit`: the client has too many unfinished jobs.
+ */
+export type CreateResult =
+  { outcome: 'created' | 'existing'; record: JobRecord } | { outcome: 'limit'; record?: undefined };
 
 /**
  * Where jobs live. Every method is async so that a shared store (Redis) can implement it, and every
  * read-modify-write is one call, so that it can be made atomic there.
  */
 export interface JobStore {
-  /**
-   * Creates a job, unless the draft's idempotency key was already used by the same client:
-   * then returns that job with `created: false`.
-   */
-  create(draft: JobDraft): Promise<{ record: JobRecord; created: boolean }>;
+  /** Creates a job, atomically with the idempotency and limit checks (see CreateResult). */
+  create(draft: JobDraft): Promise<CreateResult>;
   get(id: number): Promise<JobRecord | undefined>;
   /** The client's jobs, oldest first. */
   listByClient(clientId: string): Promise<JobRecord[]>;
-  /** How many of the client's jobs have not finished. */
-  countActive(clientId: string): Promise<number>;
   /**
    * Applies `change` to the job atomically. Returns the stored record when the change applied, or
    * undefined when the job is unknown or `change` declined (returned undefined).

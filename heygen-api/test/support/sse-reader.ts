@@ -94,7 +94,7 @@ export class RawSseStream {
     }
   }
 
-  /** The next frame that is an event (skips retry-only frames and, unless named, heartbeats). */
+  /** The next named event other than a heartbeat (skips retry-only frames and heartbeats). */
   async nextNonHeartbeat(timeoutMs = WAIT_MS): Promise<SseEvent> {
     for (;;) {
       const frame = await this.next(timeoutMs);
@@ -153,7 +153,9 @@ export function openSse(url: string, headers: Record<string, string> = {}): Prom
       onTestFinished(() => stream.destroy());
       resolve(stream);
     });
-    req.on('error', reject);
+    req.on('error', (error) =>
+      reject(new Error(`GET ${url}: ${error.message} before any response head`, { cause: error })),
+    );
     req.end();
   });
 }

@@ -1,6 +1,9 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsInt, IsOptional, Min } from 'class-validator';
+import { IsBoolean, IsInt, Min, ValidateIf } from 'class-validator';
 import { type JobRequest } from '../jobs.service.js';
+
+/** Optional, but `null` is a wrong type, not a missing field (unlike `@IsOmittable()`). */
+const IsOmittable = () => ValidateIf((_, value) => value !== undefined);
 
 /** Optional body of POST /create: steers the simulation of this one job. */
 export class CreateJobDto implements JobRequest {
@@ -9,7 +12,7 @@ export class CreateJobDto implements JobRequest {
     minimum: 0,
     example: 3000,
   })
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(0)
   duration?: number;
@@ -18,7 +21,7 @@ export class CreateJobDto implements JobRequest {
     description: 'End the job as failed instead of completed',
     example: false,
   })
-  @IsOptional()
+  @IsOmittable()
   @IsBoolean()
   fail?: boolean;
 }

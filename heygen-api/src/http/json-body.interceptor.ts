@@ -1,0 +1,75 @@
+import {
+  Inject,
+  Injectable,
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { json, type Request, type RequestHandler, type Response } from 'express';
+import { type Observable } from 'rxjs';
+import { AppConfig } from '../config/app-config.js';
+import { DomainError } from '../errors/domain-error.js';
+
+/** Keys that would reach an object's prototype; no request body has a use for them. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Reads a JSON request body. An interceptor rather than middleware, so that it runs after the
+ * API-key guard: an unauthenticated request is refused before its body is read.
+ */
+@Injectable()
+export class JsonBodyInterceptor implements NestInterceptor {
+  private readonly parse: RequestHandler;
+
+  constructor(@Inject(AppConfig) config: AppConfig) {
+    this.parse = json({
+      limit: config.maxBodyBytes,
+      strict: true,
+      // Matches every request with a body: anything but JSON is refused below, not skipped.
+      type: () => true,
+      reviver: (key, value: unknown) => {
+        if (FORBIDDEN_KEYS.has(key))
+          throw new SyntaxError(`Unknown property ${JSON.stringify(key)}`);
+        return value;
+      },
+    });
+  }
+
+  async intercept(context: ExecutionContext, next: CallHandler): Promise<Observable<unknown>> {
+    const http = context.switchToHttp();
+    const req = http.getRequest<Request>();
+    const hasBody =
+      req.headers['transfer-encoding'] !== undefined ||
+      Number(req.headers['content-length'] ?? 0) > 0;
+    if (hasBody) {
+      if (!req.is('application/json')) {
+        throw new DomainError(
+          'UNSUPPORTED_MEDIA_TYPE',
+          'A request body must be JSON (Content-Type: application/json)',
+        );
+      }
+      await new Promise<void>((resolve, reject) => {
+        this.parse(req, http.getResponse<Response>(), (error?: unknown) =>
+          error ? reject(toDomainError(error)) : resolve(),
+        );
+      });
+    }
+    return next.handle();
+  }
+}
+
+function toDomainError(error: unknown): DomainError {
+  const { type, message } = error as { type?: string; message?: string };
+  switch (type) {
+    case 'entity.too.large':
+      return new DomainError('PAYLOAD_TOO_LARGE', 'The request body is too large');
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new DomainError('UNSUPPORTED_MEDIA_TYPE', message ?? 'Unsupported body encoding');
+    default:
+      return new DomainError(
+        'INVALID_BODY',
+        `The request body is not valid JSON: ${message ?? 'unreadable'}`,
+      );
+  }
+}

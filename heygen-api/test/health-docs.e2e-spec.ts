@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { requestJson } from './support/http.js';
+import { JobsClient } from './support/jobs-client.js';
+import { openSse } from './support/sse-reader.js';
+import { startServer } from './support/server.js';
+
+const EXPOSED = ['Location', 'X-Next-Poll-Ms', 'Idempotent-Replayed', 'Retry-After'];
+const ALLOWED = ['Authorization', 'Content-Type', 'Idempotency-Key', 'Last-Event-ID'];
+
+/** A comma-separated header as a lower-cased list. */
+const list = (header: string | null): string[] =>
+  (header ?? '').split(',').map((item) => item.trim().toLowerCase());
+
+/** The default `*` allows every origin: answered as `*` or by echoing the caller's origin. */
+const anyOrigin = (header: string | null): boolean =>
+  header === '*' || header === 'https://app.example.com';
+
+interface OpenApiDocument {
+  openapi: string;
+  paths: Record<string, Record<string, unknown>>;
+}
+
+describe('GET /health', () => {
+  it('should answer 200 with status ok in the terminus format', async () => {
+    const server = await startServer();
+
+    const res = await requestJson<{ status: string; info: unknown; details: unknown }>(
+      `${server.url}/health`,
+    );
+
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({
+      status: 'ok',
+      info: expect.any(Object) as unknown,
+      details: expect.any(Object) as unknown,
+    });
+  });
+
+  it('should need no client id', async () => {
+    const server = await startServer();
+    const client = new JobsClient(server.url);
+    await openSse(client.url('/status'));
+
+    const res = await requestJson(`${server.url}/health`);
+
+    expect(res.status).toBe(200);
+  });
+});
+
+describe('GET /docs', () => {
+  it('should serve an OpenAPI document listing the JSON endpoints', async () => {
+    const server = await startServer();
+
+    const res = await requestJson<OpenApiDocument>(`${server.url}/docs/json`);
+
+    expect(res.status).toBe(200);
+    expect(res.body.openapi).toMatch(/^3\./);
+    const { paths } = res.body;
+    expect(paths['/create']).toHaveProperty('post');
+    expect(paths['/status/{id}']).toHaveProperty('get');
+    expect(paths['/status']).toHaveProperty('get');
+    expect(paths['/cancel/{id}']).toHaveProperty('post');
+  });
+
+  it('should serve the docs page as HTML', async () => {
+    const server = await startServer();
+
+    const res = await fetch(`${server.url}/docs`);
+
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+  });
+});
+
+describe('CORS', () => {
+  it('should answer a preflight with the allowed and exposed headers', async () => {
+    const server = await startServer();
+
+    const res = await fetch(`${server.url}/create`, {
+      method: 'OPTIONS',
+      headers: {
+        Origin: 'https://app.example.com',
+        'Access-Control-Request-Method': 'POST',
+        'Access-Control-Request-Headers': 'content-type,idempotency-key,authorization',
+      },
+    });
+
+    expect(res.status).toBeLessThan(300);
+    expect(anyOrigin(res.headers.get('access-control-allow-origin'))).toBe(true);
+    expect(list(res.headers.get('access-control-allow-methods'))).toContain('post');
+    expect(list(res.headers.get('access-control-allow-headers'))).toEqual(
+      expect.arrayContaining(ALLOWED.map((h) => h.toLowerCase())),
+    );
+    expect(list(res.headers.get('access-control-expose-headers'))).toEqual(
+      expect.arrayContaining(EXPOSED.map((h) => h.toLowerCase())),
+    );
+  });
+
+  it('should expose the poll hint headers on an actual cross-origin answer', async () => {
+    const server = await startServer();
+    const client = new JobsClient(server.url);
+
+    const res = await requestJson(client.url('/create'), {
+      method: 'POST',
+      headers: { Origin: 'https://app.example.com' },
+    });
+
+    expect(res.status).toBe(201);
+    expect(anyOrigin(res.headers.get('access-control-allow-origin'))).toBe(true);
+    expect(list(res.headers.get('access-control-expose-headers'))).toEqual(
+      expect.arrayContaining(EXPOSED.map((h) => h.toLowerCase())),
+    );
+  });
+
+  it('should allow only the configured origins when CORS_ORIGINS is set', async () => {
+    const server = await startServer({ CORS_ORIGINS: 'https://app.example.com' });
+    const preflight = (origin: string): Promise<Response> =>
+      fetch(`${server.url}/status`, {
+        method: 'OPTIONS',
+        headers: { Origin: origin, 'Access-Control-Request-Method': 'GET' },
+      });
+
+    const allowed = await preflight('https://app.example.com');
+    const refused = await preflight('https://evil.example.com');
+
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+  });
+});
