@@ -14,7 +14,9 @@ const ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'Idempotency-Key', 'La
 /** Builds the configured application, not yet listening: main.ts and the tests share it. */
 export async function createApp(options: ConfigOptions = {}): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), {
-    bufferLogs: true,
+    // Silent until the configuration says how loud to be; start-up errors are thrown to main.ts,
+    // which prints them once, plainly.
+    logger: false,
     abortOnError: false,
     // Streams never end by themselves: close must cut them, or shutdown would wait forever.
     forceCloseConnections: true,

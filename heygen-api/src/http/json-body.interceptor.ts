@@ -60,16 +60,14 @@ export class JsonBodyInterceptor implements NestInterceptor {
 
 function toDomainError(error: unknown): DomainError {
   const { type, message } = error as { type?: string; message?: string };
-  switch (type) {
-    case 'entity.too.large':
-      return new DomainError('PAYLOAD_TOO_LARGE', 'The request body is too large');
-    case 'encoding.unsupported':
-    case 'charset.unsupported':
-      return new DomainError('UNSUPPORTED_MEDIA_TYPE', message ?? 'Unsupported body encoding');
-    default:
-      return new DomainError(
-        'INVALID_BODY',
-        `The request body is not valid JSON: ${message ?? 'unreadable'}`,
-      );
+  if (type === 'entity.too.large') {
+    return new DomainError('PAYLOAD_TOO_LARGE', 'The request body is too large');
   }
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+    return new DomainError('UNSUPPORTED_MEDIA_TYPE', message ?? 'Unsupported body encoding');
+  }
+  return new DomainError(
+    'INVALID_BODY',
+    `The request body is not valid JSON: ${message ?? 'unreadable'}`,
+  );
 }

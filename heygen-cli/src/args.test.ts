@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { parseCliArgs, UsageError } from './args.js';
+
+describe(parseCliArgs.name, () => {
+  it('should default to five jobs, 3000 ms, auto mode, with the disruption', () => {
+    expect(parseCliArgs([])).toEqual({
+      jobs: 5,
+      jobTime: 3000,
+      mode: 'auto',
+      pollInterval: 1000,
+      drop: true,
+      port: 0,
+      json: false,
+      help: false,
+    });
+  });
+
+  it('should take JOB_TIME from the environment, and --job-time over it', () => {
+    expect(parseCliArgs([], { JOB_TIME: '500' }).jobTime).toBe(500);
+    expect(parseCliArgs(['--job-time', '700'], { JOB_TIME: '500' }).jobTime).toBe(700);
+  });
+
+  it('should read every option', () => {
+    expect(
+      parseCliArgs([
+        '--jobs=3',
+        '--mode',
+        'poll',
+        '--poll-interval',
+        '250',
+        '--no-drop',
+        '--url',
+        'http://localhost:4000/',
+        '--json',
+        '-h',
+      ]),
+    ).toMatchObject({
+      jobs: 3,
+      mode: 'poll',
+      pollInterval: 250,
+      drop: false,
+      url: 'http://localhost:4000',
+      json: true,
+      help: true,
+    });
+  });
+
+  it.each([
+    [['--jobs', '0'], /--jobs must be an integer from 1/],
+    [['--jobs', 'five'], /--jobs/],
+    [['--job-time', '-1'], /--job-time/],
+    [['--mode', 'carrier-pigeon'], /--mode must be auto, sse or poll/],
+    [['--url', 'not a url'], /--url must be a URL/],
+    [['--url', 'http://x', '--port', '80'], /cannot be used with --url/],
+    [['--frobnicate'], /Unknown option/],
+    [['extra'], /positional/],
+  ])('should refuse %j with a clear message', (argv, message) => {
+    expect(() => parseCliArgs(argv)).toThrow(UsageError);
+    expect(() => parseCliArgs(argv)).toThrow(message);
+  });
+});

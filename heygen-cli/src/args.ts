@@ -1,0 +1,112 @@
+import { parseArgs } from 'node:util';
+
+export type ListenerMode = 'auto' | 'sse' | 'poll';
+
+/** What the integration run was asked to do. */
+export interface CliOptions {
+  jobs: number;
+  jobTime: number;
+  mode: ListenerMode;
+  pollInterval: number;
+  /** Cut the stream mid-run (the network disruption); `--no-drop` runs undisturbed. */
+  drop: boolean;
+  /** Use this running server instead of starting one. */
+  url?: string;
+  /** Port for the server the run starts; 0 picks a free one. */
+  port: number;
+  json: boolean;
+  help: boolean;
+}
+
+/** A command line the run cannot follow; main prints it with the help text and exits 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export const HELP = `Usage: heygen-cli [options]
+
+Starts heygen-api, creates jobs with heygen-lib, cuts the event stream midway (a real network
+disruption through a local proxy), waits for every job and reports what each status cost and how
+late it came.
+
+Options:
+  --jobs <n>            jobs to create (default 5)
+  --job-time <ms>       how long each job takes (default: JOB_TIME, else 3000)
+  --mode <mode>         auto | sse | poll (default auto)
+  --poll-interval <ms>  polling budget: the shortest interval between polls (default 1000)
+  --no-drop             do not disrupt the network
+  --url <url>           use a running heygen-api instead of starting one
+  --port <port>         port for the started server (default: any free port)
+  --json                print the report as JSON on stdout (logs go to stderr)
+  -h, --help            show this help
+
+Environment: JOB_TIME (default job time), NO_COLOR (plain output).
+Exit status: 0 when every job completed and was seen; 1 when not; 2 for a bad command line.`;
+
+function integer(
+  name: string,
+  raw: string | undefined,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
+  if (raw === undefined) return fallback;
+  const value = /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new UsageError(
+      `${name} must be an integer from ${min} to ${max}, not ${JSON.stringify(raw)}`,
+    );
+  }
+  return value;
+}
+
+export function parseCliArgs(
+  argv: string[],
+  env: Record<string, string | undefined> = {},
+): CliOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        jobs: { type: 'string' },
+        'job-time': { type: 'string' },
+        mode: { type: 'string' },
+        'poll-interval': { type: 'string' },
+        'no-drop': { type: 'boolean' },
+        url: { type: 'string' },
+        port: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+
+  const mode = values.mode ?? 'auto';
+  if (mode !== 'auto' && mode !== 'sse' && mode !== 'poll') {
+    throw new UsageError(`--mode must be auto, sse or poll, not ${JSON.stringify(mode)}`);
+  }
+  if (values.url !== undefined && !URL.canParse(values.url)) {
+    throw new UsageError(
+      `--url must be a URL such as http://localhost:3000, not ${JSON.stringify(values.url)}`,
+    );
+  }
+  if (values.url !== undefined && values.port !== undefined) {
+    throw new UsageError('--port is for the server the run starts; it cannot be used with --url');
+  }
+  return {
+    jobs: integer('--jobs', values.jobs, 5, 1, 1000),
+    jobTime: integer('--job-time', values['job-time'] ?? env.JOB_TIME, 3000, 0, 600_000),
+    mode,
+    pollInterval: integer('--poll-interval', values['poll-interval'], 1000, 10, 600_000),
+    drop: !values['no-drop'],
+    ...(values.url !== undefined && { url: values.url.replace(/\/+$/, '') }),
+    port: integer('--port', values.port, 0, 0, 65_535),
+    json: values.json ?? false,
+    help: values.help ?? false,
+  };
+}

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { buildReport, formatReport, type JobOutcome } from './report.js';
+
+const T0 = Date.parse('2026-11-23T18:00:00.000Z');
+const channel = { requests: 0, bytes: 0, streams: 0 };
+const outcomeStub = (id: number, overrides: Partial<JobOutcome> = {}): JobOutcome => ({
+  id,
+  createdAt: T0,
+  finishedAt: T0 + 3000,
+  seenAt: T0 + 3004,
+  status: 'completed',
+  seenBy: 'sse',
+  deliveries: 1,
+  ...overrides,
+});
+const unseenStub = (id: number): JobOutcome => {
+  const { status: _status, seenAt: _seenAt, seenBy: _seenBy, ...unseen } = outcomeStub(id);
+  return unseen;
+};
+const inputStub = (jobs: JobOutcome[]) => ({
+  jobTime: 3000,
+  mode: 'auto',
+  jobs,
+  totals: {
+    sse: { ...channel, requests: 2, bytes: 4096, streams: 2 },
+    poll: channel,
+    api: channel,
+    fallbacks: 1,
+    upgrades: 1,
+  },
+  disruption: { dropped: true, fellBack: true, returnedToSse: true },
+});
+
+describe(buildReport.name, () => {
+  it('should pass when every job completed and was seen once, with its delay', () => {
+    const report = buildReport(
+      inputStub([outcomeStub(1), outcomeStub(2, { seenBy: 'poll', seenAt: T0 + 3200 })]),
+    );
+    expect(report.ok).toBe(true);
+    expect(report.jobs.map((job) => job.delayMs)).toEqual([4, 200]);
+  });
+
+  it('should fail on a failed, unseen, twice-seen or errored job, naming each', () => {
+    const report = buildReport(
+      inputStub([
+        outcomeStub(1, { status: 'failed' }),
+        unseenStub(2),
+        outcomeStub(3, { deliveries: 2 }),
+        outcomeStub(4, { error: 'timed out after 10000 ms' }),
+      ]),
+    );
+    expect(report.ok).toBe(false);
+    expect(report.problems).toEqual([
+      'job 1 ended failed',
+      'job 2 ended unseen',
+      'job 3 was seen 2 times',
+      'job 4: timed out after 10000 ms',
+    ]);
+  });
+});
+
+describe(formatReport.name, () => {
+  it('should show each job, the cost per transport and the disruption', () => {
+    const text = formatReport(buildReport(inputStub([outcomeStub(1)])));
+    expect(text).toMatch(/^1 +18:00:00\.000 +18:00:03\.000 +18:00:03\.004 +4 ms +sse +completed$/m);
+    expect(text).toMatch(/^sse +2 +4\.0 KiB +2$/m);
+    expect(text).toContain('fallback to POLL happened, return to SSE happened');
+    expect(text).toContain('Result: every job completed and was seen once.');
+  });
+});

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { jobStub } from '../../test/support/fakes.js';
+import { HeyGenError, isHeyGenError } from './heygen-error.js';
+import { HttpError } from './http-error.js';
+import { JobFailedError } from './job-failed-error.js';
+import { JobNotFoundError } from './job-not-found-error.js';
+import { SSEError } from './sse-error.js';
+
+describe(isHeyGenError.name, () => {
+  it('should accept every subclass by instanceof', () => {
+    for (const error of [
+      new SSEError('x'),
+      new JobNotFoundError(1),
+      new JobFailedError(jobStub(1, 'failed', 3)),
+      new HttpError(500, 'x', 'INTERNAL_ERROR'),
+    ]) {
+      expect(isHeyGenError(error)).toBe(true);
+      expect(error).toBeInstanceOf(HeyGenError);
+    }
+  });
+
+  it('should accept a look-alike from another copy of the library by name and code', () => {
+    const foreign = Object.assign(new Error('x'), { name: 'SSEError', code: 'SSE_ERROR' });
+    expect(isHeyGenError(foreign)).toBe(true);
+  });
+
+  it('should reject other errors, including ones with a string code', () => {
+    expect(isHeyGenError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }))).toBe(false);
+    expect(isHeyGenError(new TypeError('x'))).toBe(false);
+    expect(isHeyGenError('SSEError')).toBe(false);
+  });
+
+  it('should carry codes and context', () => {
+    expect(new JobNotFoundError(4)).toMatchObject({
+      code: 'JOB_NOT_FOUND',
+      jobId: 4,
+      name: 'JobNotFoundError',
+    });
+    expect(new HttpError(0, 'x').code).toBe('NETWORK_ERROR');
+    expect(new HttpError(409, 'x', 'JOB_FINISHED')).toMatchObject({
+      code: 'HTTP_ERROR',
+      status: 409,
+      serverCode: 'JOB_FINISHED',
+    });
+    const cause = new Error('root');
+    expect(new SSEError('x', 0, cause).cause).toBe(cause);
+  });
+});

@@ -1,0 +1,22 @@
+import { HeyGenError } from './heygen-error.js';
+
+/**
+ * The server answered with an error (`code` `HTTP_ERROR`, with `status` and the server's own
+ * `serverCode`), or could not be reached at all (`code` `NETWORK_ERROR`, `status` 0).
+ */
+export class HttpError extends HeyGenError {
+  override name = 'HttpError';
+
+  /**
+   * @param status - HTTP status, 0 when no answer came
+   * @param serverCode - the error body's `code`, e.g. `TOO_MANY_JOBS`
+   */
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly serverCode?: string,
+    cause?: unknown,
+  ) {
+    super(status ? 'HTTP_ERROR' : 'NETWORK_ERROR', message, cause);
+  }
+}

@@ -1,0 +1,12 @@
+import type { Job } from '../types.js';
+import { HeyGenError } from './heygen-error.js';
+
+/** A waited-for job ended `failed` or `cancelled`; `job` is its final state. */
+export class JobFailedError extends HeyGenError {
+  override name = 'JobFailedError';
+
+  /** @param job - the job in its final state */
+  constructor(readonly job: Job) {
+    super('JOB_FAILED', `Job ${job.id} ${job.status}`);
+  }
+}

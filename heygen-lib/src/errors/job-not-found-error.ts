@@ -1,0 +1,11 @@
+import { HeyGenError } from './heygen-error.js';
+
+/** The job does not exist for this client (never created, someone else's, or forgotten). */
+export class JobNotFoundError extends HeyGenError {
+  override name = 'JobNotFoundError';
+
+  /** @param jobId - the id asked for */
+  constructor(readonly jobId: number) {
+    super('JOB_NOT_FOUND', `Job ${jobId} not found`);
+  }
+}

@@ -1,0 +1,542 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { fakeTimers } from '../test/support/fake-timers.js';
+import {
+  FakeEventSource,
+  fakeFetch,
+  jobStub,
+  type Call,
+  type Reply,
+} from '../test/support/fakes.js';
+import {
+  AbortError,
+  HeyGenAPI,
+  HeyGenStatusListenerMode,
+  HttpError,
+  JobFailedError,
+  JobNotFoundError,
+  ListenerNotFoundError,
+  MessageParseError,
+  SSEError,
+  TimeoutError,
+  type FetchLike,
+  type HeyGenAPIOptions,
+  type Job,
+} from './index.js';
+
+const URL_BASE = 'http://api.test';
+
+/** Answers `GET /status?ids=` from a table of jobs; everything else 404. */
+const batch =
+  (jobs: Map<number, Job>, hint?: number) =>
+  (call: Call): Reply => {
+    const ids = (call.url.searchParams.get('ids') ?? '').split(',').map(Number);
+    return {
+      body: {
+        jobs: ids.filter((id) => jobs.has(id)).map((id) => jobs.get(id)),
+        missing: ids.filter((id) => !jobs.has(id)),
+      },
+      headers: hint === undefined ? {} : { 'X-Next-Poll-Ms': String(hint) },
+    };
+  };
+
+const pollCalls = (calls: Call[]) =>
+  calls.filter((c) => c.url.pathname === '/status' && c.url.searchParams.has('ids'));
+
+const newSut = (options: Partial<HeyGenAPIOptions> & { fetch: FetchLike }) =>
+  new HeyGenAPI({
+    url: URL_BASE,
+    mode: HeyGenStatusListenerMode.POLL,
+    EventSource: FakeEventSource,
+    pollInterval: 1000,
+    retryDelay: 100,
+    maxRetries: 3,
+    ...options,
+  });
+
+beforeEach(() => {
+  FakeEventSource.instances = [];
+});
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe(HeyGenAPI.name, () => {
+  describe('constructor', () => {
+    it('should require url and a valid mode', () => {
+      expect(() => new HeyGenAPI({ url: '', mode: 'poll' })).toThrow(TypeError);
+      expect(() => new HeyGenAPI({ url: URL_BASE, mode: 'nope' as 'poll' })).toThrow(TypeError);
+    });
+
+    it('should make one random client id, or take the given one', () => {
+      const { fetch } = fakeFetch(() => ({}));
+      expect(newSut({ fetch }).clientId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(newSut({ fetch, clientId: 'c1' }).clientId).toBe('c1');
+    });
+  });
+
+  describe('createJob', () => {
+    it('should post with the client id and an Idempotency-Key, and return the id', async () => {
+      const { fetch, calls } = fakeFetch(() => ({ status: 201, body: jobStub(7, 'pending', 1) }));
+      const sut = newSut({ fetch, clientId: 'c1' });
+      await expect(sut.createJob({ duration: 50, fail: true })).resolves.toBe(7);
+      expect(calls[0]).toMatchObject({ method: 'POST', body: '{"duration":50,"fail":true}' });
+      expect(calls[0]!.url.pathname).toBe('/create');
+      expect(calls[0]!.url.searchParams.get('uuid')).toBe('c1');
+      expect(calls[0]!.headers['Idempotency-Key']).toMatch(/^[0-9a-f-]{36}$/);
+      expect(calls[0]!.headers['Content-Type']).toBe('application/json');
+    });
+
+    it('should retry a lost request with the same key', async () => {
+      using clock = fakeTimers();
+      let n = 0;
+      const { fetch, calls } = fakeFetch(() =>
+        ++n === 1
+          ? new TypeError('socket hang up')
+          : n === 2
+            ? { status: 503, body: { code: 'SHUTTING_DOWN' } }
+            : { status: 200, body: jobStub(3, 'pending', 1) },
+      );
+      const sut = newSut({ fetch });
+      const id = sut.createJob();
+      await clock.advance(10_000);
+      await expect(id).resolves.toBe(3);
+      expect(calls).toHaveLength(3);
+      expect(new Set(calls.map((c) => c.headers['Idempotency-Key'])).size).toBe(1);
+    });
+
+    it('should not retry a client error, and give up after maxRetries', async () => {
+      using clock = fakeTimers();
+      const bad = fakeFetch(() => ({
+        status: 400,
+        body: { code: 'INVALID_BODY', message: 'nope' },
+      }));
+      await expect(newSut({ fetch: bad.fetch }).createJob()).rejects.toMatchObject({
+        status: 400,
+        serverCode: 'INVALID_BODY',
+      });
+      expect(bad.calls).toHaveLength(1);
+      const down = fakeFetch(() => new TypeError('refused'));
+      const created = newSut({ fetch: down.fetch }).createJob();
+      const rejected = expect(created).rejects.toMatchObject({ code: 'NETWORK_ERROR' });
+      await clock.advance(60_000);
+      await rejected;
+      expect(down.calls).toHaveLength(4);
+    });
+  });
+
+  describe('POLL', () => {
+    it('should make one batched request per tick, follow the hint and drop finished ids', async () => {
+      using clock = fakeTimers();
+      const jobs = new Map([
+        [1, jobStub(1, 'running', 2)],
+        [2, jobStub(2, 'running', 2)],
+      ]);
+      const { fetch, calls } = fakeFetch(batch(jobs, 5000));
+      const sut = newSut({ fetch });
+      sut.listen(1, () => {});
+      sut.listen(2, () => {});
+      await clock.advance(0);
+      expect(pollCalls(calls)).toHaveLength(1);
+      expect(pollCalls(calls)[0]!.url.searchParams.get('ids')).toBe('1,2');
+      await clock.advance(4000); // the hint (5 s) beats the interval (1 s)
+      expect(pollCalls(calls)).toHaveLength(1);
+      jobs.set(1, jobStub(1, 'completed', 3));
+      await clock.advance(1000);
+      expect(pollCalls(calls)).toHaveLength(2);
+      await clock.advance(5000);
+      expect(pollCalls(calls)[2]!.url.searchParams.get('ids')).toBe('2');
+      jobs.set(2, jobStub(2, 'completed', 3));
+      await clock.advance(5000);
+      await clock.advance(60_000);
+      expect(pollCalls(calls)).toHaveLength(4); // nothing left to poll
+      sut.dispose();
+    });
+
+    it('should never poll more often than pollInterval, even with a zero hint', async () => {
+      using clock = fakeTimers();
+      const jobs = new Map([[1, jobStub(1, 'running', 2)]]);
+      const { fetch, calls } = fakeFetch(batch(jobs, 0));
+      const sut = newSut({ fetch, pollInterval: 2000 });
+      sut.listen(1, () => {});
+      await clock.advance(10_000);
+      expect(pollCalls(calls)).toHaveLength(6); // t = 0, 2, 4, 6, 8, 10 s
+      sut.dispose();
+    });
+
+    it('should not start a tick while one is in flight', async () => {
+      using clock = fakeTimers();
+      let release: () => void = () => {};
+      const jobs = new Map([[1, jobStub(1, 'running', 2)]]);
+      const { fetch, calls } = fakeFetch(
+        (call) => new Promise<Reply>((done) => (release = () => done(batch(jobs)(call)))),
+      );
+      const sut = newSut({ fetch });
+      sut.listen(1, () => {});
+      await clock.advance(10_000);
+      sut.listen(1, () => {}); // wake during flight
+      await clock.advance(10_000);
+      expect(pollCalls(calls)).toHaveLength(1);
+      release();
+      await clock.advance(1000);
+      expect(pollCalls(calls)).toHaveLength(2);
+      sut.dispose();
+    });
+
+    it('should back off exponentially on errors, then reject waits after maxRetries', async () => {
+      using clock = fakeTimers();
+      const times: number[] = [];
+      const { fetch } = fakeFetch(() => {
+        times.push(Date.now());
+        return new TypeError('refused');
+      });
+      const onError = vi.fn();
+      const sut = newSut({ fetch, retryDelay: 1000, onError });
+      const wait = sut.waitForJob(1);
+      const rejected = expect(wait).rejects.toBeInstanceOf(HttpError);
+      await clock.advance(60_000);
+      await rejected;
+      expect(times).toHaveLength(4);
+      const gaps = times.slice(1).map((t, i) => t - times[i]!);
+      // 1 s, 2 s, 4 s, each with 50–100 % jitter
+      gaps.forEach((gap, i) => {
+        expect(gap).toBeGreaterThanOrEqual(500 * 2 ** i);
+        expect(gap).toBeLessThanOrEqual(1000 * 2 ** i);
+      });
+      expect(onError).toHaveBeenCalledWith(expect.any(HttpError));
+    });
+
+    it('should reject a wait for an unknown job with JobNotFoundError', async () => {
+      const { fetch } = fakeFetch(batch(new Map()));
+      const sut = newSut({ fetch });
+      await expect(sut.waitForJob(9)).rejects.toEqual(new JobNotFoundError(9));
+    });
+
+    it('should give a non-JSON answer to the listeners as MessageParseError and go on', async () => {
+      using clock = fakeTimers();
+      let n = 0;
+      const jobs = new Map([[1, jobStub(1, 'completed', 3)]]);
+      const { fetch } = fakeFetch((call) => (++n === 1 ? { body: '<html>' } : batch(jobs)(call)));
+      const sut = newSut({ fetch });
+      const errors: unknown[] = [];
+      const statuses: string[] = [];
+      sut.listen(
+        1,
+        (_id, status) => statuses.push(status),
+        (error) => errors.push(error),
+      );
+      await clock.advance(5000);
+      expect(errors[0]).toBeInstanceOf(MessageParseError);
+      expect(statuses).toEqual(['completed']);
+    });
+  });
+
+  describe('listen, stop and waitForJob', () => {
+    it('should call each listener once per status with the job, in order', async () => {
+      using clock = fakeTimers();
+      const jobs = new Map([[1, jobStub(1, 'pending', 1)]]);
+      const { fetch } = fakeFetch(batch(jobs));
+      const sut = newSut({ fetch });
+      const a: unknown[][] = [];
+      const b: string[] = [];
+      sut.listen(1, (...args) => a.push(args));
+      sut.listen(1, (_id, status) => b.push(status));
+      await clock.advance(0);
+      jobs.set(1, jobStub(1, 'running', 2));
+      await clock.advance(1000);
+      jobs.set(1, jobStub(1, 'running', 3, { progress: 50 }));
+      await clock.advance(1000);
+      jobs.set(1, jobStub(1, 'completed', 4));
+      await clock.advance(1000);
+      expect(a.map((args) => args[1])).toEqual(['pending', 'running', 'completed']);
+      expect(a[2]![2]).toMatchObject({ id: 1, revision: 4 });
+      expect(b).toEqual(['pending', 'running', 'completed']);
+      sut.dispose();
+    });
+
+    it('should unsubscribe one listener, and stop all listen() callbacks but not waits', async () => {
+      using clock = fakeTimers();
+      const jobs = new Map([[1, jobStub(1, 'running', 2)]]);
+      const { fetch } = fakeFetch(batch(jobs));
+      const sut = newSut({ fetch });
+      const a = vi.fn();
+      const off = sut.listen(1, a);
+      off();
+      off();
+      const wait = sut.waitForJob(1);
+      sut.listen(1, () => {});
+      sut.stop(1);
+      expect(() => sut.stop(1)).toThrow(ListenerNotFoundError);
+      expect(() => sut.stop(2)).toThrow(ListenerNotFoundError);
+      jobs.set(1, jobStub(1, 'completed', 3));
+      await clock.advance(1000);
+      await expect(wait).resolves.toMatchObject({ status: 'completed' });
+      expect(a).not.toHaveBeenCalled();
+    });
+
+    it('should resolve at once for a job known complete, and report progress', async () => {
+      const { fetch, calls } = fakeFetch(() => ({ status: 201, body: jobStub(5, 'completed', 4) }));
+      const sut = newSut({ fetch });
+      await sut.createJob();
+      const onProgress = vi.fn();
+      await expect(sut.waitForJob(5, { onProgress })).resolves.toMatchObject({ id: 5 });
+      expect(onProgress).toHaveBeenCalledTimes(1);
+      expect(calls).toHaveLength(1);
+    });
+
+    it('should reject failed and cancelled jobs with JobFailedError carrying the job', async () => {
+      const jobs = new Map([
+        [1, jobStub(1, 'failed', 3, { error: { code: 'SIMULATED_FAILURE', message: 'boom' } })],
+        [2, jobStub(2, 'cancelled', 2)],
+      ]);
+      const sut = newSut({ fetch: fakeFetch(batch(jobs)).fetch, pollInterval: 1 });
+      const failed = await sut.waitForJob(1).catch((e: unknown) => e);
+      expect(failed).toBeInstanceOf(JobFailedError);
+      expect((failed as JobFailedError).job.error?.code).toBe('SIMULATED_FAILURE');
+      await expect(sut.waitForJob(2)).rejects.toMatchObject({
+        code: 'JOB_FAILED',
+        job: { status: 'cancelled' },
+      });
+    });
+
+    it('should reject on timeout, on abort, and on dispose', async () => {
+      using clock = fakeTimers();
+      const jobs = new Map([[1, jobStub(1, 'running', 2)]]);
+      const sut = newSut({ fetch: fakeFetch(batch(jobs)).fetch });
+      const timedOut = expect(sut.waitForJob(1, { timeout: 3000 })).rejects.toBeInstanceOf(
+        TimeoutError,
+      );
+      const controller = new AbortController();
+      const aborted = expect(
+        sut.waitForJob(1, { signal: controller.signal }),
+      ).rejects.toBeInstanceOf(AbortError);
+      const disposed = expect(sut.waitForJob(1)).rejects.toBeInstanceOf(AbortError);
+      await clock.advance(3000);
+      await timedOut;
+      controller.abort();
+      await aborted;
+      await expect(sut.waitForJob(1, { signal: AbortSignal.abort() })).rejects.toBeInstanceOf(
+        AbortError,
+      );
+      sut.dispose();
+      await disposed;
+      await expect(sut.waitForJob(1)).rejects.toBeInstanceOf(AbortError);
+    });
+
+    it('should keep going when a callback throws, and hand the error to onError', async () => {
+      const onError = vi.fn();
+      const jobs = new Map([[1, jobStub(1, 'completed', 3)]]);
+      const sut = newSut({ fetch: fakeFetch(batch(jobs)).fetch, onError });
+      const boom = new Error('app bug');
+      sut.listen(1, () => {
+        throw boom;
+      });
+      await expect(sut.waitForJob(1)).resolves.toMatchObject({ id: 1 });
+      expect(onError).toHaveBeenCalledWith(boom);
+    });
+  });
+
+  describe('SSE', () => {
+    const sseSut = (options: Partial<HeyGenAPIOptions> = {}, jobs = new Map<number, Job>()) => {
+      const fake = fakeFetch(batch(jobs, 100));
+      const sut = newSut({ fetch: fake.fetch, mode: HeyGenStatusListenerMode.SSE, ...options });
+      return { sut, ...fake, jobs };
+    };
+
+    it('should use one EventSource for all jobs and dedupe by revision', async () => {
+      const { sut, calls } = sseSut();
+      const seen: string[] = [];
+      const progress: number[] = [];
+      const known = new Map([
+        [1, jobStub(1, 'pending', 1)],
+        [2, jobStub(2, 'pending', 1)],
+      ]);
+      const created = fakeFetch((call) => ({
+        status: 201,
+        body: known.get(Number(call.url.searchParams.get('n')) || 1),
+      }));
+      void created;
+      sut.listen(1, (id, status) => seen.push(`${id}:${status}`));
+      sut.listen(2, (id, status) => seen.push(`${id}:${status}`));
+      const wait = sut.waitForJob(1, { onProgress: (job) => progress.push(job.revision) });
+      expect(FakeEventSource.instances).toHaveLength(1);
+      const es = FakeEventSource.last;
+      es.connect();
+      es.emit('snapshot', { jobs: [jobStub(1, 'running', 2), jobStub(2, 'running', 2)] }, '10');
+      es.emit('job', jobStub(1, 'running', 3, { progress: 50 }), '11');
+      es.emit('job', jobStub(1, 'running', 2), '12'); // older: ignored
+      es.emit('job', jobStub(1, 'completed', 4), '13');
+      es.emit('job', jobStub(1, 'completed', 4), '14'); // same: ignored
+      await expect(wait).resolves.toMatchObject({ revision: 4 });
+      expect(seen).toEqual(['1:running', '2:running', '1:completed']);
+      expect(progress).toEqual([2, 3, 4]);
+      // the stream answered before the lookup ran: nothing left to look up
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(pollCalls(calls)).toHaveLength(0);
+      expect(FakeEventSource.instances).toHaveLength(1);
+      sut.dispose();
+      expect(es.closed).toBe(true);
+    });
+
+    it('should reject a wait for a job the server does not know', async () => {
+      const { sut } = sseSut();
+      await expect(sut.waitForJob(42)).rejects.toBeInstanceOf(JobNotFoundError);
+      sut.dispose();
+    });
+
+    it('should resume with lastEventId after a drop, and give a bad message to listeners', async () => {
+      using clock = fakeTimers();
+      const { sut } = sseSut({}, new Map([[1, jobStub(1, 'running', 2)]]));
+      const errors: unknown[] = [];
+      sut.listen(
+        1,
+        () => {},
+        (error) => errors.push(error),
+      );
+      FakeEventSource.last.connect();
+      FakeEventSource.last.emit('job', jobStub(1, 'running', 3), '21');
+      FakeEventSource.last.emit('heartbeat', { time: 'x' });
+      FakeEventSource.last.emit('job', '{oops');
+      expect(errors[0]).toBeInstanceOf(MessageParseError);
+      FakeEventSource.last.fail();
+      await clock.advance(1000);
+      expect(FakeEventSource.instances).toHaveLength(2);
+      expect(FakeEventSource.instances[0]!.closed).toBe(true);
+      expect(FakeEventSource.last.url.searchParams.get('lastEventId')).toBe('21');
+      sut.dispose();
+    });
+
+    it('should count a missed heartbeat window as a disruption', async () => {
+      using clock = fakeTimers();
+      const { sut } = sseSut();
+      sut.listen(1, () => {});
+      FakeEventSource.last.connect(1000);
+      await clock.advance(2000);
+      FakeEventSource.last.emit('heartbeat', { time: 'x' });
+      await clock.advance(2000);
+      expect(FakeEventSource.instances).toHaveLength(1);
+      await clock.advance(1000); // 2.5 heartbeats of silence
+      expect(FakeEventSource.instances[0]!.closed).toBe(true);
+      await clock.advance(1000);
+      expect(FakeEventSource.instances).toHaveLength(2);
+      sut.dispose();
+    });
+
+    it('should retry a bounded number of times without fallback, then reject with SSEError', async () => {
+      using clock = fakeTimers();
+      const { sut } = sseSut({}, new Map([[1, jobStub(1, 'running', 2)]]));
+      const errors: unknown[] = [];
+      sut.listen(
+        1,
+        () => {},
+        (error) => errors.push(error),
+      );
+      const wait = sut.waitForJob(1);
+      const rejected = expect(wait).rejects.toBeInstanceOf(SSEError);
+      for (let i = 0; i < 4; i++) {
+        FakeEventSource.last.fail(true);
+        await clock.advance(5000);
+      }
+      await rejected;
+      expect(FakeEventSource.instances).toHaveLength(4); // the first + maxRetries
+      expect(errors).toEqual([expect.any(SSEError)]);
+      await clock.advance(60_000);
+      expect(FakeEventSource.instances).toHaveLength(4);
+      sut.dispose();
+    });
+
+    it('should fall back to POLL at once, probe SSE with backoff and switch back', async () => {
+      using clock = fakeTimers();
+      const jobs = new Map([[1, jobStub(1, 'running', 2)]]);
+      const { sut, calls } = sseSut({ fallback: true }, jobs);
+      const seen: string[] = [];
+      sut.listen(1, (_id, status) => seen.push(status));
+      const es = FakeEventSource.last;
+      es.connect();
+      es.emit('snapshot', { jobs: [jobStub(1, 'running', 2)] }, '5');
+      await clock.advance(0);
+      const before = pollCalls(calls).length;
+      es.fail();
+      await clock.advance(0);
+      expect(pollCalls(calls).length).toBe(before + 1); // polled at once
+      expect(sut.stats()).toMatchObject({ fallbacks: 1, upgrades: 0 });
+      // the first probe is refused, the second works
+      await clock.advance(100);
+      expect(FakeEventSource.instances).toHaveLength(2);
+      FakeEventSource.last.fail(true);
+      await clock.advance(200);
+      expect(FakeEventSource.instances).toHaveLength(3);
+      expect(FakeEventSource.last.url.searchParams.get('lastEventId')).toBe('5');
+      FakeEventSource.last.connect();
+      expect(sut.stats()).toMatchObject({ fallbacks: 1, upgrades: 1 });
+      const polled = pollCalls(calls).length;
+      for (let i = 0; i < 5; i++) {
+        await clock.advance(2000);
+        FakeEventSource.last.emit('heartbeat', { time: 'x' });
+      }
+      expect(pollCalls(calls).length).toBe(polled); // POLL stopped
+      FakeEventSource.last.emit('job', jobStub(1, 'completed', 3), '6');
+      expect(seen).toEqual(['running', 'completed']);
+      sut.dispose();
+    });
+  });
+
+  describe('changeBackend', () => {
+    it('should start the new transport before stopping the old, both ways, keeping listeners', async () => {
+      using clock = fakeTimers();
+      const jobs = new Map([[1, jobStub(1, 'running', 2)]]);
+      const { fetch, calls } = fakeFetch(batch(jobs));
+      const sut = newSut({ fetch, mode: HeyGenStatusListenerMode.SSE });
+      const seen: string[] = [];
+      sut.listen(1, (_id, status) => seen.push(status));
+      const es = FakeEventSource.last;
+      es.connect();
+      await clock.advance(0);
+      const lookups = pollCalls(calls).length;
+      sut.changeBackend(HeyGenStatusListenerMode.POLL);
+      expect(es.closed).toBe(true);
+      await clock.advance(0);
+      expect(pollCalls(calls).length).toBe(lookups + 1);
+      sut.changeBackend(HeyGenStatusListenerMode.SSE);
+      expect(FakeEventSource.instances).toHaveLength(2);
+      FakeEventSource.last.connect();
+      FakeEventSource.last.emit('job', jobStub(1, 'completed', 3), '9');
+      await clock.advance(10_000);
+      expect(pollCalls(calls).length).toBe(lookups + 1);
+      expect(seen).toEqual(['running', 'completed']);
+      sut.dispose();
+    });
+  });
+
+  describe('AUTO', () => {
+    it('should take the EventSource when there is one', () => {
+      const sut = newSut({ fetch: fakeFetch(batch(new Map())).fetch, mode: 'auto' });
+      sut.listen(1, () => {});
+      expect(FakeEventSource.instances).toHaveLength(1);
+      sut.dispose();
+    });
+
+    it('should stream over fetch without an EventSource, with the Authorization header', async () => {
+      const { fetch, calls } = fakeFetch(() => new Promise<Reply>(() => {}));
+      const sut = newSut({ fetch, mode: 'auto', EventSource: null, apiKey: 'k1' });
+      sut.listen(1, () => {});
+      await Promise.resolve();
+      const stream = calls.find((c) => c.headers.Accept === 'text/event-stream');
+      expect(stream?.headers.Authorization).toBe('Bearer k1');
+      sut.dispose();
+    });
+  });
+
+  describe('stats', () => {
+    it('should count requests, bytes and streams per channel', async () => {
+      const jobs = new Map([[1, jobStub(1, 'completed', 3)]]);
+      const sut = newSut({ fetch: fakeFetch(batch(jobs)).fetch });
+      await sut.waitForJob(1);
+      const stats = sut.stats();
+      expect(stats.poll.requests).toBe(1);
+      expect(stats.poll.bytes).toBeGreaterThan(0);
+      expect(stats.sse).toEqual({ requests: 0, bytes: 0, streams: 0 });
+      stats.poll.requests = 99;
+      expect(sut.stats().poll.requests).toBe(1);
+    });
+  });
+});

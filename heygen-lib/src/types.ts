@@ -1,0 +1,187 @@
+/** Where a job is in its life: `pending → running → completed | failed | cancelled`. */
+export type JobStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
+
+/** A job as the server reports it (docs/protocol.md, "The job object"). */
+export interface Job {
+  /** Unique positive integer, assigned in increasing order. */
+  id: number;
+  /** Current state; only moves forward. */
+  status: JobStatus;
+  /** 0–100; `100` once completed. */
+  progress: number;
+  /** Grows by one with every change: of two copies, the higher revision is the newer. */
+  revision: number;
+  /** How long the job runs, in ms. */
+  duration: number;
+  /** ISO 8601 creation time. */
+  createdAt: string;
+  /** ISO 8601 time of the last change. */
+  updatedAt: string;
+  /** ISO 8601 start time, once running. */
+  startedAt?: string;
+  /** ISO 8601 end time, once finished. */
+  finishedAt?: string;
+  /** ISO 8601 time the job is expected to finish. */
+  expectedAt: string;
+  /** Why it failed, only when `status` is `failed`. */
+  error?: { code: string; message: string };
+}
+
+/**
+ * How job status reaches the client.
+ *
+ * `AUTO` picks SSE over an `EventSource` where one exists, else SSE over a streaming `fetch`,
+ * else polling. `SSE` is one connection for all jobs (cheapest); `POLL` asks the server in
+ * batches, at most once per `pollInterval`.
+ */
+export const HeyGenStatusListenerMode = {
+  /** Choose by capability: EventSource, then streaming fetch, then polling. */
+  AUTO: 'auto',
+  /** One Server-Sent-Events connection for every job. */
+  SSE: 'sse',
+  /** One batched status request per tick. */
+  POLL: 'poll',
+} as const;
+/** A value of {@link HeyGenStatusListenerMode}. */
+export type HeyGenStatusListenerMode =
+  (typeof HeyGenStatusListenerMode)[keyof typeof HeyGenStatusListenerMode];
+
+/**
+ * Called on every status change of a watched job, never twice for one status.
+ * @param id - the job id
+ * @param status - its new status
+ * @param job - the full job object
+ */
+export type StatusCallback = (id: number, status: JobStatus, job: Job) => void;
+
+/** The smallest `Response` the library reads. */
+export interface ResponseLike {
+  readonly status: number;
+  readonly headers: { get(name: string): string | null };
+  readonly body?: { getReader(): ReaderLike } | null;
+  text(): Promise<string>;
+}
+
+/** The smallest stream reader the built-in SSE-over-fetch transport uses. */
+export interface ReaderLike {
+  read(): Promise<{ done: boolean; value?: Uint8Array | undefined }>;
+  cancel(): Promise<unknown>;
+}
+
+/** The smallest `fetch` the library calls. */
+export type FetchLike = (
+  url: string,
+  init: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string | undefined;
+    signal?: AbortSignal;
+  },
+) => Promise<ResponseLike>;
+
+/** The smallest `MessageEvent` the library reads. */
+export interface MessageEventLike {
+  readonly data: string;
+  readonly lastEventId: string;
+}
+
+/** The smallest `EventSource` instance the library uses. */
+export interface EventSourceLike {
+  readonly readyState: number;
+  addEventListener(type: string, listener: (event: MessageEventLike) => void): void;
+  onerror: ((event: never) => unknown) | null;
+  close(): void;
+}
+
+/** An `EventSource` constructor (the browser's, or the `eventsource` package's in Node). */
+export type EventSourceConstructorLike = new (url: string) => EventSourceLike;
+
+/** Options of {@link HeyGenAPI}. */
+export interface HeyGenAPIOptions {
+  /** Base URL of the heygen-api server, e.g. `http://localhost:3000`. */
+  url: string;
+  /** How status is tracked; required because the choice has a direct cost. */
+  mode: HeyGenStatusListenerMode;
+  /**
+   * Log from inside the library as timestamped `[heygen]` lines.
+   * @default false
+   */
+  logging?: boolean;
+  /**
+   * On an SSE disruption, switch to POLL at once (keeping every listener) and return to SSE
+   * once it works again.
+   * @default false
+   */
+  fallback?: boolean;
+  /**
+   * The polling budget: never more than one status request per this many ms.
+   * @default 1000
+   */
+  pollInterval?: number;
+  /** This client's id (a UUID); persist it to resume after a reload. Default: a new random one. */
+  clientId?: string;
+  /** Sent as `Authorization: Bearer` (and `access_token` for an EventSource). */
+  apiKey?: string;
+  /**
+   * Consecutive failures tolerated (per transport, and per createJob) before affected calls
+   * reject.
+   * @default 5
+   */
+  maxRetries?: number;
+  /**
+   * First retry delay in ms; doubles with each failure (with jitter), up to 30 s.
+   * @default 500
+   */
+  retryDelay?: number;
+  /** `fetch` to use. Default: the global one. */
+  fetch?: FetchLike;
+  /**
+   * `EventSource` constructor to use. Default: the global one. `null` forces the built-in
+   * SSE-over-fetch transport.
+   */
+  EventSource?: EventSourceConstructorLike | null;
+  /** Receives every error the library handles, including exceptions thrown by callbacks. */
+  onError?: (error: unknown) => void;
+}
+
+/** Options of {@link HeyGenAPI.createJob}: steer the simulated job. */
+export interface CreateJobOptions {
+  /** Run time in ms instead of the server's JOB_TIME. */
+  duration?: number;
+  /** `true`: the job ends as `failed`. */
+  fail?: boolean;
+}
+
+/** Options of {@link HeyGenAPI.waitForJob}. */
+export interface WaitForJobOptions {
+  /** Reject with a TimeoutError after this many ms. */
+  timeout?: number;
+  /** Reject with an AbortError when this signal aborts. */
+  signal?: AbortSignal;
+  /** Called with every newer version of the job (status or progress). */
+  onProgress?: (job: Job) => void;
+}
+
+/** Cost counters of one channel. */
+export interface ChannelStats {
+  /** HTTP requests made (stream opens included). */
+  requests: number;
+  /** Response bytes received (event data only for an EventSource). */
+  bytes: number;
+  /** Event streams opened. */
+  streams: number;
+}
+
+/** What status tracking has cost so far; see {@link HeyGenAPI.stats}. */
+export interface HeyGenStats {
+  /** Event streams (EventSource or streaming fetch). */
+  sse: ChannelStats;
+  /** Batched polling. */
+  poll: ChannelStats;
+  /** create, cancel, getJob and job lookups. */
+  api: ChannelStats;
+  /** Switches from SSE to POLL after a disruption. */
+  fallbacks: number;
+  /** Returns from POLL to SSE after a fallback. */
+  upgrades: number;
+}

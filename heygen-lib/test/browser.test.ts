@@ -1,0 +1,142 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startProxy, type Proxy } from '../../heygen-cli/src/proxy.js';
+import type * as Lib from '../src/index.js';
+import { startServer, type ServerHandle } from './support/server.js';
+import { eventually } from './support/track.js';
+
+// The built bundle (dist/index.js, not the source) in headless Chromium, against the real server
+// on another origin, so CORS is real.
+
+const BUNDLE = new URL('../dist/index.js', import.meta.url);
+const CHROMIUM = '/usr/bin/chromium';
+
+declare global {
+  interface Window {
+    lib: typeof Lib;
+    scenario: Promise<unknown>;
+  }
+}
+
+/** What a scenario in the page reports back. */
+interface Outcome {
+  statuses: string[][];
+  stats: Lib.HeyGenStats;
+  transportGlobal: boolean;
+}
+
+let server: ServerHandle;
+let proxy: Proxy;
+let site: Server;
+let siteUrl: string;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  if (!existsSync(BUNDLE))
+    throw new Error('dist/index.js is missing: run `npm run build -w heygen-lib` first');
+  server = await startServer({ JOB_TIME: '300', HEARTBEAT_MS: '250' });
+  proxy = await startProxy({ target: { host: server.host, port: server.port } });
+  const bundle = readFileSync(BUNDLE, 'utf8');
+  site = createServer((req, res) => {
+    if (req.url === '/heygen-lib.js') {
+      res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(bundle);
+    } else {
+      res
+        .writeHead(200, { 'Content-Type': 'text/html' })
+        .end(
+          '<!doctype html><title>heygen-lib</title><script type="module">' +
+            "import * as lib from '/heygen-lib.js'; window.lib = lib;</script>",
+        );
+    }
+  });
+  await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+  siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}/`;
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--headless',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(String(error)));
+  await page.goto(siteUrl);
+  await page.waitForFunction(() => 'lib' in window);
+  expect(errors).toEqual([]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((resolve) => site?.close(resolve));
+  await proxy?.close();
+  await server?.kill();
+});
+
+/** Runs jobs in the page and keeps the promise on `window.scenario`. */
+const start = (url: string, mode: string, fallback: boolean, duration: number): Promise<void> =>
+  page.evaluate(
+    ({ url, mode, fallback, duration }) => {
+      const { HeyGenAPI } = window.lib;
+      const unhandled: unknown[] = [];
+      window.addEventListener('unhandledrejection', (event) => unhandled.push(event.reason));
+      const heygen = new HeyGenAPI({
+        url,
+        mode: mode as Lib.HeyGenStatusListenerMode,
+        fallback,
+        pollInterval: 50,
+        retryDelay: 50,
+      });
+      (window as unknown as { heygen: Lib.HeyGenAPI }).heygen = heygen;
+      window.scenario = (async () => {
+        const ids = await Promise.all([1, 2, 3].map(() => heygen.createJob({ duration })));
+        const statuses = ids.map(() => [] as string[]);
+        ids.forEach((id, i) => heygen.listen(id, (_id, status) => statuses[i]!.push(status)));
+        await Promise.all(ids.map((id) => heygen.waitForJob(id)));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        const outcome: Outcome = {
+          statuses,
+          stats: heygen.stats(),
+          transportGlobal: typeof EventSource === 'function',
+        };
+        heygen.dispose();
+        if (unhandled.length) throw new Error(`unhandled: ${String(unhandled)}`);
+        return outcome;
+      })();
+    },
+    { url, mode, fallback, duration },
+  );
+
+const outcome = () => page.evaluate(() => window.scenario) as Promise<Outcome>;
+
+describe('heygen-lib in headless Chromium', () => {
+  it.each(['auto', 'sse', 'poll'])('should run jobs to completion over CORS (%s)', async (mode) => {
+    await start(server.url, mode, false, 300);
+    const { statuses, stats, transportGlobal } = await outcome();
+    expect(transportGlobal).toBe(true);
+    expect(statuses).toEqual([1, 2, 3].map(() => ['pending', 'running', 'completed']));
+    if (mode === 'poll') expect(stats.sse.streams).toBe(0);
+    else expect(stats.poll.requests).toBe(0); // all over the one stream
+  });
+
+  it('should fall back to POLL when the proxy cuts the stream', async () => {
+    await start(proxy.url, 'auto', true, 1500);
+    await eventually(() => expect(proxy.openStreams).toBe(1));
+    proxy.setMode('cut-streams');
+    const { statuses, stats } = await outcome();
+    proxy.setMode('pass');
+    expect(statuses).toEqual([1, 2, 3].map(() => ['pending', 'running', 'completed']));
+    expect(stats.fallbacks).toBeGreaterThanOrEqual(1);
+    expect(stats.poll.requests).toBeGreaterThan(0);
+  });
+});

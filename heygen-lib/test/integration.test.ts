@@ -1,0 +1,239 @@
+import { EventSource } from 'eventsource';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startProxy, type Proxy } from '../../heygen-cli/src/proxy.js';
+import {
+  HeyGenAPI,
+  HeyGenStatusListenerMode,
+  HttpError,
+  JobFailedError,
+  JobNotFoundError,
+  SSEError,
+  type HeyGenAPIOptions,
+} from '../src/index.js';
+import { startServer, type ServerHandle } from './support/server.js';
+import { createJobs, eventually, track } from './support/track.js';
+
+// Integration against the real heygen-api (built dist), in Node.
+
+const ALL_STATES = ['pending', 'running', 'completed'];
+
+let server: ServerHandle;
+const instances: HeyGenAPI[] = [];
+
+beforeAll(async () => {
+  server = await startServer({ JOB_TIME: '300', HEARTBEAT_MS: '250' });
+});
+afterAll(async () => {
+  await server?.kill();
+});
+afterEach(() => {
+  instances.splice(0).forEach((sut) => sut.dispose());
+});
+
+const newSut = (options: Partial<HeyGenAPIOptions> = {}): HeyGenAPI => {
+  const sut = new HeyGenAPI({
+    url: server.url,
+    mode: HeyGenStatusListenerMode.SSE,
+    EventSource,
+    pollInterval: 50,
+    retryDelay: 50,
+    maxRetries: 3,
+    ...options,
+  });
+  instances.push(sut);
+  return sut;
+};
+
+/** The three ways status can travel. */
+const TRANSPORTS = [
+  { name: 'SSE over the eventsource package', options: { mode: 'sse', EventSource } },
+  { name: 'SSE over the built-in fetch stream', options: { mode: 'sse', EventSource: null } },
+  { name: 'POLL', options: { mode: 'poll' } },
+] as const satisfies { name: string; options: Partial<HeyGenAPIOptions> }[];
+
+describe.each(TRANSPORTS)('$name', ({ options }) => {
+  it('should run jobs to completion, each listener seeing each state once', async () => {
+    const sut = newSut(options);
+    const ids = await createJobs(sut, 3, 300);
+    const seen = track(sut, ids);
+    const jobs = await Promise.all(ids.map((id) => sut.waitForJob(id)));
+    expect(jobs.map((job) => job.status)).toEqual(['completed', 'completed', 'completed']);
+    // listeners run in the same update as the waits' resolution
+    ids.forEach((id) => expect(seen.get(id)).toEqual(ALL_STATES));
+  });
+
+  it('should reject a failed job with JobFailedError carrying the job', async () => {
+    const sut = newSut(options);
+    const id = await sut.createJob({ duration: 100, fail: true });
+    const error = await sut.waitForJob(id).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobFailedError);
+    expect((error as JobFailedError).job).toMatchObject({
+      id,
+      status: 'failed',
+      error: { code: 'SIMULATED_FAILURE' },
+    });
+  });
+
+  it('should resolve at once for a job that completed before the wait (fresh instance)', async () => {
+    const first = newSut(options);
+    const id = await first.createJob({ duration: 0 });
+    await first.waitForJob(id);
+    const second = newSut({ ...options, clientId: first.clientId });
+    await expect(second.waitForJob(id)).resolves.toMatchObject({ id, status: 'completed' });
+  });
+
+  it('should reject a wait for an unknown job with JobNotFoundError', async () => {
+    const sut = newSut(options);
+    await expect(sut.waitForJob(999_999)).rejects.toBeInstanceOf(JobNotFoundError);
+  });
+
+  it('should cancel a job', async () => {
+    const sut = newSut(options);
+    const id = await sut.createJob({ duration: 60_000 });
+    const rejected = expect(sut.waitForJob(id)).rejects.toMatchObject({
+      code: 'JOB_FAILED',
+      job: { status: 'cancelled' },
+    });
+    await expect(sut.cancelJob(id)).resolves.toMatchObject({ status: 'cancelled' });
+    await rejected;
+  });
+});
+
+describe('changeBackend', () => {
+  it.each([
+    ['eventsource', EventSource],
+    ['fetch stream', null],
+  ] as const)('should switch SSE -> POLL -> SSE with jobs in flight (%s)', async (_name, ES) => {
+    const sut = newSut({ EventSource: ES });
+    const ids = await createJobs(sut, 10, 900);
+    const seen = track(sut, ids);
+    const waits = Promise.all(ids.map((id) => sut.waitForJob(id)));
+    await eventually(() => expect(seen.get(ids[0]!)).toContain('running'));
+    sut.changeBackend(HeyGenStatusListenerMode.POLL);
+    await eventually(() => expect(sut.stats().poll.requests).toBeGreaterThan(0));
+    sut.changeBackend(HeyGenStatusListenerMode.SSE);
+    await waits;
+    // listeners run in the same update as the waits' resolution
+    ids.forEach((id) => expect(seen.get(id)).toEqual(ALL_STATES));
+    expect(sut.stats().sse.streams).toBeGreaterThanOrEqual(2);
+  });
+});
+
+describe('through a disruptive proxy', () => {
+  let proxy: Proxy;
+  beforeAll(async () => {
+    proxy = await startProxy({ target: { host: server.host, port: server.port } });
+  });
+  afterEach(() => proxy.setMode('pass'));
+  afterAll(async () => {
+    await proxy.close();
+  });
+
+  describe.each([
+    ['eventsource', EventSource],
+    ['fetch stream', null],
+  ] as const)('%s', (_name, ES) => {
+    it.each(['cut-streams', 'stall-streams'] as const)(
+      'should fall back to POLL when streams are %s, then return to SSE',
+      async (mode) => {
+        const sut = newSut({ url: proxy.url, EventSource: ES, fallback: true });
+        const ids = await createJobs(sut, 5, 1500);
+        const seen = track(sut, ids);
+        const waits = Promise.all(ids.map((id) => sut.waitForJob(id)));
+        await eventually(() => expect(proxy.openStreams).toBe(1));
+        proxy.setMode(mode);
+        await eventually(() => expect(sut.stats().fallbacks).toBeGreaterThanOrEqual(1));
+        await eventually(() => expect(sut.stats().poll.requests).toBeGreaterThan(0));
+        proxy.setMode('pass');
+        await eventually(() => expect(sut.stats().upgrades).toBeGreaterThanOrEqual(1));
+        const polls = sut.stats().poll.requests;
+        await waits;
+        // listeners run in the same update as the waits' resolution
+        ids.forEach((id) => expect(seen.get(id)).toEqual(ALL_STATES));
+        // back on SSE, later jobs need no polling
+        const late = await sut.createJob({ duration: 200 });
+        await sut.waitForJob(late);
+        expect(sut.stats().poll.requests).toBe(polls);
+      },
+    );
+
+    it('should reject waits with SSEError when streams are cut and fallback is off', async () => {
+      const sut = newSut({ url: proxy.url, EventSource: ES, maxRetries: 2 });
+      const id = await sut.createJob({ duration: 60_000 });
+      const outcome = sut.waitForJob(id).catch((error: unknown) => error);
+      await eventually(() => expect(proxy.openStreams).toBe(1));
+      proxy.setMode('cut-streams');
+      expect(await outcome).toBeInstanceOf(SSEError);
+      await sut.cancelJob(id);
+    });
+  });
+});
+
+describe('when the server dies mid-wait', () => {
+  it.each([
+    ['SSE (eventsource), no fallback', { mode: 'sse', EventSource }, SSEError],
+    ['SSE (fetch stream), no fallback', { mode: 'sse', EventSource: null }, SSEError],
+    ['SSE with fallback', { mode: 'sse', EventSource, fallback: true }, HttpError],
+    ['POLL', { mode: 'poll' }, HttpError],
+  ] as const)('should reject, not crash (%s)', async (_name, options, ErrorClass) => {
+    const doomed = await startServer({ HEARTBEAT_MS: '250' });
+    try {
+      const sut = newSut({ url: doomed.url, ...options, maxRetries: 2 });
+      // Short enough that POLL, following the server's hint, asks again soon after the kill.
+      const id = await sut.createJob({ duration: 3000 });
+      const seen = track(sut, [id]);
+      const outcome = sut.waitForJob(id).catch((error: unknown) => error);
+      await eventually(() => expect(seen.get(id)).toContain('running'));
+      await doomed.kill();
+      expect(await outcome).toBeInstanceOf(ErrorClass);
+    } finally {
+      await doomed.kill();
+    }
+  });
+});
+
+describe('200 jobs at once', () => {
+  it.each(TRANSPORTS)(
+    'should call every listener exactly once per state ($name)',
+    async ({ options }) => {
+      const sut = newSut({ ...options, pollInterval: 100 });
+      const ids = await createJobs(sut, 200, 800);
+      const seen = track(sut, ids);
+      await Promise.all(ids.map((id) => sut.waitForJob(id)));
+      // listeners run in the same update as the waits' resolution
+      ids.forEach((id) => expect(seen.get(id)).toEqual(ALL_STATES));
+      if (options.mode === 'poll') expect(sut.stats().sse.streams).toBe(0);
+      else expect(sut.stats().sse.streams).toBe(1);
+    },
+  );
+});
+
+describe('documented Node usage', () => {
+  it('should use a global EventSource in AUTO, as the product brief shows', async () => {
+    const global = globalThis as { EventSource?: unknown };
+    global.EventSource = EventSource;
+    try {
+      const sut = new HeyGenAPI({ url: server.url, mode: HeyGenStatusListenerMode.AUTO });
+      instances.push(sut);
+      const id = await sut.createJob();
+      await sut.waitForJob(id);
+      expect(sut.stats()).toMatchObject({ sse: { streams: 1 }, poll: { requests: 0 } });
+    } finally {
+      delete global.EventSource;
+    }
+  });
+
+  it('should stream over fetch in AUTO when Node has no EventSource', async () => {
+    expect('EventSource' in globalThis).toBe(false);
+    const sut = new HeyGenAPI({
+      url: server.url,
+      mode: HeyGenStatusListenerMode.AUTO,
+      logging: true,
+    });
+    instances.push(sut);
+    const id = await sut.createJob({ duration: 100 });
+    await sut.waitForJob(id);
+    expect(sut.stats().sse.streams).toBe(1);
+    expect(sut.stats().poll.requests).toBe(0);
+  });
+});

@@ -1,0 +1,25 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
+import { minify } from 'vite';
+import { describe, expect, it } from 'vitest';
+
+// The size budget (issue 3) as part of the test command: the built ESM bundle, minified and
+// gzipped, at most 4 KB. `npm run size` prints the same numbers.
+
+const BUNDLE = new URL('../dist/index.js', import.meta.url);
+
+describe('bundle size', () => {
+  it('should keep the ESM bundle within 4 KB minified and gzipped', async () => {
+    expect(existsSync(BUNDLE), 'run `npm run build -w heygen-lib` first').toBe(true);
+    const { code } = await minify('index.js', readFileSync(BUNDLE, 'utf8'), {});
+    expect(gzipSync(code, { level: 9 }).length).toBeLessThanOrEqual(4096);
+  });
+
+  it('should have no runtime dependencies', () => {
+    const pkg = JSON.parse(
+      readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+    ) as Record<string, unknown>;
+    expect(pkg.dependencies).toBeUndefined();
+    expect(readFileSync(BUNDLE, 'utf8')).not.toMatch(/^import .* from/m);
+  });
+});

@@ -1,0 +1,126 @@
+import type {
+  EventSourceLike,
+  FetchLike,
+  Job,
+  MessageEventLike,
+  ResponseLike,
+} from '../../src/index.js';
+
+/** A job object as the server would send it. */
+export const jobStub = (
+  id: number,
+  status: Job['status'],
+  revision: number,
+  extra: Partial<Job> = {},
+): Job => ({
+  id,
+  status,
+  progress: status === 'completed' ? 100 : 0,
+  revision,
+  duration: 1000,
+  createdAt: '2026-11-23T18:00:00.000Z',
+  updatedAt: '2026-11-23T18:00:00.000Z',
+  expectedAt: '2026-11-23T18:00:01.000Z',
+  ...(['completed', 'failed', 'cancelled'].includes(status)
+    ? { finishedAt: '2026-11-23T18:00:01.000Z' }
+    : {}),
+  ...extra,
+});
+
+/** One recorded request of {@link fakeFetch}. */
+export interface Call {
+  method: string;
+  url: URL;
+  headers: Record<string, string>;
+  body: string | undefined;
+}
+
+/** What a fake handler answers: a body (JSON-encoded unless a string), status and headers. */
+export interface Reply {
+  status?: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+/** A strict fake fetch: every call is recorded and answered by `handler`, or rejects. */
+export const fakeFetch = (handler: (call: Call) => Reply | Promise<Reply> | Error) => {
+  const calls: Call[] = [];
+  const fetch: FetchLike = async (url, init) => {
+    const call: Call = {
+      method: init.method ?? 'GET',
+      url: new URL(url),
+      headers: init.headers ?? {},
+      body: init.body ?? undefined,
+    };
+    calls.push(call);
+    const reply = await handler(call);
+    if (reply instanceof Error) throw reply;
+    const text =
+      reply.body === undefined
+        ? ''
+        : typeof reply.body === 'string'
+          ? reply.body
+          : JSON.stringify(reply.body);
+    const headers = new Map(
+      Object.entries(reply.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]),
+    );
+    const response: ResponseLike = {
+      status: reply.status ?? 200,
+      headers: { get: (name) => headers.get(name.toLowerCase()) ?? null },
+      text: () => Promise.resolve(text),
+    };
+    return response;
+  };
+  return { fetch, calls };
+};
+
+/** A controllable EventSource; instances are collected in `FakeEventSource.instances`. */
+export class FakeEventSource implements EventSourceLike {
+  static instances: FakeEventSource[] = [];
+  readyState = 0;
+  onerror: ((event: unknown) => void) | null = null;
+  closed = false;
+  readonly url: URL;
+  private readonly listeners = new Map<string, ((event: MessageEventLike) => void)[]>();
+  private lastEventId = '';
+
+  constructor(url: string) {
+    this.url = new URL(url);
+    FakeEventSource.instances.push(this);
+  }
+
+  static get last(): FakeEventSource {
+    return FakeEventSource.instances.at(-1)!;
+  }
+
+  addEventListener(type: string, listener: (event: MessageEventLike) => void): void {
+    this.listeners.set(type, [...(this.listeners.get(type) ?? []), listener]);
+  }
+
+  close(): void {
+    this.closed = true;
+    this.readyState = 2;
+  }
+
+  /** Deliver one event; `data` is JSON-encoded unless it is a string. */
+  emit(type: string, data: unknown, id?: string): void {
+    if (this.closed) return;
+    this.readyState = 1;
+    if (id !== undefined) this.lastEventId = id;
+    const text = typeof data === 'string' ? data : JSON.stringify(data);
+    for (const listener of this.listeners.get(type) ?? []) {
+      listener({ data: text, lastEventId: this.lastEventId });
+    }
+  }
+
+  /** `connected` as the server sends it first. */
+  connect(heartbeatMs = 1000): void {
+    this.emit('connected', { clientId: 'x', heartbeatMs, resumed: false });
+  }
+
+  /** A network error (`CONNECTING`) or a refusal (`CLOSED`). */
+  fail(closed = false): void {
+    this.readyState = closed ? 2 : 0;
+    this.onerror?.({});
+  }
+}
