@@ -1,9 +1,8 @@
-import swc from 'unplugin-swc';
 import { defineProject } from 'vitest/config';
 
 export default defineProject({
-  // Nest resolves providers from decorator metadata, which Vite's own transform does not emit.
-  plugins: [swc.vite({ module: { type: 'es6' } })],
+  // Nest resolves providers from decorator metadata: Vite's Oxc transform emits it, as tsc does,
+  // from experimentalDecorators and emitDecoratorMetadata in tsconfig.json.
   test: {
     name: 'heygen-api',
     include: ['src/**/*.spec.ts', 'test/**/*.e2e-spec.ts'],

@@ -12,11 +12,13 @@ describe(parseCliArgs.name, () => {
       port: 0,
       json: false,
       help: false,
+      fail: [],
     });
   });
 
   it('should take JOB_TIME from the environment, and --job-time over it', () => {
     expect(parseCliArgs([], { JOB_TIME: '500' }).jobTime).toBe(500);
+    expect(parseCliArgs([], { JOB_TIME: '' }).jobTime).toBe(3000);
     expect(parseCliArgs(['--job-time', '700'], { JOB_TIME: '500' }).jobTime).toBe(700);
   });
 
@@ -32,6 +34,9 @@ describe(parseCliArgs.name, () => {
         '--url',
         'http://localhost:4000/',
         '--json',
+        '--fail',
+        '2',
+        '--fail=3',
         '-h',
       ]),
     ).toMatchObject({
@@ -42,6 +47,7 @@ describe(parseCliArgs.name, () => {
       url: 'http://localhost:4000',
       json: true,
       help: true,
+      fail: [2, 3],
     });
   });
 
@@ -53,6 +59,7 @@ describe(parseCliArgs.name, () => {
     [['--url', 'not a url'], /--url must be a URL/],
     [['--url', 'http://x', '--port', '80'], /cannot be used with --url/],
     [['--frobnicate'], /Unknown option/],
+    [['--jobs', '2', '--fail', '3'], /--fail must be an integer from 1 to 2/],
     [['extra'], /positional/],
   ])('should refuse %j with a clear message', (argv, message) => {
     expect(() => parseCliArgs(argv)).toThrow(UsageError);

@@ -16,6 +16,8 @@ export interface CliOptions {
   port: number;
   json: boolean;
   help: boolean;
+  /** Jobs (by number, 1-based) that the server is asked to fail, to exercise the failure path. */
+  fail: number[];
 }
 
 /** A command line the run cannot follow; main prints it with the help text and exits 2. */
@@ -37,6 +39,7 @@ Options:
   --no-drop             do not disrupt the network
   --url <url>           use a running heygen-api instead of starting one
   --port <port>         port for the started server (default: any free port)
+  --fail <n>            make job n fail on the server (repeatable), to see a failed run
   --json                print the report as JSON on stdout (logs go to stderr)
   -h, --help            show this help
 
@@ -79,6 +82,7 @@ export function parseCliArgs(
         url: { type: 'string' },
         port: { type: 'string' },
         json: { type: 'boolean' },
+        fail: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -98,9 +102,16 @@ export function parseCliArgs(
   if (values.url !== undefined && values.port !== undefined) {
     throw new UsageError('--port is for the server the run starts; it cannot be used with --url');
   }
+  const jobs = integer('--jobs', values.jobs, 5, 1, 1000);
   return {
-    jobs: integer('--jobs', values.jobs, 5, 1, 1000),
-    jobTime: integer('--job-time', values['job-time'] ?? env.JOB_TIME, 3000, 0, 600_000),
+    jobs,
+    jobTime: integer(
+      '--job-time',
+      values['job-time'] ?? (env.JOB_TIME?.trim() || undefined),
+      3000,
+      0,
+      600_000,
+    ),
     mode,
     pollInterval: integer('--poll-interval', values['poll-interval'], 1000, 10, 600_000),
     drop: !values['no-drop'],
@@ -108,5 +119,6 @@ export function parseCliArgs(
     port: integer('--port', values.port, 0, 0, 65_535),
     json: values.json ?? false,
     help: values.help ?? false,
+    fail: (values.fail ?? []).map((raw) => integer('--fail', raw, 0, 1, jobs)),
   };
 }

@@ -3,10 +3,7 @@ import { createLogger } from './logger.js';
 
 function capture(isTTY: boolean, env: Record<string, string> = {}) {
   let text = '';
-  const stream = Object.assign(
-    { write: (chunk: string) => ((text += chunk), true) },
-    { isTTY },
-  ) as unknown as NodeJS.WritableStream & { isTTY: boolean };
+  const stream = { write: (chunk: string) => (text += chunk), isTTY };
   const log = createLogger({ stream, env, now: () => new Date('2026-11-23T18:00:00.000Z') });
   return { log, text: () => text };
 }

@@ -13,8 +13,14 @@ export interface Logger {
   error(component: Component, message: string, fields?: Record<string, unknown>): void;
 }
 
+/** Where text goes: process.stdout, process.stderr, or the live display in front of them. */
+export interface TextOutput {
+  write(chunk: string): unknown;
+  isTTY?: boolean | undefined;
+}
+
 export interface LoggerOptions {
-  stream: NodeJS.WritableStream & { isTTY?: boolean };
+  stream: TextOutput;
   env: Record<string, string | undefined>;
   now?: () => Date;
 }

@@ -134,7 +134,7 @@ export class HeyGenAPI {
         jobs.delete(job.id);
         jobs.set(job.id, job);
         if (jobs.size > CACHE_SIZE) jobs.delete(jobs.keys().next().value!);
-        if (isDone(job)) log(`job ${job.id} ${job.status}`);
+        if (isDone(job)) log(`Job ${job.id} ${job.status}`);
         for (const entry of [...(entries.get(job.id) ?? [])]) safely(() => entry.job(job));
       },
       missing: (ids) => fail(ids, (id) => new JobNotFoundError(id)),

@@ -19,4 +19,12 @@ describe(createLogger.name, () => {
     createLogger(undefined)('hello');
     expect(log).not.toHaveBeenCalled();
   });
+
+  it('should hand each message to a function instead of the console', () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    const sink = vi.fn();
+    createLogger(sink)('hello');
+    expect(sink).toHaveBeenCalledExactlyOnceWith('hello');
+    expect(log).not.toHaveBeenCalled();
+  });
 });

@@ -1,8 +1,10 @@
 /** Writes one timestamped, prefixed line; a no-op unless logging is on. */
 export type Log = (message: string) => void;
 
+/** `true` logs to the console; a function receives each message instead (to tag or route it). */
 export const createLogger =
-  (enabled: boolean | undefined): Log =>
+  (logging: boolean | Log | undefined): Log =>
   (message) => {
-    if (enabled) console.log(`${new Date().toISOString()} [heygen] ${message}`);
+    if (typeof logging == 'function') logging(message);
+    else if (logging) console.log(`${new Date().toISOString()} [heygen] ${message}`);
   };

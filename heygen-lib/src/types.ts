@@ -103,10 +103,11 @@ export interface HeyGenAPIOptions {
   /** How status is tracked; required because the choice has a direct cost. */
   mode: HeyGenStatusListenerMode;
   /**
-   * Log from inside the library as timestamped `[heygen]` lines.
+   * Log from inside the library: `true` prints timestamped `[heygen]` lines to the console; a
+   * function receives each message instead (to tag it or route it to the app's logger).
    * @default false
    */
-  logging?: boolean;
+  logging?: boolean | ((message: string) => void);
   /**
    * On an SSE disruption, switch to POLL at once (keeping every listener) and return to SSE
    * once it works again.

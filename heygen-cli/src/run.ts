@@ -1,0 +1,150 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { HeyGenAPI, type Job } from 'heygen-lib';
+import { type CliOptions } from './args.js';
+import { type Cleanup } from './cleanup.js';
+import { type Logger } from './logger.js';
+import { startProxy, type Proxy } from './proxy.js';
+import { buildReport, type RunReport } from './report.js';
+import { disruptionJob, gapBefore, SCHEDULE } from './schedule.js';
+import { startServer } from './server.js';
+import { JobTracker } from './track.js';
+
+export interface RunContext {
+  options: CliOptions;
+  log: Logger;
+  cleanup: Cleanup;
+  /** Every newer version of a job, for the live display. */
+  onProgress?: (job: Job) => void;
+}
+
+/**
+ * The integration run, as a story: start the server behind a proxy, create the jobs on schedule,
+ * break the network after the third and heal it after the last, wait for every job, report.
+ */
+export async function run({ options, log, cleanup, onProgress }: RunContext): Promise<RunReport> {
+  const serverUrl = await startOrUseServer(options, log, cleanup);
+  const proxy = await startDisruptionProxy(serverUrl, log, cleanup);
+  const heygen = connectClient(proxy.url, options, log, cleanup);
+  const tracker = new JobTracker(heygen, options.mode, log);
+
+  const waits: Array<Promise<unknown>> = [];
+  for (let n = 1; n <= options.jobs; n++) {
+    await sleep(gapBefore(n));
+    const id = await heygen.createJob(options.fail.includes(n) ? { fail: true } : undefined);
+    log.log('heygen-cli', `job ${id} created`, { n });
+    tracker.watch(id, Date.now());
+    waits.push(waitFor(heygen, tracker, id, options, onProgress));
+    if (options.drop && n === disruptionJob(options.jobs)) disruptNetwork(proxy, log);
+  }
+  if (options.drop) {
+    await sleep(SCHEDULE.healAfterMs);
+    healNetwork(proxy, log);
+  }
+
+  await Promise.all(waits);
+  const returnedToSse =
+    options.drop && options.mode !== 'poll' && (await waitForReturnToSse(heygen));
+  const stats = heygen.stats();
+  log.log('heygen-cli', 'all jobs settled', {
+    fallbacks: stats.fallbacks,
+    upgrades: stats.upgrades,
+  });
+  return buildReport({
+    jobTime: options.jobTime,
+    mode: options.mode,
+    jobs: tracker.results(),
+    totals: stats,
+    disruption: { dropped: options.drop, fellBack: stats.fallbacks > 0, returnedToSse },
+  });
+}
+
+async function startOrUseServer(
+  options: CliOptions,
+  log: Logger,
+  cleanup: Cleanup,
+): Promise<string> {
+  if (options.url) {
+    log.log('heygen-cli', 'using a running heygen-api', { url: options.url });
+    return options.url;
+  }
+  log.log('heygen-cli', 'starting heygen-api', { jobTime: options.jobTime });
+  const server = await startServer({ jobTime: options.jobTime, port: options.port, log });
+  cleanup.defer(() => server.stop());
+  log.log('heygen-cli', 'heygen-api is ready', { url: server.url, pid: server.pid });
+  return server.url;
+}
+
+/** The library talks to the server through this proxy, so the disruption is a real network one. */
+async function startDisruptionProxy(
+  serverUrl: string,
+  log: Logger,
+  cleanup: Cleanup,
+): Promise<Proxy> {
+  const { hostname, port, protocol } = new URL(serverUrl);
+  const proxy = await startProxy({
+    target: {
+      host: hostname.replace(/^\[|\]$/g, ''),
+      port: Number(port || (protocol === 'https:' ? 443 : 80)),
+    },
+  });
+  cleanup.defer(() => proxy.close());
+  log.log('heygen-cli', 'network proxy is up', { url: proxy.url, target: serverUrl });
+  return proxy;
+}
+
+function connectClient(url: string, options: CliOptions, log: Logger, cleanup: Cleanup): HeyGenAPI {
+  const heygen = new HeyGenAPI({
+    url,
+    mode: options.mode,
+    fallback: true,
+    pollInterval: options.pollInterval,
+    logging: (message) => log.log('heygen-lib', message),
+    onError: (error) =>
+      log.error('heygen-lib', error instanceof Error ? error.message : String(error)),
+  });
+  cleanup.defer(() => heygen.dispose());
+  log.log('heygen-cli', 'client ready', {
+    mode: options.mode,
+    fallback: true,
+    clientId: heygen.clientId,
+  });
+  return heygen;
+}
+
+async function waitFor(
+  heygen: HeyGenAPI,
+  tracker: JobTracker,
+  id: number,
+  options: CliOptions,
+  onProgress?: (job: Job) => void,
+): Promise<void> {
+  try {
+    await heygen.waitForJob(id, {
+      timeout: options.jobTime + SCHEDULE.jobGraceMs,
+      ...(onProgress && { onProgress }),
+    });
+  } catch (error) {
+    tracker.fail(id, error);
+  }
+}
+
+function disruptNetwork(proxy: Proxy, log: Logger): void {
+  proxy.setMode('cut-streams');
+  log.log('heygen-cli', 'network change: the proxy cuts the event stream and refuses new ones');
+}
+
+function healNetwork(proxy: Proxy, log: Logger): void {
+  proxy.setMode('pass');
+  log.log('heygen-cli', 'network healed: the proxy lets event streams through again');
+}
+
+/** True once the library is back on SSE; false if it is not within the timeout. */
+async function waitForReturnToSse(heygen: HeyGenAPI): Promise<boolean> {
+  const deadline = Date.now() + SCHEDULE.upgradeTimeoutMs;
+  while (Date.now() < deadline) {
+    const { fallbacks, upgrades } = heygen.stats();
+    if (upgrades >= fallbacks && fallbacks > 0) return true;
+    await sleep(50);
+  }
+  return false;
+}

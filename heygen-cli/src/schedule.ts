@@ -1,0 +1,27 @@
+/**
+ * The canonical run (issue 4): job 1; 2 s later job 2; 2 s later job 3, and the network breaks;
+ * 1 s later job 4; 1 s later job 5; 1 s later the network heals.
+ */
+export const SCHEDULE = {
+  /** Wait before creating job n (index n - 1); past the list, the last gap repeats. */
+  gapsMs: [0, 2000, 2000, 1000, 1000],
+  /** The stream is cut right after this job is created. */
+  disruptAfterJob: 3,
+  /** Streams pass again this long after the last job is created. */
+  healAfterMs: 1000,
+  /** How long a job may run past its JOB_TIME before the run gives up on it. */
+  jobGraceMs: 30_000,
+  /** How long the library may take to return to SSE once the network heals. */
+  upgradeTimeoutMs: 20_000,
+} as const;
+
+/** Wait before creating job `n` (1-based). */
+export function gapBefore(n: number): number {
+  const { gapsMs } = SCHEDULE;
+  return gapsMs[Math.min(n, gapsMs.length) - 1] ?? 0;
+}
+
+/** The job after which the stream is cut: the third, or the last when there are fewer. */
+export function disruptionJob(jobs: number): number {
+  return Math.min(SCHEDULE.disruptAfterJob, jobs);
+}

@@ -1,0 +1,97 @@
+import { createServer, type Server } from 'node:net';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { type RunReport } from '../src/report.js';
+import { runCli } from './run-cli.js';
+
+/** A port held by another process-local server for the duration of the test. */
+async function takenPort(): Promise<number> {
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return (server.address() as { port: number }).port;
+}
+
+describe('the integration run', () => {
+  it('should see all five jobs once each, fall back to POLL on the cut, and return to SSE', async () => {
+    const { code, stdout, stderr } = await runCli(['--json', '--job-time', '800']);
+    expect(code, stderr).toBe(0);
+    const report = JSON.parse(stdout) as RunReport;
+
+    expect(report.ok).toBe(true);
+    expect(report.jobs).toHaveLength(5);
+    for (const job of report.jobs) {
+      expect(job).toMatchObject({ status: 'completed', deliveries: 1 });
+      expect(job.seenAt).toBeGreaterThanOrEqual(job.finishedAt!);
+      expect(['sse', 'poll']).toContain(job.seenBy);
+    }
+    expect(new Set(report.jobs.map((job) => job.id)).size).toBe(5);
+    expect(report.disruption).toEqual({ dropped: true, fellBack: true, returnedToSse: true });
+    expect(report.totals.fallbacks).toBeGreaterThanOrEqual(1);
+    expect(report.totals.upgrades).toBeGreaterThanOrEqual(1);
+    expect(report.totals.poll.requests).toBeGreaterThan(0);
+    // The fourth job was created while streams were cut: only polling could have seen it end.
+    expect(report.jobs[3]?.seenBy).toBe('poll');
+
+    // Logs went to stderr as structured lines from all three components.
+    expect(stderr).toMatch(/^\S+Z \[heygen-cli\] job \d+ created n=1$/m);
+    expect(stderr).toMatch(/\[heygen-api\] heygen-api listening on http:\/\/127\.0\.0\.1:\d+/);
+    expect(stderr).toMatch(/\[heygen-lib\] fallback to POLL/);
+    expect(stderr).not.toContain('\x1b[');
+  });
+
+  it('should print a readable report and run undisturbed with --no-drop', async () => {
+    const { code, stdout } = await runCli(['--no-drop', '--jobs', '2', '--job-time', '100']);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^Report: 2 jobs, JOB_TIME 100 ms, mode auto$/m);
+    expect(stdout).toMatch(/^1 +\S+ +\S+ +\S+ +\d+ ms +sse +completed$/m);
+    expect(stdout).toContain('Network disruption: none (--no-drop)');
+    expect(stdout).toContain('Result: every job completed and was seen once.');
+  });
+
+  it('should exit 1 and name the job when a job fails', async () => {
+    const { code, stdout } = await runCli([
+      '--json',
+      '--no-drop',
+      '--jobs',
+      '2',
+      '--job-time',
+      '100',
+      '--fail',
+      '2',
+    ]);
+    expect(code).toBe(1);
+    const report = JSON.parse(stdout) as RunReport;
+    expect(report.ok).toBe(false);
+    expect(report.jobs[1]).toMatchObject({ status: 'failed' });
+    expect(report.problems).toEqual([`job ${report.jobs[1]!.id} ended failed`]);
+  });
+
+  it('should exit 1 with a clear message when the server cannot start', async () => {
+    // The server refuses a JOB_TIME above its own MAX_JOB_TIME_MS.
+    const { code, stdout } = await runCli(['--job-time', '5000'], { MAX_JOB_TIME_MS: '1000' });
+    expect(code).toBe(1);
+    expect(stdout).toMatch(
+      /\[heygen-cli\] run failed: heygen-api would not start: it exited with code 1/,
+    );
+    expect(stdout).toContain('JOB_TIME="5000"');
+  });
+
+  it('should exit 1 with a clear message when its port is taken', async () => {
+    const port = await takenPort();
+    const { code, stdout } = await runCli(['--port', String(port), '--jobs', '1']);
+    expect(code).toBe(1);
+    expect(stdout).toContain(
+      `run failed: heygen-api would not start: port ${port} is already in use`,
+    );
+  });
+
+  it('should exit 2 with the help text on a bad option, and 0 for --help', async () => {
+    const bad = await runCli(['--mode', 'fax']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('heygen-cli: --mode must be auto, sse or poll');
+    expect(bad.stderr).toContain('Usage: heygen-cli [options]');
+    const help = await runCli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('--no-drop');
+  });
+});
