@@ -1,7 +1,9 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { type RunReport } from '../src/report.js';
-import { runCli } from './run-cli.js';
+import { CLI_MAIN, runCli } from './run-cli.js';
 
 /** A port held by another process-local server for the duration of the test. */
 async function takenPort(): Promise<number> {
@@ -95,3 +97,36 @@ describe('the integration run', () => {
     expect(help.stdout).toContain('--no-drop');
   });
 });
+
+describe('stopping', () => {
+  it('should stop the server it started when interrupted with Ctrl-C (SIGINT)', async () => {
+    const child = spawn(process.execPath, [CLI_MAIN, '--job-time', '60000'], {
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    const serverPid = await new Promise<number>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        const match = /heygen-api is ready .* pid=(\d+)/.exec(output);
+        if (match) resolve(Number(match[1]));
+      });
+      child.once('exit', () => reject(new Error(`exited early:\n${output}`)));
+    });
+    expect(isAlive(serverPid)).toBe(true);
+
+    const [code] = (await Promise.all([once(child, 'exit'), child.kill('SIGINT')])) as [[number]];
+    expect(code[0]).toBe(130);
+    expect(output).toContain('SIGINT: stopping the server and the proxy');
+    await vi.waitFor(() => expect(isAlive(serverPid)).toBe(false));
+  });
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
