@@ -1,11 +1,10 @@
-import { ValidationPipe, type INestApplication } from '@nestjs/common';
+import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module.js';
 import { AppConfig } from './config/app-config.js';
 import { type ConfigOptions } from './config/config.module.js';
-import { DomainError } from './errors/domain-error.js';
 
 /** Headers a browser script may read: the poll hint most of all. */
 const EXPOSED_HEADERS = ['Location', 'X-Next-Poll-Ms', 'Idempotent-Replayed', 'Retry-After'];
@@ -26,20 +25,9 @@ export async function createApp(options: ConfigOptions = {}): Promise<NestExpres
   app.useLogger(config.logLevels);
   app.disable('x-powered-by');
 
-  app.useGlobalPipes(
-    new ValidationPipe({
-      whitelist: true,
-      forbidNonWhitelisted: true,
-      // Route parameters are parsed by their own pipes, which must see the raw strings.
-      transform: false,
-      exceptionFactory: (errors) =>
-        new DomainError(
-          'INVALID_BODY',
-          errors.flatMap((error) => Object.values(error.constraints ?? {})).join('; ') ||
-            'The request body is not valid',
-        ),
-    }),
-  );
+  // No ETag: a job's status is never served from a cache, and hashing every answer cost
+  // throughput (issue 6).
+  app.set('etag', false);
   app.enableCors({
     origin: config.corsOrigins === true ? '*' : config.corsOrigins,
     exposedHeaders: EXPOSED_HEADERS,
@@ -50,9 +38,9 @@ export async function createApp(options: ConfigOptions = {}): Promise<NestExpres
   return app;
 }
 
-/** The OpenAPI document of the JSON endpoints, served at /docs (page) and /docs/json. */
-export function setUpOpenApi(app: INestApplication): void {
-  const document = SwaggerModule.createDocument(
+/** The OpenAPI document of the JSON endpoints (also exported to docs/openapi.json by openapi.ts). */
+export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
+  return SwaggerModule.createDocument(
     app,
     new DocumentBuilder()
       .setTitle('heygen-api')
@@ -63,5 +51,11 @@ export function setUpOpenApi(app: INestApplication): void {
       .addBearerAuth()
       .build(),
   );
+}
+
+/** Serves the OpenAPI document at /docs (page) and /docs/json; returns it. */
+export function setUpOpenApi(app: INestApplication): OpenAPIObject {
+  const document = createOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });
+  return document;
 }

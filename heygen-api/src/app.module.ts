@@ -1,10 +1,10 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { AppConfigModule, type ConfigOptions } from './config/config.module.js';
 import { ApiExceptionFilter } from './errors/api-exception.filter.js';
 import { HealthModule } from './health/health.module.js';
-import { JsonBodyInterceptor } from './http/json-body.interceptor.js';
+import { JsonBodyGuard } from './http/json-body.guard.js';
 import { JobsModule } from './jobs/jobs.module.js';
 
 @Module({})
@@ -15,8 +15,9 @@ export class AppModule {
       module: AppModule,
       imports: [AppConfigModule.forRoot(options), jobs, HealthModule.forRoot(jobs)],
       providers: [
+        // Global guards run in this order: the key is checked before the body is read.
         { provide: APP_GUARD, useClass: ApiKeyGuard },
-        { provide: APP_INTERCEPTOR, useClass: JsonBodyInterceptor },
+        { provide: APP_GUARD, useClass: JsonBodyGuard },
         { provide: APP_FILTER, useClass: ApiExceptionFilter },
       ],
     };

@@ -30,6 +30,7 @@ import { CreateJobDto } from './dto/create-job.dto.js';
 import { type Job } from './job.js';
 import { JobsService, type BatchResult } from './jobs.service.js';
 import { ClientIdPipe } from './pipes/client-id.pipe.js';
+import { CreateJobPipe } from './pipes/create-job.pipe.js';
 import { IdempotencyKeyPipe } from './pipes/idempotency-key.pipe.js';
 import { JobIdPipe } from './pipes/job-id.pipe.js';
 import { JobIdsPipe } from './pipes/job-ids.pipe.js';
@@ -62,7 +63,7 @@ export class JobsController {
     @Query('uuid', ClientIdPipe) clientId: string,
     @Header('idempotency-key', IdempotencyKeyPipe) idempotencyKey: string | undefined,
     // No body at all means the defaults.
-    @Body() body: CreateJobDto = {},
+    @Body(CreateJobPipe) body: CreateJobDto,
     @Res({ passthrough: true }) res: Response,
   ): Promise<Job> {
     const { job, created } = await this.jobs.create(clientId, body, idempotencyKey);

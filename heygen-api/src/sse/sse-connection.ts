@@ -51,6 +51,11 @@ export class SseConnection {
     this.write(formatSse(message));
   }
 
+  /** Sends an event already formatted with formatSse: one event reaches many streams, serialised once. */
+  sendFormatted(frame: string): void {
+    this.write(frame);
+  }
+
   /** Ends the stream politely; the client reconnects with Last-Event-ID. */
   end(): void {
     if (this.isOpen) this.res.end();

@@ -13,7 +13,31 @@ import { JOB_EVENTS, type JobEvent, type JobEvents } from '../events/job-events.
 import { type Job } from '../jobs/job.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { SseConnection } from './sse-connection.js';
-import { type SseMessage } from './sse-format.js';
+import { formatSse, type SseMessage } from './sse-format.js';
+
+/**
+ * Heartbeats go out in turns: the streams are split into this many groups, one group per
+ * `HEARTBEAT_MS / HEARTBEAT_GROUPS`, so each stream still gets one every HEARTBEAT_MS but 10,000
+ * streams never take one long burst of writes that holds every event back (issue 6).
+ */
+const HEARTBEAT_GROUPS = 16;
+/** Turns are never shorter than this: with a short HEARTBEAT_MS there are fewer groups. */
+const MIN_HEARTBEAT_TURN_MS = 50;
+
+/**
+ * Every `job` event, formatted once however many streams of its client receive it (issue 6:
+ * serialising per subscriber cost fan-out time). Weak, so it lives as long as the event.
+ */
+const frames = new WeakMap<JobEvent, string>();
+
+function jobFrame(event: JobEvent): string {
+  let frame = frames.get(event);
+  if (frame === undefined) {
+    frame = formatSse({ id: event.id, event: 'job', data: event.job });
+    frames.set(event, frame);
+  }
+  return frame;
+}
 
 /**
  * Serves GET /status as an event stream: one per connection, carrying every job of its client
@@ -27,13 +51,22 @@ export class StatusStreamService
   private readonly connections = new Set<SseConnection>();
   private readonly perClient = new Map<string, number>();
   private heartbeat?: NodeJS.Timeout;
+  /** The streams by heartbeat turn; a new stream joins the next group, round-robin. */
+  private readonly heartbeatGroups: Set<SseConnection>[];
+  private nextGroup = 0;
   private shuttingDown = false;
 
   constructor(
     @Inject(AppConfig) private readonly config: AppConfig,
     @Inject(JOB_EVENTS) private readonly events: JobEvents,
     @Inject(JobsService) private readonly jobs: JobsService,
-  ) {}
+  ) {
+    const groups = Math.max(
+      1,
+      Math.min(HEARTBEAT_GROUPS, Math.floor(config.heartbeatMs / MIN_HEARTBEAT_TURN_MS)),
+    );
+    this.heartbeatGroups = Array.from({ length: groups }, () => new Set());
+  }
 
   /** Open streams, for health and leak checks. */
   get openStreams(): number {
@@ -57,17 +90,20 @@ export class StatusStreamService
     this.perClient.set(clientId, count + 1);
     const connection = new SseConnection(res, this.config.streamBufferBytes);
     this.connections.add(connection);
+    const group = this.heartbeatGroups[this.nextGroup++ % this.heartbeatGroups.length]!;
+    group.add(connection);
 
     // Subscribe before reading the snapshot or the replay, holding live events back until those
     // are sent: an event that happens in between is then neither lost nor sent out of order.
     let held: JobEvent[] | undefined = [];
     const unsubscribe = this.events.subscribe(clientId, (event) => {
       if (held) held.push(event);
-      else connection.send({ id: event.id, event: 'job', data: event.job });
+      else connection.sendFormatted(jobFrame(event));
     });
     res.on('close', () => {
       unsubscribe();
       this.connections.delete(connection);
+      group.delete(connection);
       const left = (this.perClient.get(clientId) ?? 1) - 1;
       if (left > 0) this.perClient.set(clientId, left);
       else this.perClient.delete(clientId);
@@ -75,31 +111,11 @@ export class StatusStreamService
     req.socket.setKeepAlive(true);
 
     try {
-      const replay =
-        lastEventId === undefined ? undefined : await this.events.replay(clientId, lastEventId);
-      const snapshot = replay ? undefined : await this.snapshot(clientId);
-
-      const burst: SseMessage[] = [
-        {
-          event: 'connected',
-          data: { clientId, heartbeatMs: this.config.heartbeatMs, resumed: replay !== undefined },
-        },
-      ];
-      // A held event may repeat what the snapshot or the replay already carried.
-      const sent = new Map<number, number>();
-      const addJob = (id: string, job: Job): void => {
-        if ((sent.get(job.id) ?? 0) >= job.revision) return;
-        sent.set(job.id, job.revision);
-        burst.push({ id, event: 'job', data: job });
-      };
-      if (snapshot) {
-        for (const job of snapshot.jobs) sent.set(job.id, job.revision);
-        burst.push({ id: snapshot.id, event: 'snapshot', data: { jobs: snapshot.jobs } });
-      } else {
-        for (const event of replay ?? []) addJob(event.id, event.job);
-      }
-      for (const event of held) addJob(event.id, event.job);
-      connection.open(this.config.streamRetryMs, burst);
+      const opening = await this.openingBurst(clientId, lastEventId);
+      // From here to `held = undefined` runs without a pause, so every event published so far is
+      // in `held` and every later one goes straight to the stream.
+      opening.add(held);
+      connection.open(this.config.streamRetryMs, opening.messages);
     } catch (error) {
       this.logger.error(`Stream of client ${clientId} failed to start`, error);
       if (res.headersSent) res.destroy();
@@ -109,11 +125,55 @@ export class StatusStreamService
     }
   }
 
+  /**
+   * `connected`, then the snapshot or the replay; `add` appends the events held back meanwhile,
+   * skipping what the snapshot or the replay already carried. A method of its own, so that what
+   * it builds is not kept alive by the closures of every open stream.
+   */
+  private async openingBurst(
+    clientId: string,
+    lastEventId: string | undefined,
+  ): Promise<{ messages: SseMessage[]; add(events: JobEvent[]): void }> {
+    const replay =
+      lastEventId === undefined ? undefined : await this.events.replay(clientId, lastEventId);
+    const snapshot = replay ? undefined : await this.snapshot(clientId);
+    const messages: SseMessage[] = [
+      {
+        event: 'connected',
+        data: { clientId, heartbeatMs: this.config.heartbeatMs, resumed: replay !== undefined },
+      },
+    ];
+    const sent = new Map<number, number>();
+    const add = (events: JobEvent[]): void => {
+      for (const { id, job } of events) {
+        if ((sent.get(job.id) ?? 0) >= job.revision) continue;
+        sent.set(job.id, job.revision);
+        messages.push({ id, event: 'job', data: job });
+      }
+    };
+    if (snapshot) {
+      for (const job of snapshot.jobs) sent.set(job.id, job.revision);
+      messages.push({ id: snapshot.id, event: 'snapshot', data: { jobs: snapshot.jobs } });
+    } else {
+      add(replay ?? []);
+    }
+    return { messages, add };
+  }
+
   onModuleInit(): void {
-    this.heartbeat = setInterval(() => {
-      const message = { event: 'heartbeat', data: { time: new Date().toISOString() } };
-      for (const connection of this.connections) connection.send(message);
-    }, this.config.heartbeatMs);
+    const groups = this.heartbeatGroups;
+    let turn = 0;
+    this.heartbeat = setInterval(
+      () => {
+        const group = groups[turn++ % groups.length]!;
+        if (group.size === 0) return;
+        // Formatted once for the whole group.
+        const frame = formatSse({ event: 'heartbeat', data: { time: new Date().toISOString() } });
+        for (const connection of group) connection.sendFormatted(frame);
+      },
+      // Rounded down: a stream may hear a heartbeat a few ms early, never late.
+      Math.floor(this.config.heartbeatMs / groups.length),
+    );
     this.heartbeat.unref();
   }
 

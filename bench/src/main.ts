@@ -1,0 +1,51 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { formatReport } from './report.js';
+import { useApiEntry } from './server.js';
+import { runSuite, SCALES, type Scenario } from './suite.js';
+
+const USAGE = `npm run bench -- [options]
+
+  --only 1,2,3,4     scenarios to run (default: all)
+  --scale full|smoke full: the issue's sizes (default); smoke: tiny, for a quick check
+  --profile <dir>    write node --cpu-prof profiles of the server in scenarios 2 and 3
+  --api <main.js>    benchmark another build of heygen-api (default: heygen-api/dist/main.js)
+  --out <file>       JSON results (default: bench/results/latest.json)`;
+
+const { values } = parseArgs({
+  options: {
+    only: { type: 'string', default: '1,2,3,4' },
+    scale: { type: 'string', default: 'full' },
+    profile: { type: 'string' },
+    api: { type: 'string' },
+    out: { type: 'string', default: 'bench/results/latest.json' },
+    help: { type: 'boolean', default: false },
+  },
+});
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const scale =
+  values.scale === 'smoke' ? SCALES.smoke : values.scale === 'full' ? SCALES.full : undefined;
+const scenarios = new Set(values.only.split(',').map(Number));
+if (!scale || [...scenarios].some((s) => ![1, 2, 3, 4].includes(s))) {
+  console.error(USAGE);
+  process.exit(2);
+}
+
+if (values.api !== undefined) useApiEntry(resolve(values.api));
+const started = Date.now();
+const profileDir = values.profile === undefined ? undefined : resolve(values.profile);
+if (profileDir) mkdirSync(profileDir, { recursive: true });
+const result = await runSuite({
+  scale,
+  scenarios: scenarios as Set<Scenario>,
+  ...(profileDir !== undefined && { profileDir }),
+  log: (line) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0)}s] ${line}`),
+});
+console.log(formatReport(result));
+mkdirSync(dirname(resolve(values.out)), { recursive: true });
+writeFileSync(resolve(values.out), `${JSON.stringify(result, null, 2)}\n`);
+console.error(`[bench] wrote ${values.out} in ${((Date.now() - started) / 1000).toFixed(0)} s`);

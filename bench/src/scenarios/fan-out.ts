@@ -1,0 +1,200 @@
+import { connect, type Socket } from 'node:net';
+import { agent, pooled, send, warmUp } from '../http.js';
+import { startServer, type StartOptions } from '../server.js';
+import { distribution, round, sleep, type Distribution } from '../stats.js';
+
+export interface FanOutOptions {
+  streams: number;
+  jobTimeMs: number;
+  /** Jobs (one per stream's client) are created evenly over this window. */
+  createWindowMs: number;
+  profile?: Pick<StartOptions, 'cpuProfDir' | 'cpuProfName'>;
+}
+
+export interface FanOutResult {
+  streams: number;
+  /** Job events received. */
+  events: number;
+  /** Client received − the event's `updatedAt` (the change's time on the server), ms. */
+  deliveryMs: Distribution;
+  /** The same, for the final (`completed`) events only: client received − `finishedAt`. */
+  finalDeliveryMs: Distribution;
+  /** Revisions never received, over every client; must be 0. */
+  lost: number;
+  /** Server RSS before the streams, with them idle, and at the end of the run, MiB. */
+  rssMiB: { before: number; idle: number; end: number };
+  rssPerIdleStreamKiB: number;
+  /** How long opening every stream took, and how long creating every job took, ms. */
+  openMs: number;
+  createMs: number;
+}
+
+/** One stream of one client, read by hand: the least client-side cost per stream. */
+interface StreamClient {
+  uuid: string;
+  socket?: Socket;
+  connected: boolean;
+  /** Unparsed text after the response head. */
+  buffer: string;
+  headDone: boolean;
+  revisions: number;
+  lastRevision: number;
+  finalRevision: number;
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * Scenario 2: `streams` event streams, each its own client, opened by a raw socket client in this
+ * process (the server is another); then one job per client, created within `createWindowMs`.
+ */
+export async function runFanOut({
+  streams,
+  jobTimeMs,
+  createWindowMs,
+  profile,
+}: FanOutOptions): Promise<FanOutResult> {
+  // Heartbeats every 5 s (default 15 s), so each run of ~15 s pays for them at least twice.
+  const server = await startServer({
+    env: { JOB_TIME: String(jobTimeMs), HEARTBEAT_MS: '5000' },
+    ...profile,
+  });
+  const clients: StreamClient[] = Array.from({ length: streams }, () => ({
+    uuid: crypto.randomUUID(),
+    connected: false,
+    buffer: '',
+    headDone: false,
+    revisions: 0,
+    lastRevision: 0,
+    finalRevision: 0,
+  }));
+  const delays: number[] = [];
+  const finalDelays: number[] = [];
+  const { hostname, port } = new URL(server.url);
+  try {
+    await warmUp(server.url);
+    // Let the warm-up's jobs end and the heap settle before the baseline.
+    await sleep(1500);
+    const before = server.rss();
+
+    const openStart = Date.now();
+    let connectedCount = 0;
+    let allConnected: () => void = () => {};
+    const connectedAll = new Promise<void>((resolve) => (allConnected = resolve));
+    const onEvent = (client: StreamClient, event: string, data: string, now: number): void => {
+      if (event === 'connected') {
+        client.connected = true;
+        if (++connectedCount === streams) allConnected();
+        return;
+      }
+      if (event !== 'job') return;
+      const job = JSON.parse(data) as { revision: number; updatedAt: string; finishedAt?: string };
+      delays.push(now - Date.parse(job.updatedAt));
+      if (job.revision > client.lastRevision) {
+        client.revisions++;
+        client.lastRevision = job.revision;
+      }
+      if (job.finishedAt !== undefined) {
+        finalDelays.push(now - Date.parse(job.finishedAt));
+        client.finalRevision = job.revision;
+      }
+    };
+    // At most 256 streams opening at once, each until its `connected` event: more would overflow
+    // the server's accept backlog, and dropped SYNs are retried only a second later.
+    await pooled(streams, 256, (index) => openStream(clients[index]!, hostname, port, onEvent));
+    await Promise.race([connectedAll, sleep(30_000)]);
+    if (connectedCount < streams)
+      throw new Error(`only ${connectedCount}/${streams} streams opened`);
+    const openMs = Date.now() - openStart;
+    await sleep(1000);
+    const idle = server.rss();
+
+    const createStart = Date.now();
+    const perTick = Math.max(1, Math.ceil(streams / (createWindowMs / 10)));
+    const creates: Promise<unknown>[] = [];
+    for (let index = 0; index < streams; index += perTick) {
+      for (const client of clients.slice(index, index + perTick)) {
+        creates.push(send(`${server.url}/create?uuid=${client.uuid}`, 'POST'));
+      }
+      await sleep(createStart + ((index + perTick) / streams) * createWindowMs - Date.now());
+    }
+    await Promise.all(creates);
+    const createMs = Date.now() - createStart;
+
+    const deadline = Date.now() + jobTimeMs + 15_000;
+    while (Date.now() < deadline && clients.some((client) => client.finalRevision === 0)) {
+      await sleep(100);
+    }
+    await sleep(200);
+    const end = server.rss();
+    const lost = clients.reduce(
+      (sum, client) =>
+        // A client that never saw its final event lost at least that one.
+        sum + (client.finalRevision === 0 ? 1 : client.finalRevision - client.revisions),
+      0,
+    );
+    return {
+      streams,
+      events: delays.length,
+      deliveryMs: distribution(delays),
+      finalDeliveryMs: distribution(finalDelays),
+      lost,
+      rssMiB: { before: round(before / MiB), idle: round(idle / MiB), end: round(end / MiB) },
+      rssPerIdleStreamKiB: round((idle - before) / streams / 1024),
+      openMs,
+      createMs,
+    };
+  } finally {
+    for (const client of clients) client.socket?.destroy();
+    agent.destroy();
+    await server.stop();
+  }
+}
+
+/** Opens one stream with a hand-written request; resolves once its `connected` event arrived. */
+function openStream(
+  client: StreamClient,
+  host: string,
+  port: string,
+  onEvent: (client: StreamClient, event: string, data: string, now: number) => void,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port: Number(port) }, () => {
+      socket.write(
+        `GET /status?uuid=${client.uuid} HTTP/1.1\r\nHost: ${host}:${port}\r\nAccept: text/event-stream\r\n\r\n`,
+      );
+    });
+    client.socket = socket;
+    socket.setEncoding('utf8');
+    socket.on('error', reject);
+    socket.on('data', (chunk: string) => {
+      const now = Date.now();
+      client.buffer += chunk;
+      if (!client.headDone) {
+        const end = client.buffer.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        if (!client.buffer.startsWith('HTTP/1.1 200')) {
+          reject(new Error(`stream refused: ${client.buffer.slice(0, 200)}`));
+          return;
+        }
+        client.headDone = true;
+        client.buffer = client.buffer.slice(end + 4);
+      }
+      // The server writes chunked frames; SSE events end with a blank line, which a chunk header
+      // never contains, so events are cut out of the raw text and chunk sizes are skipped.
+      let boundary: number;
+      while ((boundary = client.buffer.indexOf('\n\n')) >= 0) {
+        const block = client.buffer.slice(0, boundary);
+        client.buffer = client.buffer.slice(boundary + 2);
+        let event = '';
+        let data = '';
+        for (const line of block.split('\n')) {
+          if (line.startsWith('event: ')) event = line.slice(7);
+          else if (line.startsWith('data: ')) data = line.slice(6);
+        }
+        if (event) onEvent(client, event, data, now);
+        if (event === 'connected') resolve();
+      }
+    });
+  });
+}

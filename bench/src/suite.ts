@@ -1,0 +1,119 @@
+import { availableParallelism, loadavg } from 'node:os';
+import { runBundleSize, type BundleSizeResult } from './scenarios/bundle-size.js';
+import { runDelayCost, type DelayCostResult, type DelayMode } from './scenarios/delay-cost.js';
+import { runFanOut, type FanOutResult } from './scenarios/fan-out.js';
+import {
+  runThroughput,
+  type ThroughputResult,
+  type ThroughputRoute,
+} from './scenarios/throughput.js';
+
+/** How big each scenario runs: `full` is the issue's, `smoke` proves the code runs in seconds. */
+export interface Scale {
+  delay: { jobs: number; jobTimeMs: number; listenWindowMs: number };
+  fanOut: { streams: number[]; jobTimeMs: number; createWindowMs: number };
+  throughput: { connections: number; durationS: number; warmUpS: number; jobTimeMs: number };
+}
+
+export const SCALES = {
+  full: {
+    delay: { jobs: 200, jobTimeMs: 1000, listenWindowMs: 1000 },
+    fanOut: { streams: [5000, 10_000], jobTimeMs: 2000, createWindowMs: 1500 },
+    throughput: { connections: 50, durationS: 10, warmUpS: 2, jobTimeMs: 1000 },
+  },
+  smoke: {
+    delay: { jobs: 10, jobTimeMs: 300, listenWindowMs: 200 },
+    fanOut: { streams: [20], jobTimeMs: 300, createWindowMs: 100 },
+    throughput: { connections: 4, durationS: 1, warmUpS: 0, jobTimeMs: 300 },
+  },
+} satisfies Record<string, Scale>;
+
+export type Scenario = 1 | 2 | 3 | 4;
+
+export interface SuiteOptions {
+  scale: Scale;
+  scenarios: ReadonlySet<Scenario>;
+  /** Write `node --cpu-prof` profiles of the server in scenarios 2 and 3 here. */
+  profileDir?: string;
+  log?: (line: string) => void;
+}
+
+export interface SuiteResult {
+  date: string;
+  node: string;
+  cpus: number;
+  /** 1-minute load average when the run began: figures from a busy machine are not comparable. */
+  loadAverage: number;
+  delayCost: DelayCostResult[];
+  fanOut: FanOutResult[];
+  throughput: ThroughputResult[];
+  bundle?: BundleSizeResult;
+}
+
+/** The poll settings of scenario 1: the library's hinted poller, and the seed's fixed intervals. */
+export const DELAY_MODES: DelayMode[] = [
+  { kind: 'sse' },
+  // The library's minimum interval only bounds how often it may ask; the hint decides when.
+  { kind: 'poll-hint', pollInterval: 10 },
+  // Its default budget: never more than one request a second, whatever the hint.
+  { kind: 'poll-hint', pollInterval: 1000 },
+  { kind: 'poll-fixed', pollInterval: 1000 },
+  { kind: 'poll-fixed', pollInterval: 250 },
+];
+
+const ROUTES: ThroughputRoute[] = ['POST /create', 'GET /status/:id'];
+
+/** Runs the chosen scenarios one after another, each on its own fresh server. */
+export async function runSuite({
+  scale,
+  scenarios,
+  profileDir,
+  log = () => {},
+}: SuiteOptions): Promise<SuiteResult> {
+  const result: SuiteResult = {
+    date: new Date().toISOString(),
+    node: process.version,
+    cpus: availableParallelism(),
+    loadAverage: Math.round(loadavg()[0]! * 100) / 100,
+    delayCost: [],
+    fanOut: [],
+    throughput: [],
+  };
+  const profile = (name: string): { cpuProfDir?: string; cpuProfName?: string } =>
+    profileDir ? { cpuProfDir: profileDir, cpuProfName: `${name}.cpuprofile` } : {};
+
+  if (scenarios.has(1)) {
+    for (const mode of DELAY_MODES) {
+      log(`scenario 1: ${mode.kind} ${'pollInterval' in mode ? mode.pollInterval : ''}`);
+      result.delayCost.push(await runDelayCost(mode, scale.delay));
+    }
+  }
+  if (scenarios.has(2)) {
+    for (const streams of scale.fanOut.streams) {
+      log(`scenario 2: ${streams} streams`);
+      result.fanOut.push(
+        await runFanOut({ ...scale.fanOut, streams, profile: profile(`fan-out-${streams}`) }),
+      );
+    }
+  }
+  if (scenarios.has(3)) {
+    for (const route of ROUTES) {
+      log(`scenario 3: ${route}`);
+      const name = route === 'POST /create' ? 'create' : 'status';
+      result.throughput.push(
+        await runThroughput({ ...scale.throughput, route, profile: profile(`throughput-${name}`) }),
+      );
+    }
+    for (const route of ROUTES) {
+      log(`scenario 3: ${route}, reference node:http server`);
+      result.throughput.push(
+        await runThroughput({ ...scale.throughput, route, server: 'reference' }),
+      );
+    }
+  }
+  if (scenarios.has(4)) {
+    log('scenario 4: bundle size');
+    result.bundle = await runBundleSize();
+  }
+  return result;
+}
