@@ -3,7 +3,15 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/coverage/**', '.test-results/**'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/docs-api/**',
+      '**/node_modules/**',
+      '**/coverage/**',
+      '.test-results/**',
+    ],
+  },
   js.configs.recommended,
   {
     files: ['**/*.ts'],

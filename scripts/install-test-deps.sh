@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
 # Installs the system packages the test suite needs, when they are missing: Debian's Chromium for
-# the browser test (the tests never download a browser of their own).
+# the browser test (the tests never download a browser of their own). CHROMIUM_PATH may name
+# another Chromium or Chrome build instead.
 set -euo pipefail
 
-if command -v chromium >/dev/null 2>&1; then
+if [ -n "${CHROMIUM_PATH:-}" ] && [ -x "$CHROMIUM_PATH" ]; then
+  exit 0
+fi
+if [ -x /usr/bin/chromium ]; then
   exit 0
 fi
 if ! command -v apt-get >/dev/null 2>&1; then

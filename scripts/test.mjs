@@ -14,6 +14,8 @@ const CHECKS = [
   ['lint', 'npm run lint'],
   ['format', 'npm run format:check'],
   ['package checks', 'npm run check --workspaces --if-present'],
+  // TypeDoc fails on an undocumented public symbol of heygen-lib (heygen-lib/typedoc.json).
+  ['api docs', 'npm run docs:check -w heygen-lib'],
 ];
 
 let passed = 0;

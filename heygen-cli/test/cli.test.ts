@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { type RunReport } from '../src/report.js';
 import { CLI_MAIN, runCli } from './run-cli.js';
@@ -115,8 +116,10 @@ describe('stopping', () => {
     });
     expect(isAlive(serverPid)).toBe(true);
 
-    const [code] = (await Promise.all([once(child, 'exit'), child.kill('SIGINT')])) as [[number]];
-    expect(code[0]).toBe(130);
+    const exited = once(child, 'exit') as Promise<[number | null]>;
+    child.kill('SIGINT');
+    const [code] = await exited;
+    expect(code).toBe(130);
     expect(output).toContain('SIGINT: stopping the server and the proxy');
     await vi.waitFor(() => expect(isAlive(serverPid)).toBe(false));
   });
@@ -130,3 +133,31 @@ function isAlive(pid: number): boolean {
     return false;
   }
 }
+
+describe('package scripts', () => {
+  const cliDir = fileURLToPath(new URL('..', import.meta.url));
+  const yarn = fileURLToPath(new URL('../../node_modules/.bin/yarn', import.meta.url));
+
+  it.each([
+    ['npm', 'npm', ['start', '--silent', '--']],
+    ['yarn', yarn, ['--silent', 'start']],
+  ])('should run the compiled integration run with `%s start`', async (_name, command, args) => {
+    const result = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
+      const child = spawn(
+        command,
+        [...args, '--no-drop', '--jobs', '1', '--job-time', '50', '--json'],
+        {
+          cwd: cliDir,
+          env: { ...process.env, NO_COLOR: '1' },
+          stdio: ['ignore', 'pipe', 'ignore'],
+        },
+      );
+      let stdout = '';
+      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+      child.once('error', reject);
+      child.once('close', (code) => resolve({ code, stdout }));
+    });
+    expect(result.code).toBe(0);
+    expect((JSON.parse(result.stdout) as RunReport).jobs).toHaveLength(1);
+  });
+});

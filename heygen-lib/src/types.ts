@@ -24,7 +24,12 @@ export interface Job {
   /** ISO 8601 time the job is expected to finish. */
   expectedAt: string;
   /** Why it failed, only when `status` is `failed`. */
-  error?: { code: string; message: string };
+  error?: {
+    /** Stable machine code of the failure. */
+    code: string;
+    /** What went wrong, for humans. */
+    message: string;
+  };
 }
 
 /**
@@ -56,15 +61,32 @@ export type StatusCallback = (id: number, status: JobStatus, job: Job) => void;
 
 /** The smallest `Response` the library reads. */
 export interface ResponseLike {
+  /** The HTTP status code. */
   readonly status: number;
-  readonly headers: { get(name: string): string | null };
-  readonly body?: { getReader(): ReaderLike } | null;
+  /** The response headers; the library reads the poll hint and the content type. */
+  readonly headers: {
+    /** The header's value, or `null` when absent. */
+    get(name: string): string | null;
+  };
+  /** The streamed body, needed only for SSE over `fetch`. */
+  readonly body?: {
+    /** A reader of the body's bytes. */
+    getReader(): ReaderLike;
+  } | null;
+  /** The whole body as text. */
   text(): Promise<string>;
 }
 
 /** The smallest stream reader the built-in SSE-over-fetch transport uses. */
 export interface ReaderLike {
-  read(): Promise<{ done: boolean; value?: Uint8Array | undefined }>;
+  /** The next chunk of bytes. */
+  read(): Promise<{
+    /** `true` once the stream has ended. */
+    done: boolean;
+    /** The chunk, unless `done`. */
+    value?: Uint8Array | undefined;
+  }>;
+  /** Stops reading and releases the stream. */
   cancel(): Promise<unknown>;
 }
 
@@ -81,15 +103,21 @@ export type FetchLike = (
 
 /** The smallest `MessageEvent` the library reads. */
 export interface MessageEventLike {
+  /** The event's `data:` lines, joined. */
   readonly data: string;
+  /** The last `id:` received on the stream, sent back as `Last-Event-ID` on reconnect. */
   readonly lastEventId: string;
 }
 
 /** The smallest `EventSource` instance the library uses. */
 export interface EventSourceLike {
+  /** `0` connecting, `1` open, `2` closed (for good). */
   readonly readyState: number;
+  /** Subscribes to one named event type. */
   addEventListener(type: string, listener: (event: MessageEventLike) => void): void;
+  /** Called when the connection fails or is lost. */
   onerror: ((event: never) => unknown) | null;
+  /** Closes the connection; it will not reconnect. */
   close(): void;
 }
 

@@ -12,7 +12,8 @@ import { eventually } from './support/track.js';
 // on another origin, so CORS is real.
 
 const BUNDLE = new URL('../dist/index.js', import.meta.url);
-const CHROMIUM = '/usr/bin/chromium';
+// Debian's Chromium by default (scripts/install-test-deps.sh); CHROMIUM_PATH names another build.
+const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 declare global {
   interface Window {

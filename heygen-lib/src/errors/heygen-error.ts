@@ -12,6 +12,7 @@ export type HeyGenErrorCode =
 
 /** The base class of every error the library raises; branch on `code`. */
 export class HeyGenError extends Error {
+  /** Always `'HeyGenError'`, so {@link isHeyGenError} recognizes it from another copy of the library. */
   override name = 'HeyGenError';
 
   /**

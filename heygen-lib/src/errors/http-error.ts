@@ -5,6 +5,7 @@ import { HeyGenError } from './heygen-error.js';
  * `serverCode`), or could not be reached at all (`code` `NETWORK_ERROR`, `status` 0).
  */
 export class HttpError extends HeyGenError {
+  /** Always `'HttpError'`, so {@link isHeyGenError} recognizes it from another copy of the library. */
   override name = 'HttpError';
 
   /**

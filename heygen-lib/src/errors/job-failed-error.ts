@@ -3,6 +3,7 @@ import { HeyGenError } from './heygen-error.js';
 
 /** A waited-for job ended `failed` or `cancelled`; `job` is its final state. */
 export class JobFailedError extends HeyGenError {
+  /** Always `'JobFailedError'`, so {@link isHeyGenError} recognizes it from another copy of the library. */
   override name = 'JobFailedError';
 
   /** @param job - the job in its final state */

@@ -2,6 +2,7 @@ import { HeyGenError } from './heygen-error.js';
 
 /** The job does not exist for this client (never created, someone else's, or forgotten). */
 export class JobNotFoundError extends HeyGenError {
+  /** Always `'JobNotFoundError'`, so {@link isHeyGenError} recognizes it from another copy of the library. */
   override name = 'JobNotFoundError';
 
   /** @param jobId - the id asked for */

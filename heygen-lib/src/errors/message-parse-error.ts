@@ -2,6 +2,7 @@ import { HeyGenError } from './heygen-error.js';
 
 /** A server message was not the JSON it should be. */
 export class MessageParseError extends HeyGenError {
+  /** Always `'MessageParseError'`, so {@link isHeyGenError} recognizes it from another copy of the library. */
   override name = 'MessageParseError';
 
   /** @param line - the raw text that failed to parse */

@@ -2,6 +2,7 @@ import { HeyGenError } from './heygen-error.js';
 
 /** The event stream broke and could not be restored (and fallback is off). */
 export class SSEError extends HeyGenError {
+  /** Always `'SSEError'`, so {@link isHeyGenError} recognizes it from another copy of the library. */
   override name = 'SSEError';
 
   /**
