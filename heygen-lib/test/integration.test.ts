@@ -11,11 +11,9 @@ import {
   type HeyGenAPIOptions,
 } from '../src/index.js';
 import { startServer, type ServerHandle } from './support/server.js';
-import { createJobs, eventually, track } from './support/track.js';
+import { createJobs, eventually, expectStates, track } from './support/track.js';
 
 // Integration against the real heygen-api (built dist), in Node.
-
-const ALL_STATES = ['pending', 'running', 'completed'];
 
 let server: ServerHandle;
 const instances: HeyGenAPI[] = [];
@@ -59,7 +57,10 @@ describe.each(TRANSPORTS)('$name', ({ options }) => {
     const jobs = await Promise.all(ids.map((id) => sut.waitForJob(id)));
     expect(jobs.map((job) => job.status)).toEqual(['completed', 'completed', 'completed']);
     // listeners run in the same update as the waits' resolution
-    ids.forEach((id) => expect(seen.get(id)).toEqual(ALL_STATES));
+    expectStates(
+      ids.map((id) => seen.get(id)!),
+      options.mode === 'poll' ? 'poll' : 'sse',
+    );
   });
 
   it('should reject a failed job with JobFailedError carrying the job', async () => {
@@ -114,7 +115,11 @@ describe('changeBackend', () => {
     sut.changeBackend(HeyGenStatusListenerMode.SSE);
     await waits;
     // listeners run in the same update as the waits' resolution
-    ids.forEach((id) => expect(seen.get(id)).toEqual(ALL_STATES));
+    // Part of the run was polled: a short state may be skipped, never doubled or reversed.
+    expectStates(
+      ids.map((id) => seen.get(id)!),
+      'poll',
+    );
     expect(sut.stats().sse.streams).toBeGreaterThanOrEqual(2);
   });
 });
@@ -149,7 +154,11 @@ describe('through a disruptive proxy', () => {
         const polls = sut.stats().poll.requests;
         await waits;
         // listeners run in the same update as the waits' resolution
-        ids.forEach((id) => expect(seen.get(id)).toEqual(ALL_STATES));
+        // Part of the run was polled: a short state may be skipped, never doubled or reversed.
+        expectStates(
+          ids.map((id) => seen.get(id)!),
+          'poll',
+        );
         // back on SSE, later jobs need no polling
         const late = await sut.createJob({ duration: 200 });
         await sut.waitForJob(late);
@@ -201,7 +210,10 @@ describe('200 jobs at once', () => {
       const seen = track(sut, ids);
       await Promise.all(ids.map((id) => sut.waitForJob(id)));
       // listeners run in the same update as the waits' resolution
-      ids.forEach((id) => expect(seen.get(id)).toEqual(ALL_STATES));
+      expectStates(
+        ids.map((id) => seen.get(id)!),
+        options.mode === 'poll' ? 'poll' : 'sse',
+      );
       if (options.mode === 'poll') expect(sut.stats().sse.streams).toBe(0);
       else expect(sut.stats().sse.streams).toBe(1);
     },
