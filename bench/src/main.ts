@@ -11,7 +11,7 @@ const USAGE = `npm run bench -- [options]
   --scale full|smoke full: the issue's sizes (default); smoke: tiny, for a quick check
   --profile <dir>    write node --cpu-prof profiles of the server in scenarios 2 and 3
   --api <main.js>    benchmark another build of heygen-api (default: heygen-api/dist/main.js)
-  --out <file>       JSON results (default: bench/results/latest.json)`;
+  --out <file>       JSON results (default: bench/results/latest.json; smoke: bench/results/smoke.json)`;
 
 const { values } = parseArgs({
   options: {
@@ -19,7 +19,7 @@ const { values } = parseArgs({
     scale: { type: 'string', default: 'full' },
     profile: { type: 'string' },
     api: { type: 'string' },
-    out: { type: 'string', default: 'bench/results/latest.json' },
+    out: { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -46,6 +46,10 @@ const result = await runSuite({
   log: (line) => console.error(`[bench ${((Date.now() - started) / 1000).toFixed(0)}s] ${line}`),
 });
 console.log(formatReport(result));
-mkdirSync(dirname(resolve(values.out)), { recursive: true });
-writeFileSync(resolve(values.out), `${JSON.stringify(result, null, 2)}\n`);
-console.error(`[bench] wrote ${values.out} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+// A smoke run must not replace the figures docs/benchmarks.md records.
+const out = resolve(
+  values.out ?? `bench/results/${scale === SCALES.smoke ? 'smoke' : 'latest'}.json`,
+);
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);
+console.error(`[bench] wrote ${out} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
