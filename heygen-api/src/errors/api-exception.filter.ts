@@ -11,13 +11,14 @@ import { STATUS_CODES } from 'node:http';
 import { DomainError } from './domain-error.js';
 import { CODE_TO_STATUS, type ErrorCode } from './error-code.js';
 
-/** Codes for errors that Nest or Express raise themselves, by HTTP status. */
+/**
+ * Codes for errors that Nest or Express raise themselves, by HTTP status: an unknown route, and a
+ * request Express rejects before any of ours sees it. Bodies and keys are checked by our own
+ * guards, which throw DomainErrors.
+ */
 const STATUS_TO_CODE: Partial<Record<number, ErrorCode>> = {
   400: 'INVALID_BODY',
-  401: 'UNAUTHORIZED',
   404: 'NOT_FOUND',
-  413: 'PAYLOAD_TOO_LARGE',
-  415: 'UNSUPPORTED_MEDIA_TYPE',
 };
 
 /** Turns every error into the protocol's JSON body: {statusCode, error, code, message}. */

@@ -47,12 +47,8 @@ export class SseConnection {
     this.burstAllowance = this.res.writableLength;
   }
 
-  send(message: SseMessage): void {
-    this.write(formatSse(message));
-  }
-
   /** Sends an event already formatted with formatSse: one event reaches many streams, serialised once. */
-  sendFormatted(frame: string): void {
+  send(frame: string): void {
     this.write(frame);
   }
 

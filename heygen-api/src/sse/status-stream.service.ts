@@ -48,10 +48,9 @@ export class StatusStreamService
   implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown
 {
   private readonly logger = new Logger(StatusStreamService.name);
-  private readonly connections = new Set<SseConnection>();
   private readonly perClient = new Map<string, number>();
   private heartbeat?: NodeJS.Timeout;
-  /** The streams by heartbeat turn; a new stream joins the next group, round-robin. */
+  /** Every open stream, by heartbeat turn; a new stream joins the next group, round-robin. */
   private readonly heartbeatGroups: Set<SseConnection>[];
   private nextGroup = 0;
   private shuttingDown = false;
@@ -70,7 +69,7 @@ export class StatusStreamService
 
   /** Open streams, for health and leak checks. */
   get openStreams(): number {
-    return this.connections.size;
+    return this.heartbeatGroups.reduce((sum, group) => sum + group.size, 0);
   }
 
   /**
@@ -89,7 +88,6 @@ export class StatusStreamService
     }
     this.perClient.set(clientId, count + 1);
     const connection = new SseConnection(res, this.config.streamBufferBytes);
-    this.connections.add(connection);
     const group = this.heartbeatGroups[this.nextGroup++ % this.heartbeatGroups.length]!;
     group.add(connection);
 
@@ -98,11 +96,10 @@ export class StatusStreamService
     let held: JobEvent[] | undefined = [];
     const unsubscribe = this.events.subscribe(clientId, (event) => {
       if (held) held.push(event);
-      else connection.sendFormatted(jobFrame(event));
+      else connection.send(jobFrame(event));
     });
     res.on('close', () => {
       unsubscribe();
-      this.connections.delete(connection);
       group.delete(connection);
       const left = (this.perClient.get(clientId) ?? 1) - 1;
       if (left > 0) this.perClient.set(clientId, left);
@@ -169,7 +166,7 @@ export class StatusStreamService
         if (group.size === 0) return;
         // Formatted once for the whole group.
         const frame = formatSse({ event: 'heartbeat', data: { time: new Date().toISOString() } });
-        for (const connection of group) connection.sendFormatted(frame);
+        for (const connection of group) connection.send(frame);
       },
       // Rounded down: a stream may hear a heartbeat a few ms early, never late.
       Math.floor(this.config.heartbeatMs / groups.length),
@@ -180,7 +177,7 @@ export class StatusStreamService
   /** Ends every stream when the server stops, so clients reconnect elsewhere or later. */
   beforeApplicationShutdown(): void {
     this.shuttingDown = true;
-    for (const connection of this.connections) connection.end();
+    for (const group of this.heartbeatGroups) for (const connection of group) connection.end();
   }
 
   onModuleDestroy(): void {
