@@ -37,7 +37,7 @@ Options:
   --mode <mode>         auto | sse | poll (default auto)
   --poll-interval <ms>  polling budget: the shortest interval between polls (default 1000)
   --no-drop             do not disrupt the network
-  --url <url>           use a running heygen-api instead of starting one
+  --url <url>           use a running heygen-api (http://) instead of starting one
   --port <port>         port for the started server (default: any free port)
   --fail <n>            make job n fail on the server (repeatable), to see a failed run
   --json                print the report as JSON on stdout (logs go to stderr)
@@ -94,9 +94,10 @@ export function parseCliArgs(
   if (mode !== 'auto' && mode !== 'sse' && mode !== 'poll') {
     throw new UsageError(`--mode must be auto, sse or poll, not ${JSON.stringify(mode)}`);
   }
-  if (values.url !== undefined && !URL.canParse(values.url)) {
+  // The disruption proxy relays plain HTTP: the run cannot sit in front of a TLS server.
+  if (values.url !== undefined && !(/^http:\/\//i.test(values.url) && URL.canParse(values.url))) {
     throw new UsageError(
-      `--url must be a URL such as http://localhost:3000, not ${JSON.stringify(values.url)}`,
+      `--url must be an http:// URL such as http://localhost:3000, not ${JSON.stringify(values.url)}`,
     );
   }
   if (values.url !== undefined && values.port !== undefined) {

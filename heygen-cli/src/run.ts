@@ -80,11 +80,11 @@ async function startDisruptionProxy(
   log: Logger,
   cleanup: Cleanup,
 ): Promise<Proxy> {
-  const { hostname, port, protocol } = new URL(serverUrl);
+  const { hostname, port } = new URL(serverUrl);
   const proxy = await startProxy({
     target: {
       host: hostname.replace(/^\[|\]$/g, ''),
-      port: Number(port || (protocol === 'https:' ? 443 : 80)),
+      port: Number(port || 80),
     },
   });
   cleanup.defer(() => proxy.close());
