@@ -9,12 +9,14 @@ FROM --platform=$BUILDPLATFORM ${NODE_IMAGE} AS build
 WORKDIR /app
 # Manifests first, so the dependency layer is rebuilt only when they change.
 COPY package.json package-lock.json ./
+COPY test-support/package.json test-support/
 COPY heygen-api/package.json heygen-api/
 COPY heygen-lib/package.json heygen-lib/
 COPY heygen-cli/package.json heygen-cli/
 # No dependency needs an install script (the only ones are telemetry and a no-op).
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.base.json ./
+COPY test-support/ test-support/
 COPY heygen-api/ heygen-api/
 COPY heygen-lib/ heygen-lib/
 COPY heygen-cli/ heygen-cli/
@@ -26,12 +28,15 @@ ENV NODE_ENV=production \
     NO_UPDATE_NOTIFIER=1
 WORKDIR /app
 COPY package.json package-lock.json ./
+COPY test-support/package.json test-support/
 COPY heygen-api/package.json heygen-api/
 COPY heygen-lib/package.json heygen-lib/
 COPY heygen-cli/package.json heygen-cli/
-# heygen-cli depends on heygen-api and heygen-lib through the workspace links npm ci creates.
+# heygen-cli depends on heygen-api, heygen-lib and (for its server launcher and disruption proxy)
+# heygen-test-support through the workspace links npm ci creates.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
     && npm cache clean --force
+COPY --from=build /app/test-support/dist test-support/dist
 COPY --from=build /app/heygen-api/dist heygen-api/dist
 COPY --from=build /app/heygen-lib/dist heygen-lib/dist
 COPY --from=build /app/heygen-cli/dist heygen-cli/dist

@@ -1,13 +1,14 @@
 import { defineProject } from 'vitest/config';
 
-// Not part of `npm test` (the root config picks up heygen-*/ only): a smoke run of the bench at a
-// tiny scale, against the built server. `npx vitest run --root bench`.
+// A smoke run of the bench at a tiny scale, against the built server (the root `npm run build`);
+// the global setup compiles the bench's reference server, which runs as a plain node process.
 export default defineProject({
   test: {
     name: 'bench',
     include: ['src/**/*.test.ts'],
     environment: 'node',
-    testTimeout: 60_000,
-    hookTimeout: 30_000,
+    globalSetup: ['./vitest.global-setup.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 60_000,
   },
 });

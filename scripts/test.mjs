@@ -14,6 +14,8 @@ const CHECKS = [
   ['lint', 'npm run lint'],
   ['format', 'npm run format:check'],
   ['package checks', 'npm run check --workspaces --if-present'],
+  // No two folders of a package's src/ import each other (issue 15).
+  ['import cycles', 'node scripts/check-import-cycles.mjs'],
   // TypeDoc fails on an undocumented public symbol of heygen-lib (heygen-lib/typedoc.json).
   ['api docs', 'npm run docs:check -w heygen-lib'],
 ];

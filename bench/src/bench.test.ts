@@ -1,17 +1,10 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { formatReport } from './report.js';
 import { runSuite, SCALES } from './suite.js';
 
-// Runs the built server and reference server: `npm run build const built = existsSync(fileURLToPath(new URL('../../heygen-api/dist/main.js', import.meta.url)));const built = existsSync(fileURLToPath(new URL('../../heygen-api/dist/main.js', import.meta.url))); tsc -p bench/tsconfig.build.json` first.
-const built = ['../../heygen-api/dist/main.js', '../dist/reference-server.js'].every((file) =>
-  existsSync(fileURLToPath(new URL(file, import.meta.url))),
-);
-
 // A smoke run: every scenario at a tiny scale, so the bench code is known to work. No timing is
 // asserted here; the figures are the bench's business (npm run bench).
-describe.skipIf(!built)('bench', () => {
+describe('bench', () => {
   it('should run every scenario at a tiny scale and lose nothing', async () => {
     const result = await runSuite({ scale: SCALES.smoke, scenarios: new Set([1, 2, 3, 4]) });
 

@@ -1,19 +1,10 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { API_MAIN, spawnServer, type RunningServer } from 'heygen-test-support/server';
 
-/** The line heygen-api prints once it accepts requests (heygen-api/src/main.ts). */
-const READY_LINE = /listening on (http:\/\/\S+)/;
-
-export interface BenchServer {
-  url: string;
-  pid: number;
+export interface BenchServer extends RunningServer {
   /** The server's resident set size now, in bytes (VmRSS of /proc/<pid>/status). */
   rss(): number;
-  /** Stops the server (SIGTERM, then SIGKILL after 5 s); writes its CPU profile if asked. */
-  stop(): Promise<void>;
 }
 
 export interface StartOptions {
@@ -27,7 +18,7 @@ export interface StartOptions {
   entry?: string;
 }
 
-let apiEntry = fileURLToPath(new URL('../../heygen-api/dist/main.js', import.meta.url));
+let apiEntry = API_MAIN;
 
 /** Benchmarks another build of heygen-api (e.g. the one before a change) instead of the current one. */
 export function useApiEntry(file: string): void {
@@ -45,14 +36,16 @@ export async function startServer({
   cpuProfName,
   entry = apiEntry,
 }: StartOptions = {}): Promise<BenchServer> {
-  const nodeArgs = cpuProfDir
-    ? [
-        '--cpu-prof',
-        `--cpu-prof-dir=${cpuProfDir}`,
-        `--cpu-prof-name=${cpuProfName ?? 'server.cpuprofile'}`,
-      ]
-    : [];
-  const child = spawn(process.execPath, [...nodeArgs, entry], {
+  const server = await spawnServer({
+    entry,
+    name: entry === REFERENCE_ENTRY ? 'the reference server' : 'heygen-api',
+    nodeArgs: cpuProfDir
+      ? [
+          '--cpu-prof',
+          `--cpu-prof-dir=${cpuProfDir}`,
+          `--cpu-prof-name=${cpuProfName ?? 'server.cpuprofile'}`,
+        ]
+      : [],
     env: {
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'production',
@@ -61,47 +54,8 @@ export async function startServer({
       PORT: '0',
       HOST: '127.0.0.1',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const exited = once(child, 'exit');
-  const lines: string[] = [];
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new Error(`server not ready: ${lines.join(' | ')}`)),
-      20_000,
-    );
-    for (const stream of [child.stdout, child.stderr]) {
-      createInterface({ input: stream }).on('line', (line) => {
-        const match = READY_LINE.exec(line);
-        if (match?.[1]) {
-          clearTimeout(timer);
-          resolve(match[1]);
-        } else {
-          lines.push(line);
-          if (lines.length > 20) lines.shift();
-        }
-      });
-    }
-    void exited.then(() => {
-      clearTimeout(timer);
-      reject(new Error(`server exited: ${lines.join(' | ')}`));
-    });
-  });
-  const pid = child.pid!;
-  let stopping: Promise<void> | undefined;
-  return {
-    url: url.replace('localhost', '127.0.0.1'),
-    pid,
-    rss: () => rssOf(pid),
-    stop: () =>
-      (stopping ??= (async () => {
-        if (child.exitCode !== null || child.signalCode !== null) return;
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(timer);
-      })()),
-  };
+  return { ...server, rss: () => rssOf(server.pid) };
 }
 
 /** VmRSS of a process, in bytes. */

@@ -1,8 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
-import { RecordingEventSource } from './support/event-source.js';
+import { openSse, RecordingEventSource } from 'heygen-test-support';
 import { requestJson } from './support/http.js';
 import { JobsClient } from './support/jobs-client.js';
-import { openSse } from './support/sse-reader.js';
 import { startServer } from './support/server.js';
 
 const KEY = 'key-one';

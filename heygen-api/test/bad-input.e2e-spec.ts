@@ -1,10 +1,9 @@
 import { request as httpRequest } from 'node:http';
 import { describe, expect, it, vi } from 'vitest';
+import { openSse, type ApiError, type Job } from 'heygen-test-support';
 import { requestJson, type JsonResponse } from './support/http.js';
 import { JobsClient } from './support/jobs-client.js';
-import { openSse } from './support/sse-reader.js';
 import { startServer } from './support/server.js';
-import { type ApiError, type Job } from './support/wire.js';
 
 const MAX_JOB_TIME_MS = 10_000;
 const MAX_BODY_BYTES = 256;

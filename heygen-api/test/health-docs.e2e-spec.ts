@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { openSse } from 'heygen-test-support';
 import { requestJson } from './support/http.js';
 import { JobsClient } from './support/jobs-client.js';
-import { openSse } from './support/sse-reader.js';
 import { startServer } from './support/server.js';
 
 const EXPOSED = ['Location', 'X-Next-Poll-Ms', 'Idempotent-Replayed', 'Retry-After'];

@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { openSse, type Batch, type Job } from 'heygen-test-support';
 import { JobsClient } from './support/jobs-client.js';
-import { openSse } from './support/sse-reader.js';
 import { startServer } from './support/server.js';
-import { type Batch, type Job } from './support/wire.js';
 
 interface Fixture {
   alice: JobsClient;

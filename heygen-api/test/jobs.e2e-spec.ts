@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
+import { isFinished, ISO_TIME, STATUS_RANK, type Job } from 'heygen-test-support';
 import { JobsClient } from './support/jobs-client.js';
 import { startServer } from './support/server.js';
-import { ISO_TIME, STATUS_RANK, type Job } from './support/wire.js';
 
 const JOB_TIME = 300;
 const MARGIN = 10;
@@ -15,8 +15,6 @@ async function setUp(env: Record<string, string> = {}): Promise<JobsClient> {
   const server = await startServer({ ...ENV, ...env });
   return new JobsClient(server.url);
 }
-
-const isFinished = (job: Job): boolean => STATUS_RANK[job.status] === 2;
 
 /** Fails unless every later copy of a job is at least as far along as the one before. */
 function expectMonotonic(copies: Job[]): void {

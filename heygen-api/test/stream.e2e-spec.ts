@@ -1,11 +1,17 @@
 import { describe, expect, it, vi } from 'vitest';
 import { JOB_EVENTS, type JobEvents } from '../src/events/job-events.js';
 import { StatusStreamService } from '../src/sse/status-stream.service.js';
-import { RecordingEventSource } from './support/event-source.js';
+import {
+  isFinished,
+  ISO_TIME,
+  openSse,
+  RecordingEventSource,
+  type Job,
+  type RawSseStream,
+  type SseEvent,
+} from 'heygen-test-support';
 import { JobsClient } from './support/jobs-client.js';
-import { openSse, type RawSseStream, type SseEvent } from './support/sse-reader.js';
 import { startServer, type TestServer } from './support/server.js';
-import { FINISHED, ISO_TIME, type Job } from './support/wire.js';
 
 const RETRY_MS = 50;
 const ENV = {
@@ -29,8 +35,6 @@ async function setUp(env: Record<string, string> = {}): Promise<{
   const server = await startServer({ ...ENV, ...env });
   return { server, client: new JobsClient(server.url) };
 }
-
-const isFinished = (job: Job): boolean => FINISHED.includes(job.status);
 
 /** Reads `job` events until `jobId` reaches a finished state; fails on any other named event. */
 async function readJobUntilFinished(stream: RawSseStream, jobId: number): Promise<SseEvent<Job>[]> {

@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HeyGenAPI, type Job } from 'heygen-lib';
+import { startProxy, type Proxy } from 'heygen-test-support/proxy';
 import { type CliOptions } from './args.js';
 import { type Cleanup } from './cleanup.js';
+import { ConnectionWatch } from './connection.js';
 import { type Logger } from './logger.js';
-import { startProxy, type Proxy } from './proxy.js';
 import { buildReport, type RunReport } from './report.js';
 import { disruptionJob, gapBefore, SCHEDULE } from './schedule.js';
 import { startServer } from './server.js';
@@ -24,8 +25,9 @@ export interface RunContext {
 export async function run({ options, log, cleanup, onProgress }: RunContext): Promise<RunReport> {
   const serverUrl = await startOrUseServer(options, log, cleanup);
   const proxy = await startDisruptionProxy(serverUrl, log, cleanup);
-  const heygen = connectClient(proxy.url, options, log, cleanup);
-  const tracker = new JobTracker(heygen, options.mode, log);
+  const connection = new ConnectionWatch();
+  const heygen = connectClient(proxy.url, options, log, cleanup, connection);
+  const tracker = new JobTracker(heygen, connection, log);
 
   const waits: Array<Promise<unknown>> = [];
   for (let n = 1; n <= options.jobs; n++) {
@@ -43,7 +45,10 @@ export async function run({ options, log, cleanup, onProgress }: RunContext): Pr
 
   await Promise.all(waits);
   const returnedToSse =
-    options.drop && options.mode !== 'poll' && (await waitForReturnToSse(heygen));
+    options.drop &&
+    options.mode !== 'poll' &&
+    heygen.stats().fallbacks > 0 &&
+    (await connection.streaming(SCHEDULE.upgradeTimeoutMs));
   const stats = heygen.stats();
   log.log('heygen-cli', 'all jobs settled', {
     fallbacks: stats.fallbacks,
@@ -92,7 +97,13 @@ async function startDisruptionProxy(
   return proxy;
 }
 
-function connectClient(url: string, options: CliOptions, log: Logger, cleanup: Cleanup): HeyGenAPI {
+function connectClient(
+  url: string,
+  options: CliOptions,
+  log: Logger,
+  cleanup: Cleanup,
+  connection: ConnectionWatch,
+): HeyGenAPI {
   const heygen = new HeyGenAPI({
     url,
     mode: options.mode,
@@ -101,6 +112,7 @@ function connectClient(url: string, options: CliOptions, log: Logger, cleanup: C
     logging: (message) => log.log('heygen-lib', message),
     onError: (error) =>
       log.error('heygen-lib', error instanceof Error ? error.message : String(error)),
+    onStateChange: connection.onStateChange,
   });
   cleanup.defer(() => heygen.dispose());
   log.log('heygen-cli', 'client ready', {
@@ -136,15 +148,4 @@ function disruptNetwork(proxy: Proxy, log: Logger): void {
 function healNetwork(proxy: Proxy, log: Logger): void {
   proxy.setMode('pass');
   log.log('heygen-cli', 'network healed: the proxy lets event streams through again');
-}
-
-/** True once the library is back on SSE; false if it is not within the timeout. */
-async function waitForReturnToSse(heygen: HeyGenAPI): Promise<boolean> {
-  const deadline = Date.now() + SCHEDULE.upgradeTimeoutMs;
-  while (Date.now() < deadline) {
-    const { fallbacks, upgrades } = heygen.stats();
-    if (upgrades >= fallbacks && fallbacks > 0) return true;
-    await sleep(50);
-  }
-  return false;
 }

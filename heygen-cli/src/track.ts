@@ -1,15 +1,8 @@
 import { type HeyGenAPI, type Job } from 'heygen-lib';
+import { isFinished } from 'heygen-test-support/wire';
+import { type ConnectionWatch } from './connection.js';
 import { type Logger } from './logger.js';
 import { type JobOutcome } from './report.js';
-
-const FINISHED = new Set(['completed', 'failed', 'cancelled']);
-
-/** Which transport is delivering now: derived from the library's own counters. */
-export function currentTransport(heygen: HeyGenAPI, mode: string): 'sse' | 'poll' {
-  if (mode === 'poll') return 'poll';
-  const { fallbacks, upgrades } = heygen.stats();
-  return fallbacks > upgrades ? 'poll' : 'sse';
-}
 
 /**
  * Watches jobs through `listen` (every status change, logged) and records, for each, when the
@@ -20,7 +13,7 @@ export class JobTracker {
 
   constructor(
     private readonly heygen: HeyGenAPI,
-    private readonly mode: string,
+    private readonly connection: ConnectionWatch,
     private readonly log: Logger,
     private readonly onChange: (job: Job) => void = () => {},
   ) {}
@@ -31,9 +24,9 @@ export class JobTracker {
     this.heygen.listen(
       id,
       (_id, status, job) => {
-        const via = currentTransport(this.heygen, this.mode);
+        const via = this.connection.transport;
         this.onChange(job);
-        if (!FINISHED.has(status)) {
+        if (!isFinished(job)) {
           this.log.log('heygen-cli', `job ${id} ${status}`, { via });
           return;
         }
@@ -41,7 +34,7 @@ export class JobTracker {
         if (outcome.deliveries > 1) return;
         outcome.seenAt = Date.now();
         outcome.status = status;
-        outcome.seenBy = via;
+        if (via) outcome.seenBy = via;
         if (job.finishedAt) outcome.finishedAt = Date.parse(job.finishedAt);
         this.log.log('heygen-cli', `job ${id} ${status}`, {
           via,

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { fakeTimers } from '../test/support/fake-timers.js';
+import { fakeClock } from 'heygen-test-support';
 import {
   FakeEventSource,
   fakeFetch,
@@ -18,6 +18,7 @@ import {
   MessageParseError,
   SSEError,
   TimeoutError,
+  type ConnectionState,
   type FetchLike,
   type HeyGenAPIOptions,
   type Job,
@@ -87,7 +88,7 @@ describe(HeyGenAPI.name, () => {
     });
 
     it('should retry a lost request with the same key', async () => {
-      using clock = fakeTimers();
+      using clock = fakeClock();
       let n = 0;
       const { fetch, calls } = fakeFetch(() =>
         ++n === 1
@@ -105,7 +106,7 @@ describe(HeyGenAPI.name, () => {
     });
 
     it('should not retry a client error, and give up after maxRetries', async () => {
-      using clock = fakeTimers();
+      using clock = fakeClock();
       const bad = fakeFetch(() => ({
         status: 400,
         body: { code: 'INVALID_BODY', message: 'nope' },
@@ -126,7 +127,7 @@ describe(HeyGenAPI.name, () => {
 
   describe('POLL', () => {
     it('should make one batched request per tick, follow the hint and drop finished ids', async () => {
-      using clock = fakeTimers();
+      using clock = fakeClock();
       const jobs = new Map([
         [1, jobStub(1, 'running', 2)],
         [2, jobStub(2, 'running', 2)],
@@ -153,7 +154,7 @@ describe(HeyGenAPI.name, () => {
     });
 
     it('should never poll more often than pollInterval, even with a zero hint', async () => {
-      using clock = fakeTimers();
+      using clock = fakeClock();
       const jobs = new Map([[1, jobStub(1, 'running', 2)]]);
       const { fetch, calls } = fakeFetch(batch(jobs, 0));
       const sut = newSut({ fetch, pollInterval: 2000 });
@@ -164,7 +165,7 @@ describe(HeyGenAPI.name, () => {
     });
 
     it('should not start a tick while one is in flight', async () => {
-      using clock = fakeTimers();
+      using clock = fakeClock();
       let release: () => void = () => {};
       const jobs = new Map([[1, jobStub(1, 'running', 2)]]);
       const { fetch, calls } = fakeFetch(
@@ -183,7 +184,7 @@ describe(HeyGenAPI.name, () => {
     });
 
     it('should back off exponentially on errors, then reject waits after maxRetries', async () => {
-      using clock = fakeTimers();
+      using clock = fakeClock();
       const times: number[] = [];
       const { fetch } = fakeFetch(() => {
         times.push(Date.now());
@@ -212,7 +213,7 @@ describe(HeyGenAPI.name, () => {
     });
 
     it('should give a non-JSON answer to the listeners as MessageParseError and go on', async () => {
-      using clock = fakeTimers();
+      using clock = fakeClock();
       let n = 0;
       const jobs = new Map([[1, jobStub(1, 'completed', 3)]]);
       const { fetch } = fakeFetch((call) => (++n === 1 ? { body: '<html>' } : batch(jobs)(call)));
@@ -232,7 +233,7 @@ describe(HeyGenAPI.name, () => {
 
   describe('listen, stop and waitForJob', () => {
     it('should call each listener once per status with the job, in order', async () => {
-      using clock = fakeTimers();
+      using clock = fakeClock();
       const jobs = new Map([[1, jobStub(1, 'pending', 1)]]);
       const { fetch } = fakeFetch(batch(jobs));
       const sut = newSut({ fetch });
@@ -254,7 +255,7 @@ describe(HeyGenAPI.name, () => {
     });
 
     it('should unsubscribe one listener, and stop all listen() callbacks but not waits', async () => {
-      using clock = fakeTimers();
+      using clock = fakeClock();
       const jobs = new Map([[1, jobStub(1, 'running', 2)]]);
       const { fetch } = fakeFetch(batch(jobs));
       const sut = newSut({ fetch });
@@ -299,7 +300,7 @@ describe(HeyGenAPI.name, () => {
     });
 
     it('should reject on timeout, on abort, and on dispose', async () => {
-      using clock = fakeTimers();
+      using clock = fakeClock();
       const jobs = new Map([[1, jobStub(1, 'running', 2)]]);
       const sut = newSut({ fetch: fakeFetch(batch(jobs)).fetch });
       const timedOut = expect(sut.waitForJob(1, { timeout: 3000 })).rejects.toBeInstanceOf(
@@ -320,6 +321,19 @@ describe(HeyGenAPI.name, () => {
       sut.dispose();
       await disposed;
       await expect(sut.waitForJob(1)).rejects.toBeInstanceOf(AbortError);
+    });
+
+    it('should leave no timer or abort listener behind when waiting on a disposed instance', async () => {
+      using _clock = fakeClock();
+      const sut = newSut({ fetch: fakeFetch(batch(new Map())).fetch });
+      sut.dispose();
+      const controller = new AbortController();
+      const addListener = vi.spyOn(controller.signal, 'addEventListener');
+      await expect(
+        sut.waitForJob(1, { timeout: 1000, signal: controller.signal }),
+      ).rejects.toBeInstanceOf(AbortError);
+      expect(addListener).not.toHaveBeenCalled();
+      expect(vi.getTimerCount()).toBe(0);
     });
 
     it('should keep going when a callback throws, and hand the error to onError', async () => {
@@ -384,7 +398,7 @@ describe(HeyGenAPI.name, () => {
     });
 
     it('should resume with lastEventId after a drop, and give a bad message to listeners', async () => {
-      using clock = fakeTimers();
+      using clock = fakeClock();
       const { sut } = sseSut({}, new Map([[1, jobStub(1, 'running', 2)]]));
       const errors: unknown[] = [];
       sut.listen(
@@ -406,7 +420,7 @@ describe(HeyGenAPI.name, () => {
     });
 
     it('should count a missed heartbeat window as a disruption', async () => {
-      using clock = fakeTimers();
+      using clock = fakeClock();
       const { sut } = sseSut();
       sut.listen(1, () => {});
       FakeEventSource.last.connect(1000);
@@ -422,7 +436,7 @@ describe(HeyGenAPI.name, () => {
     });
 
     it('should retry a bounded number of times without fallback, then reject with SSEError', async () => {
-      using clock = fakeTimers();
+      using clock = fakeClock();
       const { sut } = sseSut({}, new Map([[1, jobStub(1, 'running', 2)]]));
       const errors: unknown[] = [];
       sut.listen(
@@ -444,8 +458,87 @@ describe(HeyGenAPI.name, () => {
       sut.dispose();
     });
 
+    it('should look an unknown id up once, counted as api, not poll', async () => {
+      using clock = fakeClock();
+      const { sut, calls } = sseSut();
+      sut.listen(9, () => {});
+      await clock.advance(0);
+      expect(pollCalls(calls).map((c) => c.url.searchParams.get('ids'))).toEqual(['9']);
+      expect(sut.stats()).toMatchObject({ api: { requests: 1 }, poll: { requests: 0 } });
+      sut.dispose();
+    });
+
+    it('should not look a new id up while polling after a fallback: the poll asks for it', async () => {
+      using clock = fakeClock();
+      const jobs = new Map([
+        [1, jobStub(1, 'running', 2)],
+        [2, jobStub(2, 'running', 2)],
+      ]);
+      const { sut, calls } = sseSut({ fallback: true }, jobs);
+      sut.listen(1, () => {});
+      FakeEventSource.last.connect();
+      FakeEventSource.last.fail();
+      await clock.advance(0);
+      const before = pollCalls(calls).length;
+      sut.listen(2, () => {});
+      await clock.advance(1000);
+      const asked = pollCalls(calls)
+        .slice(before)
+        .map((c) => c.url.searchParams.get('ids'));
+      expect(asked).toEqual(['1,2']);
+      sut.dispose();
+    });
+
+    it('should report every connection state: open, fallback, back to SSE, closed', async () => {
+      using clock = fakeClock();
+      const states: ConnectionState[] = [];
+      const jobs = new Map([[1, jobStub(1, 'running', 2)]]);
+      const { sut } = sseSut(
+        { fallback: true, onStateChange: (state) => states.push(state) },
+        jobs,
+      );
+      expect(sut.state).toEqual({ state: 'idle' });
+      sut.listen(1, () => {});
+      FakeEventSource.last.connect();
+      FakeEventSource.last.fail();
+      await clock.advance(0);
+      await clock.advance(100);
+      FakeEventSource.last.connect();
+      sut.dispose();
+      expect(states).toEqual([
+        { state: 'connecting', transport: 'sse', attempt: 0 },
+        { state: 'open', transport: 'sse' },
+        { state: 'connecting', transport: 'poll', attempt: 0 },
+        { state: 'open', transport: 'poll' },
+        { state: 'open', transport: 'sse' },
+        { state: 'closed' },
+      ]);
+      expect(sut.state).toEqual({ state: 'closed' });
+    });
+
+    it('should report each retry, then closed with the error when it gives up', async () => {
+      using clock = fakeClock();
+      const states: ConnectionState[] = [];
+      const { sut } = sseSut({ onStateChange: (state) => states.push(state) });
+      sut.waitForJob(1).catch(() => {});
+      for (let i = 0; i < 4; i++) {
+        FakeEventSource.last.fail(true);
+        await clock.advance(60_000);
+      }
+      expect(states.map((s) => [s.state, 'attempt' in s ? s.attempt : undefined])).toEqual([
+        ['connecting', 0],
+        ['connecting', 1],
+        ['connecting', 2],
+        ['connecting', 3],
+        ['closed', undefined],
+      ]);
+      const last = states.at(-1);
+      expect(last?.state === 'closed' && last.error).toBeInstanceOf(SSEError);
+      sut.dispose();
+    });
+
     it('should fall back to POLL at once, probe SSE with backoff and switch back', async () => {
-      using clock = fakeTimers();
+      using clock = fakeClock();
       const jobs = new Map([[1, jobStub(1, 'running', 2)]]);
       const { sut, calls } = sseSut({ fallback: true }, jobs);
       const seen: string[] = [];
@@ -482,7 +575,7 @@ describe(HeyGenAPI.name, () => {
 
   describe('changeBackend', () => {
     it('should start the new transport before stopping the old, both ways, keeping listeners', async () => {
-      using clock = fakeTimers();
+      using clock = fakeClock();
       const jobs = new Map([[1, jobStub(1, 'running', 2)]]);
       const { fetch, calls } = fakeFetch(batch(jobs));
       const sut = newSut({ fetch, mode: HeyGenStatusListenerMode.SSE });

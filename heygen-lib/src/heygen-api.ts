@@ -7,33 +7,26 @@ import { JobNotFoundError } from './errors/job-not-found-error.js';
 import { ListenerNotFoundError } from './errors/listener-not-found-error.js';
 import { TimeoutError } from './errors/timeout-error.js';
 import { createHttp, type Http } from './http.js';
+import { createJobLookup, type JobLookup } from './job-lookup.js';
+import type { Job } from './job.js';
+import {
+  createListenerRegistry,
+  isFinished,
+  type Listener,
+  type ListenerRegistry,
+} from './listener-registry.js';
 import { createLogger } from './logger.js';
-import { createPollTransport } from './transports/poll-transport.js';
 import { createTransport } from './transports/select.js';
-import type { Transport, TransportHost } from './transports/transport.js';
+import type { Transport, TransportHost, TransportState } from './transports/transport.js';
 import {
   HeyGenStatusListenerMode,
+  type ConnectionState,
   type CreateJobOptions,
   type HeyGenAPIOptions,
   type HeyGenStats,
-  type Job,
   type StatusCallback,
   type WaitForJobOptions,
 } from './types.js';
-
-/** One registered interest in a job: a listen() callback or a waitForJob(). */
-interface Entry {
-  job(job: Job): void;
-  error(error: HeyGenError): void;
-  /** A waitForJob: stop(id) leaves it alone. */
-  wait?: boolean;
-}
-
-/** Finished jobs remembered for late listeners; the server keeps them longer. */
-const CACHE_SIZE = 1000;
-
-// [protocol] `finishedAt` is present once a job is completed, failed or cancelled.
-const isDone = (job: Job | undefined): boolean => !!job?.finishedAt;
 
 /**
  * The heygen-api client: creates jobs and tracks their status over SSE or polling.
@@ -50,29 +43,15 @@ export class HeyGenAPI {
   /** This client's id, sent with every request; persist it to resume after a reload. */
   readonly clientId: string;
   #mode: HeyGenStatusListenerMode;
-  readonly #http: Http;
-  readonly #h: TransportHost;
   readonly #options: HeyGenAPIOptions;
   readonly #maxRetries: number;
-  /** Runs a callback; what it throws goes to onError, never up into the library. */
-  readonly #safely: (run: () => void) => void;
-  /** Listeners live here, never in a transport, so a switch cannot drop or double one. */
-  readonly #entries = new Map<number, Set<Entry>>();
-  /** The newest copy of every job seen, in least-recently-updated order. */
-  readonly #jobs = new Map<number, Job>();
+  readonly #http: Http;
+  readonly #registry: ListenerRegistry;
+  readonly #host: TransportHost;
+  readonly #lookup: JobLookup;
   /** The transport in charge, created when the first job is watched. */
   #transport: Transport | undefined;
-  /** An SSE stream tried in the background after a fallback. */
-  #probe: Transport | undefined;
-  #probeTimer: ReturnType<typeof setTimeout> | undefined;
-  #probes = 0;
-  /** Ids watched over SSE that this instance has never seen, to look up once. */
-  readonly #unknown = new Set<number>();
-  /**
-   * Looks #unknown ids up in batches: an SSE stream only tells about jobs that exist, so this is
-   * how a wait for a missing job ends with JobNotFoundError instead of hanging.
-   */
-  readonly #lookup: Transport;
+  #state: ConnectionState = { state: 'idle' };
   #disposed = false;
 
   /**
@@ -80,12 +59,13 @@ export class HeyGenAPI {
    * @throws TypeError when `url` or `mode` is missing or invalid.
    */
   constructor(options: HeyGenAPIOptions) {
-    const { url, mode, fallback, maxRetries = 5, onError } = options;
+    const { url, mode, maxRetries = 5 } = options;
     if (!url || !Object.values(HeyGenStatusListenerMode).includes(mode)) {
       throw new TypeError('url and mode required');
     }
     this.#mode = mode;
     this.#options = options;
+    this.#maxRetries = maxRetries;
     const http = (this.#http = createHttp(
       url,
       (this.clientId = options.clientId ?? crypto.randomUUID()),
@@ -93,101 +73,23 @@ export class HeyGenAPI {
       createLogger(options.logging),
       options.apiKey,
     ));
-    const { stats, log } = http;
-    const entries = this.#entries;
-    const jobs = this.#jobs;
-    const safely = (run: () => void): void => {
-      try {
-        run();
-      } catch (error) {
-        report(error);
-      }
-    };
-    const report = (error: unknown): void => {
-      log(String(error));
-      try {
-        onError?.(error);
-      } catch {
-        // The hook itself threw: nobody is left to tell.
-      }
-    };
-    /** Tell an error to everything watching `ids`; unless `soft`, they stop watching. */
-    const fail = (ids: number[], error: (id: number) => HeyGenError, soft?: boolean): void => {
-      for (const id of ids) {
-        const e = error(id);
-        report(e);
-        for (const entry of [...(entries.get(id) ?? [])]) safely(() => entry.error(e));
-        if (!soft) entries.delete(id);
-      }
-    };
-    // The face HeyGenAPI shows its transports.
-    const h: TransportHost = (this.#h = {
+    const registry = (this.#registry = createListenerRegistry(
+      (run) => this.#safely(run),
+      (error) => this.#report(error),
+      (job) => http.log(`Job ${job.id} ${job.status}`),
+    ));
+    const missing = (ids: number[]): void => registry.fail(ids, (id) => new JobNotFoundError(id));
+    this.#host = {
       http,
       heartbeatMs: 15_000,
       retryDelay: options.retryDelay ?? 500,
       pollInterval: options.pollInterval ?? 1000,
-      ids: () => [...entries.keys()].filter((id) => !isDone(jobs.get(id))),
-      update: (job) => {
-        // Dedupe by revision: nobody sees the same or an older version of a job twice.
-        const old = jobs.get(job.id);
-        if (old && old.revision >= job.revision) return;
-        jobs.delete(job.id);
-        jobs.set(job.id, job);
-        if (jobs.size > CACHE_SIZE) jobs.delete(jobs.keys().next().value!);
-        if (isDone(job)) log(`Job ${job.id} ${job.status}`);
-        for (const entry of [...(entries.get(job.id) ?? [])]) safely(() => entry.job(job));
-      },
-      missing: (ids) => fail(ids, (id) => new JobNotFoundError(id)),
-      error: (error, ids) => fail(ids, () => error, true),
-      up: (transport) => {
-        if (transport !== this.#probe) return;
-        // Upgrade: the probe already streams, so stopping POLL now leaves no gap.
-        this.#probe = undefined;
-        this.#transport?.close();
-        this.#transport = transport;
-        stats.upgrades++;
-        log('back to SSE');
-      },
-      down: (transport, error, attempt) => {
-        log(`${transport.kind} down (${attempt}): ${error.message}`);
-        if (transport === this.#probe) {
-          this.#probe = undefined;
-          transport.close();
-          this.#scheduleProbe();
-          return false;
-        }
-        if (transport !== this.#transport) return false;
-        if (transport.kind === 'sse' && fallback) {
-          stats.fallbacks++;
-          log('fallback to POLL');
-          (this.#transport = createPollTransport(h)).start();
-          transport.close();
-          this.#probes = 0;
-          this.#scheduleProbe();
-          return false;
-        }
-        if (attempt <= maxRetries) return true;
-        this.#stopProbe();
-        transport.close();
-        this.#transport = undefined;
-        fail(h.ids(), () => error);
-        return false;
-      },
-    });
-    const unknown = this.#unknown;
-    // A one-shot poller: its ids drain the set; on failure the stream tells the same, later.
-    this.#lookup = createPollTransport({
-      ...h,
-      ids: () => {
-        const ids = [...unknown].filter((id) => !jobs.has(id));
-        unknown.clear();
-        return ids;
-      },
-      up: () => {},
-      down: () => false,
-    });
-    this.#safely = safely;
-    this.#maxRetries = maxRetries;
+      ids: registry.watched,
+      update: registry.update,
+      missing,
+      error: (error, ids) => registry.fail(ids, () => error, true),
+    };
+    this.#lookup = createJobLookup(http, registry, missing);
   }
 
   /**
@@ -205,12 +107,14 @@ export class HeyGenAPI {
           'Idempotency-Key': key,
         });
         const job = data as Job;
-        this.#h.update(job);
+        this.#registry.update(job);
         return job.id;
       } catch (error) {
         const lost = error instanceof HttpError && (!error.status || error.status >= 500);
         if (!lost || attempt > this.#maxRetries) throw error;
-        await new Promise((resolve) => setTimeout(resolve, backoff(attempt, this.#h.retryDelay)));
+        await new Promise((resolve) =>
+          setTimeout(resolve, backoff(attempt, this.#host.retryDelay)),
+        );
       }
     }
   }
@@ -240,24 +144,26 @@ export class HeyGenAPI {
    */
   waitForJob(id: number, options: WaitForJobOptions = {}): Promise<Job> {
     const { timeout, signal, onProgress } = options;
+    // Nothing is registered on a disposed instance: no timer, no abort listener left behind.
+    if (this.#disposed) return Promise.reject(new AbortError('Disposed'));
     return new Promise<Job>((resolve, reject) => {
       let revision = 0;
       let timer: ReturnType<typeof setTimeout> | undefined;
       const settle = (result: Job | HeyGenError): void => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', abort);
-        this.#remove(id, entry);
+        this.#registry.remove(id, listener);
         if (result instanceof Error) reject(result);
         else resolve(result);
       };
-      const entry: Entry = {
+      const listener: Listener = {
         wait: true,
         job: (job) => {
           if (job.revision <= revision) return;
           revision = job.revision;
           if (onProgress) this.#safely(() => onProgress(job));
           if (job.status === 'completed') settle(job);
-          else if (isDone(job)) settle(new JobFailedError(job));
+          else if (isFinished(job)) settle(new JobFailedError(job));
         },
         error: settle,
       };
@@ -265,7 +171,7 @@ export class HeyGenAPI {
       if (signal?.aborted) return abort();
       signal?.addEventListener('abort', abort);
       if (timeout !== undefined) timer = setTimeout(() => settle(new TimeoutError(id)), timeout);
-      this.#add(id, entry);
+      this.#add(id, listener);
     });
   }
 
@@ -279,7 +185,7 @@ export class HeyGenAPI {
    */
   listen(id: number, callback: StatusCallback, onError?: (error: HeyGenError) => void): () => void {
     let last: string | undefined;
-    const entry: Entry = {
+    const listener: Listener = {
       job: (job) => {
         if (job.status === last) return;
         last = job.status;
@@ -287,8 +193,8 @@ export class HeyGenAPI {
       },
       error: (error) => onError?.(error),
     };
-    this.#add(id, entry);
-    return () => this.#remove(id, entry);
+    this.#add(id, listener);
+    return () => void this.#registry.remove(id, listener);
   }
 
   /**
@@ -297,8 +203,8 @@ export class HeyGenAPI {
    */
   stop(id: number): void {
     let found = false;
-    for (const entry of this.#entries.get(id) ?? []) {
-      if (!entry.wait) found = this.#remove(id, entry);
+    for (const listener of this.#registry.listeners(id)) {
+      if (!listener.wait) found = this.#registry.remove(id, listener);
     }
     if (!found) throw new ListenerNotFoundError(id);
   }
@@ -309,11 +215,10 @@ export class HeyGenAPI {
    */
   changeBackend(mode: HeyGenStatusListenerMode): void {
     this.#mode = mode;
-    this.#stopProbe();
     const old = this.#transport;
     this.#transport = undefined;
     if (old) {
-      this.#ensure();
+      this.#connect();
       old.close();
     }
   }
@@ -323,71 +228,85 @@ export class HeyGenAPI {
     return structuredClone(this.#http.stats);
   }
 
+  /** The connection state now; {@link HeyGenAPIOptions.onStateChange} hears every change. */
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
   /** Close every connection and timer; pending waits reject with AbortError. */
   dispose(): void {
+    if (this.#disposed) return;
     this.#disposed = true;
     this.#lookup.close();
-    this.#stopProbe();
     this.#transport?.close();
     this.#transport = undefined;
-    const error = new AbortError('Disposed');
-    for (const [id, set] of this.#entries) {
-      for (const entry of set) if (entry.wait) entry.error(error);
-      this.#entries.delete(id);
-    }
+    this.#registry.clear(new AbortError('Disposed'));
+    this.#setState({ state: 'closed' });
   }
 
   async #fetchJob(method: string, path: string, id: number): Promise<Job> {
-    const job = (await this.#http.send('api', method, path, '', undefined, undefined, id)).data;
-    this.#h.update(job as Job);
-    return job as Job;
+    const { data } = await this.#http.send('api', method, path, '', undefined, undefined, id);
+    this.#registry.update(data as Job);
+    return data as Job;
   }
 
-  #add(id: number, entry: Entry): void {
+  #add(id: number, listener: Listener): void {
     if (this.#disposed) throw new AbortError('Disposed');
-    const set = this.#entries.get(id) ?? new Set();
-    this.#entries.set(id, set);
-    set.add(entry);
-    if (this.#jobs.has(id)) {
-      // Deliver what is known, after the caller got its unsubscribe function.
-      queueMicrotask(() => {
-        if (set.has(entry)) this.#safely(() => entry.job(this.#jobs.get(id)!));
-      });
-    } else if (this.#mode !== 'poll') {
-      this.#unknown.add(id);
-      this.#lookup.wake();
-    }
+    this.#registry.add(id, listener);
     if (this.#transport) this.#transport.wake();
-    else this.#ensure();
+    else this.#connect();
+    // A stream tells only about jobs that exist: ask once about an id never seen. Polling asks
+    // about every watched id anyway.
+    const state = this.#state;
+    if (!this.#registry.job(id) && 'transport' in state && state.transport === 'sse') {
+      this.#lookup.add(id);
+    }
   }
 
-  /** @returns whether the entry was registered */
-  #remove(id: number, entry: Entry): boolean {
-    const set = this.#entries.get(id);
-    const had = !!set?.delete(entry);
-    if (set && !set.size) this.#entries.delete(id);
-    return had;
-  }
-
-  #ensure(): void {
-    this.#transport = createTransport(this.#mode, this.#h, this.#options);
-    this.#transport.start();
-  }
-
-  /** After a fallback, try SSE again in the background, with backoff. */
-  #scheduleProbe(): void {
-    this.#probeTimer = setTimeout(
-      () => {
-        this.#probe = createTransport(this.#mode, this.#h, this.#options);
-        this.#probe.start();
-      },
-      backoff(++this.#probes, this.#h.retryDelay),
+  #connect(): void {
+    const transport = createTransport(
+      this.#mode,
+      this.#host,
+      this.#options,
+      this.#maxRetries,
+      (state) => this.#onTransportState(state),
     );
+    this.#transport = transport;
+    transport.start();
   }
 
-  #stopProbe(): void {
-    clearTimeout(this.#probeTimer);
-    this.#probe?.close();
-    this.#probe = undefined;
+  #onTransportState(state: TransportState): void {
+    if (state.state === 'connecting' && state.error) {
+      this.#http.log(`${state.transport} down (${state.attempt}): ${state.error.message}`);
+    }
+    this.#setState(state);
+    if (state.state !== 'closed') return;
+    // Given up: everything watched learns why; a later listen() connects afresh.
+    this.#transport = undefined;
+    this.#registry.fail(this.#registry.watched(), () => state.error!);
+  }
+
+  #setState(state: ConnectionState): void {
+    this.#state = state;
+    const { onStateChange } = this.#options;
+    if (onStateChange) this.#safely(() => onStateChange(state));
+  }
+
+  /** Runs a callback; what it throws goes to onError, never up into the library. */
+  #safely(run: () => void): void {
+    try {
+      run();
+    } catch (error) {
+      this.#report(error);
+    }
+  }
+
+  #report(error: unknown): void {
+    this.#http.log(String(error));
+    try {
+      this.#options.onError?.(error);
+    } catch {
+      // The hook itself threw: nobody is left to tell.
+    }
   }
 }

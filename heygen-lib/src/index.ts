@@ -4,20 +4,21 @@ export { HeyGenAPI } from './heygen-api.js';
 export { HeyGenStatusListenerMode } from './types.js';
 export type {
   ChannelStats,
+  ConnectionState,
   CreateJobOptions,
   EventSourceConstructorLike,
   EventSourceLike,
   FetchLike,
   HeyGenAPIOptions,
   HeyGenStats,
-  Job,
-  JobStatus,
   MessageEventLike,
   ReaderLike,
   ResponseLike,
   StatusCallback,
+  TransportKind,
   WaitForJobOptions,
 } from './types.js';
+export type { Job, JobStatus } from './job.js';
 export { HeyGenError, isHeyGenError, type HeyGenErrorCode } from './errors/heygen-error.js';
 export { SSEError } from './errors/sse-error.js';
 export { JobNotFoundError } from './errors/job-not-found-error.js';

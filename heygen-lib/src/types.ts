@@ -1,36 +1,5 @@
-/** Where a job is in its life: `pending → running → completed | failed | cancelled`. */
-export type JobStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
-
-/** A job as the server reports it (docs/protocol.md, "The job object"). */
-export interface Job {
-  /** Unique positive integer, assigned in increasing order. */
-  id: number;
-  /** Current state; only moves forward. */
-  status: JobStatus;
-  /** 0–100; `100` once completed. */
-  progress: number;
-  /** Grows by one with every change: of two copies, the higher revision is the newer. */
-  revision: number;
-  /** How long the job runs, in ms. */
-  duration: number;
-  /** ISO 8601 creation time. */
-  createdAt: string;
-  /** ISO 8601 time of the last change. */
-  updatedAt: string;
-  /** ISO 8601 start time, once running. */
-  startedAt?: string;
-  /** ISO 8601 end time, once finished. */
-  finishedAt?: string;
-  /** ISO 8601 time the job is expected to finish. */
-  expectedAt: string;
-  /** Why it failed, only when `status` is `failed`. */
-  error?: {
-    /** Stable machine code of the failure. */
-    code: string;
-    /** What went wrong, for humans. */
-    message: string;
-  };
-}
+import type { HeyGenError } from './errors/heygen-error.js';
+import type { Job, JobStatus } from './job.js';
 
 /**
  * How job status reaches the client.
@@ -171,7 +140,49 @@ export interface HeyGenAPIOptions {
   EventSource?: EventSourceConstructorLike | null;
   /** Receives every error the library handles, including exceptions thrown by callbacks. */
   onError?: (error: unknown) => void;
+  /**
+   * Called whenever the connection state changes: a stream or polling connecting, open, a
+   * fallback to POLL and the return to SSE, giving up, dispose().
+   */
+  onStateChange?: (state: ConnectionState) => void;
 }
+
+/** Which transport is delivering: one event stream, or batched polling. */
+export type TransportKind = 'sse' | 'poll';
+
+/**
+ * Where status tracking stands. `idle` until the first job is watched; `connecting` while a
+ * transport tries (again: `attempt` counts failures in a row, `error` is the last one); `open`
+ * once a stream is connected or a poll answered; `closed` after dispose(), or with the `error`
+ * that made it give up (a later listen() starts again).
+ */
+export type ConnectionState =
+  | {
+      /** Nothing watched yet. */
+      state: 'idle';
+    }
+  | {
+      /** A transport starts, or retries after a failure. */
+      state: 'connecting';
+      /** The transport trying. */
+      transport: TransportKind;
+      /** Failures in a row so far; `0` on a first start. */
+      attempt: number;
+      /** The last failure, when retrying. */
+      error?: HeyGenError;
+    }
+  | {
+      /** A stream is connected, or a poll answered. */
+      state: 'open';
+      /** The transport delivering. */
+      transport: TransportKind;
+    }
+  | {
+      /** Disposed, or given up. */
+      state: 'closed';
+      /** Why it gave up; absent after dispose(). */
+      error?: HeyGenError;
+    };
 
 /** Options of {@link HeyGenAPI.createJob}: steer the simulated job. */
 export interface CreateJobOptions {

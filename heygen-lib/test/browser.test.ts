@@ -3,16 +3,15 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startProxy, type Proxy } from '../../heygen-cli/src/proxy.js';
+import { startProxy, startTestServer, type Proxy, type RunningServer } from 'heygen-test-support';
 import type * as Lib from '../src/index.js';
 import type { JobStatus } from '../src/index.js';
-import { startServer, type ServerHandle } from './support/server.js';
 import { eventually, expectStates } from './support/track.js';
 
-// The built bundle (dist/index.js, not the source) in headless Chromium, against the real server
+// The built browser bundle (dist/index.browser.js, not the source) in headless Chromium, against the real server
 // on another origin, so CORS is real.
 
-const BUNDLE = new URL('../dist/index.js', import.meta.url);
+const BUNDLE = new URL('../dist/index.browser.js', import.meta.url);
 // Debian's Chromium by default (scripts/install-test-deps.sh); CHROMIUM_PATH names another build.
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
@@ -30,7 +29,7 @@ interface Outcome {
   transportGlobal: boolean;
 }
 
-let server: ServerHandle;
+let server: RunningServer;
 let proxy: Proxy;
 let site: Server;
 let siteUrl: string;
@@ -39,8 +38,8 @@ let page: Page;
 
 beforeAll(async () => {
   if (!existsSync(BUNDLE))
-    throw new Error('dist/index.js is missing: run `npm run build -w heygen-lib` first');
-  server = await startServer({ JOB_TIME: '300', HEARTBEAT_MS: '250' });
+    throw new Error('dist/index.browser.js is missing: run `npm run build -w heygen-lib` first');
+  server = await startTestServer({ JOB_TIME: '300', HEARTBEAT_MS: '250' });
   proxy = await startProxy({ target: { host: server.host, port: server.port } });
   const bundle = readFileSync(BUNDLE, 'utf8');
   site = createServer((req, res) => {
@@ -82,7 +81,7 @@ afterAll(async () => {
   await browser?.close();
   await new Promise((resolve) => site?.close(resolve));
   await proxy?.close();
-  await server?.kill();
+  await server?.stop('SIGKILL');
 });
 
 /** Runs jobs in the page and keeps the promise on `window.scenario`. */

@@ -1,6 +1,6 @@
 import { EventSource } from 'eventsource';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startProxy, type Proxy } from '../../heygen-cli/src/proxy.js';
+import { startProxy, startTestServer, type Proxy, type RunningServer } from 'heygen-test-support';
 import {
   HeyGenAPI,
   HeyGenStatusListenerMode,
@@ -10,19 +10,18 @@ import {
   SSEError,
   type HeyGenAPIOptions,
 } from '../src/index.js';
-import { startServer, type ServerHandle } from './support/server.js';
 import { createJobs, eventually, expectStates, track } from './support/track.js';
 
 // Integration against the real heygen-api (built dist), in Node.
 
-let server: ServerHandle;
+let server: RunningServer;
 const instances: HeyGenAPI[] = [];
 
 beforeAll(async () => {
-  server = await startServer({ JOB_TIME: '300', HEARTBEAT_MS: '250' });
+  server = await startTestServer({ JOB_TIME: '300', HEARTBEAT_MS: '250' });
 });
 afterAll(async () => {
-  await server?.kill();
+  await server?.stop('SIGKILL');
 });
 afterEach(() => {
   instances.splice(0).forEach((sut) => sut.dispose());
@@ -185,7 +184,7 @@ describe('when the server dies mid-wait', () => {
     ['SSE with fallback', { mode: 'sse', EventSource, fallback: true }, HttpError],
     ['POLL', { mode: 'poll' }, HttpError],
   ] as const)('should reject, not crash (%s)', async (_name, options, ErrorClass) => {
-    const doomed = await startServer({ HEARTBEAT_MS: '250' });
+    const doomed = await startTestServer({ HEARTBEAT_MS: '250' });
     try {
       const sut = newSut({ url: doomed.url, ...options, maxRetries: 2 });
       // Short enough that POLL, following the server's hint, asks again soon after the kill.
@@ -193,10 +192,10 @@ describe('when the server dies mid-wait', () => {
       const seen = track(sut, [id]);
       const outcome = sut.waitForJob(id).catch((error: unknown) => error);
       await eventually(() => expect(seen.get(id)).toContain('running'));
-      await doomed.kill();
+      await doomed.stop('SIGKILL');
       expect(await outcome).toBeInstanceOf(ErrorClass);
     } finally {
-      await doomed.kill();
+      await doomed.stop('SIGKILL');
     }
   });
 });

@@ -1,4 +1,5 @@
 import { HeyGenAPI, HeyGenStatusListenerMode, type Job } from 'heygen-lib';
+import { isFinished } from 'heygen-test-support/wire';
 import { pooled, send, warmUp } from '../http.js';
 import { startServer } from '../server.js';
 import { distribution, round, sleep, type Distribution } from '../stats.js';
@@ -38,8 +39,6 @@ export const modeName = (mode: DelayMode): string =>
       ? `POLL following hints (heygen-lib, min ${mode.pollInterval} ms)`
       : `POLL every ${mode.pollInterval} ms, hints ignored (seed)`;
 
-const isFinished = (job: Pick<Job, 'finishedAt'>): boolean => job.finishedAt !== undefined;
-
 /** Notified now about a finished job that was listened to at `listenedAt`. */
 const delay = (job: Job, listenedAt: number): number =>
   Date.now() - Math.max(listenedAt, Date.parse(job.finishedAt!));
@@ -57,13 +56,11 @@ export async function runDelayCost(
     await warmUp(server.url);
     await sleep(200);
     const track = mode.kind === 'poll-fixed' ? trackFixed : trackWithLibrary;
-    const { delays, requests, bytes } = await track(
-      server.url,
-      mode,
+    const { delays, requests, bytes } = await track(server.url, mode, {
       jobs,
       listenWindowMs,
       jobTimeMs,
-    );
+    });
     return {
       mode: modeName(mode),
       jobs,
@@ -87,9 +84,7 @@ interface Tracked {
 async function trackWithLibrary(
   url: string,
   mode: DelayMode,
-  jobs: number,
-  listenWindowMs: number,
-  jobTimeMs: number,
+  { jobs, listenWindowMs, jobTimeMs }: DelayCostOptions,
 ): Promise<Tracked> {
   const heygen = new HeyGenAPI({
     url,
@@ -133,9 +128,7 @@ async function trackWithLibrary(
 async function trackFixed(
   url: string,
   mode: DelayMode,
-  jobs: number,
-  listenWindowMs: number,
-  jobTimeMs: number,
+  { jobs, listenWindowMs, jobTimeMs }: DelayCostOptions,
 ): Promise<Tracked> {
   if (mode.kind !== 'poll-fixed') throw new TypeError(mode.kind);
   const uuid = crypto.randomUUID();

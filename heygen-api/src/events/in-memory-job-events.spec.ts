@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { clientStub, configStub, otherClientStub } from '../../test/unit/stubs.js';
-import { newJob } from '../jobs/job.js';
+import { newJob } from '../domain/job.js';
 import { InMemoryJobEvents } from './in-memory-job-events.js';
 
 const jobStub = (id: number) => newJob(id, 1000, Date.parse('2026-11-23T18:00:00.000Z'));

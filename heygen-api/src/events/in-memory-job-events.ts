@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
-import { type Job } from '../jobs/job.js';
+import { type Job } from '../domain/job.js';
 import { type JobEvent, type JobEventListener, type JobEvents } from './job-events.js';
 import { ReplayLog } from './replay-log.js';
 

@@ -1,4 +1,4 @@
-import { type Job } from '../jobs/job.js';
+import { type Job } from '../domain/job.js';
 
 /** Injection token of the event fan-out: in-memory now, across instances (Redis) later. */
 export const JOB_EVENTS = Symbol('JobEvents');

@@ -1,17 +1,13 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
+import { StatusStreamModule } from '../sse/status-stream.module.js';
 import { HealthController } from './health.controller.js';
 import { ServingHealthIndicator } from './serving.health.js';
 
-@Module({})
-export class HealthModule {
-  /** `jobs` is the module that owns the streams the health report counts. */
-  static forRoot(jobs: DynamicModule): DynamicModule {
-    return {
-      module: HealthModule,
-      imports: [TerminusModule, jobs],
-      controllers: [HealthController],
-      providers: [ServingHealthIndicator],
-    };
-  }
-}
+/** GET /health; the stream module provides the open-stream count it reports (OPEN_STREAMS). */
+@Module({
+  imports: [TerminusModule, StatusStreamModule],
+  controllers: [HealthController],
+  providers: [ServingHealthIndicator],
+})
+export class HealthModule {}

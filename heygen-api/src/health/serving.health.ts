@@ -1,6 +1,6 @@
 import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
-import { StatusStreamService } from '../sse/status-stream.service.js';
+import { OPEN_STREAMS, type OpenStreams } from '../sse/open-streams.js';
 
 /** Up while the server serves; down from the moment it starts shutting down, so traffic moves away. */
 @Injectable()
@@ -9,7 +9,7 @@ export class ServingHealthIndicator implements BeforeApplicationShutdown {
 
   constructor(
     @Inject(HealthIndicatorService) private readonly indicator: HealthIndicatorService,
-    @Inject(StatusStreamService) private readonly streams: StatusStreamService,
+    @Inject(OPEN_STREAMS) private readonly streams: OpenStreams,
   ) {}
 
   beforeApplicationShutdown(): void {

@@ -1,57 +1,36 @@
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
 import {
-  Body,
-  Controller,
-  Get,
-  HttpCode,
-  Inject,
-  Param,
-  Post,
-  Query,
-  Req,
-  Res,
-} from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
   ApiCreatedResponse,
   ApiHeader,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiProduces,
-  ApiQuery,
-  ApiTags,
 } from '@nestjs/swagger';
-import { type Request, type Response } from 'express';
+import { type Response } from 'express';
 import { AppConfig } from '../config/app-config.js';
-import { Header } from '../http/header.decorator.js';
-import { StatusStreamService } from '../sse/status-stream.service.js';
-import { BatchDto, ErrorDto, JobDto } from './dto/job.dto.js';
+import { type Job } from '../domain/job.js';
+import { ErrorDto } from '../errors/error.dto.js';
+import { ClientApi } from '../http/client-api.decorator.js';
+import { ClientIdPipe } from '../http/client-id.pipe.js';
+import { RequestHeader } from '../http/request-header.decorator.js';
 import { CreateJobDto } from './dto/create-job.dto.js';
-import { type Job } from './job.js';
-import { JobsService, type BatchResult } from './jobs.service.js';
-import { ClientIdPipe } from './pipes/client-id.pipe.js';
+import { JobDto } from './dto/job.dto.js';
+import { JobsService } from './jobs.service.js';
 import { CreateJobPipe } from './pipes/create-job.pipe.js';
 import { IdempotencyKeyPipe } from './pipes/idempotency-key.pipe.js';
 import { JobIdPipe } from './pipes/job-id.pipe.js';
-import { JobIdsPipe } from './pipes/job-ids.pipe.js';
-import { batchPollHintMs, pollHintMs } from './poll-hint.js';
+import { POLL_HINT_HEADER, pollHintMs } from './poll-hint.js';
 
-const POLL_HINT_HEADER = 'X-Next-Poll-Ms';
-
-/** The job endpoints (docs/protocol.md, "Endpoints"): validates, delegates, and sets headers. */
-@ApiTags('jobs')
-@ApiQuery({
-  name: 'uuid',
-  description: 'The calling client: a UUID it generated once',
-  required: true,
-})
-@ApiBadRequestResponse({ type: ErrorDto, description: 'Bad uuid, id, body or query' })
+/**
+ * The job endpoints (docs/protocol.md, "Endpoints"): validates, delegates, and sets headers.
+ * GET /status, stream or batch, is StatusStreamController's.
+ */
+@ClientApi()
 @Controller()
 export class JobsController {
   constructor(
     @Inject(AppConfig) private readonly config: AppConfig,
     @Inject(JobsService) private readonly jobs: JobsService,
-    @Inject(StatusStreamService) private readonly streams: StatusStreamService,
   ) {}
 
   @Post('create')
@@ -61,7 +40,7 @@ export class JobsController {
   @ApiOkResponse({ type: JobDto, description: 'Replayed: the job this Idempotency-Key created' })
   async create(
     @Query('uuid', ClientIdPipe) clientId: string,
-    @Header('idempotency-key', IdempotencyKeyPipe) idempotencyKey: string | undefined,
+    @RequestHeader('idempotency-key', IdempotencyKeyPipe) idempotencyKey: string | undefined,
     // No body at all means the defaults.
     @Body(CreateJobPipe) body: CreateJobDto,
     @Res({ passthrough: true }) res: Response,
@@ -83,40 +62,6 @@ export class JobsController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<Job> {
     return this.withHint(res, await this.jobs.get(clientId, id));
-  }
-
-  /** JSON batch, or the event stream when the client accepts text/event-stream. */
-  @Get('status')
-  @ApiOperation({
-    summary:
-      "Many of the client's jobs in one request, or (Accept: text/event-stream) the event stream",
-  })
-  @ApiProduces('application/json', 'text/event-stream')
-  @ApiQuery({
-    name: 'ids',
-    required: false,
-    description: 'Comma-separated job ids; all jobs when absent',
-  })
-  @ApiOkResponse({ type: BatchDto })
-  async batchOrStream(
-    @Query('uuid', ClientIdPipe) clientId: string,
-    @Query('ids', JobIdsPipe) ids: number[] | undefined,
-    @Query('lastEventId') lastEventIdQuery: unknown,
-    @Header('last-event-id') lastEventIdHeader: string | string[] | undefined,
-    @Req() req: Request,
-    @Res() res: Response,
-  ): Promise<void> {
-    if (req.accepts(['application/json', 'text/event-stream']) === 'text/event-stream') {
-      // [spec] the header is what an EventSource sends on its own reconnects, so it wins.
-      const lastEventId =
-        (typeof lastEventIdHeader === 'string' ? lastEventIdHeader : undefined) ??
-        (typeof lastEventIdQuery === 'string' ? lastEventIdQuery : undefined);
-      return this.streams.open(req, res, clientId, lastEventId);
-    }
-    const batch: BatchResult = await this.jobs.getMany(clientId, ids);
-    const hint = batchPollHintMs(batch.jobs, Date.now(), this.config.pollHintMarginMs);
-    if (hint !== undefined) res.setHeader(POLL_HINT_HEADER, String(hint));
-    res.json(batch);
   }
 
   @Post('cancel/:id')

@@ -1,20 +1,23 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { InMemoryJobEvents } from '../events/in-memory-job-events.js';
 import { JOB_EVENTS } from '../events/job-events.js';
-import { StatusStreamService } from '../sse/status-stream.service.js';
+import { JOB_RUNNER } from '../runner/job-runner.js';
+import { SimulatedJobRunner } from '../runner/simulated-job-runner.js';
 import { InMemoryJobStore } from '../store/in-memory-job-store.js';
 import { JOB_STORE } from '../store/job-store.js';
-import { JOB_RUNNER } from './job-runner.js';
 import { JobsController } from './jobs.controller.js';
 import { JobsService } from './jobs.service.js';
-import { JobIdsPipe } from './pipes/job-ids.pipe.js';
-import { SimulatedJobRunner } from './simulated-job-runner.js';
 
 /** Where jobs, their events and their work live. `memory` is one process; a Redis driver comes later. */
 export type JobsDriver = 'memory';
 
 @Module({})
 export class JobsModule {
+  /**
+   * The one place a driver becomes the store, the event fan-out and the runner. Global, like
+   * BullModule.forRoot: features such as the stream inject its public surface (JobsService,
+   * JOB_EVENTS) without importing it again, since a second forRoot would be a second set of jobs.
+   */
   static forRoot({ driver }: { driver: JobsDriver } = { driver: 'memory' }): DynamicModule {
     const drivers = {
       memory: [
@@ -25,9 +28,10 @@ export class JobsModule {
     } satisfies Record<JobsDriver, unknown[]>;
     return {
       module: JobsModule,
+      global: true,
       controllers: [JobsController],
-      providers: [...drivers[driver], JobsService, StatusStreamService, JobIdsPipe],
-      exports: [JobsService, StatusStreamService, JOB_EVENTS, JOB_RUNNER],
+      providers: [...drivers[driver], JobsService],
+      exports: [JobsService, JOB_EVENTS],
     };
   }
 }

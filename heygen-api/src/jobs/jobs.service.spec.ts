@@ -1,11 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
 import { clientStub, configStub, otherClientStub, strictMock } from '../../test/unit/stubs.js';
-import { fakeClock } from '../../test/unit/fake-clock.js';
+import { fakeClock } from 'heygen-test-support';
+import { complete, start } from '../domain/job.js';
 import { DomainError } from '../errors/domain-error.js';
 import { InMemoryJobEvents } from '../events/in-memory-job-events.js';
+import { type ApplyTransition, type JobRunner } from '../runner/job-runner.js';
 import { InMemoryJobStore } from '../store/in-memory-job-store.js';
-import { complete, start } from './job.js';
-import { type ApplyTransition, type JobRunner } from './job-runner.js';
 import { JobsService } from './jobs.service.js';
 
 /** The service with real in-memory collaborators and a runner that only records what it is asked. */

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
+import { cancel, type Job, type JobRecord, type JobTransition } from '../domain/job.js';
 import { DomainError, jobNotFound } from '../errors/domain-error.js';
 import { JOB_EVENTS, type JobEvents } from '../events/job-events.js';
+import { JOB_RUNNER, type JobRunner } from '../runner/job-runner.js';
 import { JOB_STORE, type JobStore } from '../store/job-store.js';
-import { cancel, type Job, type JobRecord, type JobTransition } from './job.js';
-import { JOB_RUNNER, type JobRunner } from './job-runner.js';
 
 /** How a client asks for a job to be simulated (POST /create body). */
 export interface JobRequest {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cancel, newJob } from './job.js';
+import { cancel, newJob } from '../domain/job.js';
 import { batchPollHintMs, pollHintMs } from './poll-hint.js';
 
 const T0 = Date.parse('2026-11-23T18:00:00.000Z');

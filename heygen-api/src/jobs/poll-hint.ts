@@ -1,4 +1,7 @@
-import { isFinished, type Job } from './job.js';
+import { isFinished, type Job } from '../domain/job.js';
+
+/** The response header that carries the poll hint. */
+export const POLL_HINT_HEADER = 'X-Next-Poll-Ms';
 
 /**
  * How long a polling client should wait before asking about this job again: until just after its

@@ -1,5 +1,5 @@
-import { type Response } from 'express';
 import { formatRetry, formatSse, type SseMessage } from './sse-format.js';
+import { type SseResponse } from './sse-response.js';
 
 /**
  * One open event stream: writes events and drops the connection when the reader falls more than
@@ -15,7 +15,7 @@ export class SseConnection {
   private burstAllowance = 0;
 
   constructor(
-    private readonly res: Response,
+    private readonly res: SseResponse,
     private readonly bufferLimit: number,
   ) {
     res.on('close', () => {

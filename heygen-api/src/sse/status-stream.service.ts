@@ -6,14 +6,15 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
-import { type Request, type Response } from 'express';
 import { AppConfig } from '../config/app-config.js';
+import { type Job } from '../domain/job.js';
 import { DomainError } from '../errors/domain-error.js';
 import { JOB_EVENTS, type JobEvent, type JobEvents } from '../events/job-events.js';
-import { type Job } from '../jobs/job.js';
 import { JobsService } from '../jobs/jobs.service.js';
+import { type OpenStreams } from './open-streams.js';
 import { SseConnection } from './sse-connection.js';
 import { formatSse, type SseMessage } from './sse-format.js';
+import { type SseResponse } from './sse-response.js';
 
 /**
  * Heartbeats go out in turns: the streams are split into this many groups, one group per
@@ -40,12 +41,13 @@ function jobFrame(event: JobEvent): string {
 }
 
 /**
- * Serves GET /status as an event stream: one per connection, carrying every job of its client
- * (docs/protocol.md, "The event stream").
+ * The event stream of GET /status: one per connection, carrying every job of its client
+ * (docs/protocol.md, "The event stream"). It writes to an SseResponse, so that any HTTP adapter
+ * can serve it.
  */
 @Injectable()
 export class StatusStreamService
-  implements OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown
+  implements OpenStreams, OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown
 {
   private readonly logger = new Logger(StatusStreamService.name);
   private readonly perClient = new Map<string, number>();
@@ -67,7 +69,6 @@ export class StatusStreamService
     this.heartbeatGroups = Array.from({ length: groups }, () => new Set());
   }
 
-  /** Open streams, for health and leak checks. */
   get openStreams(): number {
     return this.heartbeatGroups.reduce((sum, group) => sum + group.size, 0);
   }
@@ -76,7 +77,7 @@ export class StatusStreamService
    * Streams the client's jobs. Errors before the stream starts (too many streams, shutting down)
    * are thrown, so they are answered as JSON.
    */
-  async open(req: Request, res: Response, clientId: string, lastEventId?: string): Promise<void> {
+  async open(res: SseResponse, clientId: string, lastEventId?: string): Promise<void> {
     if (this.shuttingDown) throw new DomainError('SHUTTING_DOWN', 'The server is stopping', 1);
     const count = this.perClient.get(clientId) ?? 0;
     if (count >= this.config.maxStreamsPerClient) {
@@ -105,7 +106,7 @@ export class StatusStreamService
       if (left > 0) this.perClient.set(clientId, left);
       else this.perClient.delete(clientId);
     });
-    req.socket.setKeepAlive(true);
+    res.socket?.setKeepAlive(true);
 
     try {
       const opening = await this.openingBurst(clientId, lastEventId);

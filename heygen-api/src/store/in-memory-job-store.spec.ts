@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { clientStub, configStub, otherClientStub } from '../../test/unit/stubs.js';
-import { fakeClock } from '../../test/unit/fake-clock.js';
-import { cancel, complete, start } from '../jobs/job.js';
+import { fakeClock } from 'heygen-test-support';
+import { cancel, complete, start } from '../domain/job.js';
 import { InMemoryJobStore } from './in-memory-job-store.js';
 
 const draftStub = (overrides = {}) => ({

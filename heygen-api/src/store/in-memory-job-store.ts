@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
-import { isFinished, newJob, type Job, type JobRecord } from '../jobs/job.js';
+import { isFinished, newJob, type Job, type JobRecord } from '../domain/job.js';
 import { type CreateResult, type JobDraft, type JobStore } from './job-store.js';
 
 interface ClientJobs {

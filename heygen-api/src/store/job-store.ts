@@ -1,4 +1,4 @@
-import { type Job, type JobRecord } from '../jobs/job.js';
+import { type Job, type JobRecord } from '../domain/job.js';
 
 /** Injection token of the job store: one implementation per driver (in-memory now, Redis later). */
 export const JOB_STORE = Symbol('JobStore');

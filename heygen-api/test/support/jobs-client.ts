@@ -1,7 +1,7 @@
 import { vi } from 'vitest';
 import { requestJson, type JsonResponse } from './http.js';
 import { newClientId } from './client-id.js';
-import { type ApiError, type Batch, type Job } from './wire.js';
+import { type ApiError, type Batch, type Job } from 'heygen-test-support';
 
 export interface JobsClientOptions {
   clientId?: string;

@@ -1,15 +1,17 @@
 import { type NestExpressApplication } from '@nestjs/platform-express';
-import { type Server, type Socket } from 'node:net';
+import { trackConnections, type ConnectionTracker } from 'heygen-test-support';
+import { type Server } from 'node:net';
 import { onTestFinished } from 'vitest';
 import { createApp } from '../../src/app.factory.js';
 
-/** A heygen-api instance on a random local port, closed when the test finishes. */
-export interface TestServer {
+/**
+ * A heygen-api instance in this process on a random local port, closed when the test finishes.
+ * In process, unlike the other packages' built servers, so that tests can reach its providers.
+ */
+export interface TestServer extends ConnectionTracker {
   /** Base URL without a trailing slash, e.g. `http://127.0.0.1:41234`. */
   url: string;
   app: NestExpressApplication;
-  /** Cuts every open connection, as a network drop would; the server keeps listening. */
-  destroyConnections(): void;
   /** Closes the app (idempotent): the shutdown a SIGTERM would trigger. */
   close(): Promise<void>;
 }
@@ -21,23 +23,12 @@ export async function startServer(env: Record<string, string> = {}): Promise<Tes
   });
   await app.listen(0, '127.0.0.1');
   const server = app.getHttpServer() as Server;
-  const sockets = new Set<Socket>();
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
+  const { destroyConnections } = trackConnections(server);
   const { port } = server.address() as { port: number };
 
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => (closing ??= app.close());
   onTestFinished(close);
 
-  return {
-    url: `http://127.0.0.1:${port}`,
-    app,
-    destroyConnections: () => {
-      for (const socket of sockets) socket.destroy();
-    },
-    close,
-  };
+  return { url: `http://127.0.0.1:${port}`, app, destroyConnections, close };
 }

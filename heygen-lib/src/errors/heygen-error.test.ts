@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { jobStub } from '../../test/support/fakes.js';
 import { HeyGenError, isHeyGenError } from './heygen-error.js';
@@ -26,8 +27,25 @@ describe(isHeyGenError.name, () => {
 
   it('should reject other errors, including ones with a string code', () => {
     expect(isHeyGenError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }))).toBe(false);
+    // A name of ours with a code that is not that class's, or with none.
+    expect(
+      isHeyGenError(Object.assign(new Error('x'), { name: 'SSEError', code: 'TIMEOUT' })),
+    ).toBe(false);
+    expect(isHeyGenError(Object.assign(new Error('x'), { name: 'HeyGenError' }))).toBe(false);
+    expect(isHeyGenError(Object.assign(new Error('x'), { name: 'constructor', code: 'x' }))).toBe(
+      false,
+    );
     expect(isHeyGenError(new TypeError('x'))).toBe(false);
     expect(isHeyGenError('SSEError')).toBe(false);
+  });
+
+  it("should reject Node's own AbortError, whose code is not one of ours", async () => {
+    const abort = new AbortController();
+    const sleeping = sleep(60_000, undefined, { signal: abort.signal });
+    abort.abort();
+    const error = await sleeping.catch((error: unknown) => error);
+    expect(error).toMatchObject({ name: 'AbortError', code: 'ABORT_ERR' });
+    expect(isHeyGenError(error)).toBe(false);
   });
 
   it('should carry codes and context', () => {

@@ -29,14 +29,25 @@ export class HeyGenError extends Error {
   }
 }
 
-const NAMES = /^(HeyGen|SSE|Job\w+|MessageParse|Listener\w+|Timeout|Abort|Http)Error$/;
+/** The codes each error class carries, by class name: how a copy from another bundle is known. */
+const CODES = new Map<string, string[]>([
+  ['SSEError', ['SSE_ERROR']],
+  ['JobNotFoundError', ['JOB_NOT_FOUND']],
+  ['MessageParseError', ['MESSAGE_PARSE']],
+  ['ListenerNotFoundError', ['LISTENER_NOT_FOUND']],
+  ['JobFailedError', ['JOB_FAILED']],
+  ['TimeoutError', ['TIMEOUT']],
+  ['AbortError', ['ABORTED']],
+  ['HttpError', ['HTTP_ERROR', 'NETWORK_ERROR']],
+]);
+CODES.set('HeyGenError', [...CODES.values()].flat());
 
 /**
- * Whether `value` is a {@link HeyGenError}: by `instanceof`, or by name and string code (an error
- * from another copy of the library).
+ * Whether `value` is a {@link HeyGenError}: by `instanceof`, or by a name and code that belong
+ * together (an error from another copy of the library). Platform errors that share a name, such
+ * as Node's `AbortError` with code `ABORT_ERR`, are not.
  */
 export const isHeyGenError = (value: unknown): value is HeyGenError =>
   value instanceof HeyGenError ||
   (value instanceof Error &&
-    typeof (value as { code?: unknown }).code === 'string' &&
-    NAMES.test(value.name));
+    !!CODES.get(value.name)?.includes((value as { code?: unknown }).code as string));

@@ -1,4 +1,4 @@
-import type { Job } from '../types.js';
+import type { Job } from '../job.js';
 import { HeyGenError } from './heygen-error.js';
 
 /** A waited-for job ended `failed` or `cancelled`; `job` is its final state. */

@@ -1,14 +1,24 @@
 import { backoff } from '../backoff.js';
 import { isHeyGenError } from '../errors/heygen-error.js';
 import { MessageParseError } from '../errors/message-parse-error.js';
-import type { Job } from '../types.js';
-import type { Transport, TransportHost } from './transport.js';
+import type { Job } from '../job.js';
+import {
+  reportFailure,
+  type StateListener,
+  type Transport,
+  type TransportHost,
+} from './transport.js';
 
 /**
  * Polling: one batched `GET /status?ids=…` per tick for every watched unfinished job. Ticks are
- * chained timeouts, never an interval, so they cannot overlap.
+ * chained timeouts, never an interval, so they cannot overlap. Gives up after `retries` failures
+ * in a row.
  */
-export const createPollTransport = (h: TransportHost): Transport => {
+export const createPollTransport = (
+  host: TransportHost,
+  retries: number,
+  onState: StateListener,
+): Transport => {
   let timer: ReturnType<typeof setTimeout> | undefined;
   /** When the pending timer fires. */
   let due = 0;
@@ -19,6 +29,8 @@ export const createPollTransport = (h: TransportHost): Transport => {
   let fresh = false;
   /** Failures in a row. */
   let attempt = 0;
+  /** The last poll was answered: `open` is reported once per recovery, not per tick. */
+  let answered = false;
   let closed = false;
 
   /** Run a tick after `delay` ms, unless one is already due sooner. */
@@ -32,30 +44,35 @@ export const createPollTransport = (h: TransportHost): Transport => {
 
   const tick = async (): Promise<void> => {
     timer = undefined;
-    const ids = h.ids();
+    const ids = host.ids();
     if (!ids.length) return; // idle until wake()
     busy = true;
     fresh = false;
     last = Date.now();
     let delay: number;
     try {
-      const { data, hint } = await h.http.send('poll', 'GET', '/status', `&ids=${ids.join()}`);
+      const { data, hint } = await host.http.send('poll', 'GET', '/status', `&ids=${ids.join()}`);
       if (closed) return;
       const { jobs, missing } = data as { jobs: Job[]; missing: number[] };
       attempt = 0;
-      h.up(transport);
-      jobs.forEach(h.update);
-      if (missing.length) h.missing(missing);
+      if (!answered) {
+        answered = true;
+        onState({ state: 'open', transport: 'poll' });
+        if (closed) return;
+      }
+      jobs.forEach(host.update);
+      if (missing.length) host.missing(missing);
       // [protocol] Wait max(own minimum interval, X-Next-Poll-Ms): ask once after a job is due.
-      delay = Math.max(h.pollInterval, fresh ? 0 : (hint ?? 0));
+      delay = Math.max(host.pollInterval, fresh ? 0 : (hint ?? 0));
     } catch (cause) {
       if (closed) return;
       // Anything but a HeyGenError here is an answer of the wrong shape.
       const error = isHeyGenError(cause) ? cause : new MessageParseError('batch', cause);
-      if (error instanceof MessageParseError) h.error(error, ids);
-      // Given up (or replaced): a later wake() starts afresh.
-      if (!h.down(transport, error, ++attempt)) return void (attempt = 0);
-      delay = backoff(attempt, h.retryDelay);
+      if (error instanceof MessageParseError) host.error(error, ids);
+      answered = false;
+      reportFailure('poll', retries, onState, error, ++attempt, transport.close);
+      if (closed) return;
+      delay = backoff(attempt, host.retryDelay);
     } finally {
       busy = false;
     }
@@ -63,12 +80,14 @@ export const createPollTransport = (h: TransportHost): Transport => {
   };
 
   const transport: Transport = {
-    kind: 'poll',
-    start: () => schedule(0),
+    start: () => {
+      onState({ state: 'connecting', transport: 'poll', attempt });
+      schedule(0);
+    },
     wake: () => {
       fresh = true;
       // During a backoff, new ids wait like the others; otherwise only the budget holds them.
-      if (!busy && !attempt) schedule(last + h.pollInterval - Date.now());
+      if (!busy && !attempt) schedule(last + host.pollInterval - Date.now());
     },
     close: () => {
       closed = true;

@@ -4,29 +4,54 @@ import type {
   HeyGenStatusListenerMode,
 } from '../types.js';
 import { eventSourceConnect } from './event-source-connect.js';
+import { createFailoverTransport } from './failover-transport.js';
 import { fetchConnect } from './fetch-connect.js';
 import { createPollTransport } from './poll-transport.js';
-import { createSseTransport } from './sse-transport.js';
-import type { Transport, TransportHost } from './transport.js';
+import { createSseTransport, type Connect } from './sse-transport.js';
+import type { StateListener, Transport, TransportFactory, TransportHost } from './transport.js';
 
 /**
- * The one place a mode becomes a transport. AUTO and SSE take an EventSource where one exists,
- * else SSE over a streaming fetch; AUTO polls when neither can stream.
+ * SSE over a streaming fetch serves Node without an EventSource; the browser build
+ * (dist/index.browser.js, chosen by the `browser` export condition) leaves it out, since every
+ * browser has an EventSource. `MODE` is replaced when Vite builds (vite.config.ts).
  */
-export const createTransport = (
+const STREAM_OVER_FETCH = import.meta.env.MODE !== 'browser';
+
+/** How this platform opens a stream: an EventSource where one exists, else a streaming fetch. */
+const streamConnect = (
   mode: HeyGenStatusListenerMode,
-  h: TransportHost,
+  host: TransportHost,
   options: Pick<HeyGenAPIOptions, 'EventSource'>,
-): Transport => {
+): Connect | undefined => {
   const EventSource =
     options.EventSource === undefined
       ? (globalThis as { EventSource?: EventSourceConstructorLike }).EventSource
       : options.EventSource;
-  if (mode !== 'poll') {
-    if (EventSource) return createSseTransport(h, eventSourceConnect(EventSource, h.http.apiKey));
-    if (mode === 'sse' || typeof ReadableStream === 'function') {
-      return createSseTransport(h, fetchConnect(h.http.fetch, h.http.headers));
-    }
+  if (mode === 'poll') return undefined;
+  if (EventSource) return eventSourceConnect(EventSource, host.http.apiKey);
+  if (STREAM_OVER_FETCH && (mode === 'sse' || typeof ReadableStream === 'function')) {
+    return fetchConnect(host.http.fetch, host.http.headers);
   }
-  return createPollTransport(h);
+  return undefined; // AUTO without any way to stream: poll.
+};
+
+/**
+ * The one place a mode becomes a transport: `fallback ? failover(sse, poll) : sse | poll`.
+ * AUTO and SSE stream where the platform can; AUTO polls where it cannot.
+ */
+export const createTransport = (
+  mode: HeyGenStatusListenerMode,
+  host: TransportHost,
+  options: Pick<HeyGenAPIOptions, 'EventSource' | 'fallback'>,
+  retries: number,
+  onState: StateListener,
+): Transport => {
+  const connect = streamConnect(mode, host, options);
+  const poll: TransportFactory = (retries, onState) => createPollTransport(host, retries, onState);
+  if (!connect) return poll(retries, onState);
+  const sse: TransportFactory = (retries, onState) =>
+    createSseTransport(host, connect, retries, onState);
+  return options.fallback
+    ? createFailoverTransport(host.http, sse, poll, retries, host.retryDelay, onState)
+    : sse(retries, onState);
 };

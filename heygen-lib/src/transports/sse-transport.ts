@@ -1,8 +1,13 @@
 import { backoff } from '../backoff.js';
 import { MessageParseError } from '../errors/message-parse-error.js';
 import { SSEError } from '../errors/sse-error.js';
-import type { Job } from '../types.js';
-import type { Transport, TransportHost } from './transport.js';
+import type { Job } from '../job.js';
+import {
+  reportFailure,
+  type StateListener,
+  type Transport,
+  type TransportHost,
+} from './transport.js';
 
 /** What a stream connection reports to its SSE transport. */
 export interface StreamHandlers {
@@ -17,35 +22,35 @@ export interface StreamHandlers {
 /** Opens one stream to `url`; returns the function that closes it. */
 export type Connect = (url: string, on: StreamHandlers) => () => void;
 
-/** The connection state of an SSE transport. */
-export type SseState =
-  | { state: 'connecting'; attempt: number; error?: SSEError }
-  | { state: 'open' }
-  | { state: 'closed' };
-
 /**
- * SSE: one stream for every job of the client. Reconnects with backoff and Last-Event-ID, and
- * treats a missed heartbeat window as a disruption.
+ * SSE: one stream for every job of the client. Reconnects with backoff and Last-Event-ID up to
+ * `retries` failures in a row, and treats a missed heartbeat window as a disruption.
  */
-export const createSseTransport = (h: TransportHost, connect: Connect): Transport => {
-  const { sse } = h.http.stats;
-  let state: SseState = { state: 'connecting', attempt: 0 };
+export const createSseTransport = (
+  host: TransportHost,
+  connect: Connect,
+  retries: number,
+  onState: StateListener,
+): Transport => {
+  const { sse } = host.http.stats;
+  /** Failures in a row; a connected stream resets it. */
+  let attempt = 0;
+  let closed = false;
   let disconnect: (() => void) | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
 
   /** [protocol] No bytes for about two heartbeat intervals means the connection is gone. */
   const watch = (): void => {
     clearTimeout(timer);
-    timer = setTimeout(() => fail(new SSEError('No heartbeat')), 2.5 * h.heartbeatMs);
+    timer = setTimeout(() => fail(new SSEError('No heartbeat')), 2.5 * host.heartbeatMs);
   };
 
-  const open = (attempt: number): void => {
+  const open = (): void => {
     sse.streams++;
     sse.requests++;
-    state = { state: 'connecting', attempt };
     // A stream opened anew cannot send the Last-Event-ID header from an EventSource: the query.
-    const resume = h.lastEventId ? `&lastEventId=${encodeURIComponent(h.lastEventId)}` : '';
-    disconnect = connect(h.http.url('/status', resume), {
+    const resume = host.lastEventId ? `&lastEventId=${encodeURIComponent(host.lastEventId)}` : '';
+    disconnect = connect(host.http.url('/status', resume), {
       data: (bytes) => {
         sse.bytes += bytes;
         watch();
@@ -57,41 +62,40 @@ export const createSseTransport = (h: TransportHost, connect: Connect): Transpor
   };
 
   const event = (type: string, data: string, id: string): void => {
-    if (state.state === 'closed') return;
+    if (closed) return;
     // [spec] Events without an id keep the last event id, so a heartbeat never spoils a resume.
-    if (id) h.lastEventId = id;
+    if (id) host.lastEventId = id;
     try {
       const value = JSON.parse(data) as { heartbeatMs: number; jobs: Job[] } & Job;
       if (type === 'connected') {
-        h.heartbeatMs = value.heartbeatMs || h.heartbeatMs;
-        state = { state: 'open' };
+        host.heartbeatMs = value.heartbeatMs || host.heartbeatMs;
+        attempt = 0;
         watch();
-        h.up(transport);
-      } else if (type === 'snapshot') value.jobs.forEach(h.update);
-      else if (type === 'job') h.update(value);
+        onState({ state: 'open', transport: 'sse' });
+      } else if (type === 'snapshot') value.jobs.forEach(host.update);
+      else if (type === 'job') host.update(value);
     } catch (cause) {
-      h.error(new MessageParseError(data, cause), h.ids());
+      host.error(new MessageParseError(data, cause), host.ids());
     }
   };
 
   const fail = (error: SSEError): void => {
-    if (state.state === 'closed') return;
+    if (closed) return;
     disconnect?.();
     clearTimeout(timer);
-    const attempt = (state.state === 'connecting' ? state.attempt : 0) + 1;
-    state = { state: 'connecting', attempt, error };
-    if (h.down(transport, error, attempt) && (state as SseState).state !== 'closed') {
-      timer = setTimeout(() => open(attempt), backoff(attempt, h.retryDelay));
-    }
+    reportFailure('sse', retries, onState, error, ++attempt, transport.close);
+    if (!closed) timer = setTimeout(open, backoff(attempt, host.retryDelay));
   };
 
   const transport: Transport = {
-    kind: 'sse',
-    start: () => open(0),
+    start: () => {
+      onState({ state: 'connecting', transport: 'sse', attempt });
+      if (!closed) open();
+    },
     // The stream carries every job of the client already.
     wake: () => {},
     close: () => {
-      state = { state: 'closed' };
+      closed = true;
       disconnect?.();
       clearTimeout(timer);
     },

@@ -5,6 +5,7 @@ import type {
   MessageEventLike,
   ResponseLike,
 } from '../../src/index.js';
+import { isFinished } from 'heygen-test-support';
 
 /** A job object as the server would send it. */
 export const jobStub = (
@@ -21,9 +22,7 @@ export const jobStub = (
   createdAt: '2026-11-23T18:00:00.000Z',
   updatedAt: '2026-11-23T18:00:00.000Z',
   expectedAt: '2026-11-23T18:00:01.000Z',
-  ...(['completed', 'failed', 'cancelled'].includes(status)
-    ? { finishedAt: '2026-11-23T18:00:01.000Z' }
-    : {}),
+  ...(isFinished({ status }) ? { finishedAt: '2026-11-23T18:00:01.000Z' } : {}),
   ...extra,
 });
 

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { type Job, type JobError, type JobStatus } from '../job.js';
+import { type Job, type JobError, type JobStatus } from '../../domain/job.js';
 
 // These classes describe responses for the OpenAPI document; the server itself uses the Job interface.
 
@@ -30,11 +30,4 @@ export class BatchDto {
   @ApiProperty({ type: [JobDto] }) jobs!: JobDto[];
   @ApiProperty({ type: [Number], description: 'Requested ids this client does not own' })
   missing!: number[];
-}
-
-export class ErrorDto {
-  @ApiProperty({ example: 404 }) statusCode!: number;
-  @ApiProperty({ example: 'Not Found' }) error!: string;
-  @ApiProperty({ example: 'JOB_NOT_FOUND' }) code!: string;
-  @ApiProperty({ example: 'Job 17 not found' }) message!: string;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { configStub, clientStub } from '../../test/unit/stubs.js';
-import { fakeClock } from '../../test/unit/fake-clock.js';
-import { newJob, type Job, type JobRecord, type JobTransition } from './job.js';
+import { fakeClock } from 'heygen-test-support';
+import { newJob, type Job, type JobRecord, type JobTransition } from '../domain/job.js';
 import { SIMULATED_FAILURE, SimulatedJobRunner } from './simulated-job-runner.js';
 
 /** Runs a job through the runner, applying its transitions to a local copy. */

@@ -1,4 +1,4 @@
-import { type JobRecord, type JobTransition } from './job.js';
+import { type JobRecord, type JobTransition } from '../domain/job.js';
 
 /** Injection token of the job runner: timers in this process now, a BullMQ worker later. */
 export const JOB_RUNNER = Symbol('JobRunner');

@@ -1,6 +1,6 @@
 import { request, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { onTestFinished } from 'vitest';
-import { SseParser, type SseFrame } from './sse-parser.js';
+import { createFrameParser, type SseFrame } from './sse-frames.js';
 
 /** A named event with its `data:` parsed as JSON. */
 export interface SseEvent<T = unknown> {
@@ -29,7 +29,7 @@ export class RawSseStream {
   private wake: (() => void) | undefined;
 
   constructor(private readonly res: IncomingMessage) {
-    const parser = new SseParser((frame) => {
+    const parser = createFrameParser((frame) => {
       if (frame.id !== undefined) this.lastEventId = frame.id;
       this.frames.push(frame);
       this.wake?.();

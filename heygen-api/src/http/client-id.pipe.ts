@@ -1,5 +1,5 @@
 import { type PipeTransform } from '@nestjs/common';
-import { DomainError } from '../../errors/domain-error.js';
+import { DomainError } from '../errors/domain-error.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 

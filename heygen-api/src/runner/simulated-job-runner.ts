@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
-import { complete, fail, progressTo, start, type JobRecord } from './job.js';
+import { complete, fail, progressTo, start, type JobRecord } from '../domain/job.js';
 import { type ApplyTransition, type JobRunner } from './job-runner.js';
 
 export const SIMULATED_FAILURE = {

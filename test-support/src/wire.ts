@@ -1,5 +1,6 @@
-// The wire shapes of docs/protocol.md, written from the document rather than imported from src,
-// so the suite checks the contract and not the implementation's own idea of it.
+// The wire shapes of docs/protocol.md, written from the document rather than imported from the
+// server or the library, so tests check the contract and not an implementation's idea of it.
+// test/job-agreement.test-d.ts keeps the server's Job and the library's Job equal to this one.
 
 export type JobStatus = 'pending' | 'running' | 'completed' | 'failed' | 'cancelled';
 
@@ -29,7 +30,11 @@ export interface ApiError {
   message: string;
 }
 
+/** The statuses a job ends in: it changes no more. */
 export const FINISHED: readonly JobStatus[] = ['completed', 'failed', 'cancelled'];
+
+/** True once the job ended (completed, failed or cancelled): the one definition tests and tools share. */
+export const isFinished = (job: Pick<Job, 'status'>): boolean => FINISHED.includes(job.status);
 
 /** Lifecycle order: a job's status never moves to a smaller rank. */
 export const STATUS_RANK: Readonly<Record<JobStatus, number>> = {

@@ -7,12 +7,14 @@ import { DomainError } from '../errors/domain-error.js';
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
- * Reads a JSON request body. A guard registered after the API-key guard, so an unauthenticated
- * request is refused before its body is read; a guard rather than an interceptor, because a
- * global interceptor puts every request through an RxJS pipeline (issue 6: it cost throughput).
+ * Parses the JSON request body into `req.body`, and refuses a body that is not JSON, too large or
+ * malformed. A guard by mechanism only, registered right after the API-key guard: Nest runs guards
+ * in order, so an unauthenticated request is refused before its body is read. Not middleware,
+ * which runs before every guard; not an interceptor, because a global interceptor puts every
+ * request through an RxJS pipeline (issue 6: it cost throughput).
  */
 @Injectable()
-export class JsonBodyGuard implements CanActivate {
+export class JsonBodyParser implements CanActivate {
   private readonly parse: RequestHandler;
 
   constructor(@Inject(AppConfig) config: AppConfig) {

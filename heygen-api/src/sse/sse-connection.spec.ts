@@ -1,0 +1,80 @@
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from 'vitest';
+import { SseConnection } from './sse-connection.js';
+import { formatSse } from './sse-format.js';
+import { type SseResponse } from './sse-response.js';
+
+/** A response that keeps what is written and never drains, like a reader that stopped reading. */
+class ResponseStub extends EventEmitter implements SseResponse {
+  headersSent = false;
+  destroyed = false;
+  writableLength = 0;
+  socket = null;
+  status?: number;
+  headers?: Record<string, string>;
+  written = '';
+
+  writeHead(status: number, headers: Record<string, string>): this {
+    Object.assign(this, { status, headers, headersSent: true });
+    return this;
+  }
+
+  write(chunk: string): boolean {
+    this.written += chunk;
+    this.writableLength += chunk.length;
+    return false;
+  }
+
+  end(): this {
+    this.emit('close');
+    return this;
+  }
+
+  destroy(): this {
+    this.destroyed = true;
+    this.emit('close');
+    return this;
+  }
+}
+
+const connectedStub = { event: 'connected', data: { resumed: false } };
+const frameStub = formatSse({ id: '1', event: 'job', data: { id: 1 } });
+
+describe(SseConnection.name, () => {
+  it('should send the stream head, the retry field and the opening burst', () => {
+    const res = new ResponseStub();
+    const sut = new SseConnection(res, 1024);
+
+    sut.open(50, [connectedStub]);
+
+    expect(res.status).toBe(200);
+    expect(res.headers?.['Content-Type']).toBe('text/event-stream; charset=utf-8');
+    expect(res.written).toBe(`retry: 50\n\n${formatSse(connectedStub)}`);
+  });
+
+  it('should drop a reader that falls more than the buffer limit behind the opening burst', () => {
+    const res = new ResponseStub();
+    const sut = new SseConnection(res, frameStub.length * 2);
+    sut.open(50, [connectedStub]);
+
+    sut.send(frameStub);
+    sut.send(frameStub);
+    expect(res.destroyed).toBe(false);
+    sut.send(frameStub);
+
+    expect(res.destroyed).toBe(true);
+    expect(sut.isOpen).toBe(false);
+  });
+
+  it('should write nothing once the connection closed', () => {
+    const res = new ResponseStub();
+    const sut = new SseConnection(res, 1024);
+    sut.open(50, []);
+    const before = res.written;
+
+    res.emit('close');
+    sut.send(frameStub);
+
+    expect(res.written).toBe(before);
+  });
+});

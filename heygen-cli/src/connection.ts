@@ -1,0 +1,41 @@
+import { type ConnectionState, type TransportKind } from 'heygen-lib';
+
+/**
+ * Follows the library's connection state (HeyGenAPI's `onStateChange`), so the run can wait for
+ * the return to SSE instead of inferring it from counters.
+ */
+export class ConnectionWatch {
+  private state: ConnectionState = { state: 'idle' };
+  private readonly waiters = new Set<() => void>();
+
+  /** Pass as the `onStateChange` option. */
+  readonly onStateChange = (state: ConnectionState): void => {
+    this.state = state;
+    for (const wake of [...this.waiters]) wake();
+  };
+
+  /** The transport delivering now, if any. */
+  get transport(): TransportKind | undefined {
+    return this.state.state === 'open' || this.state.state === 'connecting'
+      ? this.state.transport
+      : undefined;
+  }
+
+  /** True once a stream is open (now or within `timeoutMs`), false when the time runs out. */
+  streaming(timeoutMs: number): Promise<boolean> {
+    const open = (): boolean => this.state.state === 'open' && this.state.transport === 'sse';
+    if (open()) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const settle = (result: boolean): void => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve(result);
+      };
+      const check = (): void => {
+        if (open()) settle(true);
+      };
+      const timer = setTimeout(() => settle(false), timeoutMs);
+      this.waiters.add(check);
+    });
+  }
+}

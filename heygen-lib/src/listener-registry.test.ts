@@ -1,0 +1,138 @@
+import { describe, expect, it, vi } from 'vitest';
+import { jobStub } from '../test/support/fakes.js';
+import { AbortError } from './errors/abort-error.js';
+import type { HeyGenError } from './errors/heygen-error.js';
+import { JobNotFoundError } from './errors/job-not-found-error.js';
+import { createListenerRegistry, type Listener } from './listener-registry.js';
+import type { Job } from './job.js';
+
+const newSut = () => {
+  const reported: unknown[] = [];
+  const finished: Job[] = [];
+  const safely = (run: () => void): void => {
+    try {
+      run();
+    } catch (error) {
+      reported.push(error);
+    }
+  };
+  const sut = createListenerRegistry(
+    safely,
+    (error) => reported.push(error),
+    (job) => finished.push(job),
+  );
+  return { sut, reported, finished };
+};
+
+/** A listener that records what it hears. */
+const recorder = (wait?: boolean) => {
+  const jobs: Job[] = [];
+  const errors: HeyGenError[] = [];
+  const listener: Listener = {
+    job: (job) => jobs.push(job),
+    error: (error) => errors.push(error),
+    ...(wait && { wait }),
+  };
+  return { listener, jobs, errors };
+};
+
+describe(createListenerRegistry.name, () => {
+  it('should pass on each newer revision once, and drop repeated and older ones', () => {
+    const { sut, finished } = newSut();
+    const { listener, jobs } = recorder();
+    sut.add(1, listener);
+    sut.update(jobStub(1, 'running', 2));
+    sut.update(jobStub(1, 'running', 2));
+    sut.update(jobStub(1, 'pending', 1));
+    sut.update(jobStub(1, 'completed', 3));
+    expect(jobs.map((job) => job.revision)).toEqual([2, 3]);
+    expect(finished.map((job) => job.id)).toEqual([1]);
+    expect(sut.job(1)?.revision).toBe(3);
+  });
+
+  it('should give a late listener the known copy, after add() returned', async () => {
+    const { sut } = newSut();
+    sut.update(jobStub(1, 'running', 2));
+    const { listener, jobs } = recorder();
+    sut.add(1, listener);
+    expect(jobs).toEqual([]);
+    await Promise.resolve();
+    expect(jobs.map((job) => job.revision)).toEqual([2]);
+  });
+
+  it('should not deliver the known copy to a listener removed before the microtask', async () => {
+    const { sut } = newSut();
+    sut.update(jobStub(1, 'running', 2));
+    const { listener, jobs } = recorder();
+    sut.add(1, listener);
+    expect(sut.remove(1, listener)).toBe(true);
+    expect(sut.remove(1, listener)).toBe(false);
+    await Promise.resolve();
+    expect(jobs).toEqual([]);
+    expect(sut.listeners(1)).toEqual([]);
+  });
+
+  it('should list watched ids whose job has not finished', () => {
+    const { sut } = newSut();
+    for (const id of [1, 2, 3]) sut.add(id, recorder().listener);
+    sut.update(jobStub(2, 'completed', 3));
+    expect(sut.watched()).toEqual([1, 3]);
+  });
+
+  it('should tell an error to every listener of the ids; a hard one removes them', () => {
+    const { sut, reported } = newSut();
+    const first = recorder();
+    const second = recorder();
+    sut.add(1, first.listener);
+    sut.add(2, second.listener);
+    sut.fail([1], () => new AbortError('soft'), true);
+    expect(sut.listeners(1)).toHaveLength(1);
+    sut.fail([1, 2], (id) => new JobNotFoundError(id));
+    expect(first.errors.map((e) => e.code)).toEqual(['ABORTED', 'JOB_NOT_FOUND']);
+    expect(second.errors).toEqual([new JobNotFoundError(2)]);
+    expect(sut.watched()).toEqual([]);
+    expect(reported).toHaveLength(3);
+  });
+
+  it('should keep delivering when a listener throws, and report what it threw', () => {
+    const { sut, reported } = newSut();
+    const boom = new Error('app bug');
+    sut.add(1, {
+      job: () => {
+        throw boom;
+      },
+      error: () => {},
+    });
+    const { listener, jobs } = recorder();
+    sut.add(1, listener);
+    sut.update(jobStub(1, 'running', 2));
+    expect(jobs).toHaveLength(1);
+    expect(reported).toEqual([boom]);
+  });
+
+  it('should tell waits, not listen() callbacks, when cleared, and forget everyone', () => {
+    const { sut } = newSut();
+    const wait = recorder(true);
+    const callback = recorder();
+    sut.add(1, wait.listener);
+    sut.add(1, callback.listener);
+    sut.clear(new AbortError('Disposed'));
+    expect(wait.errors.map((e) => e.code)).toEqual(['ABORTED']);
+    expect(callback.errors).toEqual([]);
+    expect(sut.listeners(1)).toEqual([]);
+  });
+
+  it('should remember at most 1000 jobs, forgetting the least recently updated', () => {
+    const { sut } = newSut();
+    for (let id = 1; id <= 1001; id++) sut.update(jobStub(id, 'running', 2));
+    sut.update(jobStub(2, 'running', 3)); // 2 is fresh again
+    sut.update(jobStub(1002, 'running', 2));
+    expect(sut.job(1)).toBeUndefined();
+    expect(sut.job(3)).toBeUndefined();
+    expect(sut.job(2)?.revision).toBe(3);
+    expect(sut.job(1002)).toBeDefined();
+    const listener = vi.fn();
+    sut.add(1, { job: listener, error: () => {} });
+    expect(listener).not.toHaveBeenCalled();
+  });
+});

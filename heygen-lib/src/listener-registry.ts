@@ -1,0 +1,101 @@
+import type { HeyGenError } from './errors/heygen-error.js';
+import type { Job } from './job.js';
+
+/** One registered interest in a job: a listen() callback or a waitForJob(). */
+export interface Listener {
+  job(job: Job): void;
+  error(error: HeyGenError): void;
+  /** A waitForJob: stop(id) leaves it alone. */
+  wait?: boolean;
+}
+
+/** Finished jobs remembered for late listeners; the server keeps them longer. */
+const CACHE_SIZE = 1000;
+
+// [protocol] `finishedAt` is present once a job is completed, failed or cancelled.
+export const isFinished = (job: Job | undefined): boolean => !!job?.finishedAt;
+
+/**
+ * Who watches which job, and the newest copy of every job seen. Listeners live here, never in a
+ * transport, so a switch of transport cannot drop or double one; every copy of a job passes
+ * through {@link ListenerRegistry.update}, which drops repeated and older revisions.
+ */
+export interface ListenerRegistry {
+  /** Register a listener; it gets the job's known copy (if any) in a microtask. */
+  add(id: number, listener: Listener): void;
+  /** @returns whether the listener was registered */
+  remove(id: number, listener: Listener): boolean;
+  /** The listeners of a job, in registration order. */
+  listeners(id: number): Listener[];
+  /** Watched ids whose job has not finished. */
+  watched: () => number[];
+  /** The newest copy of a job, if one was seen. */
+  job: (id: number) => Job | undefined;
+  /** A copy of a job from anywhere: passed on unless it is not newer than the one known. */
+  update: (job: Job) => void;
+  /** Tell an error to everything watching `ids`; unless `soft`, they stop watching. */
+  fail(ids: number[], error: (id: number) => HeyGenError, soft?: boolean): void;
+  /** Drop every listener, telling each wait `error`. */
+  clear(error: HeyGenError): void;
+}
+
+/**
+ * @param safely - runs a listener; what it throws is reported, never raised into the library
+ * @param report - hears every error told to listeners
+ * @param onFinished - hears every job that reached its final state
+ */
+export const createListenerRegistry = (
+  safely: (run: () => void) => void,
+  report: (error: HeyGenError) => void,
+  onFinished: (job: Job) => void,
+): ListenerRegistry => {
+  const entries = new Map<number, Set<Listener>>();
+  /** The newest copy of every job seen, in least-recently-updated order. */
+  const jobs = new Map<number, Job>();
+  const listeners = (id: number): Listener[] => [...(entries.get(id) ?? [])];
+
+  return {
+    add(id, listener) {
+      const set = entries.get(id) ?? new Set();
+      entries.set(id, set);
+      set.add(listener);
+      if (!jobs.has(id)) return;
+      // Deliver what is known, after the caller got its unsubscribe function.
+      queueMicrotask(() => {
+        if (set.has(listener)) safely(() => listener.job(jobs.get(id)!));
+      });
+    },
+    remove(id, listener) {
+      const set = entries.get(id);
+      const had = !!set?.delete(listener);
+      if (set && !set.size) entries.delete(id);
+      return had;
+    },
+    listeners,
+    watched: () => [...entries.keys()].filter((id) => !isFinished(jobs.get(id))),
+    job: (id) => jobs.get(id),
+    update(job) {
+      const known = jobs.get(job.id);
+      if (known && known.revision >= job.revision) return;
+      jobs.delete(job.id);
+      jobs.set(job.id, job);
+      if (jobs.size > CACHE_SIZE) jobs.delete(jobs.keys().next().value!);
+      if (isFinished(job)) onFinished(job);
+      for (const listener of listeners(job.id)) safely(() => listener.job(job));
+    },
+    fail(ids, error, soft) {
+      for (const id of ids) {
+        const told = error(id);
+        report(told);
+        for (const listener of listeners(id)) safely(() => listener.error(told));
+        if (!soft) entries.delete(id);
+      }
+    },
+    clear(error) {
+      for (const [id, set] of entries) {
+        entries.delete(id);
+        for (const listener of set) if (listener.wait) safely(() => listener.error(error));
+      }
+    },
+  };
+};

@@ -1,0 +1,132 @@
+import { describe, expect, it, vi } from 'vitest';
+import { fakeClock } from 'heygen-test-support';
+import { SSEError } from '../errors/sse-error.js';
+import { createHttp } from '../http.js';
+import { createFailoverTransport } from './failover-transport.js';
+import type { StateListener, Transport, TransportFactory, TransportState } from './transport.js';
+
+/** A transport driven by the test: it reports what the test tells it to. */
+interface Scripted extends Transport {
+  readonly name: string;
+  readonly retries: number;
+  report: StateListener;
+  closed: boolean;
+}
+
+/** Factories that record every transport they make, and the order of starts and closes. */
+const scripted = () => {
+  const made: Scripted[] = [];
+  const events: string[] = [];
+  const factory =
+    (kind: string): TransportFactory =>
+    (retries, report) => {
+      const name = `${kind}${made.filter((t) => t.name.startsWith(kind)).length + 1}`;
+      const transport: Scripted = {
+        name,
+        retries,
+        report,
+        closed: false,
+        start: () => events.push(`start ${name}`),
+        wake: () => events.push(`wake ${name}`),
+        close: () => {
+          if (!transport.closed) events.push(`close ${name}`);
+          transport.closed = true;
+        },
+      };
+      made.push(transport);
+      return transport;
+    };
+  const last = (kind: string): Scripted => made.filter((t) => t.name.startsWith(kind)).at(-1)!;
+  return { stream: factory('sse'), poll: factory('poll'), made, events, last };
+};
+
+const newSut = () => {
+  const http = createHttp('http://api.test', 'c1', vi.fn(), () => {});
+  const states: TransportState[] = [];
+  const transports = scripted();
+  const sut = createFailoverTransport(http, transports.stream, transports.poll, 3, 100, (state) =>
+    states.push(state),
+  );
+  return { sut, http, states, ...transports };
+};
+
+const lost = { state: 'closed', error: new SSEError('Stream lost') } as const;
+
+describe(createFailoverTransport.name, () => {
+  it('should pass the stream through while it works, with no retries of its own', () => {
+    const { sut, states, last, events } = newSut();
+    sut.start();
+    last('sse').report({ state: 'open', transport: 'sse' });
+    sut.wake();
+    expect(last('sse').retries).toBe(0);
+    expect(states).toEqual([{ state: 'open', transport: 'sse' }]);
+    expect(events).toEqual(['start sse1', 'wake sse1']);
+  });
+
+  it('should poll at once when the stream fails, then let a probe that connects take over', async () => {
+    using clock = fakeClock();
+    const { sut, http, states, last, events } = newSut();
+    sut.start();
+    last('sse').report(lost);
+    expect(last('poll').retries).toBe(3);
+    last('poll').report({ state: 'open', transport: 'poll' });
+    await clock.advance(100);
+    last('sse').report(lost); // the first probe fails: try again later
+    await clock.advance(200);
+    last('sse').report({ state: 'open', transport: 'sse' });
+    sut.wake();
+    expect(events).toEqual([
+      'start sse1',
+      'start poll1',
+      'start sse2',
+      'start sse3',
+      'close poll1', // only once the probe streams: no gap
+      'wake sse3',
+    ]);
+    expect(states).toEqual([
+      { state: 'open', transport: 'poll' },
+      { state: 'open', transport: 'sse' },
+    ]);
+    expect(http.stats).toMatchObject({ fallbacks: 1, upgrades: 1 });
+  });
+
+  it('should fall back again when the stream that took over fails', async () => {
+    using clock = fakeClock();
+    const { sut, http, last } = newSut();
+    sut.start();
+    last('sse').report(lost);
+    await clock.advance(100);
+    last('sse').report({ state: 'open', transport: 'sse' });
+    last('sse').report(lost);
+    expect(last('poll').name).toBe('poll2');
+    expect(http.stats).toMatchObject({ fallbacks: 2, upgrades: 1 });
+  });
+
+  it('should give up, closing the probe, when polling gives up', async () => {
+    using clock = fakeClock();
+    const { sut, states, last } = newSut();
+    sut.start();
+    last('sse').report(lost);
+    await clock.advance(100);
+    const probe = last('sse');
+    const error = new SSEError('down');
+    last('poll').report({ state: 'closed', error });
+    expect(probe.closed).toBe(true);
+    expect(states.at(-1)).toEqual({ state: 'closed', error });
+    await clock.advance(60_000);
+    expect(last('sse')).toBe(probe); // no probe after giving up
+  });
+
+  it('should close everything and probe no more once closed', async () => {
+    using clock = fakeClock();
+    const { sut, last, made } = newSut();
+    sut.start();
+    last('sse').report(lost);
+    sut.close();
+    await clock.advance(60_000);
+    expect(made.map((t) => [t.name, t.closed])).toEqual([
+      ['sse1', false], // closed itself when it reported `closed`
+      ['poll1', true],
+    ]);
+  });
+});

@@ -1,0 +1,102 @@
+import { backoff } from '../backoff.js';
+import type { HeyGenError } from '../errors/heygen-error.js';
+import type { Http } from '../http.js';
+import type { StateListener, Transport, TransportFactory } from './transport.js';
+
+/**
+ * SSE with a fallback (`fallback: true`): on the first disruption of the stream it switches to
+ * POLL at once, then tries a new stream in the background with backoff and, once that one is
+ * connected, stops polling. The new stream starts before polling stops, so no update falls into
+ * a gap. Gives up (reports `closed`) only when polling does.
+ */
+export const createFailoverTransport = (
+  http: Http,
+  stream: TransportFactory,
+  poll: TransportFactory,
+  retries: number,
+  retryDelay: number,
+  onState: StateListener,
+): Transport => {
+  const { stats, log } = http;
+  let closed = false;
+  /** The transport delivering now. */
+  let active: Transport;
+  /** A stream tried in the background while polling. */
+  let probe: Transport | undefined;
+  let probeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Probes tried since the fallback, for the backoff. */
+  let probes = 0;
+
+  const closeProbe = (): void => {
+    clearTimeout(probeTimer);
+    probe?.close();
+    probe = undefined;
+  };
+
+  /**
+   * A stream, created with no retries: any failure of the stream in charge means fall back, of a
+   * probe, try again later. A probe that connects takes charge.
+   */
+  const openStream = (probing: boolean): Transport => {
+    const created = stream(0, (state) => {
+      if (probing) {
+        if (state.state === 'open') {
+          probing = false;
+          upgrade(created);
+        } else if (state.state === 'closed') {
+          probe = undefined;
+          scheduleProbe();
+        }
+      } else if (state.state === 'closed') fallBack(state.error);
+      else onState(state);
+    });
+    return created;
+  };
+
+  const fallBack = (error: HeyGenError | undefined): void => {
+    stats.fallbacks++;
+    log(`fallback to POLL: ${error?.message}`);
+    active = poll(retries, (state) => {
+      if (state.state === 'closed') transport.close();
+      onState(state);
+    });
+    active.start();
+    probes = 0;
+    scheduleProbe();
+  };
+
+  const scheduleProbe = (): void => {
+    if (closed) return;
+    probeTimer = setTimeout(
+      () => {
+        probe = openStream(true);
+        probe.start();
+      },
+      backoff(++probes, retryDelay),
+    );
+  };
+
+  /** The probe streams already, so stopping POLL now leaves no gap. */
+  const upgrade = (stream: Transport): void => {
+    probe = undefined;
+    active.close();
+    active = stream;
+    stats.upgrades++;
+    log('back to SSE');
+    onState({ state: 'open', transport: 'sse' });
+  };
+
+  const transport: Transport = {
+    start: () => {
+      active = openStream(false);
+      active.start();
+    },
+    wake: () => active.wake(),
+    close: () => {
+      closed = true;
+      closeProbe();
+      active.close();
+    },
+  };
+  return transport;
+};
