@@ -125,6 +125,63 @@ describe(HeyGenAPI.name, () => {
     });
   });
 
+  describe('calls under faults', () => {
+    it('should send the simulation settings only, never the call options', async () => {
+      const { fetch, calls } = fakeFetch(() => ({ status: 201, body: jobStub(7, 'pending', 1) }));
+      const sut = newSut({ fetch });
+      await sut.createJob({ duration: 50, timeout: 1000, signal: new AbortController().signal });
+      await sut.createJob({ timeout: 1000 });
+      expect(calls.map((call) => call.body)).toEqual(['{"duration":50}', undefined]);
+    });
+
+    it('should reject a retrying createJob with AbortError at dispose, leaving no timer', async () => {
+      using clock = fakeClock();
+      const { fetch } = fakeFetch(() => new TypeError('refused'));
+      const sut = newSut({ fetch });
+      const created = sut.createJob();
+      const rejected = expect(created).rejects.toBeInstanceOf(AbortError);
+      await clock.advance(150);
+      sut.dispose();
+      await rejected;
+      expect(vi.getTimerCount()).toBe(0);
+    });
+
+    it('should abort requests in flight at dispose: a create, a cancel, a poll', async () => {
+      const signals: AbortSignal[] = [];
+      const fetch: FetchLike = (_url, init) => {
+        signals.push(init.signal!);
+        return new Promise(() => {});
+      };
+      const sut = newSut({ fetch });
+      const created = sut.createJob();
+      const cancelled = sut.cancelJob(1);
+      const waited = sut.waitForJob(1);
+      await new Promise((resolve) => setTimeout(resolve, 10)); // the first poll goes out
+      expect(signals).toHaveLength(3);
+      sut.dispose();
+      expect(signals.map((signal) => signal.aborted)).toEqual([true, true, true]);
+      for (const call of [created, cancelled, waited]) {
+        await expect(call).rejects.toBeInstanceOf(AbortError);
+      }
+    });
+
+    it('should bound a call by its timeout and its signal', async () => {
+      using clock = fakeClock();
+      const { fetch } = fakeFetch(() => new Promise<Reply>(() => {})); // never answers
+      const sut = newSut({ fetch });
+      const timedOut = expect(sut.getJob(1, { timeout: 250 })).rejects.toBeInstanceOf(TimeoutError);
+      const controller = new AbortController();
+      const aborted = expect(
+        sut.cancelJob(1, { signal: controller.signal }),
+      ).rejects.toBeInstanceOf(AbortError);
+      await clock.advance(10);
+      controller.abort();
+      await aborted;
+      await clock.advance(250);
+      await timedOut;
+    });
+  });
+
   describe('POLL', () => {
     it('should make one batched request per tick, follow the hint and drop finished ids', async () => {
       using clock = fakeClock();
@@ -465,6 +522,24 @@ describe(HeyGenAPI.name, () => {
       await clock.advance(0);
       expect(pollCalls(calls).map((c) => c.url.searchParams.get('ids'))).toEqual(['9']);
       expect(sut.stats()).toMatchObject({ api: { requests: 1 }, poll: { requests: 0 } });
+      sut.dispose();
+    });
+
+    it('should end a wait with JobNotFoundError when a snapshot after a reconnect leaves the job out', async () => {
+      using clock = fakeClock();
+      const { sut, jobs } = sseSut({}, new Map([[1, jobStub(1, 'running', 2)]]));
+      const wait = sut.waitForJob(1);
+      FakeEventSource.last.connect();
+      FakeEventSource.last.emit('snapshot', { jobs: [jobStub(1, 'running', 2)] }, '3');
+      // The server restarts without its jobs: the stream comes back with an empty snapshot.
+      jobs.clear();
+      FakeEventSource.last.fail();
+      const rejected = expect(wait).rejects.toEqual(new JobNotFoundError(1));
+      await clock.advance(1000);
+      FakeEventSource.last.connect();
+      FakeEventSource.last.emit('snapshot', { jobs: [] }, '1');
+      await clock.advance(0);
+      await rejected;
       sut.dispose();
     });
 

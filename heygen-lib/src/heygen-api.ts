@@ -1,12 +1,10 @@
-import { backoff } from './backoff.js';
 import { AbortError } from './errors/abort-error.js';
 import type { HeyGenError } from './errors/heygen-error.js';
-import { HttpError } from './errors/http-error.js';
 import { JobFailedError } from './errors/job-failed-error.js';
 import { JobNotFoundError } from './errors/job-not-found-error.js';
 import { ListenerNotFoundError } from './errors/listener-not-found-error.js';
 import { TimeoutError } from './errors/timeout-error.js';
-import { createHttp, type Http } from './http.js';
+import { createHttp, type Answer, type Http } from './http.js';
 import { createJobLookup, type JobLookup } from './job-lookup.js';
 import type { Job } from './job.js';
 import {
@@ -16,10 +14,12 @@ import {
   type ListenerRegistry,
 } from './listener-registry.js';
 import { createLogger } from './logger.js';
+import { callWithRetries, type RetryPolicy } from './retry.js';
 import { createTransport } from './transports/select.js';
 import type { Transport, TransportHost, TransportState } from './transports/transport.js';
 import {
   HeyGenStatusListenerMode,
+  type CallOptions,
   type ConnectionState,
   type CreateJobOptions,
   type HeyGenAPIOptions,
@@ -49,6 +49,9 @@ export class HeyGenAPI {
   readonly #registry: ListenerRegistry;
   readonly #host: TransportHost;
   readonly #lookup: JobLookup;
+  /** Aborted by dispose(): every call and request of the instance listens to it. */
+  readonly #lifetime = new AbortController();
+  readonly #retryPolicy: RetryPolicy;
   /** The transport in charge, created when the first job is watched. */
   #transport: Transport | undefined;
   #state: ConnectionState = { state: 'idle' };
@@ -88,52 +91,62 @@ export class HeyGenAPI {
       update: registry.update,
       missing,
       error: (error, ids) => registry.fail(ids, () => error, true),
+      // [protocol] A snapshot lists every job the server keeps: a watched one it leaves out is
+      // gone (a restart, retention) or newer than the snapshot. One lookup tells which.
+      snapshot: (jobs) => {
+        const listed = new Set(jobs.map((job) => job.id));
+        for (const id of registry.watched()) if (!listed.has(id)) this.#lookup.add(id);
+      },
     };
     this.#lookup = createJobLookup(http, registry, missing);
+    this.#retryPolicy = {
+      retries: maxRetries,
+      retryDelay: this.#host.retryDelay,
+      lifetime: this.#lifetime.signal,
+    };
   }
 
   /**
    * Create a job on the server. A lost request is retried with the same `Idempotency-Key`, so a
    * retry never creates a second job.
-   * @param options - optional simulation settings: `duration` (ms) and `fail`
+   * @param options - optional simulation settings (`duration` in ms, `fail`), and the call's
+   * `timeout` (default 10 s, retries included) and `signal`
    * @returns the new job's id
+   * @throws HttpError, TimeoutError, AbortError (its signal, or dispose())
    */
-  async createJob(options?: CreateJobOptions): Promise<number> {
-    const key = crypto.randomUUID();
-    const body = options && JSON.stringify(options);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const { data } = await this.#http.send('api', 'POST', '/create', '', body, {
-          'Idempotency-Key': key,
-        });
-        const job = data as Job;
-        this.#registry.update(job);
-        return job.id;
-      } catch (error) {
-        const lost = error instanceof HttpError && (!error.status || error.status >= 500);
-        if (!lost || attempt > this.#maxRetries) throw error;
-        await new Promise((resolve) =>
-          setTimeout(resolve, backoff(attempt, this.#host.retryDelay)),
-        );
-      }
-    }
+  async createJob(options: CreateJobOptions = {}): Promise<number> {
+    const { duration, fail } = options;
+    const body =
+      duration === undefined && fail === undefined ? undefined : JSON.stringify({ duration, fail });
+    const headers = { 'Idempotency-Key': crypto.randomUUID() };
+    const job = await this.#call(options, { call: 'createJob' }, (signal) =>
+      this.#http.send({ via: 'api', method: 'POST', path: '/create', body, headers, signal }),
+    );
+    return job.id;
   }
 
   /**
    * Cancel a job that has not finished.
+   * @param options - the call's `timeout` (default 10 s, retries included) and `signal`
    * @returns the job, now `cancelled`
-   * @throws JobNotFoundError, or HttpError (409) when it had already finished
+   * @throws JobNotFoundError, HttpError (409 when it had already finished), TimeoutError,
+   * AbortError
    */
-  async cancelJob(id: number): Promise<Job> {
-    return this.#fetchJob('POST', `/cancel/${id}`, id);
+  async cancelJob(id: number, options: CallOptions = {}): Promise<Job> {
+    return this.#call(options, { jobId: id, call: 'cancelJob' }, (signal) =>
+      this.#http.send({ via: 'api', method: 'POST', path: `/cancel/${id}`, jobId: id, signal }),
+    );
   }
 
   /**
    * Ask the server for a job once.
-   * @throws JobNotFoundError
+   * @param options - the call's `timeout` (default 10 s, retries included) and `signal`
+   * @throws JobNotFoundError, HttpError, TimeoutError, AbortError
    */
-  async getJob(id: number): Promise<Job> {
-    return this.#fetchJob('GET', `/status/${id}`, id);
+  async getJob(id: number, options: CallOptions = {}): Promise<Job> {
+    return this.#call(options, { jobId: id, call: 'getJob' }, (signal) =>
+      this.#http.send({ via: 'api', method: 'GET', path: `/status/${id}`, jobId: id, signal }),
+    );
   }
 
   /**
@@ -233,10 +246,14 @@ export class HeyGenAPI {
     return this.#state;
   }
 
-  /** Close every connection and timer; pending waits reject with AbortError. */
+  /**
+   * Close every connection, request and timer at once: pending calls and waits reject with
+   * AbortError, and nothing of the library keeps a Node process alive.
+   */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
+    this.#lifetime.abort(new AbortError('Disposed'));
     this.#lookup.close();
     this.#transport?.close();
     this.#transport = undefined;
@@ -244,8 +261,13 @@ export class HeyGenAPI {
     this.#setState({ state: 'closed' });
   }
 
-  async #fetchJob(method: string, path: string, id: number): Promise<Job> {
-    const { data } = await this.#http.send('api', method, path, '', undefined, undefined, id);
+  /** One call that answers with a job, through the retry policy; the job goes to listeners. */
+  async #call(
+    options: CallOptions,
+    what: { jobId?: number; call: string },
+    request: (signal: AbortSignal) => Promise<Answer>,
+  ): Promise<Job> {
+    const { data } = await callWithRetries(this.#retryPolicy, options, what, request);
     this.#registry.update(data as Job);
     return data as Job;
   }

@@ -1,3 +1,5 @@
+import { linkSignals, untilAborted } from './abort.js';
+import { isHeyGenError } from './errors/heygen-error.js';
 import { HttpError } from './errors/http-error.js';
 import { JobNotFoundError } from './errors/job-not-found-error.js';
 import { MessageParseError } from './errors/message-parse-error.js';
@@ -8,6 +10,22 @@ import type { ChannelStats, FetchLike, HeyGenStats } from './types.js';
 export interface Answer {
   data: unknown;
   hint: number | undefined;
+}
+
+/** One JSON request; see {@link Http.send}. */
+export interface Request {
+  /** The channel its cost is counted under in stats(). */
+  via: 'api' | 'poll';
+  method: string;
+  path: string;
+  /** Starts with `&`; the client id comes first. */
+  query?: string;
+  body?: string | undefined;
+  headers?: Record<string, string>;
+  /** A 404 with `JOB_NOT_FOUND` about this id becomes a JobNotFoundError. */
+  jobId?: number;
+  /** Aborts the request; a HeyGenError reason is what the request rejects with. */
+  signal?: AbortSignal;
 }
 
 /** Every request of one HeyGenAPI instance goes through here, so every request is counted. */
@@ -22,19 +40,22 @@ export interface Http {
   /** The absolute URL of `path` for this client; `query` starts with `&`. */
   url(path: string, query?: string): string;
   /**
-   * One JSON request. Rejects with HttpError (status 0 when nothing came back), JobNotFoundError
-   * for a 404 about `jobId`, or MessageParseError for a success that is not JSON.
+   * One JSON request, cut after {@link REQUEST_TIMEOUT} ms. Rejects with HttpError (status 0 when
+   * nothing came back; `retryAfterMs` from a `Retry-After` header), JobNotFoundError for a 404
+   * about `jobId`, MessageParseError for a success that is not JSON, or the signal's reason.
    */
-  send(
-    via: 'api' | 'poll',
-    method: string,
-    path: string,
-    query?: string,
-    body?: string,
-    headers?: Record<string, string>,
-    jobId?: number,
-  ): Promise<Answer>;
+  send(request: Request): Promise<Answer>;
 }
+
+/** A server that accepts a request but never answers must not freeze a call or polling. */
+export const REQUEST_TIMEOUT = 30_000;
+
+/** [RFC 9110] `Retry-After` is a number of seconds or an HTTP date. */
+const parseRetryAfter = (value: string | null): number | undefined => {
+  if (!value) return undefined;
+  const ms = /^\d+$/.test(value) ? +value * 1000 : Date.parse(value) - Date.now();
+  return Number.isNaN(ms) ? undefined : Math.max(0, ms);
+};
 
 const channel = (): ChannelStats => ({ requests: 0, bytes: 0, streams: 0 });
 
@@ -62,30 +83,39 @@ export const createHttp = (
     apiKey,
     headers: auth,
     url,
-    async send(via, method, path, query, body, headers, jobId) {
+    async send({ via, method, path, query, body, headers, jobId, signal }) {
       stats[via].requests++;
+      const bound = linkSignals([signal], REQUEST_TIMEOUT);
       let status: number;
       let hint: string | null;
+      let retryAfter: string | null;
       let text: string;
       try {
-        const res = await fetch(url(path, query), {
-          method,
-          // Content-Type only with a body: on a GET it would cost browsers a CORS preflight.
-          headers: {
-            Accept: 'application/json',
-            ...(body && { 'Content-Type': 'application/json' }),
-            ...auth,
-            ...headers,
-          },
-          body,
-          // A server that accepts the request but never answers must not freeze polling.
-          signal: AbortSignal.timeout(30_000),
-        });
+        const res = await untilAborted(
+          fetch(url(path, query), {
+            method,
+            // Content-Type only with a body: on a GET it would cost browsers a CORS preflight.
+            headers: {
+              Accept: 'application/json',
+              ...(body && { 'Content-Type': 'application/json' }),
+              ...auth,
+              ...headers,
+            },
+            body,
+            signal: bound.signal,
+          }),
+          bound.signal,
+        );
         status = res.status;
         hint = res.headers.get('x-next-poll-ms');
-        text = await res.text();
+        retryAfter = res.headers.get('retry-after');
+        text = await untilAborted(res.text(), bound.signal);
       } catch (error) {
+        // Aborted by the caller (dispose, its signal, its deadline): that reason, as it is.
+        if (signal?.aborted && isHeyGenError(signal.reason)) throw signal.reason;
         throw new HttpError(0, `No answer: ${path}`, undefined, error);
+      } finally {
+        bound.release();
       }
       stats[via].bytes += text.length;
       let data: unknown;
@@ -98,7 +128,13 @@ export const createHttp = (
         const { code, message } = (data ?? {}) as { code?: string; message?: string };
         throw status === 404 && jobId && code === 'JOB_NOT_FOUND'
           ? new JobNotFoundError(jobId)
-          : new HttpError(status, `${path}: ${message ?? status}`, code);
+          : new HttpError(
+              status,
+              `${path}: ${message ?? status}`,
+              code,
+              undefined,
+              parseRetryAfter(retryAfter),
+            );
       }
       return { data, hint: hint === null ? undefined : +hint };
     },

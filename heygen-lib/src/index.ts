@@ -3,6 +3,7 @@
 export { HeyGenAPI } from './heygen-api.js';
 export { HeyGenStatusListenerMode } from './types.js';
 export type {
+  CallOptions,
   ChannelStats,
   ConnectionState,
   CreateJobOptions,

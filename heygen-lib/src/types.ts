@@ -121,8 +121,8 @@ export interface HeyGenAPIOptions {
   /** Sent as `Authorization: Bearer` (and `access_token` for an EventSource). */
   apiKey?: string;
   /**
-   * Consecutive failures tolerated (per transport, and per createJob) before affected calls
-   * reject.
+   * Retries of a call (createJob, cancelJob, getJob), and failures in a row a transport tolerates
+   * before affected waits reject.
    * @default 5
    */
   maxRetries?: number;
@@ -184,8 +184,22 @@ export type ConnectionState =
       error?: HeyGenError;
     };
 
-/** Options of {@link HeyGenAPI.createJob}: steer the simulated job. */
-export interface CreateJobOptions {
+/**
+ * Bounds of one call to the server (createJob, cancelJob, getJob). Lost answers, 502, 503, 504,
+ * and 429 or 500 with `Retry-After` are retried, at most `maxRetries` times, with backoff.
+ */
+export interface CallOptions {
+  /**
+   * Reject with a TimeoutError once the call, retries included, has taken this many ms.
+   * @default 10000
+   */
+  timeout?: number;
+  /** Reject with an AbortError when this signal aborts. */
+  signal?: AbortSignal;
+}
+
+/** Options of {@link HeyGenAPI.createJob}: steer the simulated job, and bound the call. */
+export interface CreateJobOptions extends CallOptions {
   /** Run time in ms instead of the server's JOB_TIME. */
   duration?: number;
   /** `true`: the job ends as `failed`. */
@@ -194,7 +208,7 @@ export interface CreateJobOptions {
 
 /** Options of {@link HeyGenAPI.waitForJob}. */
 export interface WaitForJobOptions {
-  /** Reject with a TimeoutError after this many ms. */
+  /** Reject with a TimeoutError after this many ms; no default: a wait lasts as long as the job. */
   timeout?: number;
   /** Reject with an AbortError when this signal aborts. */
   signal?: AbortSignal;

@@ -11,12 +11,14 @@ export class HttpError extends HeyGenError {
   /**
    * @param status - HTTP status, 0 when no answer came
    * @param serverCode - the error body's `code`, e.g. `TOO_MANY_JOBS`
+   * @param retryAfterMs - how long the server asked to wait (`Retry-After`), if it did
    */
   constructor(
     readonly status: number,
     message: string,
     readonly serverCode?: string,
     cause?: unknown,
+    readonly retryAfterMs?: number,
   ) {
     super(status ? 'HTTP_ERROR' : 'NETWORK_ERROR', message, cause);
   }

@@ -32,6 +32,8 @@ export const createPollTransport = (
   /** The last poll was answered: `open` is reported once per recovery, not per tick. */
   let answered = false;
   let closed = false;
+  /** Aborts the request in flight on close(), so nothing outlives the transport. */
+  const stop = new AbortController();
 
   /** Run a tick after `delay` ms, unless one is already due sooner. */
   const schedule = (delay: number): void => {
@@ -51,7 +53,13 @@ export const createPollTransport = (
     last = Date.now();
     let delay: number;
     try {
-      const { data, hint } = await host.http.send('poll', 'GET', '/status', `&ids=${ids.join()}`);
+      const { data, hint } = await host.http.send({
+        via: 'poll',
+        method: 'GET',
+        path: '/status',
+        query: `&ids=${ids.join()}`,
+        signal: stop.signal,
+      });
       if (closed) return;
       const { jobs, missing } = data as { jobs: Job[]; missing: number[] };
       attempt = 0;
@@ -92,6 +100,7 @@ export const createPollTransport = (
     close: () => {
       closed = true;
       clearTimeout(timer);
+      stop.abort();
     },
   };
   return transport;

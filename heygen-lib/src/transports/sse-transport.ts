@@ -72,8 +72,10 @@ export const createSseTransport = (
         attempt = 0;
         watch();
         onState({ state: 'open', transport: 'sse' });
-      } else if (type === 'snapshot') value.jobs.forEach(host.update);
-      else if (type === 'job') host.update(value);
+      } else if (type === 'snapshot') {
+        value.jobs.forEach(host.update);
+        host.snapshot(value.jobs);
+      } else if (type === 'job') host.update(value);
     } catch (cause) {
       host.error(new MessageParseError(data, cause), host.ids());
     }

@@ -39,6 +39,8 @@ export interface TransportHost {
   missing(ids: number[]): void;
   /** A non-fatal error for these ids (a message that did not parse). */
   error(error: HeyGenError, ids: number[]): void;
+  /** A stream's snapshot: every job the server keeps for this client. */
+  snapshot(jobs: Job[]): void;
 }
 
 /** Creates one transport that gives up after `retries` failures in a row. */
