@@ -1,3 +1,5 @@
+import { clampDelay } from './delay.js';
+
 /** A signal made of others; see {@link linkSignals}. */
 export interface LinkedSignal {
   readonly signal: AbortSignal;
@@ -27,7 +29,8 @@ export const linkSignals = (
     source.addEventListener('abort', listener);
     return [() => source.removeEventListener('abort', listener)];
   });
-  const timer = ms === undefined ? undefined : setTimeout(() => abort(onTimeout?.()), ms);
+  const timer =
+    ms === undefined ? undefined : setTimeout(() => abort(onTimeout?.()), clampDelay(ms));
   const release = (): void => {
     clearTimeout(timer);
     for (const remove of listeners) remove();
@@ -51,7 +54,7 @@ export const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
     const timer = setTimeout(() => {
       signal.removeEventListener('abort', wake);
       resolve();
-    }, ms);
+    }, clampDelay(ms));
     if (signal.aborted) wake();
     else signal.addEventListener('abort', wake, { once: true });
   });

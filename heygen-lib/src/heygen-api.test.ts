@@ -25,6 +25,7 @@ import {
 } from './index.js';
 
 const URL_BASE = 'http://api.test';
+const CLIENT_ID = '123e4567-e89b-42d3-a456-426614174000';
 
 /** Answers `GET /status?ids=` from a table of jobs; everything else 404. */
 const batch =
@@ -71,18 +72,93 @@ describe(HeyGenAPI.name, () => {
     it('should make one random client id, or take the given one', () => {
       const { fetch } = fakeFetch(() => ({}));
       expect(newSut({ fetch }).clientId).toMatch(/^[0-9a-f-]{36}$/);
-      expect(newSut({ fetch, clientId: 'c1' }).clientId).toBe('c1');
+      expect(newSut({ fetch, clientId: CLIENT_ID }).clientId).toBe(CLIENT_ID);
+    });
+
+    it('should refuse each option of the wrong type or range with a TypeError naming it', () => {
+      const { fetch } = fakeFetch(() => ({}));
+      const wrong: [string, unknown][] = [
+        ['url', 42],
+        ['mode', 'bogus'],
+        ['pollInterval', Number.NaN],
+        ['pollInterval', '1000'],
+        ['pollInterval', -1],
+        ['pollInterval', 2 ** 31],
+        ['retryDelay', Infinity],
+        ['maxRetries', 1.5],
+        ['maxRetries', -1],
+        ['clientId', 'x&uuid=y'],
+        ['apiKey', ''],
+        ['fallback', 'yes'],
+        ['logging', 1],
+        ['fetch', 'fetch'],
+        ['EventSource', {}],
+        ['onError', true],
+        ['onStateChange', 'log'],
+      ];
+      for (const [option, value] of wrong) {
+        expect(() => newSut({ fetch, [option]: value }), option).toThrow(
+          new RegExp(`^HeyGenAPI: option ${option} must be`),
+        );
+      }
+      expect(() =>
+        newSut({ fetch, pollInterval: 0, maxRetries: 0, EventSource: null }),
+      ).not.toThrow();
+    });
+
+    it('should refuse a bad mode in changeBackend, keeping the one it had', async () => {
+      const jobs = new Map([[1, jobStub(1, 'completed', 3)]]);
+      const sut = newSut({ fetch: fakeFetch(batch(jobs)).fetch });
+      expect(() => sut.changeBackend('bogus' as 'poll')).toThrow(TypeError);
+      await expect(sut.waitForJob(1)).resolves.toMatchObject({ id: 1 });
+    });
+  });
+
+  describe('answers of the wrong shape', () => {
+    it('should reject a job answer that is not a job with MessageParseError', async () => {
+      for (const body of [
+        {},
+        { id: '1; DROP' },
+        null,
+        [],
+        { ...jobStub(1, 'pending', 1), status: 'odd' },
+      ]) {
+        const { fetch } = fakeFetch(() => ({ status: 201, body: body === null ? 'null' : body }));
+        await expect(newSut({ fetch }).createJob(), JSON.stringify(body)).rejects.toBeInstanceOf(
+          MessageParseError,
+        );
+      }
+    });
+
+    it('should give a batch of the wrong shape to listeners as MessageParseError, and go on', async () => {
+      using clock = fakeClock();
+      let n = 0;
+      const jobs = new Map([[1, jobStub(1, 'completed', 3)]]);
+      const { fetch } = fakeFetch((call) =>
+        ++n === 1 ? { body: { jobs: 'all', missing: [] } } : batch(jobs)(call),
+      );
+      const sut = newSut({ fetch });
+      const errors: unknown[] = [];
+      const done = sut.waitForJob(1);
+      sut.listen(
+        1,
+        () => {},
+        (error) => errors.push(error),
+      );
+      await clock.advance(5000);
+      await expect(done).resolves.toMatchObject({ id: 1 });
+      expect(errors[0]).toBeInstanceOf(MessageParseError);
     });
   });
 
   describe('createJob', () => {
     it('should post with the client id and an Idempotency-Key, and return the id', async () => {
       const { fetch, calls } = fakeFetch(() => ({ status: 201, body: jobStub(7, 'pending', 1) }));
-      const sut = newSut({ fetch, clientId: 'c1' });
+      const sut = newSut({ fetch, clientId: CLIENT_ID });
       await expect(sut.createJob({ duration: 50, fail: true })).resolves.toBe(7);
       expect(calls[0]).toMatchObject({ method: 'POST', body: '{"duration":50,"fail":true}' });
       expect(calls[0]!.url.pathname).toBe('/create');
-      expect(calls[0]!.url.searchParams.get('uuid')).toBe('c1');
+      expect(calls[0]!.url.searchParams.get('uuid')).toBe(CLIENT_ID);
       expect(calls[0]!.headers['Idempotency-Key']).toMatch(/^[0-9a-f-]{36}$/);
       expect(calls[0]!.headers['Content-Type']).toBe('application/json');
     });
@@ -208,6 +284,24 @@ describe(HeyGenAPI.name, () => {
       await clock.advance(60_000);
       expect(pollCalls(calls)).toHaveLength(4); // nothing left to poll
       sut.dispose();
+    });
+
+    it('should keep to the budget whatever the hint says: NaN, huge, Infinity, negative', async () => {
+      using clock = fakeClock();
+      for (const hint of ['abc', '1e12', 'Infinity', '2147483648', '-5', '']) {
+        const jobs = new Map([[1, jobStub(1, 'running', 2)]]);
+        const { fetch, calls } = fakeFetch((call) => ({
+          ...batch(jobs)(call),
+          headers: { 'X-Next-Poll-Ms': hint },
+        }));
+        const sut = newSut({ fetch });
+        sut.listen(1, () => {});
+        await clock.advance(3000);
+        // At most one request per pollInterval (1000), and never a stall: 3 or 4 in 3 s.
+        expect(pollCalls(calls).length, hint).toBeLessThanOrEqual(4);
+        expect(pollCalls(calls).length, hint).toBeGreaterThanOrEqual(1);
+        sut.dispose();
+      }
     });
 
     it('should never poll more often than pollInterval, even with a zero hint', async () => {
@@ -492,6 +586,38 @@ describe(HeyGenAPI.name, () => {
       sut.dispose();
     });
 
+    it('should run out of retries against a server that says connected and hangs up', async () => {
+      using clock = fakeClock();
+      const { sut } = sseSut({}, new Map([[1, jobStub(1, 'running', 2)]]));
+      const rejected = expect(sut.waitForJob(1)).rejects.toBeInstanceOf(SSEError);
+      for (let i = 0; i < 4; i++) {
+        FakeEventSource.last.connect();
+        FakeEventSource.last.fail();
+        await clock.advance(500); // past the backoff, well within the 2.5 s heartbeat watchdog
+      }
+      await rejected;
+      expect(FakeEventSource.instances).toHaveLength(4); // the first + maxRetries
+    });
+
+    it('should keep waits pending through a garbled event, and tell listen() callbacks', async () => {
+      using clock = fakeClock();
+      const { sut } = sseSut({}, new Map([[1, jobStub(1, 'running', 2)]]));
+      const errors: unknown[] = [];
+      sut.listen(
+        1,
+        () => {},
+        (error) => errors.push(error),
+      );
+      const wait = sut.waitForJob(1);
+      FakeEventSource.last.connect();
+      FakeEventSource.last.emit('job', '{oops', '2');
+      FakeEventSource.last.emit('job', jobStub(1, 'completed', 3), '3');
+      await clock.advance(0);
+      await expect(wait).resolves.toMatchObject({ status: 'completed' });
+      expect(errors).toEqual([expect.any(MessageParseError)]);
+      sut.dispose();
+    });
+
     it('should retry a bounded number of times without fallback, then reject with SSEError', async () => {
       using clock = fakeClock();
       const { sut } = sseSut({}, new Map([[1, jobStub(1, 'running', 2)]]));
@@ -540,6 +666,20 @@ describe(HeyGenAPI.name, () => {
       FakeEventSource.last.emit('snapshot', { jobs: [] }, '1');
       await clock.advance(0);
       await rejected;
+      sut.dispose();
+    });
+
+    it('should retry a failed lookup with backoff, and settle the wait', async () => {
+      using clock = fakeClock();
+      let n = 0;
+      const { fetch, calls } = fakeFetch((call) =>
+        ++n <= 2 ? { status: 503, body: { code: 'BUSY' } } : batch(new Map())(call),
+      );
+      const sut = newSut({ fetch, mode: HeyGenStatusListenerMode.SSE });
+      const rejected = expect(sut.waitForJob(9)).rejects.toEqual(new JobNotFoundError(9));
+      await clock.advance(1000);
+      await rejected;
+      expect(pollCalls(calls)).toHaveLength(3);
       sut.dispose();
     });
 

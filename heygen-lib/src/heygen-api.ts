@@ -4,6 +4,8 @@ import { JobFailedError } from './errors/job-failed-error.js';
 import { JobNotFoundError } from './errors/job-not-found-error.js';
 import { ListenerNotFoundError } from './errors/listener-not-found-error.js';
 import { TimeoutError } from './errors/timeout-error.js';
+import { asJob } from './answers.js';
+import { clampDelay } from './delay.js';
 import { createHttp, type Answer, type Http } from './http.js';
 import { createJobLookup, type JobLookup } from './job-lookup.js';
 import type { Job } from './job.js';
@@ -16,14 +18,15 @@ import {
 import { createLogger } from './logger.js';
 import { callWithRetries, type RetryPolicy } from './retry.js';
 import { createTransport } from './transports/select.js';
+import { validateMode, validateOptions } from './validate-options.js';
 import type { Transport, TransportHost, TransportState } from './transports/transport.js';
 import {
-  HeyGenStatusListenerMode,
   type CallOptions,
   type ConnectionState,
   type CreateJobOptions,
   type HeyGenAPIOptions,
   type HeyGenStats,
+  type HeyGenStatusListenerMode,
   type StatusCallback,
   type WaitForJobOptions,
 } from './types.js';
@@ -59,13 +62,11 @@ export class HeyGenAPI {
 
   /**
    * @param options - `url` and `mode` are required; see {@link HeyGenAPIOptions}.
-   * @throws TypeError when `url` or `mode` is missing or invalid.
+   * @throws TypeError naming the first option that is missing or of the wrong type or range
    */
   constructor(options: HeyGenAPIOptions) {
+    validateOptions(options);
     const { url, mode, maxRetries = 5 } = options;
-    if (!url || !Object.values(HeyGenStatusListenerMode).includes(mode)) {
-      throw new TypeError('url and mode required');
-    }
     this.#mode = mode;
     this.#options = options;
     this.#maxRetries = maxRetries;
@@ -98,12 +99,12 @@ export class HeyGenAPI {
         for (const id of registry.watched()) if (!listed.has(id)) this.#lookup.add(id);
       },
     };
-    this.#lookup = createJobLookup(http, registry, missing);
     this.#retryPolicy = {
       retries: maxRetries,
       retryDelay: this.#host.retryDelay,
       lifetime: this.#lifetime.signal,
     };
+    this.#lookup = createJobLookup(http, registry, missing, this.#retryPolicy);
   }
 
   /**
@@ -183,7 +184,9 @@ export class HeyGenAPI {
       const abort = (): void => settle(new AbortError('Aborted', signal?.reason));
       if (signal?.aborted) return abort();
       signal?.addEventListener('abort', abort);
-      if (timeout !== undefined) timer = setTimeout(() => settle(new TimeoutError(id)), timeout);
+      if (timeout !== undefined) {
+        timer = setTimeout(() => settle(new TimeoutError(id)), clampDelay(timeout));
+      }
       this.#add(id, listener);
     });
   }
@@ -227,6 +230,7 @@ export class HeyGenAPI {
    * old one stops, so no update falls into the gap.
    */
   changeBackend(mode: HeyGenStatusListenerMode): void {
+    validateMode(mode);
     this.#mode = mode;
     const old = this.#transport;
     this.#transport = undefined;
@@ -267,9 +271,11 @@ export class HeyGenAPI {
     what: { jobId?: number; call: string },
     request: (signal: AbortSignal) => Promise<Answer>,
   ): Promise<Job> {
-    const { data } = await callWithRetries(this.#retryPolicy, options, what, request);
-    this.#registry.update(data as Job);
-    return data as Job;
+    const job = await callWithRetries(this.#retryPolicy, options, what, async (signal) =>
+      asJob((await request(signal)).data),
+    );
+    this.#registry.update(job);
+    return job;
   }
 
   #add(id: number, listener: Listener): void {

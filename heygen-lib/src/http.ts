@@ -75,7 +75,7 @@ export const createHttp = (
   };
   const auth: Record<string, string> = apiKey ? { Authorization: `Bearer ${apiKey}` } : {};
   const url = (path: string, query = ''): string =>
-    `${base.replace(/\/+$/, '')}${path}?uuid=${clientId}${query}`;
+    `${base.replace(/\/+$/, '')}${path}?uuid=${encodeURIComponent(clientId)}${query}`;
   return {
     stats,
     fetch,

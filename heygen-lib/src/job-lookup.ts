@@ -1,6 +1,8 @@
 import type { Http } from './http.js';
 import type { ListenerRegistry } from './listener-registry.js';
-import type { Job } from './job.js';
+import { asBatch } from './answers.js';
+import type { HeyGenError } from './errors/heygen-error.js';
+import { callWithRetries, type RetryPolicy } from './retry.js';
 
 /** One-shot lookups of job ids, batched; see {@link createJobLookup}. */
 export interface JobLookup {
@@ -14,12 +16,14 @@ export interface JobLookup {
  * Looks ids up once, in one `GET /status?ids=` (counted as `api`): ids the instance has never
  * seen, and watched ids a stream's snapshot left out. An event stream only tells about jobs that
  * exist, so this is how a wait for a missing job ends with JobNotFoundError instead of hanging.
- * On failure it says nothing: the stream tells later.
+ * A lookup is a call like any other: retried by the instance's policy; when that gives up, the
+ * ids' watchers get the error, so a wait settles instead of hanging.
  */
 export const createJobLookup = (
   http: Http,
-  registry: Pick<ListenerRegistry, 'job' | 'update'>,
+  registry: Pick<ListenerRegistry, 'job' | 'update' | 'fail'>,
   missing: (ids: number[]) => void,
+  policy: RetryPolicy,
 ): JobLookup => {
   /** Ids to ask about, with the revision known when they were added. */
   const pending = new Map<number, number>();
@@ -36,19 +40,26 @@ export const createJobLookup = (
     pending.clear();
     if (!ids.length) return;
     try {
-      const { data } = await http.send({
-        via: 'api',
-        method: 'GET',
-        path: '/status',
-        query: `&ids=${ids.join()}`,
-        signal: stop.signal,
-      });
-      if (closed) return;
-      const answer = data as { jobs: Job[]; missing: number[] };
+      const answer = await callWithRetries(
+        policy,
+        { signal: stop.signal },
+        { call: 'lookup' },
+        async (signal) => {
+          const query = `&ids=${ids.join()}`;
+          const { data } = await http.send({
+            via: 'api',
+            method: 'GET',
+            path: '/status',
+            query,
+            signal,
+          });
+          return asBatch(data);
+        },
+      );
       answer.jobs.forEach(registry.update);
       if (answer.missing.length) missing(answer.missing);
-    } catch {
-      // The stream, or its failure, answers instead.
+    } catch (error) {
+      if (!closed) registry.fail(ids, () => error as HeyGenError);
     }
   };
 

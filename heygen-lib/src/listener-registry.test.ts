@@ -94,6 +94,17 @@ describe(createListenerRegistry.name, () => {
     expect(reported).toHaveLength(3);
   });
 
+  it('should tell a soft error to listen() callbacks only, never to a wait', () => {
+    const { sut } = newSut();
+    const wait = recorder(true);
+    const callback = recorder();
+    sut.add(1, wait.listener);
+    sut.add(1, callback.listener);
+    sut.fail([1], () => new AbortError('garbled'), true);
+    expect(callback.errors).toHaveLength(1);
+    expect(wait.errors).toEqual([]);
+  });
+
   it('should keep delivering when a listener throws, and report what it threw', () => {
     const { sut, reported } = newSut();
     const boom = new Error('app bug');

@@ -33,7 +33,10 @@ export interface ListenerRegistry {
   job: (id: number) => Job | undefined;
   /** A copy of a job from anywhere: passed on unless it is not newer than the one known. */
   update: (job: Job) => void;
-  /** Tell an error to everything watching `ids`; unless `soft`, they stop watching. */
+  /**
+   * Tell an error to everything watching `ids`; unless `soft`, they stop watching. A soft error (a
+   * message that did not parse) goes to listen() callbacks only: it settles no wait.
+   */
   fail(ids: number[], error: (id: number) => HeyGenError, soft?: boolean): void;
   /** Drop every listener, telling each wait `error`. */
   clear(error: HeyGenError): void;
@@ -87,7 +90,9 @@ export const createListenerRegistry = (
       for (const id of ids) {
         const told = error(id);
         report(told);
-        for (const listener of listeners(id)) safely(() => listener.error(told));
+        for (const listener of listeners(id)) {
+          if (!(soft && listener.wait)) safely(() => listener.error(told));
+        }
         if (!soft) entries.delete(id);
       }
     },

@@ -1,5 +1,6 @@
 import { SSEError } from '../errors/sse-error.js';
 import type { EventSourceConstructorLike } from '../types.js';
+import { MAX_EVENT_SIZE } from './sse-parser.js';
 import type { Connect } from './sse-transport.js';
 
 const EVENTS = ['connected', 'snapshot', 'job', 'heartbeat'];
@@ -14,6 +15,11 @@ export const eventSourceConnect =
     );
     for (const type of EVENTS) {
       source.addEventListener(type, (event) => {
+        // The same bound as our own parser's; an EventSource parses with none.
+        if (event.data.length > MAX_EVENT_SIZE) {
+          source.close();
+          return on.fail(new SSEError('Event too large'));
+        }
         on.data(event.data.length);
         on.event(type, event.data, event.lastEventId);
       });

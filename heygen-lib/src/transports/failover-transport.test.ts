@@ -3,7 +3,13 @@ import { fakeClock } from 'heygen-test-support';
 import { SSEError } from '../errors/sse-error.js';
 import { createHttp } from '../http.js';
 import { createFailoverTransport } from './failover-transport.js';
-import type { StateListener, Transport, TransportFactory, TransportState } from './transport.js';
+import type {
+  StateListener,
+  Transport,
+  TransportFactory,
+  TransportHost,
+  TransportState,
+} from './transport.js';
 
 /** A transport driven by the test: it reports what the test tells it to. */
 interface Scripted extends Transport {
@@ -42,9 +48,20 @@ const scripted = () => {
 
 const newSut = () => {
   const http = createHttp('http://api.test', 'c1', vi.fn(), () => {});
+  const host: TransportHost = {
+    http,
+    heartbeatMs: 1000,
+    retryDelay: 100,
+    pollInterval: 1000,
+    ids: () => [],
+    update: () => {},
+    missing: () => {},
+    error: () => {},
+    snapshot: () => {},
+  };
   const states: TransportState[] = [];
   const transports = scripted();
-  const sut = createFailoverTransport(http, transports.stream, transports.poll, 3, 100, (state) =>
+  const sut = createFailoverTransport(host, transports.stream, transports.poll, 3, (state) =>
     states.push(state),
   );
   return { sut, http, states, ...transports };
@@ -100,6 +117,24 @@ describe(createFailoverTransport.name, () => {
     last('sse').report(lost);
     expect(last('poll').name).toBe('poll2');
     expect(http.stats).toMatchObject({ fallbacks: 2, upgrades: 1 });
+  });
+
+  it('should probe ever more slowly when each stream that takes over drops at once', async () => {
+    using clock = fakeClock();
+    const { sut, last } = newSut();
+    sut.start();
+    last('sse').report(lost);
+    const gaps: number[] = [];
+    for (let flap = 0; flap < 4; flap++) {
+      const before = Date.now();
+      const probe = last('sse');
+      while (last('sse') === probe) await clock.advance(10);
+      gaps.push(Date.now() - before);
+      last('sse').report({ state: 'open', transport: 'sse' }); // takes over...
+      last('sse').report(lost); // ...and drops at once
+    }
+    // Backoff from 100 ms doubling, 50–100 % jitter: never reset by an unhealthy stream.
+    gaps.forEach((gap, i) => expect(gap).toBeGreaterThanOrEqual(50 * 2 ** i));
   });
 
   it('should give up, closing the probe, when polling gives up', async () => {

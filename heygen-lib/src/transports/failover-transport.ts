@@ -1,7 +1,6 @@
 import { backoff } from '../backoff.js';
 import type { HeyGenError } from '../errors/heygen-error.js';
-import type { Http } from '../http.js';
-import type { StateListener, Transport, TransportFactory } from './transport.js';
+import type { StateListener, Transport, TransportFactory, TransportHost } from './transport.js';
 
 /**
  * SSE with a fallback (`fallback: true`): on the first disruption of the stream it switches to
@@ -10,22 +9,23 @@ import type { StateListener, Transport, TransportFactory } from './transport.js'
  * a gap. Gives up (reports `closed`) only when polling does.
  */
 export const createFailoverTransport = (
-  http: Http,
+  host: TransportHost,
   stream: TransportFactory,
   poll: TransportFactory,
   retries: number,
-  retryDelay: number,
   onState: StateListener,
 ): Transport => {
-  const { stats, log } = http;
+  const { stats, log } = host.http;
   let closed = false;
   /** The transport delivering now. */
   let active: Transport;
   /** A stream tried in the background while polling. */
   let probe: Transport | undefined;
   let probeTimer: ReturnType<typeof setTimeout> | undefined;
-  /** Probes tried since the fallback, for the backoff. */
+  /** Probes tried since the last healthy stream, for the backoff. */
   let probes = 0;
+  /** When the stream in charge took over: one that fails within a heartbeat was not healthy. */
+  let streamSince = 0;
 
   const closeProbe = (): void => {
     clearTimeout(probeTimer);
@@ -61,7 +61,8 @@ export const createFailoverTransport = (
       onState(state);
     });
     active.start();
-    probes = 0;
+    // A stream that connects and drops at once must not make probing faster: no SSE↔POLL flapping.
+    if (Date.now() - streamSince >= host.heartbeatMs) probes = 0;
     scheduleProbe();
   };
 
@@ -72,7 +73,7 @@ export const createFailoverTransport = (
         probe = openStream(true);
         probe.start();
       },
-      backoff(++probes, retryDelay),
+      backoff(++probes, host.retryDelay),
     );
   };
 
@@ -81,6 +82,7 @@ export const createFailoverTransport = (
     probe = undefined;
     active.close();
     active = stream;
+    streamSince = Date.now();
     stats.upgrades++;
     log('back to SSE');
     onState({ state: 'open', transport: 'sse' });

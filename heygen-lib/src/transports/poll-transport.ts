@@ -1,7 +1,8 @@
 import { backoff } from '../backoff.js';
+import { clampDelay } from '../delay.js';
 import { isHeyGenError } from '../errors/heygen-error.js';
 import { MessageParseError } from '../errors/message-parse-error.js';
-import type { Job } from '../job.js';
+import { asBatch } from '../answers.js';
 import {
   reportFailure,
   type StateListener,
@@ -61,7 +62,7 @@ export const createPollTransport = (
         signal: stop.signal,
       });
       if (closed) return;
-      const { jobs, missing } = data as { jobs: Job[]; missing: number[] };
+      const { jobs, missing } = asBatch(data);
       attempt = 0;
       if (!answered) {
         answered = true;
@@ -71,7 +72,7 @@ export const createPollTransport = (
       jobs.forEach(host.update);
       if (missing.length) host.missing(missing);
       // [protocol] Wait max(own minimum interval, X-Next-Poll-Ms): ask once after a job is due.
-      delay = Math.max(host.pollInterval, fresh ? 0 : (hint ?? 0));
+      delay = clampDelay(fresh ? 0 : hint, host.pollInterval);
     } catch (cause) {
       if (closed) return;
       // Anything but a HeyGenError here is an answer of the wrong shape.

@@ -52,6 +52,6 @@ export const createTransport = (
   const sse: TransportFactory = (retries, onState) =>
     createSseTransport(host, connect, retries, onState);
   return options.fallback
-    ? createFailoverTransport(host.http, sse, poll, retries, host.retryDelay, onState)
+    ? createFailoverTransport(host, sse, poll, retries, onState)
     : sse(retries, onState);
 };

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createParser } from './sse-parser.js';
+import { SSEError } from '../errors/sse-error.js';
+import { createParser, MAX_EVENT_SIZE } from './sse-parser.js';
 
 const parseAll = (...chunks: string[]) => {
   const events: [string, string, string][] = [];
@@ -22,6 +23,28 @@ describe(createParser.name, () => {
       ['x', '1', ''],
       ['message', '2', ''],
     ]);
+  });
+
+  it('should refuse a line past 1 MiB, however it is cut, without holding it', () => {
+    const parse = createParser(() => {});
+    const chunk = 'x'.repeat(64 * 1024);
+    parse('data: ');
+    expect(() => {
+      for (let i = 0; i < 17; i++) parse(chunk);
+    }).toThrow(new SSEError('Line too long'));
+  });
+
+  it('should refuse an event past 1 MiB made of many short lines', () => {
+    const parse = createParser(() => {});
+    const line = `data: ${'x'.repeat(1000)}\n`;
+    expect(() => parse(line.repeat(MAX_EVENT_SIZE / 1000 + 1))).toThrow(
+      new SSEError('Event too large'),
+    );
+  });
+
+  it('should take an event just under the limit', () => {
+    const value = 'x'.repeat(MAX_EVENT_SIZE - 2);
+    expect(parseAll(`data: ${value}\n\n`)).toEqual([['message', value, '']]);
   });
 
   it('should ignore comments, retry and events without data', () => {

@@ -1,7 +1,8 @@
 import { backoff } from '../backoff.js';
+import { clampDelay } from '../delay.js';
 import { MessageParseError } from '../errors/message-parse-error.js';
 import { SSEError } from '../errors/sse-error.js';
-import type { Job } from '../job.js';
+import { asJob, asJobs } from '../answers.js';
 import {
   reportFailure,
   type StateListener,
@@ -33,8 +34,10 @@ export const createSseTransport = (
   onState: StateListener,
 ): Transport => {
   const { sse } = host.http.stats;
-  /** Failures in a row; a connected stream resets it. */
+  /** Failures in a row; a stream that stayed up for a heartbeat interval resets it. */
   let attempt = 0;
+  /** When the current stream said `connected`; 0 when it has not. */
+  let connectedAt = 0;
   let closed = false;
   let disconnect: (() => void) | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -42,7 +45,10 @@ export const createSseTransport = (
   /** [protocol] No bytes for about two heartbeat intervals means the connection is gone. */
   const watch = (): void => {
     clearTimeout(timer);
-    timer = setTimeout(() => fail(new SSEError('No heartbeat')), 2.5 * host.heartbeatMs);
+    timer = setTimeout(
+      () => fail(new SSEError('No heartbeat')),
+      clampDelay(2.5 * host.heartbeatMs),
+    );
   };
 
   const open = (): void => {
@@ -66,16 +72,18 @@ export const createSseTransport = (
     // [spec] Events without an id keep the last event id, so a heartbeat never spoils a resume.
     if (id) host.lastEventId = id;
     try {
-      const value = JSON.parse(data) as { heartbeatMs: number; jobs: Job[] } & Job;
+      const value = JSON.parse(data) as { heartbeatMs?: unknown } | null;
       if (type === 'connected') {
-        host.heartbeatMs = value.heartbeatMs || host.heartbeatMs;
-        attempt = 0;
+        // A heartbeat that is not a positive number of ms keeps the one known.
+        host.heartbeatMs = clampDelay(value?.heartbeatMs) || host.heartbeatMs;
+        connectedAt = Date.now();
         watch();
         onState({ state: 'open', transport: 'sse' });
       } else if (type === 'snapshot') {
-        value.jobs.forEach(host.update);
-        host.snapshot(value.jobs);
-      } else if (type === 'job') host.update(value);
+        const jobs = asJobs(value);
+        jobs.forEach(host.update);
+        host.snapshot(jobs);
+      } else if (type === 'job') host.update(asJob(value));
     } catch (cause) {
       host.error(new MessageParseError(data, cause), host.ids());
     }
@@ -85,6 +93,9 @@ export const createSseTransport = (
     if (closed) return;
     disconnect?.();
     clearTimeout(timer);
+    // A server that says `connected` and hangs up at once must still run out of retries.
+    if (connectedAt && Date.now() - connectedAt >= host.heartbeatMs) attempt = 0;
+    connectedAt = 0;
     reportFailure('sse', retries, onState, error, ++attempt, transport.close);
     if (!closed) timer = setTimeout(open, backoff(attempt, host.retryDelay));
   };

@@ -1,0 +1,49 @@
+import { MessageParseError } from './errors/message-parse-error.js';
+import type { Job, JobStatus } from './job.js';
+
+const STATUSES: readonly JobStatus[] = ['pending', 'running', 'completed', 'failed', 'cancelled'];
+
+/** The batch answer of `GET /status?ids=` (docs/protocol.md). */
+export interface Batch {
+  jobs: Job[];
+  missing: number[];
+}
+
+const isId = (value: unknown): value is number => Number.isSafeInteger(value) && +value! > 0;
+
+/** Whether `value` has what the library relies on of a job: id, status, revision, finishedAt. */
+const isJob = (value: unknown): value is Job => {
+  const job = value as Partial<Job> | null;
+  return (
+    typeof job === 'object' &&
+    job !== null &&
+    isId(job.id) &&
+    STATUSES.includes(job.status!) &&
+    Number.isSafeInteger(job.revision) &&
+    (job.finishedAt === undefined || typeof job.finishedAt === 'string')
+  );
+};
+
+/** Rejects an answer of the wrong shape the way it rejects one that is not JSON. */
+const wrongShape = (data: unknown): MessageParseError =>
+  new MessageParseError(String(JSON.stringify(data)).slice(0, 200));
+
+/** `data` as a job, or a MessageParseError: a server's answer is checked, never trusted. */
+export const asJob = (data: unknown): Job => {
+  if (!isJob(data)) throw wrongShape(data);
+  return data;
+};
+
+/** `data` as a list of jobs (`{ jobs }` of a batch or a snapshot), or a MessageParseError. */
+export const asJobs = (data: unknown): Job[] => {
+  const { jobs } = (data ?? {}) as { jobs?: unknown };
+  if (!Array.isArray(jobs) || !jobs.every(isJob)) throw wrongShape(data);
+  return jobs;
+};
+
+/** `data` as a batch answer, or a MessageParseError. */
+export const asBatch = (data: unknown): Batch => {
+  const { missing } = (data ?? {}) as { missing?: unknown };
+  if (!Array.isArray(missing) || !missing.every(isId)) throw wrongShape(data);
+  return { jobs: asJobs(data), missing };
+};

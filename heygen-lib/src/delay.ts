@@ -1,0 +1,10 @@
+/** `setTimeout` fires at once past this many ms (a signed 32-bit number), not later. */
+export const MAX_DELAY = 2 ** 31 - 1;
+
+/**
+ * The one clamp of every delay that reaches a timer: a finite number of ms from `min` to
+ * {@link MAX_DELAY}. Anything else (NaN, Infinity, a string from a server header) means `min`,
+ * so a bad hint can neither spin a loop nor overflow into one.
+ */
+export const clampDelay = (ms: unknown, min = 0): number =>
+  typeof ms === 'number' && Number.isFinite(ms) ? Math.min(Math.max(ms, min), MAX_DELAY) : min;
