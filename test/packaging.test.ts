@@ -286,7 +286,7 @@ describe('GitHub Actions workflows', () => {
 
   it('should pass actionlint', () => {
     const result = lint('.github/workflows/*.yml');
-    expect(result.stdout).toContain('Checking 3 workflow file(s)');
+    expect(result.stdout).toContain('Checking 4 workflow file(s)');
     expect(result.status, result.stdout + result.stderr).toBe(0);
   });
 

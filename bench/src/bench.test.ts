@@ -6,7 +6,7 @@ import { runSuite, SCALES } from './suite.js';
 // asserted here; the figures are the bench's business (npm run bench).
 describe('bench', () => {
   it('should run every scenario at a tiny scale and lose nothing', async () => {
-    const result = await runSuite({ scale: SCALES.smoke, scenarios: new Set([1, 2, 3, 4]) });
+    const result = await runSuite({ scale: SCALES.smoke, scenarios: new Set([1, 2, 3, 4, 5]) });
 
     expect(result.delayCost.map((r) => r.missed)).toEqual(result.delayCost.map(() => 0));
     expect(result.fanOut[0]).toMatchObject({ streams: 20, lost: 0 });
@@ -14,5 +14,8 @@ describe('bench', () => {
     for (const r of result.throughput) expect(r).toMatchObject({ errors: 0, non2xx: 0 });
     expect(result.bundle!.minGzipBytes).toBeGreaterThan(0);
     expect(formatReport(result)).toContain('### 4. Library bundle');
+    expect(result.idleCost).toMatchObject({ jobs: 200, streamsLeft: 0 });
+    expect(result.idleCost!.floods.jobsCreated).toBeGreaterThan(0);
+    expect(formatReport(result)).toContain('### 5. Idle cost and floods');
   });
 });

@@ -111,5 +111,33 @@ export function formatReport(result: SuiteResult): string {
       ),
     );
   }
+  if (result.idleCost) {
+    const r = result.idleCost;
+    parts.push(
+      '### 5. Idle cost and floods',
+      table(
+        [
+          'running jobs',
+          'CPU idle server %',
+          'CPU with the jobs %',
+          'RSS idle / floods / after MiB',
+          'RSS after vs idle %',
+          'floods: jobs created / pipelined streams / unread streams',
+          'streams left',
+        ],
+        [
+          [
+            `${r.jobs}`,
+            `${r.cpuPercent.idle}`,
+            `${r.cpuPercent.running}`,
+            `${r.rssMiB.idle} / ${r.rssMiB.floods} / ${r.rssMiB.after}`,
+            `${r.rssGrowthPercent}`,
+            `${r.floods.jobsCreated} / ${r.floods.pipelinedStreams} / ${r.floods.stuckStreams}`,
+            `${r.streamsLeft}`,
+          ],
+        ],
+      ),
+    );
+  }
   return parts.join('\n\n');
 }

@@ -2,6 +2,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { runBundleSize, type BundleSizeResult } from './scenarios/bundle-size.js';
 import { runDelayCost, type DelayCostResult, type DelayMode } from './scenarios/delay-cost.js';
 import { runFanOut, type FanOutResult } from './scenarios/fan-out.js';
+import { runIdleCost, type IdleCostOptions, type IdleCostResult } from './scenarios/idle-cost.js';
 import {
   runThroughput,
   type ThroughputResult,
@@ -13,6 +14,7 @@ export interface Scale {
   delay: { jobs: number; jobTimeMs: number; listenWindowMs: number };
   fanOut: { streams: number[]; jobTimeMs: number; createWindowMs: number };
   throughput: { connections: number; durationS: number; warmUpS: number; jobTimeMs: number };
+  idleCost: IdleCostOptions;
 }
 
 export const SCALES = {
@@ -20,15 +22,31 @@ export const SCALES = {
     delay: { jobs: 200, jobTimeMs: 1000, listenWindowMs: 1000 },
     fanOut: { streams: [5000, 10_000], jobTimeMs: 2000, createWindowMs: 1500 },
     throughput: { connections: 50, durationS: 10, warmUpS: 2, jobTimeMs: 1000 },
+    idleCost: {
+      jobs: 10_000,
+      measureS: 5,
+      pipelinedSockets: 1500,
+      jobFloodS: 5,
+      stuckStreams: 8,
+      settleS: 20,
+    },
   },
   smoke: {
     delay: { jobs: 10, jobTimeMs: 300, listenWindowMs: 200 },
     fanOut: { streams: [20], jobTimeMs: 300, createWindowMs: 100 },
     throughput: { connections: 4, durationS: 1, warmUpS: 0, jobTimeMs: 300 },
+    idleCost: {
+      jobs: 200,
+      measureS: 1,
+      pipelinedSockets: 20,
+      jobFloodS: 0.5,
+      stuckStreams: 2,
+      settleS: 2,
+    },
   },
 } satisfies Record<string, Scale>;
 
-export type Scenario = 1 | 2 | 3 | 4;
+export type Scenario = 1 | 2 | 3 | 4 | 5;
 
 export interface SuiteOptions {
   scale: Scale;
@@ -48,6 +66,7 @@ export interface SuiteResult {
   fanOut: FanOutResult[];
   throughput: ThroughputResult[];
   bundle?: BundleSizeResult;
+  idleCost?: IdleCostResult;
 }
 
 /** The poll settings of scenario 1: the library's hinted poller, and the seed's fixed intervals. */
@@ -114,6 +133,10 @@ export async function runSuite({
   if (scenarios.has(4)) {
     log('scenario 4: bundle size');
     result.bundle = await runBundleSize();
+  }
+  if (scenarios.has(5)) {
+    log('scenario 5: idle cost of running jobs, memory after floods');
+    result.idleCost = await runIdleCost(scale.idleCost);
   }
   return result;
 }

@@ -1,6 +1,7 @@
 import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
+import { type Server } from 'node:http';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module.js';
 import { AppConfig } from './config/app-config.js';
@@ -23,6 +24,7 @@ export async function createApp(options: ConfigOptions = {}): Promise<NestExpres
   });
   const config = app.get(AppConfig);
   app.useLogger(config.logLevels);
+  hardenServer(app.getHttpServer(), config);
   app.disable('x-powered-by');
 
   // No ETag: a job's status is never served from a cache, and hashing every answer cost
@@ -36,6 +38,22 @@ export async function createApp(options: ConfigOptions = {}): Promise<NestExpres
   });
   setUpOpenApi(app);
   return app;
+}
+
+/**
+ * Node's own limits on how long a client may take to send a request (issue 18; docs/design.md,
+ * "Limits"). `requestTimeout` covers receiving the request only, headers and body, never the
+ * response: an event stream, whose request is a few hundred bytes, may stay open for days.
+ */
+function hardenServer(server: Server, config: AppConfig): void {
+  server.headersTimeout = config.headersTimeoutMs;
+  server.requestTimeout = config.requestTimeoutMs;
+  server.maxRequestsPerSocket = config.maxRequestsPerSocket;
+  // Node checks both timeouts on this interval (default 30 s), read when the server starts
+  // listening; Nest creates the server without options, so it is set on the instance, before
+  // listen, or a 1 s headers timeout would take 30 s to act.
+  (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval =
+    Math.min(1000, config.headersTimeoutMs);
 }
 
 /** The OpenAPI document of the JSON endpoints (also exported to docs/openapi.json by openapi.ts). */

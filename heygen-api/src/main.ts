@@ -14,11 +14,28 @@ async function main(): Promise<void> {
   console.log(`heygen-api listening on http://${shownHost}:${address.port}`);
 }
 
+/** Errors of `listen` that come from a HOST it cannot bind: named as such, on one line. */
+const HOST_ERRORS = new Set([
+  'EADDRNOTAVAIL',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_FAIL',
+  'EAFNOSUPPORT',
+]);
+
+// One line naming the variable, and exit 1: no stack trace for a configuration mistake (issue 18).
 main().catch((error: unknown) => {
+  const { code, message } = error as NodeJS.ErrnoException;
   if (error instanceof ConfigError) {
     console.error(`heygen-api: ${error.message}`);
-  } else if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-    console.error(`heygen-api: port already in use: ${(error as Error).message}`);
+  } else if (code === 'EADDRINUSE') {
+    console.error(`heygen-api: PORT: the port is already in use (${message})`);
+  } else if (code === 'EACCES') {
+    console.error(`heygen-api: PORT: not allowed to listen on this port (${message})`);
+  } else if (code !== undefined && HOST_ERRORS.has(code)) {
+    console.error(
+      `heygen-api: HOST=${JSON.stringify(process.env.HOST)}: cannot listen on it (${code})`,
+    );
   } else {
     console.error('heygen-api failed to start:', error);
   }

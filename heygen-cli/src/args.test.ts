@@ -12,6 +12,8 @@ describe(parseCliArgs.name, () => {
       port: 0,
       json: false,
       help: false,
+      version: false,
+      fallback: true,
       fail: [],
     });
   });
@@ -59,11 +61,28 @@ describe(parseCliArgs.name, () => {
     [['--url', 'not a url'], /--url must be an http:\/\/ URL/],
     [['--url', 'https://api.example.com'], /--url must be an http:\/\/ URL/],
     [['--url', 'http://x', '--port', '80'], /cannot be used with --url/],
-    [['--frobnicate'], /Unknown option/],
+    [['--frobnicate'], /^unknown option --frobnicate$/],
     [['--jobs', '2', '--fail', '3'], /--fail must be an integer from 1 to 2/],
-    [['extra'], /positional/],
-  ])('should refuse %j with a clear message', (argv, message) => {
+    [['extra'], /^unexpected argument extra: every option starts with --$/],
+    [['--jobs', '-1'], /^--jobs must be an integer from 1 to 1000, not "-1"$/],
+    [['--job-time', '-5'], /^--job-time must be an integer from 0 to 600000, not "-5"$/],
+    [['--jobs'], /^--jobs needs a value$/],
+    [['--url', '--json'], /^--url needs a value$/],
+    [['--mode', 'poll', '--no-fallback'], /--no-fallback is for --mode sse or auto/],
+  ])('should refuse %j with a one-line message', (argv, message) => {
     expect(() => parseCliArgs(argv)).toThrow(UsageError);
     expect(() => parseCliArgs(argv)).toThrow(message);
+    expect(() => parseCliArgs(argv)).not.toThrow(/\n/);
+  });
+
+  it('should read --version and -v', () => {
+    expect(parseCliArgs(['--version']).version).toBe(true);
+    expect(parseCliArgs(['-v']).version).toBe(true);
+  });
+
+  it('should turn the fallback off with --no-fallback, and never use it in POLL mode', () => {
+    expect(parseCliArgs(['--mode', 'sse', '--no-fallback']).fallback).toBe(false);
+    expect(parseCliArgs(['--mode', 'sse']).fallback).toBe(true);
+    expect(parseCliArgs(['--mode', 'poll']).fallback).toBe(false);
   });
 });

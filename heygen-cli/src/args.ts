@@ -16,11 +16,17 @@ export interface CliOptions {
   port: number;
   json: boolean;
   help: boolean;
+  version: boolean;
+  /**
+   * With `sse` or `auto`: fall back to polling when the stream breaks (the library's `fallback`).
+   * `--no-fallback` shows SSE reconnecting and resuming on its own; POLL has nothing to fall from.
+   */
+  fallback: boolean;
   /** Jobs (by number, 1-based) that the server is asked to fail, to exercise the failure path. */
   fail: number[];
 }
 
-/** A command line the run cannot follow; main prints it with the help text and exits 2. */
+/** A command line the run cannot follow; main prints its one-line message and exits 2. */
 export class UsageError extends Error {
   override name = 'UsageError';
 }
@@ -37,14 +43,61 @@ Options:
   --mode <mode>         auto | sse | poll (default auto)
   --poll-interval <ms>  polling budget: the shortest interval between polls (default 1000)
   --no-drop             do not disrupt the network
+  --no-fallback         sse/auto: no fallback to polling; SSE reconnects and resumes by itself
   --url <url>           use a running heygen-api (http://) instead of starting one
   --port <port>         port for the started server (default: any free port)
   --fail <n>            make job n fail on the server (repeatable), to see a failed run
   --json                print the report as JSON on stdout (logs go to stderr)
   -h, --help            show this help
+  -v, --version         print the version
 
 Environment: JOB_TIME (default job time), NO_COLOR (plain output).
-Exit status: 0 when every job completed and was seen; 1 when not; 2 for a bad command line.`;
+Exit status: 0 when every job completed and was seen; 1 when not; 2 for a bad command line;
+130 on Ctrl-C (SIGINT), 143 on SIGTERM.`;
+
+/** The one hint a usage error ends with, instead of the whole help text. */
+export const HELP_HINT = "run 'heygen-cli --help' for the options";
+
+const STRING_OPTIONS = new Set([
+  '--jobs',
+  '--job-time',
+  '--mode',
+  '--poll-interval',
+  '--url',
+  '--port',
+  '--fail',
+]);
+
+/**
+ * `--jobs -1` as `--jobs=-1`: Node's parseArgs takes a value starting with a dash for a forgotten
+ * value ("argument is ambiguous"); a negative number is a value, and gets the range message.
+ */
+function joinNegativeValues(argv: string[]): string[] {
+  const joined: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    if (STRING_OPTIONS.has(arg) && next !== undefined && /^-\d/.test(next)) {
+      joined.push(`${arg}=${next}`);
+      i++;
+    } else joined.push(arg);
+  }
+  return joined;
+}
+
+/** Node's parseArgs messages, made one line and about this command. */
+function usageMessage(error: unknown): string {
+  const { code, message } = error as { code?: string; message: string };
+  const firstLine = message.split('\n')[0]!;
+  const quoted = /'([^']*)'/.exec(firstLine)?.[1] ?? firstLine;
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${quoted}`;
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+    return `unexpected argument ${quoted}: every option starts with --`;
+  }
+  const option = /Option '(-[-\w]+)/.exec(firstLine)?.[1];
+  if (option && /argument missing|ambiguous/.test(firstLine)) return `${option} needs a value`;
+  return firstLine;
+}
 
 function integer(
   name: string,
@@ -70,7 +123,7 @@ export function parseCliArgs(
   let values;
   try {
     ({ values } = parseArgs({
-      args: argv,
+      args: joinNegativeValues(argv),
       strict: true,
       allowPositionals: false,
       options: {
@@ -79,15 +132,17 @@ export function parseCliArgs(
         mode: { type: 'string' },
         'poll-interval': { type: 'string' },
         'no-drop': { type: 'boolean' },
+        'no-fallback': { type: 'boolean' },
         url: { type: 'string' },
         port: { type: 'string' },
         json: { type: 'boolean' },
         fail: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
       },
     }));
   } catch (error) {
-    throw new UsageError((error as Error).message);
+    throw new UsageError(usageMessage(error));
   }
 
   const mode = values.mode ?? 'auto';
@@ -102,6 +157,11 @@ export function parseCliArgs(
   }
   if (values.url !== undefined && values.port !== undefined) {
     throw new UsageError('--port is for the server the run starts; it cannot be used with --url');
+  }
+  if (mode === 'poll' && values['no-fallback']) {
+    throw new UsageError(
+      '--no-fallback is for --mode sse or auto: polling has nothing to fall back from',
+    );
   }
   const jobs = integer('--jobs', values.jobs, 5, 1, 1000);
   return {
@@ -120,6 +180,8 @@ export function parseCliArgs(
     port: integer('--port', values.port, 0, 0, 65_535),
     json: values.json ?? false,
     help: values.help ?? false,
+    version: values.version ?? false,
+    fallback: mode !== 'poll' && !values['no-fallback'],
     fail: (values.fail ?? []).map((raw) => integer('--fail', raw, 0, 1, jobs)),
   };
 }

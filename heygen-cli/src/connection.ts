@@ -7,12 +7,28 @@ import { type ConnectionState, type TransportKind } from 'heygen-lib';
 export class ConnectionWatch {
   private state: ConnectionState = { state: 'idle' };
   private readonly waiters = new Set<() => void>();
+  /** When a stream last opened (ms since the epoch), 0 before the first. */
+  private streamOpenedAt = 0;
 
   /** Pass as the `onStateChange` option. */
   readonly onStateChange = (state: ConnectionState): void => {
     this.state = state;
+    if (state.state === 'open' && state.transport === 'sse') this.streamOpenedAt = Date.now();
     for (const wake of [...this.waiters]) wake();
   };
+
+  /**
+   * Whether a stream opened at or after `time`. The library keeps no connection while nothing is
+   * watched, so a return to SSE can only be seen while some job is still unfinished.
+   */
+  streamOpenedSince(time: number): boolean {
+    return this.streamOpenedAt >= time;
+  }
+
+  /** Whether the library is connected or connecting (it is idle or closed when nothing is watched). */
+  get active(): boolean {
+    return this.state.state === 'open' || this.state.state === 'connecting';
+  }
 
   /** The transport delivering now, if any. */
   get transport(): TransportKind | undefined {

@@ -1,8 +1,10 @@
 #!/usr/bin/env node
 // heygen-cli: the integration run. Node has no EventSource of its own: as heygen-lib documents,
 // the `eventsource` package is made global before the library starts.
+import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import { EventSource } from 'eventsource';
-import { HELP, parseCliArgs, UsageError, type CliOptions } from './args.js';
+import { HELP, HELP_HINT, parseCliArgs, UsageError, type CliOptions } from './args.js';
 import { Cleanup } from './cleanup.js';
 import { LiveDisplay } from './live-display.js';
 import { createLogger } from './logger.js';
@@ -17,11 +19,15 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     options = parseCliArgs(argv, env);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`heygen-cli: ${error.message}\n\n${HELP}\n`);
+    process.stderr.write(`heygen-cli: ${error.message} (${HELP_HINT})\n`);
     return 2;
   }
   if (options.help) {
     process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  if (options.version) {
+    process.stdout.write(`${version()}\n`);
     return 0;
   }
 
@@ -29,9 +35,10 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const display = new LiveDisplay(options.json ? process.stderr : process.stdout);
   const log = createLogger({ stream: display.stream, env });
   const cleanup = new Cleanup();
+  // The shell convention: 128 + the signal's number (130 for SIGINT, 143 for SIGTERM).
   const interrupt = (signal: NodeJS.Signals): void => {
     log.error('heygen-cli', `${signal}: stopping the server and the proxy`);
-    void cleanup.run().finally(() => process.exit(130));
+    void cleanup.run().finally(() => process.exit(128 + constants.signals[signal]));
   };
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
@@ -53,6 +60,13 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   } finally {
     await cleanup.run();
   }
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return `heygen-cli ${pkg.version}`;
 }
 
 process.exitCode = await main(process.argv.slice(2), process.env);

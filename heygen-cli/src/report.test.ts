@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildReport, formatReport, type JobOutcome } from './report.js';
+import { buildReport, describeDisruption, formatReport, type JobOutcome } from './report.js';
 
 const T0 = Date.parse('2026-11-23T18:00:00.000Z');
 const channel = { requests: 0, bytes: 0, streams: 0 };
@@ -28,7 +28,13 @@ const inputStub = (jobs: JobOutcome[]) => ({
     fallbacks: 1,
     upgrades: 1,
   },
-  disruption: { dropped: true, fellBack: true, returnedToSse: true },
+  disruption: {
+    dropped: true,
+    fallback: true,
+    fellBack: true,
+    returnedToSse: true,
+    unfinishedAtHeal: 2,
+  },
 });
 
 describe(buildReport.name, () => {
@@ -66,5 +72,50 @@ describe(formatReport.name, () => {
     expect(text).toMatch(/^sse +2 +4\.0 KiB +2$/m);
     expect(text).toContain('fallback to POLL happened, return to SSE happened');
     expect(text).toContain('Result: every job completed and was seen once.');
+  });
+});
+
+describe(describeDisruption.name, () => {
+  const reportStub = (
+    mode: string,
+    disruption: Partial<ReturnType<typeof inputStub>['disruption']>,
+  ) =>
+    buildReport({
+      ...inputStub([outcomeStub(1)]),
+      mode,
+      disruption: { ...inputStub([]).disruption, ...disruption },
+    });
+
+  it('should not report a missing fallback as a failure in POLL mode, where none applies', () => {
+    const text = describeDisruption(
+      reportStub('poll', { fallback: false, fellBack: false, returnedToSse: false }),
+    );
+    expect(text).toContain('POLL does not use them');
+    expect(text).not.toContain('NOT');
+  });
+
+  it('should report a stream that resumed by itself when the fallback is off', () => {
+    expect(
+      describeDisruption(
+        reportStub('sse', { fallback: false, fellBack: false, returnedToSse: true }),
+      ),
+    ).toBe('Network disruption: fallback off (--no-fallback); the stream reconnected and resumed');
+    expect(
+      describeDisruption(
+        reportStub('sse', { fallback: false, fellBack: false, returnedToSse: false }),
+      ),
+    ).toContain('did NOT reconnect');
+  });
+
+  it('should say when a fallback that was due did not happen', () => {
+    expect(
+      describeDisruption(reportStub('auto', { fellBack: false, returnedToSse: false })),
+    ).toContain('fallback to POLL did NOT happen, return to SSE did NOT happen');
+    expect(
+      describeDisruption(reportStub('auto', { returnedToSse: false, unfinishedAtHeal: 0 })),
+    ).toContain('return to SSE not seen: every job had finished before the network healed');
+    expect(describeDisruption(reportStub('auto', { dropped: false }))).toBe(
+      'Network disruption: none (--no-drop)',
+    );
   });
 });

@@ -35,8 +35,19 @@ export interface RunReport {
     fallbacks: number;
     upgrades: number;
   };
-  /** Whether the run cut the network, and what the library did about it. */
-  disruption: { dropped: boolean; fellBack: boolean; returnedToSse: boolean };
+  /**
+   * Whether the run cut the network, whether the library was allowed to fall back to polling
+   * (`--no-fallback`, and never in POLL mode), and what it did: fell back, and had a stream open
+   * again after the network healed (back from polling, or reconnected on its own), and how many
+   * jobs were still unfinished then: with none, there was nothing left to stream.
+   */
+  disruption: {
+    dropped: boolean;
+    fallback: boolean;
+    fellBack: boolean;
+    returnedToSse: boolean;
+    unfinishedAtHeal: number;
+  };
 }
 
 /** Judges the run: every job completed and was seen exactly once. */
@@ -74,6 +85,25 @@ function table(rows: string[][]): string {
     .join('\n');
 }
 
+/** What the network disruption showed, in the terms of the mode the run used. */
+export function describeDisruption({ mode, disruption, totals }: RunReport): string {
+  const { dropped, fallback, fellBack, returnedToSse, unfinishedAtHeal } = disruption;
+  const happened = (yes: boolean): string => (yes ? 'happened' : 'did NOT happen');
+  if (!dropped) return 'Network disruption: none (--no-drop)';
+  if (mode === 'poll') {
+    return 'Network disruption: event streams cut; POLL does not use them, so there is no fallback to expect';
+  }
+  // An idle library keeps no connection: with every job done before the heal, nothing reconnects.
+  const back =
+    returnedToSse || unfinishedAtHeal > 0
+      ? undefined
+      : 'not seen: every job had finished before the network healed (a longer --job-time shows it)';
+  if (!fallback) {
+    return `Network disruption: fallback off (--no-fallback); the stream ${back ? `reconnecting ${back}` : returnedToSse ? 'reconnected and resumed' : 'did NOT reconnect'}`;
+  }
+  return `Network disruption: fallback to POLL ${happened(fellBack)}, return to SSE ${back ?? happened(returnedToSse)} (${totals.fallbacks} fallbacks, ${totals.upgrades} upgrades)`;
+}
+
 /** The report as text for a person. */
 export function formatReport(report: RunReport): string {
   const jobRows = [
@@ -95,7 +125,6 @@ export function formatReport(report: RunReport): string {
     ['poll', String(poll.requests), kib(poll.bytes), '-'],
     ['api (create)', String(api.requests), kib(api.bytes), '-'],
   ];
-  const { dropped, fellBack, returnedToSse } = report.disruption;
   const lines = [
     `Report: ${report.jobs.length} jobs, JOB_TIME ${report.jobTime} ms, mode ${report.mode}`,
     '',
@@ -103,9 +132,7 @@ export function formatReport(report: RunReport): string {
     '',
     table(costRows),
     '',
-    dropped
-      ? `Network disruption: fallback to POLL ${fellBack ? 'happened' : 'did NOT happen'}, return to SSE ${returnedToSse ? 'happened' : 'did NOT happen'} (${report.totals.fallbacks} fallbacks, ${report.totals.upgrades} upgrades)`
-      : 'Network disruption: none (--no-drop)',
+    describeDisruption(report),
     report.ok
       ? 'Result: every job completed and was seen once.'
       : `Result: FAILED\n  - ${report.problems.join('\n  - ')}`,

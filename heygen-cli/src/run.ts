@@ -7,7 +7,7 @@ import { ConnectionWatch } from './connection.js';
 import { type Logger } from './logger.js';
 import { buildReport, type RunReport } from './report.js';
 import { disruptionJob, gapBefore, SCHEDULE } from './schedule.js';
-import { startServer } from './server.js';
+import { checkServer, startServer } from './server.js';
 import { JobTracker } from './track.js';
 
 export interface RunContext {
@@ -30,25 +30,37 @@ export async function run({ options, log, cleanup, onProgress }: RunContext): Pr
   const tracker = new JobTracker(heygen, connection, log);
 
   const waits: Array<Promise<unknown>> = [];
+  let unfinished = 0;
   for (let n = 1; n <= options.jobs; n++) {
     await sleep(gapBefore(n));
-    const id = await heygen.createJob(options.fail.includes(n) ? { fail: true } : undefined);
+    const id = await heygen.createJob({
+      timeout: SCHEDULE.callTimeoutMs,
+      ...(options.fail.includes(n) && { fail: true }),
+    });
     log.log('heygen-cli', `job ${id} created`, { n });
     tracker.watch(id, Date.now());
-    waits.push(waitFor(heygen, tracker, id, options, onProgress));
+    unfinished += 1;
+    waits.push(waitFor(heygen, tracker, id, options, onProgress).finally(() => (unfinished -= 1)));
     if (options.drop && n === disruptionJob(options.jobs)) disruptNetwork(proxy, log);
   }
+  let healedAt = Infinity;
+  let unfinishedAtHeal = 0;
   if (options.drop) {
     await sleep(SCHEDULE.healAfterMs);
     healNetwork(proxy, log);
+    healedAt = Date.now();
+    unfinishedAtHeal = unfinished;
   }
 
   await Promise.all(waits);
+  // After the cut, a stream must open again: back from polling (fallback), or reconnected. It can
+  // only be seen while a job is still watched: an idle library keeps no connection.
   const returnedToSse =
     options.drop &&
     options.mode !== 'poll' &&
-    heygen.stats().fallbacks > 0 &&
-    (await connection.streaming(SCHEDULE.upgradeTimeoutMs));
+    (!options.fallback || heygen.stats().fallbacks > 0) &&
+    (connection.streamOpenedSince(healedAt) ||
+      (connection.active && (await connection.streaming(SCHEDULE.upgradeTimeoutMs))));
   const stats = heygen.stats();
   log.log('heygen-cli', 'all jobs settled', {
     fallbacks: stats.fallbacks,
@@ -59,7 +71,13 @@ export async function run({ options, log, cleanup, onProgress }: RunContext): Pr
     mode: options.mode,
     jobs: tracker.results(),
     totals: stats,
-    disruption: { dropped: options.drop, fellBack: stats.fallbacks > 0, returnedToSse },
+    disruption: {
+      dropped: options.drop,
+      fallback: options.fallback,
+      fellBack: stats.fallbacks > 0,
+      returnedToSse,
+      unfinishedAtHeal,
+    },
   });
 }
 
@@ -70,6 +88,7 @@ async function startOrUseServer(
 ): Promise<string> {
   if (options.url) {
     log.log('heygen-cli', 'using a running heygen-api', { url: options.url });
+    await checkServer(options.url, SCHEDULE.callTimeoutMs);
     return options.url;
   }
   log.log('heygen-cli', 'starting heygen-api', { jobTime: options.jobTime });
@@ -107,7 +126,7 @@ function connectClient(
   const heygen = new HeyGenAPI({
     url,
     mode: options.mode,
-    fallback: true,
+    fallback: options.fallback,
     pollInterval: options.pollInterval,
     logging: (message) => log.log('heygen-lib', message),
     onError: (error) =>
@@ -117,7 +136,7 @@ function connectClient(
   cleanup.defer(() => heygen.dispose());
   log.log('heygen-cli', 'client ready', {
     mode: options.mode,
-    fallback: true,
+    fallback: options.fallback,
     clientId: heygen.clientId,
   });
   return heygen;

@@ -13,6 +13,11 @@ export const SCHEDULE = {
   jobGraceMs: 30_000,
   /** How long the library may take to return to SSE once the network heals. */
   upgradeTimeoutMs: 20_000,
+  /**
+   * How long a server given with --url has to answer /health, and each createJob call (retries
+   * included): a dead --url fails in seconds, not after the library's 10 s default (issue 16).
+   */
+  callTimeoutMs: 3000,
 } as const;
 
 /** Wait before creating job `n` (1-based). */

@@ -29,3 +29,34 @@ export function startServer({
     ...(timeoutMs !== undefined && { timeoutMs }),
   });
 }
+
+/**
+ * A server given with --url must answer `GET /health` within `timeoutMs`; otherwise the run stops
+ * with one line naming the URL and the cause (ECONNREFUSED, ENOTFOUND, a timeout, a bad status).
+ */
+export async function checkServer(url: string, timeoutMs: number): Promise<void> {
+  const health = `${url}/health`;
+  let response: Response;
+  try {
+    response = await fetch(health, { signal: AbortSignal.timeout(timeoutMs) });
+  } catch (error) {
+    throw new Error(
+      `no heygen-api answers at ${health} (${failureCause(error, timeoutMs)}): start one with \`npm run start:api\`, or leave out --url`,
+      { cause: error },
+    );
+  }
+  await response.body?.cancel();
+  if (!response.ok) {
+    throw new Error(`${health} answered ${response.status}: heygen-api there is not healthy`);
+  }
+}
+
+/** fetch says only "fetch failed"; the system's reason (e.g. `connect ECONNREFUSED …`) is its cause. */
+function failureCause(error: unknown, timeoutMs: number): string {
+  if (error instanceof Error && error.name === 'TimeoutError') {
+    return `no answer within ${timeoutMs} ms`;
+  }
+  const cause = error instanceof Error ? error.cause : undefined;
+  if (cause instanceof Error) return cause.message;
+  return error instanceof Error ? error.message : String(error);
+}

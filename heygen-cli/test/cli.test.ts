@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
@@ -14,9 +15,21 @@ async function takenPort(): Promise<number> {
   return (server.address() as { port: number }).port;
 }
 
+/** A port nothing listens on: taken from the system, then released. */
+async function deadPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
 describe('the integration run', () => {
   it('should see all five jobs once each, fall back to POLL on the cut, and return to SSE', async () => {
-    const { code, stdout, stderr } = await runCli(['--json', '--job-time', '800']);
+    // The library keeps no connection once nothing is watched, so the return to SSE shows only
+    // while jobs run: the network heals 7 s in, and SSE probes back off (0.5, 1, 2, 4 s, with
+    // jitter) from the cut at 4 s, so the probe that finds it healed comes by 12.5 s at the latest.
+    const { code, stdout, stderr } = await runCli(['--json', '--job-time', '8000']);
     expect(code, stderr).toBe(0);
     const report = JSON.parse(stdout) as RunReport;
 
@@ -28,12 +41,16 @@ describe('the integration run', () => {
       expect(['sse', 'poll']).toContain(job.seenBy);
     }
     expect(new Set(report.jobs.map((job) => job.id)).size).toBe(5);
-    expect(report.disruption).toEqual({ dropped: true, fellBack: true, returnedToSse: true });
+    expect(report.disruption).toMatchObject({
+      dropped: true,
+      fallback: true,
+      fellBack: true,
+      returnedToSse: true,
+    });
+    expect(report.disruption.unfinishedAtHeal).toBeGreaterThan(0);
     expect(report.totals.fallbacks).toBeGreaterThanOrEqual(1);
     expect(report.totals.upgrades).toBeGreaterThanOrEqual(1);
     expect(report.totals.poll.requests).toBeGreaterThan(0);
-    // The fourth job was created while streams were cut: only polling could have seen it end.
-    expect(report.jobs[3]?.seenBy).toBe('poll');
 
     // Logs went to stderr as structured lines from all three components.
     expect(stderr).toMatch(/^\S+Z \[heygen-cli\] job \d+ created n=1$/m);
@@ -46,7 +63,7 @@ describe('the integration run', () => {
     const { code, stdout } = await runCli(['--no-drop', '--jobs', '2', '--job-time', '100']);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^Report: 2 jobs, JOB_TIME 100 ms, mode auto$/m);
-    expect(stdout).toMatch(/^1 +\S+ +\S+ +\S+ +\d+ ms +sse +completed$/m);
+    expect(stdout).toMatch(/^\d+ +\S+ +\S+ +\S+ +\d+ ms +sse +completed$/m);
     expect(stdout).toContain('Network disruption: none (--no-drop)');
     expect(stdout).toContain('Result: every job completed and was seen once.');
   });
@@ -88,41 +105,113 @@ describe('the integration run', () => {
     );
   });
 
-  it('should exit 2 with the help text on a bad option, and 0 for --help', async () => {
+  it('should exit 2 with one line and a hint to --help on a bad option, and 0 for --help', async () => {
     const bad = await runCli(['--mode', 'fax']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('heygen-cli: --mode must be auto, sse or poll');
-    expect(bad.stderr).toContain('Usage: heygen-cli [options]');
+    expect(bad.stderr).toBe(
+      `heygen-cli: --mode must be auto, sse or poll, not "fax" (run 'heygen-cli --help' for the options)\n`,
+    );
     const help = await runCli(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--no-drop');
   });
+
+  it('should give a negative number its range message, not Node\'s "ambiguous"', async () => {
+    const { code, stderr } = await runCli(['--jobs', '-1']);
+    expect(code).toBe(2);
+    expect(stderr).toBe(
+      `heygen-cli: --jobs must be an integer from 1 to 1000, not "-1" (run 'heygen-cli --help' for the options)\n`,
+    );
+  });
+
+  it('should print its version with --version', async () => {
+    const { version } = JSON.parse(
+      readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
+    ) as {
+      version: string;
+    };
+    const { code, stdout } = await runCli(['--version']);
+    expect(code).toBe(0);
+    expect(stdout).toBe(`heygen-cli ${version}\n`);
+  });
+
+  it('should fail within seconds, in one line naming the URL and the cause, on a dead --url', async () => {
+    const port = await deadPort();
+    const started = Date.now();
+    const { code, stdout } = await runCli(['--url', `http://127.0.0.1:${port}`, '--jobs', '1']);
+    expect(Date.now() - started).toBeLessThan(6000);
+    expect(code).toBe(1);
+    const failures = stdout.split('\n').filter((line) => line.includes('run failed'));
+    expect(failures).toHaveLength(1);
+    expect(failures[0]).toContain(
+      `run failed: no heygen-api answers at http://127.0.0.1:${port}/health (connect ECONNREFUSED 127.0.0.1:${port})`,
+    );
+  });
+
+  it('should not count a missing fallback against POLL mode, where none applies', async () => {
+    const { code, stdout } = await runCli(['--mode', 'poll', '--jobs', '1', '--job-time', '300']);
+    expect(code).toBe(0);
+    expect(stdout).toContain(
+      'Network disruption: event streams cut; POLL does not use them, so there is no fallback to expect',
+    );
+    expect(stdout).not.toContain('did NOT');
+  });
+
+  it('should let SSE reconnect and resume by itself with --no-fallback', async () => {
+    // The cut comes right after job 1 and heals 1 s later, while the job still runs.
+    const { code, stdout, stderr } = await runCli([
+      '--json',
+      '--mode',
+      'sse',
+      '--no-fallback',
+      '--jobs',
+      '1',
+      '--job-time',
+      '5000',
+    ]);
+    expect(code, stderr).toBe(0);
+    const report = JSON.parse(stdout) as RunReport;
+    expect(report.disruption).toMatchObject({
+      dropped: true,
+      fallback: false,
+      fellBack: false,
+      returnedToSse: true,
+    });
+    expect(report.totals.poll.requests).toBe(0);
+    expect(report.jobs[0]).toMatchObject({ status: 'completed', seenBy: 'sse', deliveries: 1 });
+  });
 });
 
 describe('stopping', () => {
-  it('should stop the server it started when interrupted with Ctrl-C (SIGINT)', async () => {
-    const child = spawn(process.execPath, [CLI_MAIN, '--job-time', '60000'], {
-      env: { ...process.env, NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    const serverPid = await new Promise<number>((resolve, reject) => {
-      child.stdout.on('data', (chunk: Buffer) => {
-        output += chunk.toString();
-        const match = /heygen-api is ready .* pid=(\d+)/.exec(output);
-        if (match) resolve(Number(match[1]));
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)(
+    'should stop the server it started on %s and exit %i (128 + the signal)',
+    async (signal, exitCode) => {
+      const child = spawn(process.execPath, [CLI_MAIN, '--job-time', '60000'], {
+        env: { ...process.env, NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
       });
-      child.once('exit', () => reject(new Error(`exited early:\n${output}`)));
-    });
-    expect(isAlive(serverPid)).toBe(true);
+      let output = '';
+      const serverPid = await new Promise<number>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+          const match = /heygen-api is ready .* pid=(\d+)/.exec(output);
+          if (match) resolve(Number(match[1]));
+        });
+        child.once('exit', () => reject(new Error(`exited early:\n${output}`)));
+      });
+      expect(isAlive(serverPid)).toBe(true);
 
-    const exited = once(child, 'exit') as Promise<[number | null]>;
-    child.kill('SIGINT');
-    const [code] = await exited;
-    expect(code).toBe(130);
-    expect(output).toContain('SIGINT: stopping the server and the proxy');
-    await vi.waitFor(() => expect(isAlive(serverPid)).toBe(false));
-  });
+      const exited = once(child, 'exit') as Promise<[number | null]>;
+      child.kill(signal);
+      const [code] = await exited;
+      expect(code).toBe(exitCode);
+      expect(output).toContain(`${signal}: stopping the server and the proxy`);
+      await vi.waitFor(() => expect(isAlive(serverPid)).toBe(false));
+    },
+  );
 });
 
 function isAlive(pid: number): boolean {

@@ -79,6 +79,8 @@ describe(HeyGenAPI.name, () => {
       const { fetch } = fakeFetch(() => ({}));
       const wrong: [string, unknown][] = [
         ['url', 42],
+        ['url', 'notaurl'],
+        ['url', 'ftp://files.example'],
         ['mode', 'bogus'],
         ['pollInterval', Number.NaN],
         ['pollInterval', '1000'],
@@ -572,7 +574,7 @@ describe(HeyGenAPI.name, () => {
 
     it('should count a missed heartbeat window as a disruption', async () => {
       using clock = fakeClock();
-      const { sut } = sseSut();
+      const { sut } = sseSut({}, new Map([[1, jobStub(1, 'running', 2)]]));
       sut.listen(1, () => {});
       FakeEventSource.last.connect(1000);
       await clock.advance(2000);
@@ -704,6 +706,29 @@ describe(HeyGenAPI.name, () => {
       sut.dispose();
     });
 
+    it('should close the stream once nothing unfinished is watched, and reopen it with a resume', async () => {
+      using clock = fakeClock();
+      const states: ConnectionState[] = [];
+      const jobs = new Map([
+        [1, jobStub(1, 'running', 2)],
+        [2, jobStub(2, 'running', 2)],
+      ]);
+      const { sut } = sseSut({ onStateChange: (state) => states.push(state) }, jobs);
+      const done = sut.waitForJob(1);
+      const first = FakeEventSource.last;
+      first.connect();
+      first.emit('job', jobStub(1, 'completed', 3), '7');
+      await done;
+      await clock.advance(0);
+      expect(first.closed).toBe(true);
+      expect(sut.state).toEqual({ state: 'idle' });
+      expect(vi.getTimerCount()).toBe(0); // no watchdog, no backoff: a script can exit
+      sut.listen(2, () => {});
+      expect(FakeEventSource.instances).toHaveLength(2);
+      expect(FakeEventSource.last.url.searchParams.get('lastEventId')).toBe('7');
+      sut.dispose();
+    });
+
     it('should report every connection state: open, fallback, back to SSE, closed', async () => {
       using clock = fakeClock();
       const states: ConnectionState[] = [];
@@ -734,7 +759,10 @@ describe(HeyGenAPI.name, () => {
     it('should report each retry, then closed with the error when it gives up', async () => {
       using clock = fakeClock();
       const states: ConnectionState[] = [];
-      const { sut } = sseSut({ onStateChange: (state) => states.push(state) });
+      const { sut } = sseSut(
+        { onStateChange: (state) => states.push(state) },
+        new Map([[1, jobStub(1, 'running', 2)]]),
+      );
       sut.waitForJob(1).catch(() => {});
       for (let i = 0; i < 4; i++) {
         FakeEventSource.last.fail(true);

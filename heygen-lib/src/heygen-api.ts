@@ -58,6 +58,7 @@ export class HeyGenAPI {
   /** The transport in charge, created when the first job is watched. */
   #transport: Transport | undefined;
   #state: ConnectionState = { state: 'idle' };
+  #idleCheck = false;
   #disposed = false;
 
   /**
@@ -77,11 +78,12 @@ export class HeyGenAPI {
       createLogger(options.logging),
       options.apiKey,
     ));
-    const registry = (this.#registry = createListenerRegistry(
-      (run) => this.#safely(run),
-      (error) => this.#report(error),
-      (job) => http.log(`Job ${job.id} ${job.status}`),
-    ));
+    const registry = (this.#registry = createListenerRegistry({
+      safely: (run) => this.#safely(run),
+      report: (error) => this.#report(error),
+      finished: (job) => http.log(`Job ${job.id} ${job.status}`),
+      changed: () => this.#scheduleIdleCheck(),
+    }));
     const missing = (ids: number[]): void => registry.fail(ids, (id) => new JobNotFoundError(id));
     this.#host = {
       http,
@@ -258,7 +260,7 @@ export class HeyGenAPI {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#lifetime.abort(new AbortError('Disposed'));
-    this.#lookup.close();
+    this.#lookup.cancel();
     this.#transport?.close();
     this.#transport = undefined;
     this.#registry.clear(new AbortError('Disposed'));
@@ -289,6 +291,25 @@ export class HeyGenAPI {
     if (!this.#registry.job(id) && 'transport' in state && state.transport === 'sse') {
       this.#lookup.add(id);
     }
+  }
+
+  /**
+   * Once nothing unfinished is watched, close the transport: no connection and no timer are left,
+   * so a Node script exits by itself after its last wait. The next listen() connects again and
+   * resumes with Last-Event-ID. Checked in a microtask, never inside a transport's own callback.
+   */
+  #scheduleIdleCheck(): void {
+    if (this.#idleCheck) return;
+    this.#idleCheck = true;
+    queueMicrotask(() => {
+      this.#idleCheck = false;
+      if (this.#registry.watched().length) return;
+      this.#lookup.cancel();
+      if (!this.#transport) return;
+      this.#transport.close();
+      this.#transport = undefined;
+      this.#setState({ state: 'idle' });
+    });
   }
 
   #connect(): void {

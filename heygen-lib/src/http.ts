@@ -50,6 +50,23 @@ export interface Http {
 /** A server that accepts a request but never answers must not freeze a call or polling. */
 export const REQUEST_TIMEOUT = 30_000;
 
+/**
+ * Why a request got no answer, in a word a person can act on: the system's code from the cause
+ * chain (`ECONNREFUSED`, `ENOTFOUND`, a TLS code), else the innermost message. A browser tells
+ * scripts nothing more than "failed" for a refused connection and a CORS refusal alike.
+ */
+const why = (error: unknown): string => {
+  let message = 'network error';
+  for (let cause = error; cause instanceof Error; cause = cause.cause) {
+    const { code } = cause as { code?: unknown };
+    if (typeof code === 'string') return code;
+    message = cause.message;
+  }
+  return typeof document === 'undefined'
+    ? message
+    : `${message}: unreachable, or refused by CORS (is this origin in the server's CORS_ORIGINS?)`;
+};
+
 /** [RFC 9110] `Retry-After` is a number of seconds or an HTTP date. */
 const parseRetryAfter = (value: string | null): number | undefined => {
   if (!value) return undefined;
@@ -74,8 +91,9 @@ export const createHttp = (
     upgrades: 0,
   };
   const auth: Record<string, string> = apiKey ? { Authorization: `Bearer ${apiKey}` } : {};
+  const root = base.replace(/\/+$/, '');
   const url = (path: string, query = ''): string =>
-    `${base.replace(/\/+$/, '')}${path}?uuid=${encodeURIComponent(clientId)}${query}`;
+    `${root}${path}?uuid=${encodeURIComponent(clientId)}${query}`;
   return {
     stats,
     fetch,
@@ -113,7 +131,12 @@ export const createHttp = (
       } catch (error) {
         // Aborted by the caller (dispose, its signal, its deadline): that reason, as it is.
         if (signal?.aborted && isHeyGenError(signal.reason)) throw signal.reason;
-        throw new HttpError(0, `No answer: ${path}`, undefined, error);
+        throw new HttpError(
+          0,
+          `${method} ${root}${path}: no answer (${why(error)})`,
+          undefined,
+          error,
+        );
       } finally {
         bound.release();
       }

@@ -16,12 +16,14 @@ const newSut = () => {
       reported.push(error);
     }
   };
-  const sut = createListenerRegistry(
+  const changes = { count: 0 };
+  const sut = createListenerRegistry({
     safely,
-    (error) => reported.push(error),
-    (job) => finished.push(job),
-  );
-  return { sut, reported, finished };
+    report: (error) => reported.push(error),
+    finished: (job) => finished.push(job),
+    changed: () => changes.count++,
+  });
+  return { sut, reported, finished, changes };
 };
 
 /** A listener that records what it hears. */
@@ -70,6 +72,21 @@ describe(createListenerRegistry.name, () => {
     await Promise.resolve();
     expect(jobs).toEqual([]);
     expect(sut.listeners(1)).toEqual([]);
+  });
+
+  it('should say when the watched jobs may have changed: a removal, an end, a hard error', () => {
+    const { sut, changes } = newSut();
+    const { listener } = recorder();
+    sut.add(1, listener);
+    sut.add(2, recorder().listener);
+    sut.update(jobStub(1, 'running', 2));
+    expect(changes.count).toBe(0);
+    sut.remove(1, listener);
+    sut.remove(1, listener); // not registered any more: no change
+    sut.update(jobStub(2, 'completed', 3));
+    sut.fail([3], () => new AbortError('x'), true);
+    sut.fail([3], () => new AbortError('x'));
+    expect(changes.count).toBe(3);
   });
 
   it('should list watched ids whose job has not finished', () => {

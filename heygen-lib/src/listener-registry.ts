@@ -42,16 +42,24 @@ export interface ListenerRegistry {
   clear(error: HeyGenError): void;
 }
 
-/**
- * @param safely - runs a listener; what it throws is reported, never raised into the library
- * @param report - hears every error told to listeners
- * @param onFinished - hears every job that reached its final state
- */
-export const createListenerRegistry = (
-  safely: (run: () => void) => void,
-  report: (error: HeyGenError) => void,
-  onFinished: (job: Job) => void,
-): ListenerRegistry => {
+/** What the registry calls out to; see {@link createListenerRegistry}. */
+export interface RegistryHooks {
+  /** Runs a listener; what it throws is reported, never raised into the library. */
+  safely: (run: () => void) => void;
+  /** Hears every error told to listeners. */
+  report: (error: HeyGenError) => void;
+  /** Hears every job that reached its final state. */
+  finished: (job: Job) => void;
+  /** The set of watched unfinished jobs may have changed (a listener went, a job ended). */
+  changed: () => void;
+}
+
+export const createListenerRegistry = ({
+  safely,
+  report,
+  finished,
+  changed,
+}: RegistryHooks): ListenerRegistry => {
   const entries = new Map<number, Set<Listener>>();
   /** The newest copy of every job seen, in least-recently-updated order. */
   const jobs = new Map<number, Job>();
@@ -72,6 +80,7 @@ export const createListenerRegistry = (
       const set = entries.get(id);
       const had = !!set?.delete(listener);
       if (set && !set.size) entries.delete(id);
+      if (had) changed();
       return had;
     },
     listeners,
@@ -83,8 +92,11 @@ export const createListenerRegistry = (
       jobs.delete(job.id);
       jobs.set(job.id, job);
       if (jobs.size > CACHE_SIZE) jobs.delete(jobs.keys().next().value!);
-      if (isFinished(job)) onFinished(job);
       for (const listener of listeners(job.id)) safely(() => listener.job(job));
+      if (isFinished(job)) {
+        finished(job);
+        changed();
+      }
     },
     fail(ids, error, soft) {
       for (const id of ids) {
@@ -95,6 +107,7 @@ export const createListenerRegistry = (
         }
         if (!soft) entries.delete(id);
       }
+      if (!soft) changed();
     },
     clear(error) {
       for (const [id, set] of entries) {

@@ -151,14 +151,14 @@ export interface HeyGenAPIOptions {
 export type TransportKind = 'sse' | 'poll';
 
 /**
- * Where status tracking stands. `idle` until the first job is watched; `connecting` while a
+ * Where status tracking stands. `idle` while no unfinished job is watched; `connecting` while a
  * transport tries (again: `attempt` counts failures in a row, `error` is the last one); `open`
  * once a stream is connected or a poll answered; `closed` after dispose(), or with the `error`
  * that made it give up (a later listen() starts again).
  */
 export type ConnectionState =
   | {
-      /** Nothing watched yet. */
+      /** Nothing unfinished watched, yet or any more: no connection, no timer. */
       state: 'idle';
     }
   | {

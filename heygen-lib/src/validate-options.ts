@@ -3,6 +3,16 @@ import { HeyGenStatusListenerMode, type HeyGenAPIOptions } from './types.js';
 /** [RFC 9562] What the server accepts as a client id. */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** An absolute http(s) URL, or in a page one relative to it. */
+const isHttpUrl = (value: unknown): boolean => {
+  try {
+    const base = (globalThis as { location?: { href: string } }).location?.href;
+    return /^https?:$/.test(new URL(value as string, base).protocol);
+  } catch {
+    return false;
+  }
+};
+
 const invalid = (option: string, expected: string): never => {
   throw new TypeError(`HeyGenAPI: option ${option} must be ${expected}`);
 };
@@ -28,7 +38,7 @@ export const validateOptions = (options: HeyGenAPIOptions): void => {
   const isMs = (value: unknown): boolean =>
     typeof value === 'number' && value >= 0 && value < 2 ** 31;
   const isFunction = (value: unknown): boolean => typeof value === 'function';
-  if (typeof options?.url !== 'string' || !options.url) invalid('url', 'the server URL');
+  if (!isHttpUrl(options?.url)) invalid('url', "the server's http(s) URL");
   validateMode(options.mode);
   check('pollInterval', isMs, 'a number of ms');
   check('retryDelay', isMs, 'a number of ms');

@@ -196,6 +196,17 @@ describe('heygen-lib against hostile servers', () => {
     }
   });
 
+  it('should name the operation, the URL and the cause when nothing answers', async () => {
+    const { server } = await hostile(() => {});
+    const { port } = server.address() as AddressInfo;
+    await new Promise((resolve) => server.close(resolve)); // nothing listens there now
+    const heygen = client(`http://127.0.0.1:${port}`, { maxRetries: 0 });
+    await expect(heygen.createJob()).rejects.toMatchObject({
+      code: 'NETWORK_ERROR',
+      message: `POST http://127.0.0.1:${port}/create: no answer (ECONNREFUSED)`,
+    });
+  });
+
   it('should retry a lookup that fails, so a wait for an unknown id still ends', async () => {
     let lookups = 0;
     const server = await hostile((req, res, url) => {

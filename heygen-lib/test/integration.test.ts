@@ -1,4 +1,7 @@
 import { EventSource } from 'eventsource';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startProxy, startTestServer, type Proxy, type RunningServer } from 'heygen-test-support';
 import {
@@ -13,6 +16,9 @@ import {
 import { createJobs, eventually, expectStates, track } from './support/track.js';
 
 // Integration against the real heygen-api (built dist), in Node.
+
+/** The library as apps import it in Node (npm run build -w heygen-lib). */
+const BUILT_LIBRARY = fileURLToPath(new URL('../dist/index.js', import.meta.url));
 
 let server: RunningServer;
 const instances: HeyGenAPI[] = [];
@@ -246,5 +252,29 @@ describe('documented Node usage', () => {
     await sut.waitForJob(id);
     expect(sut.stats().sse.streams).toBe(1);
     expect(sut.stats().poll.requests).toBe(0);
+  });
+
+  it('should let a Node script exit by itself after its last wait, without dispose()', async () => {
+    // The documented script, against the built library, in a process of its own.
+    const script = [
+      "import { EventSource } from 'eventsource';",
+      `import { HeyGenAPI } from ${JSON.stringify(BUILT_LIBRARY)};`,
+      'globalThis.EventSource = EventSource;',
+      `const heygen = new HeyGenAPI({ url: ${JSON.stringify(server.url)}, mode: 'auto' });`,
+      'const id = await heygen.createJob({ duration: 100 });',
+      'await heygen.waitForJob(id);',
+      "process.stdout.write('settled ' + Date.now());",
+    ].join('\n');
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number];
+    const exitedAt = Date.now();
+    expect(code).toBe(0);
+    const settledAt = Number(/settled (\d+)/.exec(stdout)?.[1]);
+    // No stream, watchdog or backoff left behind: it exits as soon as the wait settles.
+    expect(exitedAt - settledAt).toBeLessThan(1000);
   });
 });

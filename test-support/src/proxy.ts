@@ -1,14 +1,34 @@
 import { createServer, connect, type Socket } from 'node:net';
 
 /**
- * What the proxy does to event streams (JSON requests always pass):
+ * What the proxy does. The first three disrupt event streams only (JSON requests pass):
  * - `pass`: forwards everything;
  * - `cut-streams`: destroys open stream connections and answers new stream requests with 503,
  *   like a network that drops long-lived connections;
  * - `stall-streams`: stops forwarding bytes of stream responses without closing anything, like a
- *   dead connection whose socket still looks open (only a heartbeat watchdog can tell).
+ *   dead connection whose socket still looks open (only a heartbeat watchdog can tell);
+ *
+ * the others are the faults of the library's fault matrix (docs/reliability.md):
+ * - `cut-every`: destroys each stream connection `cutEveryMs` after it opened; new ones are let
+ *   through, so a client that reconnects gets a fresh stream every time;
+ * - `refuse`: resets every new TCP connection as soon as it is accepted and drops the open ones,
+ *   like a host whose server is gone or a firewall that rejects;
+ * - `error-500`: answers every request itself, streams included, with `500` and a JSON error body
+ *   (no `Retry-After`), like a server whose every handler throws;
+ * - `garbage`: answers every JSON request itself with `200` and a body that is not JSON
+ *   (`<html>oops</html>`, as from a misconfigured gateway); streams pass;
+ * - `slow`: delivers every byte of every response `slowMs` late, in order, like an overloaded
+ *   server or link; requests still reach the server at once.
  */
-export type ProxyMode = 'pass' | 'cut-streams' | 'stall-streams';
+export type ProxyMode =
+  | 'pass'
+  | 'cut-streams'
+  | 'stall-streams'
+  | 'cut-every'
+  | 'refuse'
+  | 'error-500'
+  | 'garbage'
+  | 'slow';
 
 /** Where the proxy forwards to. */
 export interface ProxyTarget {
@@ -23,7 +43,14 @@ export interface ProxyOptions {
   host?: string;
   /** Port to listen on; 0 picks a free one. @default 0 */
   port?: number;
+  /** How late `slow` delivers responses, in ms. @default 5000 */
+  slowMs?: number;
+  /** How long a stream lives in `cut-every`, in ms. @default 1000 */
+  cutEveryMs?: number;
 }
+
+/** Hears a request line (`POST /create?uuid=… HTTP/1.1`) before the request goes anywhere. */
+export type RequestListener = (requestLine: string, stream: boolean) => void;
 
 /** A running disruption proxy. */
 export interface Proxy {
@@ -38,7 +65,24 @@ export interface Proxy {
   readonly refusedStreams: number;
   /** Stream connections whose bytes are being held back while stalling. */
   readonly stalledStreams: number;
+  /** Stream connections destroyed by `cut-every`. */
+  readonly cutStreams: number;
+  /** TCP connections reset by `refuse`. */
+  readonly refusedConnections: number;
+  /** Requests the proxy answered itself (`error-500`, `garbage`). */
+  readonly answeredRequests: number;
   setMode(mode: ProxyMode): void;
+  /**
+   * Forwards new connections to another server (a restarted one, on another port); open ones stay
+   * with the old target.
+   */
+  setTarget(target: ProxyTarget): void;
+  /**
+   * Calls `listener` with each request line before the request is forwarded or answered, so a
+   * test can act at that very moment (kill the server while a request is in flight). Returns the
+   * function that removes it.
+   */
+  onRequest(listener: RequestListener): () => void;
   /** Stops listening and destroys every connection. */
   close(): Promise<void>;
 }
@@ -48,22 +92,39 @@ const REQUEST_LINE = /^[A-Z]+ \S+ HTTP\/1\.[01]\r\n/;
 /** Heygen streams are `GET /status` asking for `text/event-stream`. */
 const isStreamHead = (head: string): boolean => /^accept:[^\r\n]*text\/event-stream/im.test(head);
 
-const REFUSAL_BODY =
-  '{"statusCode":503,"error":"Service Unavailable","code":"PROXY_CUT","message":"Streams are cut"}';
-const REFUSAL =
-  'HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n' +
-  `Content-Length: ${REFUSAL_BODY.length}\r\n\r\n${REFUSAL_BODY}`;
+/** A complete HTTP/1.1 answer that closes its connection. */
+const answer = (status: string, type: string, body: string): string =>
+  `HTTP/1.1 ${status}\r\nContent-Type: ${type}\r\nConnection: close\r\n` +
+  `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+
+const REFUSAL = answer(
+  '503 Service Unavailable',
+  'application/json',
+  '{"statusCode":503,"error":"Service Unavailable","code":"PROXY_CUT","message":"Streams are cut"}',
+);
+const ERROR_500 = answer(
+  '500 Internal Server Error',
+  'application/json',
+  '{"statusCode":500,"error":"Internal Server Error","code":"INTERNAL_ERROR","message":"Proxy error-500"}',
+);
+const GARBAGE = answer('200 OK', 'text/html', '<html>oops</html>');
 
 interface Pair {
   client: Socket;
   upstream: Socket;
   /** The last request on this connection asked for an event stream. */
   stream: boolean;
+  /** The proxy answered, or the pair was dropped: nothing more is forwarded. */
+  done: boolean;
+  /** When the last delayed chunk is due (`slow`), so that chunks keep their order. */
+  dueAt: number;
+  /** Ends the stream in `cut-every`. */
+  cutTimer?: NodeJS.Timeout;
 }
 
 /**
- * Starts a TCP proxy in front of heygen-api that can disrupt event streams on demand, while
- * JSON requests keep working (so a client can fall back to polling).
+ * Starts a TCP proxy in front of heygen-api that disrupts traffic on demand: event streams only
+ * (so a client can fall back to polling), or everything (see {@link ProxyMode}).
  *
  * It looks at each request head a client sends (keep-alive connections may carry a stream after
  * JSON requests) to tell stream connections from the others. A head split across TCP chunks is
@@ -77,33 +138,90 @@ interface Pair {
  * ```
  */
 export const startProxy = async ({
-  target,
+  target: initialTarget,
   host = '127.0.0.1',
   port = 0,
+  slowMs = 5000,
+  cutEveryMs = 1000,
 }: ProxyOptions): Promise<Proxy> => {
   const pairs = new Set<Pair>();
+  const listeners = new Set<RequestListener>();
+  /** Deliveries `slow` holds back, cleared on close. */
+  const delayed = new Set<NodeJS.Timeout>();
+  /** Chunks held while stalling, released when the mode changes. */
+  const stalled = new Set<{ pair: Pair; chunk: Buffer }>();
+  let target = initialTarget;
   let mode: ProxyMode = 'pass';
   let refused = 0;
+  let cut = 0;
+  let reset = 0;
+  let answered = 0;
 
   const drop = (pair: Pair): void => {
+    pair.done = true;
+    clearTimeout(pair.cutTimer);
     pair.client.destroy();
     pair.upstream.destroy();
     pairs.delete(pair);
   };
 
+  /** The proxy answers in place of the server and closes the connection. */
+  const reply = (pair: Pair, response: string): void => {
+    pair.done = true;
+    clearTimeout(pair.cutTimer);
+    pair.upstream.destroy();
+    pairs.delete(pair);
+    pair.client.end(response);
+  };
+
+  const scheduleCut = (pair: Pair): void => {
+    if (pair.cutTimer || pair.done) return;
+    pair.cutTimer = setTimeout(() => {
+      cut++;
+      drop(pair);
+    }, cutEveryMs);
+  };
+
+  /** Runs `deliver` now, or `slowMs` late in `slow`; never before an earlier delayed chunk. */
+  const toClient = (pair: Pair, deliver: () => void): void => {
+    const now = Date.now();
+    const at = Math.max(mode === 'slow' ? now + slowMs : now, pair.dueAt);
+    if (at <= now) return deliver();
+    pair.dueAt = at;
+    const timer = setTimeout(() => {
+      delayed.delete(timer);
+      if (!pair.client.destroyed) deliver();
+    }, at - now);
+    delayed.add(timer);
+  };
+
   const server = createServer((client) => {
+    if (mode === 'refuse') {
+      reset++;
+      client.resetAndDestroy();
+      return;
+    }
     const upstream = connect(target.port, target.host);
-    const pair: Pair = { client, upstream, stream: false };
+    const pair: Pair = { client, upstream, stream: false, done: false, dueAt: 0 };
     pairs.add(pair);
     client.on('data', (chunk: Buffer) => {
+      if (pair.done) return;
       const text = chunk.toString('latin1');
-      if (REQUEST_LINE.test(text)) pair.stream = isStreamHead(text.split('\r\n\r\n')[0]!);
+      if (REQUEST_LINE.test(text)) {
+        const head = text.split('\r\n\r\n')[0]!;
+        pair.stream = isStreamHead(head);
+        for (const listener of listeners)
+          listener(head.slice(0, head.indexOf('\r\n')), pair.stream);
+        if (pair.done) return;
+        if (mode === 'error-500' || (mode === 'garbage' && !pair.stream)) {
+          answered++;
+          return reply(pair, mode === 'error-500' ? ERROR_500 : GARBAGE);
+        }
+        if (pair.stream && mode === 'cut-every') scheduleCut(pair);
+      }
       if (pair.stream && mode === 'cut-streams') {
         refused++;
-        client.end(REFUSAL);
-        upstream.destroy();
-        pairs.delete(pair);
-        return;
+        return reply(pair, REFUSAL);
       }
       upstream.write(chunk);
     });
@@ -114,19 +232,17 @@ export const startProxy = async ({
         stalled.add({ pair, chunk });
         return;
       }
-      client.write(chunk);
+      toClient(pair, () => client.write(chunk));
     });
     client.on('error', () => drop(pair));
     upstream.on('error', () => drop(pair));
     client.on('close', () => drop(pair));
     upstream.on('close', () => {
-      client.end();
+      if (pair.done) return;
       pairs.delete(pair);
+      toClient(pair, () => client.end());
     });
   });
-
-  /** Chunks held while stalling, released when the mode changes. */
-  const stalled = new Set<{ pair: Pair; chunk: Buffer }>();
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -150,10 +266,27 @@ export const startProxy = async ({
     get stalledStreams() {
       return stalled.size;
     },
+    get cutStreams() {
+      return cut;
+    },
+    get refusedConnections() {
+      return reset;
+    },
+    get answeredRequests() {
+      return answered;
+    },
     setMode(next) {
       mode = next;
-      if (mode === 'cut-streams') {
-        for (const pair of pairs) if (pair.stream) drop(pair);
+      for (const pair of pairs) {
+        if (mode !== 'cut-every') {
+          clearTimeout(pair.cutTimer);
+          delete pair.cutTimer;
+        }
+        if (mode === 'refuse') {
+          pair.client.resetAndDestroy();
+          drop(pair);
+        } else if (pair.stream && mode === 'cut-streams') drop(pair);
+        else if (pair.stream && mode === 'cut-every') scheduleCut(pair);
       }
       if (mode !== 'stall-streams') {
         for (const held of stalled) {
@@ -163,9 +296,18 @@ export const startProxy = async ({
         stalled.clear();
       }
     },
+    setTarget(next) {
+      target = next;
+    },
+    onRequest(listener) {
+      listeners.add(listener);
+      return () => void listeners.delete(listener);
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const pair of pairs) drop(pair);
+        for (const timer of delayed) clearTimeout(timer);
+        delayed.clear();
         server.close(() => resolve());
       }),
   };

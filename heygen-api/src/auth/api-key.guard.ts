@@ -1,26 +1,29 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { type Request } from 'express';
-import { createHash, timingSafeEqual } from 'node:crypto';
-import { AppConfig } from '../config/app-config.js';
+import { timingSafeEqual } from 'node:crypto';
+import { AppConfig, digestApiKey } from '../config/app-config.js';
+import { CLIENT_SCOPE } from '../domain/client.js';
 import { DomainError } from '../errors/domain-error.js';
 import { IS_PUBLIC } from './public.decorator.js';
-
-const digest = (key: string): Buffer => createHash('sha256').update(key).digest();
 
 /**
  * When API_KEYS is set, every route but the public ones needs `Authorization: Bearer <key>`; the
  * event stream may carry it as `?access_token=`, since a browser EventSource cannot send headers.
+ * The key a request presents scopes its client (domain/client.ts): the scope is the start of the
+ * key's digest, so neither memory nor logs ever hold a key.
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  private readonly keys: Buffer[];
+  private readonly keys: readonly Buffer[];
+  private readonly scopes: readonly string[];
 
   constructor(
     @Inject(AppConfig) config: AppConfig,
     @Inject(Reflector) private readonly reflector: Reflector,
   ) {
-    this.keys = config.apiKeys.map(digest);
+    this.keys = config.apiKeyDigests;
+    this.scopes = this.keys.map((digest) => digest.subarray(0, 8).toString('hex'));
   }
 
   canActivate(context: ExecutionContext): boolean {
@@ -30,10 +33,16 @@ export class ApiKeyGuard implements CanActivate {
       context.getClass(),
     ]);
     if (isPublic) return true;
-    const key = presentedKey(context.switchToHttp().getRequest<Request>());
-    // Comparing digests in constant time: neither the key nor its length leaks through timing.
-    if (key !== undefined && this.keys.some((known) => timingSafeEqual(known, digest(key)))) {
-      return true;
+    const req = context.switchToHttp().getRequest<Request & { [CLIENT_SCOPE]?: string }>();
+    const key = presentedKey(req);
+    if (key !== undefined) {
+      const digest = digestApiKey(key);
+      // Comparing digests in constant time: neither the key nor its length leaks through timing.
+      const scope = this.scopes[this.keys.findIndex((known) => timingSafeEqual(known, digest))];
+      if (scope !== undefined) {
+        req[CLIENT_SCOPE] = scope;
+        return true;
+      }
     }
     throw new DomainError(
       'UNAUTHORIZED',

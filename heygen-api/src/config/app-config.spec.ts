@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from './app-config.js';
+import { ConfigError, digestApiKey, parseConfig } from './app-config.js';
 
 describe(parseConfig.name, () => {
   it('should use the documented defaults for an empty environment', () => {
@@ -12,8 +12,15 @@ describe(parseConfig.name, () => {
       retentionMs: 600_000,
       replayLogSize: 10_000,
       maxStreamsPerClient: 8,
+      maxStreams: 20_000,
+      maxActiveJobsPerClient: 1000,
+      maxJobsPerClient: 2000,
+      maxActiveJobs: 100_000,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      maxRequestsPerSocket: 0,
       corsOrigins: true,
-      apiKeys: [],
+      apiKeyDigests: [],
       logLevels: ['fatal', 'error', 'warn'],
     });
   });
@@ -24,19 +31,57 @@ describe(parseConfig.name, () => {
       HOST: '127.0.0.1',
       JOB_TIME: '250',
       HEARTBEAT_MS: '100',
-      CORS_ORIGINS: 'https://a.example, https://b.example',
+      CORS_ORIGINS: 'https://a.example, http://localhost:3000',
       API_KEYS: 'k1,k2',
       LOG_LEVEL: 'debug',
+      MAX_STREAMS: '50',
+      MAX_ACTIVE_JOBS_PER_CLIENT: '20',
+      MAX_ACTIVE_JOBS: '500',
+      HEADERS_TIMEOUT_MS: '2000',
+      REQUEST_TIMEOUT_MS: '4000',
+      MAX_REQUESTS_PER_SOCKET: '100',
     });
     expect(sut).toMatchObject({
       port: 8080,
       host: '127.0.0.1',
       jobTimeMs: 250,
       heartbeatMs: 100,
-      corsOrigins: ['https://a.example', 'https://b.example'],
-      apiKeys: ['k1', 'k2'],
+      corsOrigins: ['https://a.example', 'http://localhost:3000'],
+      apiKeyDigests: [digestApiKey('k1'), digestApiKey('k2')],
       logLevels: ['fatal', 'error', 'warn', 'log', 'debug'],
+      maxStreams: 50,
+      // Defaults that would pass a smaller configured bound follow it.
+      maxStreamsPerClient: 8,
+      maxJobsPerClient: 2000,
+      maxActiveJobsPerClient: 20,
+      maxActiveJobs: 500,
+      headersTimeoutMs: 2000,
+      requestTimeoutMs: 4000,
+      maxRequestsPerSocket: 100,
     });
+  });
+
+  it('should keep at least MAX_ACTIVE_JOBS_PER_CLIENT jobs per client by default', () => {
+    expect(parseConfig({ MAX_ACTIVE_JOBS_PER_CLIENT: '5000' }).maxJobsPerClient).toBe(5000);
+  });
+
+  it('should keep no API key in full, only digests', () => {
+    const sut = parseConfig({ API_KEYS: 'super-secret-key' });
+    expect(JSON.stringify(sut)).not.toContain('super-secret-key');
+    expect(Object.values(sut).map(String).join()).not.toContain('super-secret-key');
+  });
+
+  it('should fit its message on one line naming every bad variable', () => {
+    let error: unknown;
+    try {
+      parseConfig({ PORT: 'eighty', HOST: 'not a host' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect((error as Error).message).not.toContain('\n');
+    expect((error as Error).message).toMatch(
+      /^invalid configuration: PORT="eighty".*; HOST="not a host"/,
+    );
   });
 
   it('should reject bad values, naming each variable and what it expects', () => {
@@ -61,7 +106,66 @@ describe(parseConfig.name, () => {
     );
   });
 
-  it('should reject a CORS origin that is not a URL', () => {
-    expect(() => parseConfig({ CORS_ORIGINS: 'not an origin' })).toThrow(/CORS_ORIGINS/);
+  it.each([
+    'not an origin',
+    'https://app.example.com/',
+    'https://app.example.com/path',
+    'localhost:3000',
+    'javascript:alert(1)',
+    'ftp://files.example.com',
+    'https://user@app.example.com',
+    'https://app.example.com:443',
+    'https://App.Example.com',
+    'https://app.example.com?x=1',
+  ])('should reject the CORS origin %s, which no browser sends', (origin) => {
+    expect(() => parseConfig({ CORS_ORIGINS: origin })).toThrow(/CORS_ORIGINS/);
+  });
+
+  it.each(['https://app.example.com', 'http://localhost:3000', 'http://[::1]:8080', '*'])(
+    'should accept the CORS origin %s',
+    (origin) => {
+      expect(() => parseConfig({ CORS_ORIGINS: origin })).not.toThrow();
+    },
+  );
+
+  it.each(['127.0.0.1', '::', '::1', '0.0.0.0', 'localhost', 'api.example.com'])(
+    'should accept the HOST %s',
+    (host) => {
+      expect(parseConfig({ HOST: host }).host).toBe(host);
+    },
+  );
+
+  it.each(['not a host', 'http://localhost', 'localhost:3000', '-bad.example', '1.2.3.4.5.6/8'])(
+    'should reject the HOST %s',
+    (host) => {
+      expect(() => parseConfig({ HOST: host })).toThrow(/^invalid configuration: HOST=/);
+    },
+  );
+
+  it.each([
+    ['an empty key', 'k1,,k2', /API_KEYS: key 2 of 3 is empty/],
+    ['only commas', ',', /API_KEYS: key 1 of 2 is empty/],
+    ['a key with a space', 'one key', /API_KEYS: key 1 of 1 is not a Bearer token/],
+  ])('should reject API_KEYS with %s, never echoing a key', (_, value, message) => {
+    let error: unknown;
+    try {
+      parseConfig({ API_KEYS: value });
+    } catch (caught) {
+      error = caught;
+    }
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).not.toContain('one key');
+  });
+
+  it.each([
+    ['MAX_STREAMS_PER_CLIENT', { MAX_STREAMS: '4', MAX_STREAMS_PER_CLIENT: '5' }],
+    ['MAX_JOBS_PER_CLIENT', { MAX_JOBS_PER_CLIENT: '4', MAX_ACTIVE_JOBS_PER_CLIENT: '5' }],
+    ['REQUEST_TIMEOUT_MS', { HEADERS_TIMEOUT_MS: '5000', REQUEST_TIMEOUT_MS: '4000' }],
+    ['MAX_ACTIVE_JOBS', { MAX_ACTIVE_JOBS: '0' }],
+    ['MAX_JOBS_PER_CLIENT', { MAX_JOBS_PER_CLIENT: 'many' }],
+    ['HEADERS_TIMEOUT_MS', { HEADERS_TIMEOUT_MS: '-1' }],
+    ['MAX_REQUESTS_PER_SOCKET', { MAX_REQUESTS_PER_SOCKET: '1.5' }],
+  ])('should reject %s out of its bounds', (name, env) => {
+    expect(() => parseConfig(env)).toThrow(new RegExp(`^invalid configuration: ${name}=`));
   });
 });

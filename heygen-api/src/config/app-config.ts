@@ -1,19 +1,34 @@
 import { type LogLevel } from '@nestjs/common';
+import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
 
-/** Raised at start when an environment variable has a bad value; lists every problem at once. */
+/**
+ * Raised at start when an environment variable has a bad value. Its message is one line naming
+ * every bad variable and what it expects (main.ts prints it, and nothing else, then exits 1).
+ */
 export class ConfigError extends Error {
   override name = 'ConfigError';
 
   constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    super(`invalid configuration: ${problems.join('; ')}`);
   }
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
 
+/** [RFC 1123 §2.1] a host name: dot-separated labels of letters, digits and inner hyphens. */
+const HOST_NAME =
+  /^(?=.{1,253}$)[a-z\d](?:[a-z\d-]{0,61}[a-z\d])?(?:\.[a-z\d](?:[a-z\d-]{0,61}[a-z\d])?)*$/i;
+/** [RFC 6750 §2.1] what a Bearer token may contain, so that a configured key can be sent at all. */
+const BEARER_TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+
+/** The SHA-256 digest of an API key: all the server keeps of it (issue 18: never a key in full). */
+export const digestApiKey = (key: string): Buffer => createHash('sha256').update(key).digest();
+
 /**
- * The server's settings, read once from the environment and validated (README, "Configuration").
- * A class, so it can be injected by its own type.
+ * The server's settings, read once from the environment and validated (README, "Configuration";
+ * the limits are described in docs/design.md, "Limits"). A class, so it can be injected by its
+ * own type.
  */
 export class AppConfig {
   port!: number;
@@ -27,15 +42,27 @@ export class AppConfig {
   retentionMs!: number;
   replayLogSize!: number;
   maxStreamsPerClient!: number;
+  /** Open streams across all clients. */
+  maxStreams!: number;
   maxActiveJobsPerClient!: number;
+  /** Jobs kept per client, finished ones included. */
+  maxJobsPerClient!: number;
+  /** Unfinished jobs across all clients. */
+  maxActiveJobs!: number;
   maxBatchIds!: number;
   maxBodyBytes!: number;
   streamBufferBytes!: number;
   pollHintMarginMs!: number;
-  /** `true` allows any origin. */
+  /** Node's `server.headersTimeout`: the longest a client may take to send a request's headers. */
+  headersTimeoutMs!: number;
+  /** Node's `server.requestTimeout`: the longest a client may take to send a whole request. */
+  requestTimeoutMs!: number;
+  /** Node's `server.maxRequestsPerSocket` (0: unlimited). */
+  maxRequestsPerSocket!: number;
+  /** `true` allows any origin; otherwise exact origins (`scheme://host[:port]`). */
   corsOrigins!: string[] | true;
-  /** Empty: no authentication. */
-  apiKeys!: string[];
+  /** SHA-256 digests of the API keys; empty: no authentication. */
+  apiKeyDigests!: Buffer[];
   /** The levels Nest's logger prints: the chosen LOG_LEVEL and everything more severe. */
   logLevels!: LogLevel[];
 }
@@ -63,7 +90,7 @@ export function parseConfig(env: Env): AppConfig {
 
   const config = new AppConfig();
   config.port = int('PORT', 3000, 0, 65_535);
-  config.host = env.HOST?.trim() || '0.0.0.0';
+  config.host = parseHost(env.HOST, problems);
   config.maxJobTimeMs = int('MAX_JOB_TIME_MS', 600_000, 0, 86_400_000);
   config.jobTimeMs = int('JOB_TIME', 3000, 0, config.maxJobTimeMs);
   config.progressIntervalMs = int('PROGRESS_INTERVAL_MS', 500, 10, 3_600_000);
@@ -71,23 +98,43 @@ export function parseConfig(env: Env): AppConfig {
   config.streamRetryMs = int('STREAM_RETRY_MS', 1000, 0, 3_600_000);
   config.retentionMs = int('RETENTION_MS', 600_000, 0, 86_400_000);
   config.replayLogSize = int('REPLAY_LOG_SIZE', 10_000, 1, 10_000_000);
-  config.maxStreamsPerClient = int('MAX_STREAMS_PER_CLIENT', 8, 1, 100_000);
+  config.maxStreams = int('MAX_STREAMS', 20_000, 1, 1_000_000);
+  config.maxStreamsPerClient = int(
+    'MAX_STREAMS_PER_CLIENT',
+    Math.min(8, config.maxStreams),
+    1,
+    config.maxStreams,
+  );
+  config.maxActiveJobs = int('MAX_ACTIVE_JOBS', 100_000, 1, 10_000_000);
   config.maxActiveJobsPerClient = int('MAX_ACTIVE_JOBS_PER_CLIENT', 1000, 1, 10_000_000);
+  // Kept jobs include the unfinished ones: fewer kept than unfinished allowed makes no sense.
+  config.maxJobsPerClient = int(
+    'MAX_JOBS_PER_CLIENT',
+    Math.max(2000, config.maxActiveJobsPerClient),
+    config.maxActiveJobsPerClient,
+    10_000_000,
+  );
   config.maxBatchIds = int('MAX_BATCH_IDS', 1000, 1, 100_000);
   config.maxBodyBytes = int('MAX_BODY_BYTES', 1024, 16, 1_048_576);
   config.streamBufferBytes = int('STREAM_BUFFER_BYTES', 1_048_576, 1024, 1_073_741_824);
   config.pollHintMarginMs = int('POLL_HINT_MARGIN_MS', 10, 0, 60_000);
+  config.headersTimeoutMs = int('HEADERS_TIMEOUT_MS', 10_000, 100, 600_000);
+  // Node requires requestTimeout ≥ headersTimeout (or 0, which we do not offer: it is no limit).
+  config.requestTimeoutMs = int('REQUEST_TIMEOUT_MS', 30_000, config.headersTimeoutMs, 3_600_000);
+  // Off by default: Node answers 503 to a request sent after the last one on a connection, and
+  // clients that ignore `Connection: close` (autocannon among them) would see those.
+  config.maxRequestsPerSocket = int('MAX_REQUESTS_PER_SOCKET', 0, 0, 10_000_000);
 
   const origins = list('CORS_ORIGINS');
   config.corsOrigins = origins.length === 0 || origins.includes('*') ? true : origins;
   for (const origin of origins) {
-    if (origin !== '*' && !URL.canParse(origin)) {
+    if (origin !== '*' && !isOrigin(origin)) {
       problems.push(
-        `CORS_ORIGINS: ${JSON.stringify(origin)} is not an origin such as https://app.example.com`,
+        `CORS_ORIGINS: ${JSON.stringify(origin)} is not an origin: expected scheme://host[:port] such as https://app.example.com (http or https, no path, no trailing slash)`,
       );
     }
   }
-  config.apiKeys = list('API_KEYS');
+  config.apiKeyDigests = parseApiKeys(env.API_KEYS, problems);
 
   const level = (env.LOG_LEVEL?.trim() || 'warn') as LogLevel;
   if (!LOG_LEVELS.includes(level)) {
@@ -97,4 +144,39 @@ export function parseConfig(env: Env): AppConfig {
 
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
+}
+
+/**
+ * An origin as a browser sends it in `Origin` (RFC 6454): `scheme://host[:port]`, lower case, no
+ * default port, nothing after it. The CORS check compares strings, so anything else never matches.
+ */
+function isOrigin(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+}
+
+/** HOST: an IP address or a host name, so that a typo is named here rather than in a stack trace. */
+function parseHost(raw: string | undefined, problems: string[]): string {
+  const host = raw?.trim() || '0.0.0.0';
+  if (isIP(host) === 0 && !HOST_NAME.test(host)) {
+    problems.push(
+      `HOST=${JSON.stringify(host)}: expected an IP address (0.0.0.0, ::, 127.0.0.1) or a host name`,
+    );
+  }
+  return host;
+}
+
+/** API_KEYS: comma-separated Bearer tokens, kept as digests. A bad key is never echoed. */
+function parseApiKeys(raw: string | undefined, problems: string[]): Buffer[] {
+  if (raw === undefined || raw.trim() === '') return [];
+  const keys = raw.split(',').map((key) => key.trim());
+  const bad = keys.findIndex((key) => !BEARER_TOKEN.test(key));
+  if (bad >= 0) {
+    problems.push(
+      `API_KEYS: key ${bad + 1} of ${keys.length} is ${keys[bad] === '' ? 'empty' : 'not a Bearer token (letters, digits and -._~+/ then any =)'}`,
+    );
+    return [];
+  }
+  return keys.map(digestApiKey);
 }

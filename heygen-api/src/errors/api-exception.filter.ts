@@ -6,7 +6,7 @@ import {
   type ArgumentsHost,
   type ExceptionFilter,
 } from '@nestjs/common';
-import { type Response } from 'express';
+import { type Request, type Response } from 'express';
 import { STATUS_CODES } from 'node:http';
 import { DomainError } from './domain-error.js';
 import { CODE_TO_STATUS, type ErrorCode } from './error-code.js';
@@ -28,6 +28,7 @@ export class ApiExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const res = host.switchToHttp().getResponse<Response>();
+    const req = host.switchToHttp().getRequest<Request>();
     const { code, message, retryAfterSeconds } = this.describe(exception);
     const statusCode = CODE_TO_STATUS[code];
     if (res.headersSent) {
@@ -36,6 +37,10 @@ export class ApiExceptionFilter implements ExceptionFilter {
       return;
     }
     if (retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(retryAfterSeconds));
+    // A request refused before its body was read (too large, not JSON, no key): Node would read and
+    // discard the rest of it to keep the connection, for as long as the sender cares to send.
+    // Closing it after the answer costs the sender a new connection instead (issue 18).
+    if (bodyLeftUnread(req)) res.setHeader('Connection', 'close');
     res.status(statusCode).json({ statusCode, error: STATUS_CODES[statusCode], code, message });
   }
 
@@ -67,6 +72,14 @@ export class ApiExceptionFilter implements ExceptionFilter {
     this.logger.error('Unexpected error', exception instanceof Error ? exception.stack : exception);
     return { code: 'INTERNAL_ERROR', message: 'Internal server error' };
   }
+}
+
+/** A request that declares a body not yet received in full. */
+function bodyLeftUnread(req: Request): boolean {
+  const declared =
+    req.headers['transfer-encoding'] !== undefined ||
+    Number(req.headers['content-length'] ?? 0) > 0;
+  return declared && !req.complete;
 }
 
 function httpExceptionMessage(exception: HttpException): string {

@@ -14,7 +14,10 @@ export type ErrorCode =
   | 'IDEMPOTENCY_KEY_REUSED'
   | 'TOO_MANY_STREAMS'
   | 'TOO_MANY_JOBS'
+  | 'STREAM_PIPELINED'
   | 'INTERNAL_ERROR'
+  | 'SERVER_JOBS_FULL'
+  | 'SERVER_STREAMS_FULL'
   | 'SHUTTING_DOWN';
 
 /** The one table from codes to HTTP statuses: services speak codes, only the exception filter speaks HTTP. */
@@ -33,6 +36,9 @@ export const CODE_TO_STATUS: Readonly<Record<ErrorCode, number>> = {
   IDEMPOTENCY_KEY_REUSED: 422,
   TOO_MANY_STREAMS: 429,
   TOO_MANY_JOBS: 429,
+  STREAM_PIPELINED: 400,
   INTERNAL_ERROR: 500,
+  SERVER_JOBS_FULL: 503,
+  SERVER_STREAMS_FULL: 503,
   SHUTTING_DOWN: 503,
 };

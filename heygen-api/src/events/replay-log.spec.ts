@@ -2,37 +2,27 @@ import { describe, expect, it } from 'vitest';
 import { ReplayLog } from './replay-log.js';
 
 describe(ReplayLog.name, () => {
-  it('should number items from 1 and report the head', () => {
+  it('should keep items in order and count them', () => {
     const sut = new ReplayLog<string>(3);
-    expect(sut.head).toBe(0);
-    expect(sut.append('a')).toBe(1);
-    expect(sut.append('b')).toBe(2);
-    expect(sut.head).toBe(2);
+    expect(sut.size).toBe(0);
+    expect(sut.append('a')).toBeUndefined();
+    expect(sut.append('b')).toBeUndefined();
+    expect(sut.size).toBe(2);
+    expect(sut.filter(() => true)).toEqual(['a', 'b']);
   });
 
-  it('should return everything after a covered position, oldest first', () => {
+  it('should keep only the last `capacity` items and hand back each one it pushes out', () => {
     const sut = new ReplayLog<string>(3);
-    ['a', 'b', 'c'].forEach((item) => sut.append(item));
-    expect(sut.since(0)).toEqual(['a', 'b', 'c']);
-    expect(sut.since(1)).toEqual(['b', 'c']);
-    expect(sut.since(3)).toEqual([]);
+    const evicted = ['a', 'b', 'c', 'd', 'e'].map((item) => sut.append(item));
+    expect(evicted).toEqual([undefined, undefined, undefined, 'a', 'b']);
+    expect(sut.filter(() => true)).toEqual(['c', 'd', 'e']);
+    expect(sut.size).toBe(3);
   });
 
-  it('should keep only the last `capacity` items and refuse positions before them', () => {
-    const sut = new ReplayLog<string>(3);
-    ['a', 'b', 'c', 'd', 'e'].forEach((item) => sut.append(item));
-    expect(sut.since(2)).toEqual(['c', 'd', 'e']);
-    expect(sut.since(1)).toBeUndefined();
-    expect(sut.since(0)).toBeUndefined();
-  });
-
-  it('should refuse future, negative and non-integer positions', () => {
-    const sut = new ReplayLog<string>(3);
-    sut.append('a');
-    expect(sut.since(2)).toBeUndefined();
-    expect(sut.since(-1)).toBeUndefined();
-    expect(sut.since(0.5)).toBeUndefined();
-    expect(sut.since(NaN)).toBeUndefined();
+  it('should return only the matching items, oldest first', () => {
+    const sut = new ReplayLog<number>(4);
+    [1, 2, 3, 4, 5, 6].forEach((item) => sut.append(item));
+    expect(sut.filter((item) => item % 2 === 0)).toEqual([4, 6]);
   });
 
   it('should reject a capacity below 1', () => {

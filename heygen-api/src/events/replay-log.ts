@@ -1,10 +1,12 @@
 /**
- * The last `capacity` items of a numbered sequence, in a ring: appending is O(1), memory is fixed,
- * and reading "everything after n" tells whether n is still covered.
+ * The last `capacity` items appended, in a ring: appending is O(1) and memory is fixed. Appending
+ * to a full ring hands back the item it pushed out, so the owner can account for it.
  */
 export class ReplayLog<T> {
   private readonly items: (T | undefined)[];
-  private next = 1;
+  /** Where the next item goes; once the ring is full, also where the oldest one is. */
+  private next = 0;
+  private count = 0;
 
   constructor(private readonly capacity: number) {
     if (!Number.isSafeInteger(capacity) || capacity < 1)
@@ -12,27 +14,27 @@ export class ReplayLog<T> {
     this.items = new Array<T | undefined>(capacity);
   }
 
-  /** The sequence number of the latest item, 0 before the first. */
-  get head(): number {
-    return this.next - 1;
+  get size(): number {
+    return this.count;
   }
 
-  /** Appends and returns the item's sequence number (1, 2, …). */
-  append(item: T): number {
-    const seq = this.next++;
-    this.items[seq % this.capacity] = item;
-    return seq;
+  /** Appends, and returns the oldest item when the ring was full and it had to go. */
+  append(item: T): T | undefined {
+    const evicted = this.count === this.capacity ? this.items[this.next] : undefined;
+    this.items[this.next] = item;
+    this.next = (this.next + 1) % this.capacity;
+    this.count = Math.min(this.capacity, this.count + 1);
+    return evicted;
   }
 
-  /**
-   * Items numbered after `seq`, oldest first; undefined when some of them were already overwritten
-   * or `seq` lies in the future.
-   */
-  since(seq: number): T[] | undefined {
-    const oldest = Math.max(1, this.next - this.capacity);
-    if (!Number.isSafeInteger(seq) || seq < oldest - 1 || seq > this.head) return undefined;
+  /** The items that match, oldest first. */
+  filter(matches: (item: T) => boolean): T[] {
     const result: T[] = [];
-    for (let s = seq + 1; s < this.next; s++) result.push(this.items[s % this.capacity] as T);
+    const first = this.count === this.capacity ? this.next : 0;
+    for (let i = 0; i < this.count; i++) {
+      const item = this.items[(first + i) % this.capacity] as T;
+      if (matches(item)) result.push(item);
+    }
     return result;
   }
 }

@@ -12,6 +12,7 @@ export const ClientApi = (): ClassDecorator =>
     ApiTags('jobs'),
     ApiQuery({
       name: 'uuid',
+      type: String,
       description: 'The calling client: a UUID it generated once',
       required: true,
     }),

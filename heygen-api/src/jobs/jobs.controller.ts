@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Res } from '@nestjs/common';
 import {
   ApiCreatedResponse,
   ApiHeader,
@@ -8,10 +8,11 @@ import {
 } from '@nestjs/swagger';
 import { type Response } from 'express';
 import { AppConfig } from '../config/app-config.js';
+import { type ClientKey } from '../domain/client.js';
 import { type Job } from '../domain/job.js';
 import { ErrorDto } from '../errors/error.dto.js';
 import { ClientApi } from '../http/client-api.decorator.js';
-import { ClientIdPipe } from '../http/client-id.pipe.js';
+import { ClientId } from '../http/client-id.decorator.js';
 import { RequestHeader } from '../http/request-header.decorator.js';
 import { CreateJobDto } from './dto/create-job.dto.js';
 import { JobDto } from './dto/job.dto.js';
@@ -39,7 +40,7 @@ export class JobsController {
   @ApiCreatedResponse({ type: JobDto, description: 'Created; Location names it' })
   @ApiOkResponse({ type: JobDto, description: 'Replayed: the job this Idempotency-Key created' })
   async create(
-    @Query('uuid', ClientIdPipe) clientId: string,
+    @ClientId() clientId: ClientKey,
     @RequestHeader('idempotency-key', IdempotencyKeyPipe) idempotencyKey: string | undefined,
     // No body at all means the defaults.
     @Body(CreateJobPipe) body: CreateJobDto,
@@ -57,7 +58,7 @@ export class JobsController {
   @ApiOkResponse({ type: JobDto })
   @ApiNotFoundResponse({ type: ErrorDto })
   async status(
-    @Query('uuid', ClientIdPipe) clientId: string,
+    @ClientId() clientId: ClientKey,
     @Param('id', JobIdPipe) id: number,
     @Res({ passthrough: true }) res: Response,
   ): Promise<Job> {
@@ -69,10 +70,7 @@ export class JobsController {
   @ApiOperation({ summary: 'Cancel a job that has not finished' })
   @ApiOkResponse({ type: JobDto })
   @ApiNotFoundResponse({ type: ErrorDto })
-  async cancel(
-    @Query('uuid', ClientIdPipe) clientId: string,
-    @Param('id', JobIdPipe) id: number,
-  ): Promise<Job> {
+  async cancel(@ClientId() clientId: ClientKey, @Param('id', JobIdPipe) id: number): Promise<Job> {
     return this.jobs.cancel(clientId, id);
   }
 

@@ -1,5 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
-import { clientStub, configStub, otherClientStub, strictMock } from '../../test/unit/stubs.js';
+import {
+  clientStub,
+  configStub,
+  otherClientStub,
+  strictMock,
+  thirdClientStub,
+} from '../../test/unit/stubs.js';
 import { fakeClock } from 'heygen-test-support';
 import { complete, start } from '../domain/job.js';
 import { DomainError } from '../errors/domain-error.js';
@@ -13,14 +19,16 @@ function newTestService(env: Record<string, string> = {}) {
   const config = configStub(env);
   const store = new InMemoryJobStore(config);
   const events = new InMemoryJobEvents(config);
-  const applies = new Map<number, ApplyTransition>();
+  const appliesByKey = new Map<string, ApplyTransition>();
   const runner = {
     run: strictMock<JobRunner['run']>('run').mockImplementation((record, apply) => {
-      applies.set(record.job.id, apply);
+      appliesByKey.set(`${record.clientId}#${record.job.id}`, apply);
     }),
     stop: strictMock<JobRunner['stop']>('stop').mockImplementation(() => undefined),
   };
   const sut = new JobsService(config, store, events, runner);
+  /** The runner's channel to the job `id` of clientStub (ids are per client). */
+  const applies = { get: (id: number) => appliesByKey.get(`${clientStub}#${id}`) };
   return { sut, store, events, runner, applies };
 }
 
@@ -39,7 +47,8 @@ describe(JobsService.name, () => {
 
     const { job, created } = await sut.create(clientStub, {});
     expect(created).toBe(true);
-    expect(job).toMatchObject({ id: 1, status: 'pending', duration: 1000 });
+    expect(job).toMatchObject({ status: 'pending', duration: 1000 });
+    expect(Number.isSafeInteger(job.id) && job.id > 0).toBe(true);
     expect(published).toHaveBeenCalledWith(expect.objectContaining({ job }));
     expect(runner.run).toHaveBeenCalledOnce();
   });
@@ -48,7 +57,7 @@ describe(JobsService.name, () => {
     const { sut, store } = newTestService();
     const { job } = await sut.create(clientStub, { duration: 50, fail: true });
     expect(job.duration).toBe(50);
-    expect((await store.get(job.id))?.fail).toBe(true);
+    expect((await store.get(clientStub, job.id))?.fail).toBe(true);
   });
 
   it('should refuse a duration over the maximum', async () => {
@@ -64,6 +73,56 @@ describe(JobsService.name, () => {
     await applies.get(job.id)!(start);
     await applies.get(job.id)!(complete);
     expect(await codeOf(sut.create(clientStub, {}))).toBe('resolved');
+  });
+
+  it('should refuse a new job with SERVER_JOBS_FULL once every client together reaches MAX_ACTIVE_JOBS', async () => {
+    const { sut, applies } = newTestService({ MAX_ACTIVE_JOBS: '2' });
+    const { job } = await sut.create(clientStub, {});
+    await sut.create(otherClientStub, {});
+    let refusal: unknown;
+    await sut.create(thirdClientStub, {}).catch((error: unknown) => (refusal = error));
+    expect(refusal).toMatchObject({ code: 'SERVER_JOBS_FULL', retryAfterSeconds: 1 });
+    await applies.get(job.id)!(start);
+    await applies.get(job.id)!(complete);
+    expect(await codeOf(sut.create(thirdClientStub, {}))).toBe('resolved');
+  });
+
+  it('should keep at most MAX_JOBS_PER_CLIENT jobs, forgetting the oldest finished one first', async () => {
+    using _clock = fakeClock();
+    const { sut, applies } = newTestService({
+      MAX_JOBS_PER_CLIENT: '3',
+      MAX_ACTIVE_JOBS_PER_CLIENT: '3',
+    });
+    const finish = async (id: number) => {
+      await applies.get(id)!(start);
+      await applies.get(id)!(complete);
+    };
+    const a = (await sut.create(clientStub, {})).job;
+    const b = (await sut.create(clientStub, {})).job;
+    const c = (await sut.create(clientStub, {})).job;
+    await finish(b.id);
+    await finish(a.id);
+
+    const d = (await sut.create(clientStub, {})).job;
+    expect((await sut.getMany(clientStub)).jobs.map((job) => job.id)).toEqual([a.id, c.id, d.id]);
+    expect(await codeOf(sut.get(clientStub, b.id))).toBe('JOB_NOT_FOUND');
+    await sut.create(clientStub, {}).catch(() => undefined);
+    expect((await sut.getMany(clientStub)).jobs.map((job) => job.id)).toEqual([
+      c.id,
+      d.id,
+      expect.any(Number),
+    ]);
+    // Only unfinished jobs are left: none is evicted, the creation is refused.
+    expect(await codeOf(sut.create(clientStub, {}))).toBe('TOO_MANY_JOBS');
+  });
+
+  it("should number each client's jobs on its own, whatever other clients do", async () => {
+    using _clock = fakeClock();
+    const { sut } = newTestService();
+    const first = (await sut.create(clientStub, {})).job;
+    for (let i = 0; i < 5; i++) await sut.create(otherClientStub, {});
+    const second = (await sut.create(clientStub, {})).job;
+    expect(second.id - first.id).toBe(1);
   });
 
   it('should replay an idempotent creation, and refuse the same key with another body', async () => {
@@ -102,7 +161,7 @@ describe(JobsService.name, () => {
     events.subscribe(clientStub, published);
     const cancelled = await sut.cancel(clientStub, job.id);
     expect(cancelled).toMatchObject({ status: 'cancelled', revision: 2 });
-    expect(runner.stop).toHaveBeenCalledWith(job.id);
+    expect(runner.stop).toHaveBeenCalledWith(clientStub, job.id);
     expect(published).toHaveBeenCalledWith(expect.objectContaining({ job: cancelled }));
   });
 

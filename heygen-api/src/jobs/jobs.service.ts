@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
+import { type ClientKey } from '../domain/client.js';
 import { cancel, type Job, type JobRecord, type JobTransition } from '../domain/job.js';
 import { DomainError, jobNotFound } from '../errors/domain-error.js';
 import { JOB_EVENTS, type JobEvents } from '../events/job-events.js';
@@ -29,7 +30,7 @@ export class JobsService {
 
   /** Creates a job, or returns the one this idempotency key already created (`created: false`). */
   async create(
-    clientId: string,
+    clientId: ClientKey,
     request: JobRequest,
     idempotencyKey?: string,
   ): Promise<{ job: Job; created: boolean }> {
@@ -48,9 +49,20 @@ export class JobsService {
       duration,
       fail,
       now: Date.now(),
-      maxActive: this.config.maxActiveJobsPerClient,
+      limits: {
+        activePerClient: this.config.maxActiveJobsPerClient,
+        keptPerClient: this.config.maxJobsPerClient,
+        active: this.config.maxActiveJobs,
+      },
       ...(idempotencyKey !== undefined && { idempotency: { key: idempotencyKey, fingerprint } }),
     });
+    if (result.outcome === 'limit' && result.limit === 'server') {
+      throw new DomainError(
+        'SERVER_JOBS_FULL',
+        'The server is running as many jobs as it can; try again later',
+        1,
+      );
+    }
     if (result.outcome === 'limit') {
       throw new DomainError(
         'TOO_MANY_JOBS',
@@ -69,52 +81,59 @@ export class JobsService {
       return { job: record.job, created: false };
     }
     await this.events.publish(clientId, record.job);
-    this.runner.run(record, (transition) => this.apply(record.job.id, transition));
+    this.runner.run(record, (transition) => this.apply(clientId, record.job.id, transition));
     return { job: record.job, created: true };
   }
 
-  async get(clientId: string, id: number): Promise<Job> {
+  async get(clientId: ClientKey, id: number): Promise<Job> {
     return (await this.owned(clientId, id)).job;
   }
 
   /** The client's jobs among `ids` (all of them when `ids` is undefined), and the ids it does not own. */
-  async getMany(clientId: string, ids?: number[]): Promise<BatchResult> {
+  async getMany(clientId: ClientKey, ids?: number[]): Promise<BatchResult> {
     if (ids === undefined) return { jobs: await this.list(clientId), missing: [] };
     const jobs: Job[] = [];
     const missing: number[] = [];
     for (const id of new Set(ids)) {
-      const record = await this.store.get(id);
-      if (record?.clientId === clientId) jobs.push(record.job);
+      const record = await this.store.get(clientId, id);
+      if (record) jobs.push(record.job);
       else missing.push(id);
     }
     return { jobs, missing };
   }
 
   /** Every job of the client the server still keeps, oldest first. */
-  async list(clientId: string): Promise<Job[]> {
+  async list(clientId: ClientKey): Promise<Job[]> {
     return (await this.store.listByClient(clientId)).map((record) => record.job);
   }
 
-  async cancel(clientId: string, id: number): Promise<Job> {
+  async cancel(clientId: ClientKey, id: number): Promise<Job> {
     await this.owned(clientId, id);
-    const cancelled = await this.apply(id, cancel);
+    const cancelled = await this.apply(clientId, id, cancel);
     if (!cancelled) throw new DomainError('JOB_FINISHED', `Job ${id} has already finished`);
-    this.runner.stop(id);
+    this.runner.stop(clientId, id);
     return cancelled;
   }
 
   /** Changes a job in the store, then tells its client's streams. */
-  private async apply(id: number, transition: JobTransition): Promise<Job | undefined> {
-    const record = await this.store.update(id, (job) => transition(job, Date.now()));
+  private async apply(
+    clientId: ClientKey,
+    id: number,
+    transition: JobTransition,
+  ): Promise<Job | undefined> {
+    const record = await this.store.update(clientId, id, (job) => transition(job, Date.now()));
     if (!record) return undefined;
-    await this.events.publish(record.clientId, record.job);
+    await this.events.publish(clientId, record.job);
     return record.job;
   }
 
-  /** Someone else's job answers exactly like a missing one, so ids cannot be probed. */
-  private async owned(clientId: string, id: number): Promise<JobRecord> {
-    const record = await this.store.get(id);
-    if (record?.clientId !== clientId) throw jobNotFound(id);
+  /**
+   * Jobs are looked up within their client: someone else's job, an expired or an evicted one all
+   * answer alike, so ids cannot be probed.
+   */
+  private async owned(clientId: ClientKey, id: number): Promise<JobRecord> {
+    const record = await this.store.get(clientId, id);
+    if (!record) throw jobNotFound(id);
     return record;
   }
 }

@@ -1,3 +1,4 @@
+import { type ClientKey } from '../domain/client.js';
 import { type JobRecord, type JobTransition } from '../domain/job.js';
 
 /** Injection token of the job runner: timers in this process now, a BullMQ worker later. */
@@ -10,5 +11,5 @@ export type ApplyTransition = (transition: JobTransition) => Promise<unknown>;
 export interface JobRunner {
   run(record: JobRecord, apply: ApplyTransition): void;
   /** Stops working on a job (it was cancelled); nothing more is reported for it. */
-  stop(id: number): void;
+  stop(clientId: ClientKey, id: number): void;
 }

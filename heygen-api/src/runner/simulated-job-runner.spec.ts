@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { configStub, clientStub } from '../../test/unit/stubs.js';
 import { fakeClock } from 'heygen-test-support';
 import { newJob, type Job, type JobRecord, type JobTransition } from '../domain/job.js';
@@ -53,7 +53,7 @@ describe(SimulatedJobRunner.name, () => {
     const { history } = runJob(sut);
     await clock.advance(300);
     const reported = history.length;
-    sut.stop(1);
+    sut.stop(clientStub, 1);
     await clock.advance(5000);
     expect(history).toHaveLength(reported);
     expect(sut.running).toBe(0);
@@ -65,6 +65,39 @@ describe(SimulatedJobRunner.name, () => {
     const { history } = runJob(sut, false, 0);
     await clock.advance(0);
     expect(history.map((job) => job.status)).toEqual(['running', 'completed']);
+  });
+
+  it('should keep one timer for any number of running jobs, and wake a job only when its progress moves', async () => {
+    using clock = fakeClock();
+    const sut = new SimulatedJobRunner(configStub({ PROGRESS_INTERVAL_MS: '500' }));
+    const timersBefore = vi.getTimerCount();
+    const histories = Array.from({ length: 1000 }, (_, i) => {
+      const record: JobRecord = {
+        job: newJob(i + 1, 600_000, Date.now()),
+        clientId: clientStub,
+        fail: false,
+      };
+      const history: Job[] = [];
+      let job = record.job;
+      sut.run(record, (transition: JobTransition) => {
+        const next = transition(job, Date.now());
+        if (next) history.push((job = next));
+        return Promise.resolve(next);
+      });
+      return history;
+    });
+    expect(vi.getTimerCount() - timersBefore).toBe(1);
+    await clock.advance(0);
+    const applied = (): number => histories.reduce((sum, history) => sum + history.length, 0);
+    expect(applied()).toBe(1000);
+    // A ten-minute job moves 1 % every 6 s: in 5.9 s nothing changes, and nothing is applied.
+    await clock.advance(5900);
+    expect(applied()).toBe(1000);
+    expect(vi.getTimerCount() - timersBefore).toBe(1);
+    await clock.advance(100);
+    expect(applied()).toBe(2000);
+    expect(histories[0]!.at(-1)).toMatchObject({ status: 'running', progress: 1 });
+    expect(sut.running).toBe(1000);
   });
 
   it('should clear every timer when the module is destroyed', async () => {

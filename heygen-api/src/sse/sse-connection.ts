@@ -1,6 +1,15 @@
 import { formatRetry, formatSse, type SseMessage } from './sse-format.js';
 import { type SseResponse } from './sse-response.js';
 
+/** The head of every event stream (docs/protocol.md, "Opening"); HEAD answers it too. */
+export const STREAM_HEADERS: Readonly<Record<string, string>> = {
+  'Content-Type': 'text/event-stream; charset=utf-8',
+  'Cache-Control': 'no-cache, no-transform',
+  Connection: 'keep-alive',
+  // Reverse proxies such as nginx would otherwise buffer the stream.
+  'X-Accel-Buffering': 'no',
+};
+
 /**
  * One open event stream: writes events and drops the connection when the reader falls more than
  * `bufferLimit` bytes behind, so a slow reader cannot grow server memory.
@@ -36,13 +45,7 @@ export class SseConnection {
    */
   open(retryMs: number, burst: SseMessage[]): void {
     if (!this.isOpen) return;
-    this.res.writeHead(200, {
-      'Content-Type': 'text/event-stream; charset=utf-8',
-      'Cache-Control': 'no-cache, no-transform',
-      Connection: 'keep-alive',
-      // Reverse proxies such as nginx would otherwise buffer the stream.
-      'X-Accel-Buffering': 'no',
-    });
+    this.res.writeHead(200, { ...STREAM_HEADERS });
     this.res.write(formatRetry(retryMs) + burst.map(formatSse).join(''));
     this.burstAllowance = this.res.writableLength;
   }

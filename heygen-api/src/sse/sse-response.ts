@@ -15,3 +15,14 @@ export interface SseResponse {
   destroy(): unknown;
   on(event: 'close' | 'drain', listener: () => void): unknown;
 }
+
+/**
+ * The connection a stream's request came on. A stream's resources belong to it: they are freed
+ * when it closes, whatever the HTTP layer does with the responses queued on it (issue 18: Node
+ * never emits `close` on a response queued behind one that never ends).
+ */
+export interface SseSocket {
+  readonly destroyed: boolean;
+  once(event: 'close', listener: () => void): unknown;
+  removeListener(event: 'close', listener: () => void): unknown;
+}

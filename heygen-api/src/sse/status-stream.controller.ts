@@ -2,13 +2,15 @@ import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiQuery } from '@nestjs/swagger';
 import { type Request, type Response } from 'express';
 import { AppConfig } from '../config/app-config.js';
+import { type ClientKey } from '../domain/client.js';
 import { ClientApi } from '../http/client-api.decorator.js';
-import { ClientIdPipe } from '../http/client-id.pipe.js';
+import { ClientId } from '../http/client-id.decorator.js';
 import { RequestHeader } from '../http/request-header.decorator.js';
 import { BatchDto } from '../jobs/dto/job.dto.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { JobIdsPipe } from '../jobs/pipes/job-ids.pipe.js';
 import { batchPollHintMs, POLL_HINT_HEADER } from '../jobs/poll-hint.js';
+import { STREAM_HEADERS } from './sse-connection.js';
 import { StatusStreamService } from './status-stream.service.js';
 
 /**
@@ -38,7 +40,7 @@ export class StatusStreamController {
   })
   @ApiOkResponse({ type: BatchDto })
   async streamOrBatch(
-    @Query('uuid', ClientIdPipe) clientId: string,
+    @ClientId() clientId: ClientKey,
     @Query('ids', JobIdsPipe) ids: number[] | undefined,
     @Query('lastEventId') lastEventIdQuery: unknown,
     @RequestHeader('last-event-id') lastEventIdHeader: string | string[] | undefined,
@@ -50,8 +52,13 @@ export class StatusStreamController {
       const lastEventId =
         (typeof lastEventIdHeader === 'string' ? lastEventIdHeader : undefined) ??
         (typeof lastEventIdQuery === 'string' ? lastEventIdQuery : undefined);
+      // HEAD answers the stream's head and nothing more: no slot, no subscription (issue 18).
+      if (req.method === 'HEAD') {
+        res.writeHead(200, STREAM_HEADERS).end();
+        return;
+      }
       // Express's response is a Node ServerResponse: the stream writes to it directly.
-      return this.streams.open(res, clientId, lastEventId);
+      return this.streams.open(res, req.socket, clientId, lastEventId);
     }
     const batch = await this.jobs.getMany(clientId, ids);
     const hint = batchPollHintMs(batch.jobs, Date.now(), this.config.pollHintMarginMs);

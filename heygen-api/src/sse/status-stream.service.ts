@@ -7,6 +7,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
+import { uuidOf, type ClientKey } from '../domain/client.js';
 import { type Job } from '../domain/job.js';
 import { DomainError } from '../errors/domain-error.js';
 import { JOB_EVENTS, type JobEvent, type JobEvents } from '../events/job-events.js';
@@ -14,7 +15,7 @@ import { JobsService } from '../jobs/jobs.service.js';
 import { type OpenStreams } from './open-streams.js';
 import { SseConnection } from './sse-connection.js';
 import { formatSse, type SseMessage } from './sse-format.js';
-import { type SseResponse } from './sse-response.js';
+import { type SseResponse, type SseSocket } from './sse-response.js';
 
 /**
  * Heartbeats go out in turns: the streams are split into this many groups, one group per
@@ -50,7 +51,9 @@ export class StatusStreamService
   implements OpenStreams, OnModuleInit, OnModuleDestroy, BeforeApplicationShutdown
 {
   private readonly logger = new Logger(StatusStreamService.name);
-  private readonly perClient = new Map<string, number>();
+  private readonly perClient = new Map<ClientKey, number>();
+  /** Streams of every client, counted from the moment their slot is taken. */
+  private taken = 0;
   private heartbeat?: NodeJS.Timeout;
   /** Every open stream, by heartbeat turn; a new stream joins the next group, round-robin. */
   private readonly heartbeatGroups: Set<SseConnection>[];
@@ -74,24 +77,46 @@ export class StatusStreamService
   }
 
   /**
-   * Streams the client's jobs. Errors before the stream starts (too many streams, shutting down)
-   * are thrown, so they are answered as JSON.
+   * Streams the client's jobs. Errors before the stream starts (pipelined, too many streams,
+   * shutting down) are thrown, so they are answered as JSON.
    */
-  async open(res: SseResponse, clientId: string, lastEventId?: string): Promise<void> {
+  async open(
+    res: SseResponse,
+    socket: SseSocket,
+    clientId: ClientKey,
+    lastEventId?: string,
+  ): Promise<void> {
     if (this.shuttingDown) throw new DomainError('SHUTTING_DOWN', 'The server is stopping', 1);
+    if (res.socket === null) {
+      // Node gives a response its socket once every response before it on the connection has
+      // ended: a stream queued behind another would hold its slot without ever being sent.
+      throw new DomainError(
+        'STREAM_PIPELINED',
+        'An event stream must not be pipelined behind another request on its connection',
+      );
+    }
+    const retryAfter = Math.max(1, Math.ceil(this.config.streamRetryMs / 1000));
     const count = this.perClient.get(clientId) ?? 0;
     if (count >= this.config.maxStreamsPerClient) {
       throw new DomainError(
         'TOO_MANY_STREAMS',
         `A client may have at most ${this.config.maxStreamsPerClient} open streams`,
-        Math.ceil(this.config.streamRetryMs / 1000),
+        retryAfter,
       );
     }
+    if (this.taken >= this.config.maxStreams) {
+      throw new DomainError(
+        'SERVER_STREAMS_FULL',
+        'The server has as many open streams as it can hold; try again later',
+        retryAfter,
+      );
+    }
+    if (socket.destroyed) return;
     this.perClient.set(clientId, count + 1);
+    this.taken += 1;
     const connection = new SseConnection(res, this.config.streamBufferBytes);
     const group = this.heartbeatGroups[this.nextGroup++ % this.heartbeatGroups.length]!;
     group.add(connection);
-
     // Subscribe before reading the snapshot or the replay, holding live events back until those
     // are sent: an event that happens in between is then neither lost nor sent out of order.
     let held: JobEvent[] | undefined = [];
@@ -99,13 +124,22 @@ export class StatusStreamService
       if (held) held.push(event);
       else connection.send(jobFrame(event));
     });
-    res.on('close', () => {
+    let released = false;
+    const release = (): void => {
+      if (released) return;
+      released = true;
+      socket.removeListener('close', release);
       unsubscribe();
       group.delete(connection);
+      this.taken -= 1;
       const left = (this.perClient.get(clientId) ?? 1) - 1;
       if (left > 0) this.perClient.set(clientId, left);
       else this.perClient.delete(clientId);
-    });
+    };
+    // Either is enough: the response's close for a stream that ends while its connection stays,
+    // the socket's for one the HTTP layer never closes.
+    res.on('close', release);
+    socket.once('close', release);
     res.socket?.setKeepAlive(true);
 
     try {
@@ -129,7 +163,7 @@ export class StatusStreamService
    * it builds is not kept alive by the closures of every open stream.
    */
   private async openingBurst(
-    clientId: string,
+    clientId: ClientKey,
     lastEventId: string | undefined,
   ): Promise<{ messages: SseMessage[]; add(events: JobEvent[]): void }> {
     const replay =
@@ -138,7 +172,11 @@ export class StatusStreamService
     const messages: SseMessage[] = [
       {
         event: 'connected',
-        data: { clientId, heartbeatMs: this.config.heartbeatMs, resumed: replay !== undefined },
+        data: {
+          clientId: uuidOf(clientId),
+          heartbeatMs: this.config.heartbeatMs,
+          resumed: replay !== undefined,
+        },
       },
     ];
     const sent = new Map<number, number>();
@@ -186,10 +224,10 @@ export class StatusStreamService
   }
 
   /** Every job of the client, and the stream position they stand for. */
-  private async snapshot(clientId: string): Promise<{ id: string; jobs: Job[] }> {
+  private async snapshot(clientId: ClientKey): Promise<{ id: string; jobs: Job[] }> {
     // The position first: every event up to it is already in the store, so the jobs read next
     // reflect at least that much.
-    const id = await this.events.head();
+    const id = await this.events.head(clientId);
     return { id, jobs: await this.jobs.list(clientId) };
   }
 }

@@ -1,39 +1,59 @@
+import { type ClientKey } from '../domain/client.js';
 import { type Job, type JobRecord } from '../domain/job.js';
 
 /** Injection token of the job store: one implementation per driver (in-memory now, Redis later). */
 export const JOB_STORE = Symbol('JobStore');
 
+/** The bounds a creation is checked against (docs/design.md, "Limits"). */
+export interface JobLimits {
+  /** Unfinished jobs of this client (MAX_ACTIVE_JOBS_PER_CLIENT). */
+  activePerClient: number;
+  /** Jobs kept for this client, finished ones included (MAX_JOBS_PER_CLIENT). */
+  keptPerClient: number;
+  /** Unfinished jobs of every client together (MAX_ACTIVE_JOBS). */
+  active: number;
+}
+
 /** What a new job needs; the store assigns its id. */
 export interface JobDraft {
-  clientId: string;
+  clientId: ClientKey;
   duration: number;
   fail: boolean;
   idempotency?: { key: string; fingerprint: string };
   now: number;
-  /** Refuse to create when the client already has this many unfinished jobs. */
-  maxActive: number;
+  limits: JobLimits;
 }
 
 /**
  * `created`: a new job; `existing`: the job this idempotency key already created (checked before
- * the limit, so a retry always gets its job back); `limit`: the client has too many unfinished jobs.
+ * the limits, so a retry always gets its job back); `limit`: refused, `client` when the client has
+ * too many unfinished jobs, `server` when every client together has.
  */
 export type CreateResult =
-  { outcome: 'created' | 'existing'; record: JobRecord } | { outcome: 'limit'; record?: undefined };
+  | { outcome: 'created' | 'existing'; record: JobRecord }
+  | { outcome: 'limit'; limit: 'client' | 'server'; record?: undefined };
 
 /**
  * Where jobs live. Every method is async so that a shared store (Redis) can implement it, and every
- * read-modify-write is one call, so that it can be made atomic there.
+ * read-modify-write is one call, so that it can be made atomic there. Job ids are per client: a
+ * job is named by its client and its id.
  */
 export interface JobStore {
-  /** Creates a job, atomically with the idempotency and limit checks (see CreateResult). */
+  /**
+   * Creates a job, atomically with the idempotency and limit checks (see CreateResult). When the
+   * client already keeps `limits.keptPerClient` jobs, its oldest finished job is forgotten first.
+   */
   create(draft: JobDraft): Promise<CreateResult>;
-  get(id: number): Promise<JobRecord | undefined>;
+  get(clientId: ClientKey, id: number): Promise<JobRecord | undefined>;
   /** The client's jobs, oldest first. */
-  listByClient(clientId: string): Promise<JobRecord[]>;
+  listByClient(clientId: ClientKey): Promise<JobRecord[]>;
   /**
    * Applies `change` to the job atomically. Returns the stored record when the change applied, or
    * undefined when the job is unknown or `change` declined (returned undefined).
    */
-  update(id: number, change: (job: Job) => Job | undefined): Promise<JobRecord | undefined>;
+  update(
+    clientId: ClientKey,
+    id: number,
+    change: (job: Job) => Job | undefined,
+  ): Promise<JobRecord | undefined>;
 }

@@ -3,6 +3,7 @@ import { parseConfig, type AppConfig } from '../../src/config/app-config.js';
 
 export const clientStub = '0f8fad5b-d9cb-469f-a165-70867728950e';
 export const otherClientStub = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
+export const thirdClientStub = '16fd2706-8baf-433b-82eb-8c7fada847da';
 
 export function configStub(env: Record<string, string> = {}): AppConfig {
   return parseConfig({
