@@ -306,6 +306,35 @@ describe(HeyGenAPI.name, () => {
       }
     });
 
+    it("should wait for a created job's due time before the first poll, not poll at listen()", async () => {
+      using clock = fakeClock();
+      const jobs = new Map([[7, jobStub(7, 'running', 2)]]);
+      const { fetch, calls } = fakeFetch((call) =>
+        call.method === 'POST'
+          ? { status: 201, body: jobStub(7, 'pending', 1), headers: { 'X-Next-Poll-Ms': '2500' } }
+          : batch(jobs)(call),
+      );
+      const sut = newSut({ fetch });
+      const id = await sut.createJob();
+      sut.listen(id, () => {});
+      await clock.advance(2400);
+      expect(pollCalls(calls)).toHaveLength(0);
+      jobs.set(7, jobStub(7, 'completed', 3));
+      await clock.advance(100);
+      expect(pollCalls(calls)).toHaveLength(1); // one request: the final status
+      sut.dispose();
+    });
+
+    it('should poll at once for a job it knows nothing about', async () => {
+      using clock = fakeClock();
+      const { fetch, calls } = fakeFetch(batch(new Map([[3, jobStub(3, 'running', 2)]])));
+      const sut = newSut({ fetch });
+      sut.listen(3, () => {});
+      await clock.advance(0);
+      expect(pollCalls(calls)).toHaveLength(1);
+      sut.dispose();
+    });
+
     it('should never poll more often than pollInterval, even with a zero hint', async () => {
       using clock = fakeClock();
       const jobs = new Map([[1, jobStub(1, 'running', 2)]]);

@@ -19,7 +19,12 @@ import { createLogger } from './logger.js';
 import { callWithRetries, type RetryPolicy } from './retry.js';
 import { createTransport } from './transports/select.js';
 import { validateMode, validateOptions } from './validate-options.js';
-import type { Transport, TransportHost, TransportState } from './transports/transport.js';
+import type {
+  StateListener,
+  Transport,
+  TransportHost,
+  TransportState,
+} from './transports/transport.js';
 import {
   type CallOptions,
   type ConnectionState,
@@ -91,6 +96,7 @@ export class HeyGenAPI {
       retryDelay: options.retryDelay ?? 500,
       pollInterval: options.pollInterval ?? 1000,
       ids: registry.watched,
+      dueAt: registry.dueAt,
       update: registry.update,
       missing,
       error: (error, ids) => registry.fail(ids, () => error, true),
@@ -273,10 +279,18 @@ export class HeyGenAPI {
     what: { jobId?: number; call: string },
     request: (signal: AbortSignal) => Promise<Answer>,
   ): Promise<Job> {
-    const job = await callWithRetries(this.#retryPolicy, options, what, async (signal) =>
-      asJob((await request(signal)).data),
+    const { job, hint } = await callWithRetries(
+      this.#retryPolicy,
+      options,
+      what,
+      async (signal) => {
+        const answer = await request(signal);
+        return { job: asJob(answer.data), hint: answer.hint };
+      },
     );
     this.#registry.update(job);
+    // [protocol] The answer's X-Next-Poll-Ms says when the job is due: polling waits for it.
+    if (hint !== undefined) this.#registry.setDueAt(job.id, Date.now() + clampDelay(hint));
     return job;
   }
 
@@ -312,13 +326,23 @@ export class HeyGenAPI {
     });
   }
 
+  /**
+   * How the instance gets a transport for its mode: the one extension point of the facade (a
+   * subclass may share one transport between the tabs of an origin, for instance).
+   * @internal
+   */
+  protected openTransport(
+    mode: HeyGenStatusListenerMode,
+    host: TransportHost,
+    retries: number,
+    onState: StateListener,
+  ): Transport {
+    return createTransport(mode, host, this.#options, retries, onState);
+  }
+
   #connect(): void {
-    const transport = createTransport(
-      this.#mode,
-      this.#host,
-      this.#options,
-      this.#maxRetries,
-      (state) => this.#onTransportState(state),
+    const transport = this.openTransport(this.#mode, this.#host, this.#maxRetries, (state) =>
+      this.#onTransportState(state),
     );
     this.#transport = transport;
     transport.start();

@@ -31,6 +31,10 @@ export interface ListenerRegistry {
   watched: () => number[];
   /** The newest copy of a job, if one was seen. */
   job: (id: number) => Job | undefined;
+  /** Remember when a known job is due to finish (epoch ms, from an answer's poll hint). */
+  setDueAt(id: number, at: number): void;
+  /** When a job is due, if an answer said so and it has not finished; else 0 (now). */
+  dueAt: (id: number) => number;
   /** A copy of a job from anywhere: passed on unless it is not newer than the one known. */
   update: (job: Job) => void;
   /**
@@ -63,6 +67,8 @@ export const createListenerRegistry = ({
   const entries = new Map<number, Set<Listener>>();
   /** The newest copy of every job seen, in least-recently-updated order. */
   const jobs = new Map<number, Job>();
+  /** When known unfinished jobs are due; forgotten with the job. */
+  const due = new Map<number, number>();
   const listeners = (id: number): Listener[] => [...(entries.get(id) ?? [])];
 
   return {
@@ -86,12 +92,21 @@ export const createListenerRegistry = ({
     listeners,
     watched: () => [...entries.keys()].filter((id) => !isFinished(jobs.get(id))),
     job: (id) => jobs.get(id),
+    setDueAt(id, at) {
+      if (jobs.has(id) && !isFinished(jobs.get(id))) due.set(id, at);
+    },
+    dueAt: (id) => due.get(id) ?? 0,
     update(job) {
       const known = jobs.get(job.id);
       if (known && known.revision >= job.revision) return;
       jobs.delete(job.id);
       jobs.set(job.id, job);
-      if (jobs.size > CACHE_SIZE) jobs.delete(jobs.keys().next().value!);
+      if (jobs.size > CACHE_SIZE) {
+        const oldest = jobs.keys().next().value!;
+        jobs.delete(oldest);
+        due.delete(oldest);
+      }
+      if (isFinished(job)) due.delete(job.id);
       for (const listener of listeners(job.id)) safely(() => listener.job(job));
       if (isFinished(job)) {
         finished(job);

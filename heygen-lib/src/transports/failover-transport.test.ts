@@ -54,6 +54,7 @@ const newSut = () => {
     retryDelay: 100,
     pollInterval: 1000,
     ids: () => [],
+    dueAt: () => 0,
     update: () => {},
     missing: () => {},
     error: () => {},

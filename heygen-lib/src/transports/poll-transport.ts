@@ -12,8 +12,11 @@ import {
 
 /**
  * Polling: one batched `GET /status?ids=…` per tick for every watched unfinished job. Ticks are
- * chained timeouts, never an interval, so they cannot overlap. Gives up after `retries` failures
- * in a row.
+ * chained timeouts, never an interval, so they cannot overlap. A tick goes out when the soonest
+ * job is due, never sooner than the budget (`pollInterval`) after the last one: the server's
+ * hint (`X-Next-Poll-Ms`) says when for the jobs it answered about, and the host knows when a
+ * newly watched job is due (from its createJob answer, or now when it knows nothing). Gives up
+ * after `retries` failures in a row.
  */
 export const createPollTransport = (
   host: TransportHost,
@@ -26,8 +29,9 @@ export const createPollTransport = (
   /** When the last tick began: the budget counts from there. */
   let last = -Infinity;
   let busy = false;
-  /** Ids were added since the last tick began: their hint is unknown yet. */
-  let fresh = false;
+  /** The ids the last answer covered, and when its hint says to ask about them again. */
+  let asked = new Set<number>();
+  let hintAt = Infinity;
   /** Failures in a row. */
   let attempt = 0;
   /** The last poll was answered: `open` is reported once per recovery, not per tick. */
@@ -38,11 +42,21 @@ export const createPollTransport = (
 
   /** Run a tick after `delay` ms, unless one is already due sooner. */
   const schedule = (delay: number): void => {
-    const at = Date.now() + delay;
+    const at = Date.now() + clampDelay(delay);
     if (closed || (timer !== undefined && due <= at)) return;
     clearTimeout(timer);
     due = at;
-    timer = setTimeout(() => void tick(), delay);
+    timer = setTimeout(() => void tick(), at - Date.now());
+  };
+
+  /** The next tick: when the soonest watched job is due, within the budget. */
+  const plan = (): void => {
+    const ids = host.ids();
+    if (!ids.length) return; // idle until wake()
+    let at = hintAt;
+    for (const id of ids) if (!asked.has(id)) at = Math.min(at, host.dueAt(id));
+    // [protocol] Wait max(own minimum interval, X-Next-Poll-Ms): ask once after a job is due.
+    schedule(Math.max(last + host.pollInterval, at) - Date.now());
   };
 
   const tick = async (): Promise<void> => {
@@ -50,9 +64,7 @@ export const createPollTransport = (
     const ids = host.ids();
     if (!ids.length) return; // idle until wake()
     busy = true;
-    fresh = false;
     last = Date.now();
-    let delay: number;
     try {
       const { data, hint } = await host.http.send({
         via: 'poll',
@@ -64,6 +76,9 @@ export const createPollTransport = (
       if (closed) return;
       const { jobs, missing } = asBatch(data);
       attempt = 0;
+      asked = new Set(ids);
+      // No hint: ask again once the budget allows.
+      hintAt = Date.now() + clampDelay(hint);
       if (!answered) {
         answered = true;
         onState({ state: 'open', transport: 'poll' });
@@ -71,32 +86,28 @@ export const createPollTransport = (
       }
       jobs.forEach(host.update);
       if (missing.length) host.missing(missing);
-      // [protocol] Wait max(own minimum interval, X-Next-Poll-Ms): ask once after a job is due.
-      delay = clampDelay(fresh ? 0 : hint, host.pollInterval);
+      busy = false;
+      plan();
     } catch (cause) {
+      busy = false;
       if (closed) return;
       // Anything but a HeyGenError here is an answer of the wrong shape.
       const error = isHeyGenError(cause) ? cause : new MessageParseError('batch', cause);
       if (error instanceof MessageParseError) host.error(error, ids);
       answered = false;
       reportFailure('poll', retries, onState, error, ++attempt, transport.close);
-      if (closed) return;
-      delay = backoff(attempt, host.retryDelay);
-    } finally {
-      busy = false;
+      if (!closed) schedule(backoff(attempt, host.retryDelay));
     }
-    schedule(delay);
   };
 
   const transport: Transport = {
     start: () => {
       onState({ state: 'connecting', transport: 'poll', attempt });
-      schedule(0);
+      plan();
     },
+    // During a backoff or a tick in flight, new ids wait like the others.
     wake: () => {
-      fresh = true;
-      // During a backoff, new ids wait like the others; otherwise only the budget holds them.
-      if (!busy && !attempt) schedule(last + host.pollInterval - Date.now());
+      if (!busy && !attempt) plan();
     },
     close: () => {
       closed = true;

@@ -33,6 +33,8 @@ export interface TransportHost {
   readonly pollInterval: number;
   /** Watched ids whose job has not finished. */
   ids(): number[];
+  /** When a job is due to finish, as far as the instance knows (epoch ms); now when it doesn't. */
+  dueAt(id: number): number;
   /** A copy of a job; older or repeated revisions are dropped by the registry. */
   update: (job: Job) => void;
   /** The server does not know these ids. */
