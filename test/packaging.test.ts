@@ -1,7 +1,8 @@
 // The shipping files, checked without a Docker engine (issue 5): the Dockerfile is linted and
 // every path, script and command it names must exist; its runtime stage is re-enacted in a temp
 // directory (production dependencies only) and must serve /health and run the integration run;
-// the workflows pass actionlint; docs/openapi.json matches what the server exports.
+// the workflows pass actionlint; docs/openapi.json matches what the server exports and passes
+// Redocly's recommended lint.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import {
@@ -319,5 +320,18 @@ describe('docs/openapi.json', () => {
       JSON.parse(read('docs/openapi.json')),
       'docs/openapi.json is stale: run `npm run openapi -w heygen-api`',
     ).toEqual(JSON.parse(readFileSync(out, 'utf8')));
+  });
+
+  it("should pass Redocly's recommended lint with no error (issue 16)", async () => {
+    // The engine of `npx @redocly/cli lint`, which runs on Node 20.19+ as this repository does.
+    const { createConfig, lint } = await import('@redocly/openapi-core');
+    const problems = await lint({
+      ref: join(ROOT, 'docs/openapi.json'),
+      config: await createConfig({ extends: ['recommended'] }),
+    });
+    const errors = problems
+      .filter((problem) => problem.severity === 'error')
+      .map((problem) => `${problem.ruleId}: ${problem.message}`);
+    expect(errors).toEqual([]);
   });
 });

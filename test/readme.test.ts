@@ -249,12 +249,6 @@ describe('.env.example', () => {
   });
 });
 
-/**
- * Relative links left in sections of heygen-lib/README.md that another change owns ("Guarantees",
- * issue 16's split): each becomes `${repository}/blob/main/…` like the others once it is free.
- */
-const RELATIVE_FOR_NOW = new Set(['../docs/reliability.md']);
-
 describe('heygen-lib for the registry', () => {
   const pkg = JSON.parse(read('heygen-lib/package.json')) as {
     repository: { url: string };
@@ -268,7 +262,7 @@ describe('heygen-lib for the registry', () => {
     const links = [...readme.matchAll(/\]\(([^)]+)\)/g)].map((m) => m[1]!);
     expect(links.length).toBeGreaterThan(0);
     for (const link of links) {
-      if (link.startsWith('#') || RELATIVE_FOR_NOW.has(link)) continue;
+      if (link.startsWith('#')) continue;
       expect(link, 'a relative link breaks on the registry page').toMatch(/^https:\/\//);
       if (link.includes('github.com')) {
         expect(link === repo || link.startsWith(`${repo}/`), link).toBe(true);

@@ -47,6 +47,7 @@ export function formatReport(result: SuiteResult): string {
       table(
         [
           'streams',
+          'adapter',
           'events',
           'delivery p50 ms',
           'p99 ms',
@@ -59,6 +60,7 @@ export function formatReport(result: SuiteResult): string {
         ],
         result.fanOut.map((r) => [
           `${r.streams}`,
+          r.adapter,
           `${r.events}`,
           ...dist(r.deliveryMs, ['p50', 'p99', 'max']),
           `${ms(r.finalDeliveryMs.p50)} / ${ms(r.finalDeliveryMs.p99)}`,
@@ -75,11 +77,13 @@ export function formatReport(result: SuiteResult): string {
       '### 3. HTTP throughput (autocannon)',
       table(
         [
-          'server',
+          'round',
           'route',
+          'server',
           'connections',
           'seconds',
           'requests/s',
+          'vs node:http',
           'latency p50 ms',
           'p99 ms',
           'max ms',
@@ -87,11 +91,13 @@ export function formatReport(result: SuiteResult): string {
           'non-2xx',
         ],
         result.throughput.map((r) => [
-          r.server === 'reference' ? 'bare node:http (reference)' : 'heygen-api',
+          `${r.round}`,
           r.route,
+          r.server,
           `${r.connections}`,
           `${r.durationS}`,
           `${r.requestsPerS}`,
+          r.ratioToNode === undefined ? '' : `${Math.round(r.ratioToNode * 100)} %`,
           `${r.latencyMs.p50}`,
           `${r.latencyMs.p99}`,
           `${r.latencyMs.max}`,

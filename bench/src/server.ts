@@ -24,9 +24,12 @@ let apiEntry = API_MAIN;
 export function useApiEntry(file: string): void {
   apiEntry = file;
 }
-// From src (the smoke test) as from dist: the compiled reference server.
+// From src (the smoke test) as from dist: the compiled reference servers.
 export const REFERENCE_ENTRY = fileURLToPath(
   new URL('../dist/reference-server.js', import.meta.url),
+);
+export const REFERENCE_EXPRESS_ENTRY = fileURLToPath(
+  new URL('../dist/reference-express-server.js', import.meta.url),
 );
 
 /** Starts the built heygen-api as a child process on a random loopback port; resolves once ready. */
@@ -38,7 +41,10 @@ export async function startServer({
 }: StartOptions = {}): Promise<BenchServer> {
   const server = await spawnServer({
     entry,
-    name: entry === REFERENCE_ENTRY ? 'the reference server' : 'heygen-api',
+    name:
+      entry === REFERENCE_ENTRY || entry === REFERENCE_EXPRESS_ENTRY
+        ? 'the reference server'
+        : 'heygen-api',
     nodeArgs: cpuProfDir
       ? [
           '--cpu-prof',

@@ -1,43 +1,130 @@
-import { type INestApplication } from '@nestjs/common';
+import { ConsoleLogger, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { type NestExpressApplication } from '@nestjs/platform-express';
+import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { existsSync, readFileSync } from 'node:fs';
 import { type Server } from 'node:http';
-import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
 import { AppModule } from './app.module.js';
-import { AppConfig } from './config/app-config.js';
+import { AppConfig, ConfigError, parseHttpAdapter, type HttpAdapter } from './config/app-config.js';
 import { type ConfigOptions } from './config/config.module.js';
+import { answerWithError } from './http/api-exception.filter.js';
+import { answerClientError } from './http/client-error.js';
+import { setUpOpenApi } from './openapi-document.js';
 
 /** Headers a browser script may read: the poll hint most of all. */
 const EXPOSED_HEADERS = ['Location', 'X-Next-Poll-Ms', 'Idempotent-Replayed', 'Retry-After'];
 const ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'Idempotency-Key', 'Last-Event-ID'];
 
-/** Builds the configured application, not yet listening: main.ts and the tests share it. */
-export async function createApp(options: ConfigOptions = {}): Promise<NestExpressApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), {
-    // Silent until the configuration says how loud to be; start-up errors are thrown to main.ts,
-    // which prints them once, plainly.
-    logger: false,
-    abortOnError: false,
-    // Streams never end by themselves: close must cut them, or shutdown would wait forever.
-    forceCloseConnections: true,
-    bodyParser: false,
-  });
-  const config = app.get(AppConfig);
-  app.useLogger(config.logLevels);
-  hardenServer(app.getHttpServer(), config);
-  app.disable('x-powered-by');
+/**
+ * Longest path parameter Fastify's router matches (its default, 100, answers a longer job id 404
+ * where Express answers 400 INVALID_JOB_ID). A request line is bounded by Node's header size anyway.
+ */
+const MAX_PARAM_LENGTH = 16_384;
 
-  // No ETag: a job's status is never served from a cache, and hashing every answer cost
-  // throughput (issue 6).
-  app.set('etag', false);
+/** Builds the configured application, not yet listening: main.ts and the tests share it. */
+export async function createApp(options: ConfigOptions = {}): Promise<INestApplication> {
+  // The environment is read once, here: the adapter must be chosen before the application exists,
+  // and every module then reads the same variables.
+  const env = options.env ?? { ...readEnvFile(), ...process.env };
+  const module = AppModule.forRoot({ ...options, env });
+  const app =
+    chooseAdapter(env) === 'fastify'
+      ? await NestFactory.create<NestFastifyApplication>(module, newFastifyAdapter(), NEST_OPTIONS)
+      : await NestFactory.create<NestExpressApplication>(
+          module,
+          new ExpressAdapter(),
+          NEST_OPTIONS,
+        );
+  const config = app.get(AppConfig);
+  // A logger instance, not just levels: with `logger: false` at creation there is no logger for
+  // levels to apply to, and LOG_LEVEL=verbose printed nothing more than warn (issue 16).
+  app.useLogger(new ConsoleLogger({ logLevels: config.logLevels }));
+  const server: Server = app.getHttpServer();
+  hardenServer(server, config);
+  if (config.httpAdapter === 'fastify') {
+    acceptRawBodies(app as NestFastifyApplication);
+  } else {
+    const express = app as NestExpressApplication;
+    express.disable('x-powered-by');
+    // No ETag: a job's status is never served from a cache, and hashing every answer cost
+    // throughput (issue 6). Fastify sends none.
+    express.set('etag', false);
+    // Fastify installs its handler from its options; Node's own answers a bad request with no body.
+    server.on('clientError', answerClientError);
+  }
   app.enableCors({
     origin: config.corsOrigins === true ? '*' : config.corsOrigins,
     exposedHeaders: EXPOSED_HEADERS,
     allowedHeaders: ALLOWED_HEADERS,
     maxAge: 600,
+    // @fastify/cors only: answer a preflight without Origin as Express's cors does, not 400.
+    strictPreflight: false,
   });
   setUpOpenApi(app);
   return app;
+}
+
+const NEST_OPTIONS = {
+  // Silent until the configuration says how loud to be; start-up errors are thrown to main.ts,
+  // which prints them once, plainly.
+  logger: false,
+  abortOnError: false,
+  // Streams never end by themselves: close must cut them, or shutdown would wait forever.
+  forceCloseConnections: true,
+  // Bodies are read by our own guard (http/json-body-parser.ts), after the API key is checked.
+  bodyParser: false,
+} as const;
+
+/**
+ * HTTP_ADAPTER, read before the application exists (the rest of the configuration is read by
+ * AppConfigModule); a bad value is the same one-line ConfigError as any other.
+ */
+function chooseAdapter(env: Record<string, string | undefined>): HttpAdapter {
+  const problems: string[] = [];
+  const adapter = parseHttpAdapter(env, problems);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return adapter;
+}
+
+/** The `.env` file of the working directory; the process environment wins over it. */
+function readEnvFile(): Record<string, string> {
+  const path = resolve(process.cwd(), '.env');
+  return existsSync(path) ? (parseEnv(readFileSync(path, 'utf8')) as Record<string, string>) : {};
+}
+
+/** Fastify set to route like Express (issue 10: one protocol on both adapters). */
+function newFastifyAdapter(): FastifyAdapter {
+  return new FastifyAdapter({
+    // Express matches `/create/` and `/CREATE` as `/create`; Fastify would answer 404.
+    routerOptions: {
+      ignoreTrailingSlash: true,
+      caseSensitive: false,
+      maxParamLength: MAX_PARAM_LENGTH,
+    },
+    // Node's default, as on Express (Fastify's own is 72 s).
+    keepAliveTimeout: 5000,
+    // A malformed request (bad header, timeout), or a path the router cannot decode, gets our
+    // JSON error shape, not Fastify's.
+    clientErrorHandler: answerClientError,
+    frameworkErrors: (error: Error, request: object, reply: object) =>
+      answerWithError(error, request, reply),
+    // New requests during shutdown are served until the server closes, as on Express; streams
+    // opened then are refused with SHUTTING_DOWN.
+    return503OnClosing: false,
+  });
+}
+
+/**
+ * Fastify parses a JSON body before any guard runs and refuses other types with its own 415. Our
+ * guard reads the body itself, after the API key (http/json-body-parser.ts): so every content type
+ * is handed over unread.
+ */
+function acceptRawBodies(app: NestFastifyApplication): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
 }
 
 /**
@@ -54,26 +141,4 @@ function hardenServer(server: Server, config: AppConfig): void {
   // listen, or a 1 s headers timeout would take 30 s to act.
   (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval =
     Math.min(1000, config.headersTimeoutMs);
-}
-
-/** The OpenAPI document of the JSON endpoints (also exported to docs/openapi.json by openapi.ts). */
-export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
-  return SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('heygen-api')
-      .setDescription(
-        'Simulated long-running jobs. The event stream (GET /status with Accept: text/event-stream) is described in docs/protocol.md.',
-      )
-      .setVersion('0.1.0')
-      .addBearerAuth()
-      .build(),
-  );
-}
-
-/** Serves the OpenAPI document at /docs (page) and /docs/json; returns it. */
-export function setUpOpenApi(app: INestApplication): OpenAPIObject {
-  const document = createOpenApiDocument(app);
-  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json' });
-  return document;
 }

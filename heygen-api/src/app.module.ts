@@ -2,7 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
 import { AppConfigModule, type ConfigOptions } from './config/config.module.js';
-import { ApiExceptionFilter } from './errors/api-exception.filter.js';
+import { ApiExceptionFilter } from './http/api-exception.filter.js';
 import { HealthModule } from './health/health.module.js';
 import { JsonBodyParser } from './http/json-body-parser.js';
 import { JobsModule } from './jobs/jobs.module.js';
@@ -15,7 +15,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         AppConfigModule.forRoot(options),
-        JobsModule.forRoot({ driver: 'memory' }),
+        JobsModule.forRoot({ env: options.env }),
         StatusStreamModule,
         HealthModule,
       ],

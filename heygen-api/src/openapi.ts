@@ -5,7 +5,8 @@ import 'reflect-metadata';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createApp, createOpenApiDocument } from './app.factory.js';
+import { createApp } from './app.factory.js';
+import { createOpenApiDocument } from './openapi-document.js';
 
 const DEFAULT_OUT = fileURLToPath(new URL('../../docs/openapi.json', import.meta.url));
 

@@ -10,6 +10,7 @@ import { requestJson } from './support/http.js';
 import { JobsClient } from './support/jobs-client.js';
 import { parseResponses, RawConnection, rawRequest } from './support/raw-socket.js';
 import { startServer, type TestServer } from './support/server.js';
+import { describeEachAdapter } from './support/adapters.js';
 
 // The attacks of issue 18, kept: each one took the server down or let a client see or hold what
 // is not its own, before the fix its test names.
@@ -30,322 +31,337 @@ async function expectNothingHeld(server: TestServer): Promise<void> {
   });
 }
 
-describe('adversarial: pipelined event streams (finding 1)', () => {
-  it('should free every stream of a connection when it closes, queued ones included', async () => {
-    const server = await startServer({ MAX_STREAMS_PER_CLIENT: '2', HEARTBEAT_MS: '60000' });
-    const attacker = new JobsClient(server.url);
-    const victim = new JobsClient(server.url);
+describeEachAdapter(() => {
+  describe('adversarial: pipelined event streams (finding 1)', () => {
+    it('should free every stream of a connection when it closes, queued ones included', async () => {
+      const server = await startServer({ MAX_STREAMS_PER_CLIENT: '2', HEARTBEAT_MS: '60000' });
+      const attacker = new JobsClient(server.url);
+      const victim = new JobsClient(server.url);
 
-    // A stream for the attacker, and one for the victim queued behind it on the same connection;
-    // then the connection goes. Twice: the victim's whole allowance.
-    for (let i = 0; i < 2; i++) {
-      const connection = await RawConnection.open(server.url);
-      connection.write(
-        rawRequest('GET', new URL(attacker.url('/status')).search.replace(/^/, '/status'), STREAM) +
-          rawRequest('GET', new URL(victim.url('/status')).search.replace(/^/, '/status'), STREAM),
-      );
-      await connection.waitFor((text) => text.includes('event: connected'));
-      connection.destroy();
-    }
-    await expectNothingHeld(server);
+      // A stream for the attacker, and one for the victim queued behind it on the same connection;
+      // then the connection goes. Twice: the victim's whole allowance.
+      for (let i = 0; i < 2; i++) {
+        const connection = await RawConnection.open(server.url);
+        connection.write(
+          rawRequest(
+            'GET',
+            new URL(attacker.url('/status')).search.replace(/^/, '/status'),
+            STREAM,
+          ) +
+            rawRequest(
+              'GET',
+              new URL(victim.url('/status')).search.replace(/^/, '/status'),
+              STREAM,
+            ),
+        );
+        await connection.waitFor((text) => text.includes('event: connected'));
+        connection.destroy();
+      }
+      await expectNothingHeld(server);
 
-    const first = await openSse(victim.url('/status'));
-    const second = await openSse(victim.url('/status'));
-    expect([first.status, second.status]).toEqual([200, 200]);
-  });
-
-  it('should refuse a stream pipelined behind another request, holding nothing for it', async () => {
-    const server = await startServer({ HEARTBEAT_MS: '60000' });
-    const client = new JobsClient(server.url);
-    const connection = await RawConnection.open(server.url);
-
-    const search = new URL(client.url('/status')).search;
-    connection.write(
-      rawRequest('GET', `/status/1${search}`) + rawRequest('GET', `/status${search}`, STREAM),
-    );
-    await connection.waitFor((text) => parseResponses(text).length === 2);
-
-    const [lookup, stream] = connection.responses();
-    expect(lookup?.status).toBe(404);
-    expect(stream?.status).toBe(400);
-    expect(JSON.parse(stream!.body)).toMatchObject({ code: 'STREAM_PIPELINED' });
-    await expectNothingHeld(server);
-  });
-});
-
-describe('adversarial: HEAD (finding 11)', () => {
-  it('should answer HEAD on the stream with its head alone, holding no stream', async () => {
-    const server = await startServer({ HEARTBEAT_MS: '60000' });
-    const client = new JobsClient(server.url);
-    const connection = await RawConnection.open(server.url);
-    const search = new URL(client.url('/status')).search;
-
-    // A HEAD answered with a body, or never ended, would spoil the response after it.
-    connection.write(rawRequest('HEAD', `/status${search}`, STREAM) + rawRequest('GET', '/health'));
-    await connection.waitFor((text) => parseResponses(text, new Set([0])).length === 2);
-
-    const [head, health] = parseResponses(connection.received, new Set([0]));
-    expect(head).toMatchObject({ status: 200, body: '' });
-    expect(head?.headers['content-type']).toBe('text/event-stream; charset=utf-8');
-    expect(health).toMatchObject({ status: 200 });
-    expect(JSON.parse(health!.body)).toMatchObject({ status: 'ok' });
-    expect(held(server)).toEqual({ streams: 0, subscriptions: 0 });
-  });
-
-  it('should answer HEAD on every GET route with headers only', async () => {
-    const server = await startServer();
-    const client = new JobsClient(server.url);
-    const job = await client.createOk();
-    const search = new URL(client.url('/status')).search;
-    const paths = [
-      `/status/${job.id}${search}`,
-      `/status${search}`,
-      `/status${search}&ids=${job.id}`,
-      '/health',
-      '/docs',
-      '/docs/json',
-      '/nowhere',
-    ];
-    const connection = await RawConnection.open(server.url);
-
-    connection.write(
-      paths.map((path) => rawRequest('HEAD', path)).join('') + rawRequest('GET', '/health'),
-    );
-    const heads = new Set(paths.map((_, i) => i));
-    await connection.waitFor((text) => parseResponses(text, heads).length === paths.length + 1);
-
-    const responses = parseResponses(connection.received, heads);
-    expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200, 404, 200]);
-    expect(responses.slice(0, -1).every((r) => r.body === '')).toBe(true);
-    expect(JSON.parse(responses.at(-1)!.body)).toMatchObject({ status: 'ok' });
-  });
-});
-
-describe('adversarial: request bodies (findings 13, 14)', () => {
-  it('should refuse a declared body over the limit from its headers, and close the connection', async () => {
-    const server = await startServer({ MAX_BODY_BYTES: '1024' });
-    const client = new JobsClient(server.url);
-    const connection = await RawConnection.open(server.url);
-    const search = new URL(client.url('/create')).search;
-
-    connection.write(
-      rawRequest('POST', `/create${search}`, {
-        'Content-Type': 'application/json',
-        'Content-Length': 100_000_000,
-      }) + '{"duration": ',
-    );
-    await connection.waitFor((text) => parseResponses(text).length === 1, 2000);
-
-    const [answer] = connection.responses();
-    expect(answer?.status).toBe(413);
-    expect(answer?.headers.connection).toBe('close');
-    expect(JSON.parse(answer!.body)).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
-    await connection.waitForClose(2000);
-    expect((await client.batch()).body.jobs).toEqual([]);
-  });
-
-  it('should refuse an unauthenticated body unread, and close the connection', async () => {
-    const server = await startServer({ API_KEYS: 'the-key' });
-    const connection = await RawConnection.open(server.url);
-
-    connection.write(
-      rawRequest('POST', `/create?uuid=${crypto.randomUUID()}`, {
-        'Content-Type': 'application/json',
-        'Content-Length': 500,
-      }),
-    );
-    await connection.waitFor((text) => parseResponses(text).length === 1, 2000);
-
-    expect(connection.responses()[0]).toMatchObject({ status: 401 });
-    await connection.waitForClose(2000);
-  });
-
-  it('should refuse a chunked body the moment it passes the limit', async () => {
-    const server = await startServer({ MAX_BODY_BYTES: '64' });
-    const client = new JobsClient(server.url);
-    const connection = await RawConnection.open(server.url);
-    const search = new URL(client.url('/create')).search;
-    const chunk = 'x'.repeat(100);
-
-    connection.write(
-      rawRequest('POST', `/create${search}`, {
-        'Content-Type': 'application/json',
-        'Transfer-Encoding': 'chunked',
-      }) + `${chunk.length.toString(16)}\r\n${chunk}\r\n`,
-    );
-    await connection.waitFor((text) => parseResponses(text).length === 1, 2000);
-
-    expect(connection.responses()[0]).toMatchObject({ status: 413 });
-    await connection.waitForClose(2000);
-  });
-
-  it.each([
-    ['no content type', {}],
-    ['a JSON content type', { 'Content-Type': 'application/json' }],
-    ['a text content type', { 'Content-Type': 'text/plain' }],
-  ])('should take an empty chunked body with %s as no body', async (_, headers) => {
-    const server = await startServer({ JOB_TIME: '250' });
-    const client = new JobsClient(server.url);
-    const connection = await RawConnection.open(server.url);
-    const search = new URL(client.url('/create')).search;
-
-    connection.write(
-      rawRequest('POST', `/create${search}`, { ...headers, 'Transfer-Encoding': 'chunked' }) +
-        '0\r\n\r\n',
-    );
-    await connection.waitFor((text) => parseResponses(text).length === 1);
-
-    const [answer] = connection.responses();
-    expect(answer?.status).toBe(201);
-    expect(JSON.parse(answer!.body)).toMatchObject({ duration: 250, status: 'pending' });
-  });
-
-  it('should drop a connection that takes longer than HEADERS_TIMEOUT_MS to send its headers', async () => {
-    const server = await startServer({ HEADERS_TIMEOUT_MS: '300', REQUEST_TIMEOUT_MS: '300' });
-    const connection = await RawConnection.open(server.url);
-
-    connection.write('GET /health HTTP/1.1\r\nHost: localhost\r\n');
-
-    await connection.waitForClose(3000);
-    expect(connection.received).toMatch(/^HTTP\/1\.1 408/);
-  });
-
-  it('should end a keep-alive connection after MAX_REQUESTS_PER_SOCKET requests', async () => {
-    const server = await startServer({ MAX_REQUESTS_PER_SOCKET: '2' });
-    const connection = await RawConnection.open(server.url);
-
-    connection.write(rawRequest('GET', '/health') + rawRequest('GET', '/health'));
-    await connection.waitFor((text) => parseResponses(text).length === 2);
-
-    // Node marks the last response, and refuses what comes after it on that connection.
-    expect(connection.responses()[1]?.headers.connection).toBe('close');
-    connection.write(rawRequest('GET', '/health'));
-    await connection.waitFor((text) => parseResponses(text).length === 3);
-    expect(connection.responses()[2]?.status).toBe(503);
-  });
-});
-
-describe('adversarial: floods under the caps (findings 2, 7)', () => {
-  it('should keep at most MAX_JOBS_PER_CLIENT jobs, so batches and snapshots stay bounded', async () => {
-    const server = await startServer({
-      MAX_JOBS_PER_CLIENT: '20',
-      MAX_ACTIVE_JOBS_PER_CLIENT: '5',
+      const first = await openSse(victim.url('/status'));
+      const second = await openSse(victim.url('/status'));
+      expect([first.status, second.status]).toEqual([200, 200]);
     });
-    const client = new JobsClient(server.url);
 
-    const ids: number[] = [];
-    for (let i = 0; i < 60; i++) {
-      const res = await client.create({ duration: 0 });
-      expect(res.status).toBe(201);
-      ids.push(res.body.id);
-      await client.waitFor(res.body.id, (job) => job.status === 'completed');
-    }
+    it('should refuse a stream pipelined behind another request, holding nothing for it', async () => {
+      const server = await startServer({ HEARTBEAT_MS: '60000' });
+      const client = new JobsClient(server.url);
+      const connection = await RawConnection.open(server.url);
 
-    const batch = (await client.batch()).body;
-    expect(batch.jobs.map((job) => job.id)).toEqual(ids.slice(-20));
-    const stream = await openSse(client.url('/status'));
-    expect((await stream.nextEvent<Batch>('snapshot')).data.jobs).toHaveLength(20);
-    const evicted = await client.status(ids[0]!);
-    expect(evicted.status).toBe(404);
-    expect(evicted.body.code).toBe('JOB_NOT_FOUND');
+      const search = new URL(client.url('/status')).search;
+      connection.write(
+        rawRequest('GET', `/status/1${search}`) + rawRequest('GET', `/status${search}`, STREAM),
+      );
+      await connection.waitFor((text) => parseResponses(text).length === 2);
+
+      const [lookup, stream] = connection.responses();
+      expect(lookup?.status).toBe(404);
+      expect(stream?.status).toBe(400);
+      expect(JSON.parse(stream!.body)).toMatchObject({ code: 'STREAM_PIPELINED' });
+      await expectNothingHeld(server);
+    });
   });
 
-  it('should answer 503 SERVER_JOBS_FULL with Retry-After once all clients together reach MAX_ACTIVE_JOBS', async () => {
-    const server = await startServer({ MAX_ACTIVE_JOBS: '4', MAX_ACTIVE_JOBS_PER_CLIENT: '2' });
-    const clients = Array.from({ length: 3 }, () => new JobsClient(server.url));
+  describe('adversarial: HEAD (finding 11)', () => {
+    it('should answer HEAD on the stream with its head alone, holding no stream', async () => {
+      const server = await startServer({ HEARTBEAT_MS: '60000' });
+      const client = new JobsClient(server.url);
+      const connection = await RawConnection.open(server.url);
+      const search = new URL(client.url('/status')).search;
 
-    for (const client of clients.slice(0, 2)) {
-      await client.createOk({ duration: 60_000 });
-      await client.createOk({ duration: 60_000 });
-    }
-    const refused = await clients[2]!.create({ duration: 60_000 });
+      // A HEAD answered with a body, or never ended, would spoil the response after it.
+      connection.write(
+        rawRequest('HEAD', `/status${search}`, STREAM) + rawRequest('GET', '/health'),
+      );
+      await connection.waitFor((text) => parseResponses(text, new Set([0])).length === 2);
 
-    expect(refused.status).toBe(503);
-    expect(refused.body).toMatchObject({ statusCode: 503, code: 'SERVER_JOBS_FULL' });
-    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      const [head, health] = parseResponses(connection.received, new Set([0]));
+      expect(head).toMatchObject({ status: 200, body: '' });
+      expect(head?.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+      expect(health).toMatchObject({ status: 200 });
+      expect(JSON.parse(health!.body)).toMatchObject({ status: 'ok' });
+      expect(held(server)).toEqual({ streams: 0, subscriptions: 0 });
+    });
+
+    it('should answer HEAD on every GET route with headers only', async () => {
+      const server = await startServer();
+      const client = new JobsClient(server.url);
+      const job = await client.createOk();
+      const search = new URL(client.url('/status')).search;
+      const paths = [
+        `/status/${job.id}${search}`,
+        `/status${search}`,
+        `/status${search}&ids=${job.id}`,
+        '/health',
+        '/docs',
+        '/docs/openapi.json',
+        '/docs/openapi.yaml',
+        '/nowhere',
+      ];
+      const connection = await RawConnection.open(server.url);
+
+      connection.write(
+        paths.map((path) => rawRequest('HEAD', path)).join('') + rawRequest('GET', '/health'),
+      );
+      const heads = new Set(paths.map((_, i) => i));
+      await connection.waitFor((text) => parseResponses(text, heads).length === paths.length + 1);
+
+      const responses = parseResponses(connection.received, heads);
+      expect(responses.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 200, 200, 404, 200]);
+      expect(responses.slice(0, -1).every((r) => r.body === '')).toBe(true);
+      expect(JSON.parse(responses.at(-1)!.body)).toMatchObject({ status: 'ok' });
+    });
   });
 
-  it('should answer 503 SERVER_STREAMS_FULL with Retry-After once all clients together reach MAX_STREAMS', async () => {
-    const server = await startServer({ MAX_STREAMS: '2', HEARTBEAT_MS: '60000' });
-    const clients = Array.from({ length: 3 }, () => new JobsClient(server.url));
+  describe('adversarial: request bodies (findings 13, 14)', () => {
+    it('should refuse a declared body over the limit from its headers, and close the connection', async () => {
+      const server = await startServer({ MAX_BODY_BYTES: '1024' });
+      const client = new JobsClient(server.url);
+      const connection = await RawConnection.open(server.url);
+      const search = new URL(client.url('/create')).search;
 
-    const open = [
-      await openSse(clients[0]!.url('/status')),
-      await openSse(clients[1]!.url('/status')),
-    ];
-    const refused = await openSse(clients[2]!.url('/status'));
+      connection.write(
+        rawRequest('POST', `/create${search}`, {
+          'Content-Type': 'application/json',
+          'Content-Length': 100_000_000,
+        }) + '{"duration": ',
+      );
+      await connection.waitFor((text) => parseResponses(text).length === 1, 2000);
 
-    expect(open.map((s) => s.status)).toEqual([200, 200]);
-    expect(refused.status).toBe(503);
-    expect(refused.headers['retry-after']).toBeDefined();
-    expect(await refused.json()).toMatchObject({ code: 'SERVER_STREAMS_FULL' });
+      const [answer] = connection.responses();
+      expect(answer?.status).toBe(413);
+      expect(answer?.headers.connection).toBe('close');
+      expect(JSON.parse(answer!.body)).toMatchObject({ code: 'PAYLOAD_TOO_LARGE' });
+      await connection.waitForClose(2000);
+      expect((await client.batch()).body.jobs).toEqual([]);
+    });
+
+    it('should refuse an unauthenticated body unread, and close the connection', async () => {
+      const server = await startServer({ API_KEYS: 'the-key' });
+      const connection = await RawConnection.open(server.url);
+
+      connection.write(
+        rawRequest('POST', `/create?uuid=${crypto.randomUUID()}`, {
+          'Content-Type': 'application/json',
+          'Content-Length': 500,
+        }),
+      );
+      await connection.waitFor((text) => parseResponses(text).length === 1, 2000);
+
+      expect(connection.responses()[0]).toMatchObject({ status: 401 });
+      await connection.waitForClose(2000);
+    });
+
+    it('should refuse a chunked body the moment it passes the limit', async () => {
+      const server = await startServer({ MAX_BODY_BYTES: '64' });
+      const client = new JobsClient(server.url);
+      const connection = await RawConnection.open(server.url);
+      const search = new URL(client.url('/create')).search;
+      const chunk = 'x'.repeat(100);
+
+      connection.write(
+        rawRequest('POST', `/create${search}`, {
+          'Content-Type': 'application/json',
+          'Transfer-Encoding': 'chunked',
+        }) + `${chunk.length.toString(16)}\r\n${chunk}\r\n`,
+      );
+      await connection.waitFor((text) => parseResponses(text).length === 1, 2000);
+
+      expect(connection.responses()[0]).toMatchObject({ status: 413 });
+      await connection.waitForClose(2000);
+    });
+
+    it.each([
+      ['no content type', {}],
+      ['a JSON content type', { 'Content-Type': 'application/json' }],
+      ['a text content type', { 'Content-Type': 'text/plain' }],
+    ])('should take an empty chunked body with %s as no body', async (_, headers) => {
+      const server = await startServer({ JOB_TIME: '250' });
+      const client = new JobsClient(server.url);
+      const connection = await RawConnection.open(server.url);
+      const search = new URL(client.url('/create')).search;
+
+      connection.write(
+        rawRequest('POST', `/create${search}`, { ...headers, 'Transfer-Encoding': 'chunked' }) +
+          '0\r\n\r\n',
+      );
+      await connection.waitFor((text) => parseResponses(text).length === 1);
+
+      const [answer] = connection.responses();
+      expect(answer?.status).toBe(201);
+      expect(JSON.parse(answer!.body)).toMatchObject({ duration: 250, status: 'pending' });
+    });
+
+    it('should drop a connection that takes longer than HEADERS_TIMEOUT_MS to send its headers', async () => {
+      const server = await startServer({ HEADERS_TIMEOUT_MS: '300', REQUEST_TIMEOUT_MS: '300' });
+      const connection = await RawConnection.open(server.url);
+
+      connection.write('GET /health HTTP/1.1\r\nHost: localhost\r\n');
+
+      await connection.waitForClose(3000);
+      expect(connection.received).toMatch(/^HTTP\/1\.1 408/);
+    });
+
+    it('should end a keep-alive connection after MAX_REQUESTS_PER_SOCKET requests', async () => {
+      const server = await startServer({ MAX_REQUESTS_PER_SOCKET: '2' });
+      const connection = await RawConnection.open(server.url);
+
+      connection.write(rawRequest('GET', '/health') + rawRequest('GET', '/health'));
+      await connection.waitFor((text) => parseResponses(text).length === 2);
+
+      // Node marks the last response, and refuses what comes after it on that connection.
+      expect(connection.responses()[1]?.headers.connection).toBe('close');
+      connection.write(rawRequest('GET', '/health'));
+      await connection.waitFor((text) => parseResponses(text).length === 3);
+      expect(connection.responses()[2]?.status).toBe(503);
+    });
   });
 
-  it('should run any number of jobs on one timer', async () => {
-    const server = await startServer({ PROGRESS_INTERVAL_MS: '500' });
-    const clients = Array.from({ length: 4 }, () => new JobsClient(server.url));
-    const timers = (): number =>
-      process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
-    await clients[0]!.createOk({ duration: 600_000 });
-    const before = timers();
+  describe('adversarial: floods under the caps (findings 2, 7)', () => {
+    it('should keep at most MAX_JOBS_PER_CLIENT jobs, so batches and snapshots stay bounded', async () => {
+      const server = await startServer({
+        MAX_JOBS_PER_CLIENT: '20',
+        MAX_ACTIVE_JOBS_PER_CLIENT: '5',
+      });
+      const client = new JobsClient(server.url);
 
-    for (const client of clients) {
-      await Promise.all(Array.from({ length: 250 }, () => client.createOk({ duration: 600_000 })));
-    }
+      const ids: number[] = [];
+      for (let i = 0; i < 60; i++) {
+        const res = await client.create({ duration: 0 });
+        expect(res.status).toBe(201);
+        ids.push(res.body.id);
+        await client.waitFor(res.body.id, (job) => job.status === 'completed');
+      }
 
-    expect(server.app.get<SimulatedJobRunner>(JOB_RUNNER).running).toBe(1001);
-    expect(server.app.get<InMemoryJobStore>(JOB_STORE).activeCount).toBe(1001);
-    // Beside the runner's one timer, only what HTTP keeps (keep-alive sockets): not one per job.
-    expect(timers() - before).toBeLessThan(50);
+      const batch = (await client.batch()).body;
+      expect(batch.jobs.map((job) => job.id)).toEqual(ids.slice(-20));
+      const stream = await openSse(client.url('/status'));
+      expect((await stream.nextEvent<Batch>('snapshot')).data.jobs).toHaveLength(20);
+      const evicted = await client.status(ids[0]!);
+      expect(evicted.status).toBe(404);
+      expect(evicted.body.code).toBe('JOB_NOT_FOUND');
+    });
+
+    it('should answer 503 SERVER_JOBS_FULL with Retry-After once all clients together reach MAX_ACTIVE_JOBS', async () => {
+      const server = await startServer({ MAX_ACTIVE_JOBS: '4', MAX_ACTIVE_JOBS_PER_CLIENT: '2' });
+      const clients = Array.from({ length: 3 }, () => new JobsClient(server.url));
+
+      for (const client of clients.slice(0, 2)) {
+        await client.createOk({ duration: 60_000 });
+        await client.createOk({ duration: 60_000 });
+      }
+      const refused = await clients[2]!.create({ duration: 60_000 });
+
+      expect(refused.status).toBe(503);
+      expect(refused.body).toMatchObject({ statusCode: 503, code: 'SERVER_JOBS_FULL' });
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    });
+
+    it('should answer 503 SERVER_STREAMS_FULL with Retry-After once all clients together reach MAX_STREAMS', async () => {
+      const server = await startServer({ MAX_STREAMS: '2', HEARTBEAT_MS: '60000' });
+      const clients = Array.from({ length: 3 }, () => new JobsClient(server.url));
+
+      const open = [
+        await openSse(clients[0]!.url('/status')),
+        await openSse(clients[1]!.url('/status')),
+      ];
+      const refused = await openSse(clients[2]!.url('/status'));
+
+      expect(open.map((s) => s.status)).toEqual([200, 200]);
+      expect(refused.status).toBe(503);
+      expect(refused.headers['retry-after']).toBeDefined();
+      expect(await refused.json()).toMatchObject({ code: 'SERVER_STREAMS_FULL' });
+    });
+
+    it('should run any number of jobs on one timer', async () => {
+      const server = await startServer({ PROGRESS_INTERVAL_MS: '500' });
+      const clients = Array.from({ length: 4 }, () => new JobsClient(server.url));
+      const timers = (): number =>
+        process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+      await clients[0]!.createOk({ duration: 600_000 });
+      const before = timers();
+
+      for (const client of clients) {
+        await Promise.all(
+          Array.from({ length: 250 }, () => client.createOk({ duration: 600_000 })),
+        );
+      }
+
+      expect(server.app.get<SimulatedJobRunner>(JOB_RUNNER).running).toBe(1001);
+      expect(server.app.get<InMemoryJobStore>(JOB_STORE).activeCount).toBe(1001);
+      // Beside the runner's one timer, only what HTTP keeps (keep-alive sockets): not one per job.
+      expect(timers() - before).toBeLessThan(50);
+    });
   });
-});
 
-describe('adversarial: clients are their key and their uuid (finding 15)', () => {
-  it('should make the same uuid under another key another client', async () => {
-    const server = await startServer({ API_KEYS: 'key-one,key-two', JOB_TIME: '5000' });
-    const owner = new JobsClient(server.url, { apiKey: 'key-one' });
-    const intruder = new JobsClient(server.url, { apiKey: 'key-two', clientId: owner.clientId });
-    const job = await owner.createOk();
+  describe('adversarial: clients are their key and their uuid (finding 15)', () => {
+    it('should make the same uuid under another key another client', async () => {
+      const server = await startServer({ API_KEYS: 'key-one,key-two', JOB_TIME: '5000' });
+      const owner = new JobsClient(server.url, { apiKey: 'key-one' });
+      const intruder = new JobsClient(server.url, { apiKey: 'key-two', clientId: owner.clientId });
+      const job = await owner.createOk();
 
-    expect((await intruder.status(job.id)).status).toBe(404);
-    expect((await intruder.cancel(job.id)).status).toBe(404);
-    expect((await intruder.batch()).body).toEqual({ jobs: [], missing: [] });
-    expect((await intruder.batch([job.id])).body).toEqual({ jobs: [], missing: [job.id] });
-    const stream = await openSse(owner.url('/status', { access_token: 'key-two' }));
-    expect((await stream.nextEvent<Batch>('snapshot')).data.jobs).toEqual([]);
-    expect((await owner.status(job.id)).body.status).not.toBe('cancelled');
+      expect((await intruder.status(job.id)).status).toBe(404);
+      expect((await intruder.cancel(job.id)).status).toBe(404);
+      expect((await intruder.batch()).body).toEqual({ jobs: [], missing: [] });
+      expect((await intruder.batch([job.id])).body).toEqual({ jobs: [], missing: [job.id] });
+      const stream = await openSse(owner.url('/status', { access_token: 'key-two' }));
+      expect((await stream.nextEvent<Batch>('snapshot')).data.jobs).toEqual([]);
+      expect((await owner.status(job.id)).body.status).not.toBe('cancelled');
+    });
   });
-});
 
-describe('adversarial: ids reveal nothing of other clients (finding 16)', () => {
-  it("should number a client's jobs and events alike however busy other clients are", async () => {
-    // Only Date is faked: the ids' clock stands still, so only counting would move them.
-    vi.useFakeTimers({ toFake: ['Date'], now: Date.parse('2026-11-23T18:00:00.000Z') });
-    try {
-      const server = await startServer({ JOB_TIME: '60000' });
-      const watcher = new JobsClient(server.url);
-      const busy = new JobsClient(server.url);
-      const stream = await openSse(watcher.url('/status'));
-      const snapshot = await stream.nextEvent('snapshot');
+  describe('adversarial: ids reveal nothing of other clients (finding 16)', () => {
+    it("should number a client's jobs and events alike however busy other clients are", async () => {
+      // Only Date is faked: the ids' clock stands still, so only counting would move them.
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.parse('2026-11-23T18:00:00.000Z') });
+      try {
+        const server = await startServer({ JOB_TIME: '60000' });
+        const watcher = new JobsClient(server.url);
+        const busy = new JobsClient(server.url);
+        const stream = await openSse(watcher.url('/status'));
+        const snapshot = await stream.nextEvent('snapshot');
 
-      const first = await watcher.createOk();
-      await Promise.all(Array.from({ length: 50 }, () => busy.createOk()));
-      const second = await watcher.createOk();
-      const events = [await stream.nextEvent<Job>('job'), await stream.nextEvent<Job>('job')];
+        const first = await watcher.createOk();
+        await Promise.all(Array.from({ length: 50 }, () => busy.createOk()));
+        const second = await watcher.createOk();
+        const events = [await stream.nextEvent<Job>('job'), await stream.nextEvent<Job>('job')];
 
-      expect(second.id - first.id).toBe(1);
-      const eventIds = [snapshot.id, ...events.map((event) => event.id)].map(Number);
-      expect(eventIds.slice(1).map((id, i) => id - eventIds[i]!)).toEqual([1, 1]);
-    } finally {
-      vi.useRealTimers();
-    }
+        expect(second.id - first.id).toBe(1);
+        const eventIds = [snapshot.id, ...events.map((event) => event.id)].map(Number);
+        expect(eventIds.slice(1).map((id, i) => id - eventIds[i]!)).toEqual([1, 1]);
+      } finally {
+        vi.useRealTimers();
+      }
+    });
   });
-});
 
-describe('adversarial: configuration', () => {
-  it('should answer a request for a bad uuid before anything about the job', async () => {
-    const server = await startServer();
-    const res = await requestJson(`${server.url}/status/1?uuid=x`);
-    expect(res.body).toMatchObject({ code: 'INVALID_CLIENT_ID' });
+  describe('adversarial: configuration', () => {
+    it('should answer a request for a bad uuid before anything about the job', async () => {
+      const server = await startServer();
+      const res = await requestJson(`${server.url}/status/1?uuid=x`);
+      expect(res.body).toMatchObject({ code: 'INVALID_CLIENT_ID' });
+    });
   });
 });

@@ -3,6 +3,7 @@ import { openSse, RecordingEventSource } from 'heygen-test-support';
 import { requestJson } from './support/http.js';
 import { JobsClient } from './support/jobs-client.js';
 import { startServer } from './support/server.js';
+import { describeEachAdapter } from './support/adapters.js';
 
 const KEY = 'key-one';
 const OTHER_KEY = 'key-two';
@@ -29,109 +30,111 @@ const WRONG = [
   ['the bare key', { Authorization: KEY }],
 ] as const;
 
-describe('API keys', () => {
-  it.each(WRONG)(
-    'should answer 401 UNAUTHORIZED with %s on every job route',
-    async (_, headers) => {
+describeEachAdapter(() => {
+  describe('API keys', () => {
+    it.each(WRONG)(
+      'should answer 401 UNAUTHORIZED with %s on every job route',
+      async (_, headers) => {
+        const { client, jobId } = await setUp();
+
+        for (const [method, path] of ROUTES(jobId)) {
+          const res = await requestJson(client.url(path), { method, headers: { ...headers } });
+          expect({ route: `${method} ${path}`, status: res.status, body: res.body }).toMatchObject({
+            status: 401,
+            body: { statusCode: 401, error: 'Unauthorized', code: 'UNAUTHORIZED' },
+          });
+        }
+        const stream = await openSse(client.url('/status'), { ...headers });
+        expect(stream.status).toBe(401);
+        expect(await stream.json()).toMatchObject({ code: 'UNAUTHORIZED' });
+        expect((await client.status(jobId)).body.status).not.toBe('cancelled');
+      },
+    );
+
+    it('should serve every route with any configured Bearer key', async () => {
+      const { client, url } = await setUp();
+      // The same uuid under another key is another client (issue 18), with jobs of its own.
+      const other = new JobsClient(url, { clientId: client.clientId, apiKey: OTHER_KEY });
+      const own = await other.create();
+
+      expect(own.status).toBe(201);
+      expect((await other.status(own.body.id)).status).toBe(200);
+      expect((await other.batch()).status).toBe(200);
+      expect((await other.cancel(own.body.id)).status).toBe(200);
+      const stream = await openSse(client.url('/status'), { Authorization: `Bearer ${KEY}` });
+      expect(stream.status).toBe(200);
+      await stream.nextEvent('connected');
+    });
+
+    it('should take the access_token query parameter on the stream', async () => {
+      const { client } = await setUp();
+
+      const stream = await openSse(client.url('/status', { access_token: KEY }));
+
+      expect(stream.status).toBe(200);
+      expect(stream.headers['content-type']).toMatch(/^text\/event-stream/);
+      await stream.nextEvent('snapshot');
+    });
+
+    it('should refuse a wrong access_token on the stream', async () => {
+      const { client } = await setUp();
+
+      const stream = await openSse(client.url('/status', { access_token: 'nope' }));
+
+      expect(stream.status).toBe(401);
+    });
+
+    it('should refuse the access_token query parameter on the JSON routes', async () => {
       const { client, jobId } = await setUp();
 
       for (const [method, path] of ROUTES(jobId)) {
-        const res = await requestJson(client.url(path), { method, headers: { ...headers } });
-        expect({ route: `${method} ${path}`, status: res.status, body: res.body }).toMatchObject({
+        const res = await requestJson(client.url(path, { access_token: KEY }), { method });
+        expect({ route: `${method} ${path}`, status: res.status }).toEqual({
+          route: `${method} ${path}`,
           status: 401,
-          body: { statusCode: 401, error: 'Unauthorized', code: 'UNAUTHORIZED' },
         });
       }
-      const stream = await openSse(client.url('/status'), { ...headers });
-      expect(stream.status).toBe(401);
-      expect(await stream.json()).toMatchObject({ code: 'UNAUTHORIZED' });
-      expect((await client.status(jobId)).body.status).not.toBe('cancelled');
-    },
-  );
-
-  it('should serve every route with any configured Bearer key', async () => {
-    const { client, url } = await setUp();
-    // The same uuid under another key is another client (issue 18), with jobs of its own.
-    const other = new JobsClient(url, { clientId: client.clientId, apiKey: OTHER_KEY });
-    const own = await other.create();
-
-    expect(own.status).toBe(201);
-    expect((await other.status(own.body.id)).status).toBe(200);
-    expect((await other.batch()).status).toBe(200);
-    expect((await other.cancel(own.body.id)).status).toBe(200);
-    const stream = await openSse(client.url('/status'), { Authorization: `Bearer ${KEY}` });
-    expect(stream.status).toBe(200);
-    await stream.nextEvent('connected');
-  });
-
-  it('should take the access_token query parameter on the stream', async () => {
-    const { client } = await setUp();
-
-    const stream = await openSse(client.url('/status', { access_token: KEY }));
-
-    expect(stream.status).toBe(200);
-    expect(stream.headers['content-type']).toMatch(/^text\/event-stream/);
-    await stream.nextEvent('snapshot');
-  });
-
-  it('should refuse a wrong access_token on the stream', async () => {
-    const { client } = await setUp();
-
-    const stream = await openSse(client.url('/status', { access_token: 'nope' }));
-
-    expect(stream.status).toBe(401);
-  });
-
-  it('should refuse the access_token query parameter on the JSON routes', async () => {
-    const { client, jobId } = await setUp();
-
-    for (const [method, path] of ROUTES(jobId)) {
-      const res = await requestJson(client.url(path, { access_token: KEY }), { method });
-      expect({ route: `${method} ${path}`, status: res.status }).toEqual({
-        route: `${method} ${path}`,
-        status: 401,
-      });
-    }
-  });
-
-  it.each([
-    ['a malformed JSON body', { 'Content-Type': 'application/json' }, '{'],
-    ['a non-JSON body', { 'Content-Type': 'text/plain' }, 'hello'],
-    ['an oversized body', { 'Content-Type': 'application/json' }, `{"x":"${'x'.repeat(5000)}"}`],
-  ])('should answer 401 before looking at %s', async (_, headers, body) => {
-    const { client } = await setUp();
-
-    const res = await requestJson(client.url('/create'), { method: 'POST', headers, body });
-
-    expect(res.status).toBe(401);
-    expect(res.body).toMatchObject({ code: 'UNAUTHORIZED' });
-  });
-
-  it('should open the stream for the eventsource package sending a Bearer header', async () => {
-    const { client } = await setUp();
-
-    const es = new RecordingEventSource(client.url('/status'), {
-      headers: { Authorization: `Bearer ${KEY}` },
     });
-    const snapshot = await es.waitFor<{ jobs: unknown[] }>('snapshot');
 
-    expect(snapshot.data.jobs).toHaveLength(1);
-  });
+    it.each([
+      ['a malformed JSON body', { 'Content-Type': 'application/json' }, '{'],
+      ['a non-JSON body', { 'Content-Type': 'text/plain' }, 'hello'],
+      ['an oversized body', { 'Content-Type': 'application/json' }, `{"x":"${'x'.repeat(5000)}"}`],
+    ])('should answer 401 before looking at %s', async (_, headers, body) => {
+      const { client } = await setUp();
 
-  it('should refuse the eventsource package without a key, as a failed connection', async () => {
-    const { client } = await setUp();
+      const res = await requestJson(client.url('/create'), { method: 'POST', headers, body });
 
-    const es = new RecordingEventSource(client.url('/status'));
+      expect(res.status).toBe(401);
+      expect(res.body).toMatchObject({ code: 'UNAUTHORIZED' });
+    });
 
-    await vi.waitFor(() => expect(es.source.readyState).toBe(es.source.CLOSED));
-    expect(es.received).toEqual([]);
-  });
+    it('should open the stream for the eventsource package sending a Bearer header', async () => {
+      const { client } = await setUp();
 
-  it('should serve /health and /docs without a key', async () => {
-    const { url } = await setUp();
+      const es = new RecordingEventSource(client.url('/status'), {
+        headers: { Authorization: `Bearer ${KEY}` },
+      });
+      const snapshot = await es.waitFor<{ jobs: unknown[] }>('snapshot');
 
-    expect((await requestJson(`${url}/health`)).status).toBe(200);
-    expect((await requestJson(`${url}/docs/json`)).status).toBe(200);
-    expect((await fetch(`${url}/docs`)).status).toBe(200);
+      expect(snapshot.data.jobs).toHaveLength(1);
+    });
+
+    it('should refuse the eventsource package without a key, as a failed connection', async () => {
+      const { client } = await setUp();
+
+      const es = new RecordingEventSource(client.url('/status'));
+
+      await vi.waitFor(() => expect(es.source.readyState).toBe(es.source.CLOSED));
+      expect(es.received).toEqual([]);
+    });
+
+    it('should serve /health and /docs without a key', async () => {
+      const { url } = await setUp();
+
+      expect((await requestJson(`${url}/health`)).status).toBe(200);
+      expect((await requestJson(`${url}/docs/openapi.json`)).status).toBe(200);
+      expect((await fetch(`${url}/docs`)).status).toBe(200);
+    });
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ServerStartError, spawnServer } from 'heygen-test-support';
+import { currentAdapter, describeEachAdapter } from './support/adapters.js';
 
 /** Starts the built server (npm run build) with `env`, expecting it to refuse; its lines. */
 async function refusedStart(
@@ -7,7 +8,13 @@ async function refusedStart(
 ): Promise<{ lines: string[]; error: Error }> {
   const lines: string[] = [];
   const error = await spawnServer({
-    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', ...env },
+    env: {
+      PATH: process.env.PATH ?? '',
+      PORT: '0',
+      HOST: '127.0.0.1',
+      HTTP_ADAPTER: currentAdapter(),
+      ...env,
+    },
     onLine: (line) => lines.push(line),
     timeoutMs: 10_000,
   }).then(
@@ -20,20 +27,51 @@ async function refusedStart(
   return { lines, error };
 }
 
-describe('configuration refused at start (built server)', () => {
-  it.each([
-    ['HOST', { HOST: 'not a host' }],
-    ['HOST', { HOST: 'nonexistent.invalid' }],
-    ['CORS_ORIGINS', { CORS_ORIGINS: 'https://app.example.com/' }],
-    ['MAX_STREAMS', { MAX_STREAMS: '-1' }],
-    ['PORT', { PORT: 'eighty' }],
-  ])('should print one line naming %s and exit 1, without a stack trace', async (name, env) => {
-    const { lines, error } = await refusedStart(env);
+describeEachAdapter(() => {
+  describe('configuration refused at start (built server)', () => {
+    it.each([
+      ['HOST', { HOST: 'not a host' }],
+      ['HOST', { HOST: 'nonexistent.invalid' }],
+      ['CORS_ORIGINS', { CORS_ORIGINS: 'https://app.example.com/' }],
+      ['MAX_STREAMS', { MAX_STREAMS: '-1' }],
+      ['PORT', { PORT: 'eighty' }],
+      ['HTTP_ADAPTER', { HTTP_ADAPTER: 'koa' }],
+    ])('should print one line naming %s and exit 1, without a stack trace', async (name, env) => {
+      const { lines, error } = await refusedStart(env);
 
-    expect(error).toBeInstanceOf(ServerStartError);
-    expect(error.message).toMatch(/exited with code 1/);
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(new RegExp(`^heygen-api: .*${name}`));
-    expect(lines[0]).not.toMatch(/\bat .*:\d+:\d+/);
+      expect(error).toBeInstanceOf(ServerStartError);
+      expect(error.message).toMatch(/exited with code 1/);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(new RegExp(`^heygen-api: .*${name}`));
+      expect(lines[0]).not.toMatch(/\bat .*:\d+:\d+/);
+    });
+  });
+
+  describe('LOG_LEVEL (built server)', () => {
+    /** The lines a server prints while it starts, with `env`. */
+    async function startLines(env: Record<string, string>): Promise<string[]> {
+      const lines: string[] = [];
+      const server = await spawnServer({
+        env: {
+          PATH: process.env.PATH ?? '',
+          PORT: '0',
+          HOST: '127.0.0.1',
+          HTTP_ADAPTER: currentAdapter(),
+          ...env,
+        },
+        onLine: (line) => lines.push(line),
+      });
+      await server.stop();
+      return lines;
+    }
+
+    it('should print more at verbose than by default (issue 16)', async () => {
+      const quiet = await startLines({});
+      const verbose = await startLines({ LOG_LEVEL: 'verbose' });
+
+      expect(quiet).toHaveLength(1);
+      expect(verbose.length).toBeGreaterThan(quiet.length);
+      expect(verbose.join('\n')).toMatch(/Mapped \{\/create, POST\} route/);
+    });
   });
 });

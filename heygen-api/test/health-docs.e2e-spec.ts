@@ -3,6 +3,7 @@ import { openSse } from 'heygen-test-support';
 import { requestJson } from './support/http.js';
 import { JobsClient } from './support/jobs-client.js';
 import { startServer } from './support/server.js';
+import { describeEachAdapter } from './support/adapters.js';
 
 const EXPOSED = ['Location', 'X-Next-Poll-Ms', 'Idempotent-Replayed', 'Retry-After'];
 const ALLOWED = ['Authorization', 'Content-Type', 'Idempotency-Key', 'Last-Event-ID'];
@@ -17,113 +18,145 @@ const anyOrigin = (header: string | null): boolean =>
 
 interface OpenApiDocument {
   openapi: string;
-  paths: Record<string, Record<string, unknown>>;
+  paths: Record<string, Record<string, { security?: unknown }>>;
+  components: { securitySchemes: Record<string, unknown> };
 }
 
-describe('GET /health', () => {
-  it('should answer 200 with status ok in the terminus format', async () => {
-    const server = await startServer();
+describeEachAdapter(() => {
+  describe('GET /health', () => {
+    it('should answer 200 with status ok in the terminus format', async () => {
+      const server = await startServer();
 
-    const res = await requestJson<{ status: string; info: unknown; details: unknown }>(
-      `${server.url}/health`,
-    );
+      const res = await requestJson<{ status: string; info: unknown; details: unknown }>(
+        `${server.url}/health`,
+      );
 
-    expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({
-      status: 'ok',
-      info: expect.any(Object) as unknown,
-      details: expect.any(Object) as unknown,
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({
+        status: 'ok',
+        info: expect.any(Object) as unknown,
+        details: expect.any(Object) as unknown,
+      });
+    });
+
+    it('should need no client id', async () => {
+      const server = await startServer();
+      const client = new JobsClient(server.url);
+      await openSse(client.url('/status'));
+
+      const res = await requestJson(`${server.url}/health`);
+
+      expect(res.status).toBe(200);
     });
   });
 
-  it('should need no client id', async () => {
-    const server = await startServer();
-    const client = new JobsClient(server.url);
-    await openSse(client.url('/status'));
+  describe('GET /docs', () => {
+    it('should serve an OpenAPI document listing the JSON endpoints', async () => {
+      const server = await startServer();
 
-    const res = await requestJson(`${server.url}/health`);
+      const res = await requestJson<OpenApiDocument>(`${server.url}/docs/openapi.json`);
 
-    expect(res.status).toBe(200);
-  });
-});
-
-describe('GET /docs', () => {
-  it('should serve an OpenAPI document listing the JSON endpoints', async () => {
-    const server = await startServer();
-
-    const res = await requestJson<OpenApiDocument>(`${server.url}/docs/json`);
-
-    expect(res.status).toBe(200);
-    expect(res.body.openapi).toMatch(/^3\./);
-    const { paths } = res.body;
-    expect(paths['/create']).toHaveProperty('post');
-    expect(paths['/status/{id}']).toHaveProperty('get');
-    expect(paths['/status']).toHaveProperty('get');
-    expect(paths['/cancel/{id}']).toHaveProperty('post');
-  });
-
-  it('should serve the docs page as HTML', async () => {
-    const server = await startServer();
-
-    const res = await fetch(`${server.url}/docs`);
-
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toMatch(/^text\/html/);
-  });
-});
-
-describe('CORS', () => {
-  it('should answer a preflight with the allowed and exposed headers', async () => {
-    const server = await startServer();
-
-    const res = await fetch(`${server.url}/create`, {
-      method: 'OPTIONS',
-      headers: {
-        Origin: 'https://app.example.com',
-        'Access-Control-Request-Method': 'POST',
-        'Access-Control-Request-Headers': 'content-type,idempotency-key,authorization',
-      },
+      expect(res.status).toBe(200);
+      expect(res.body.openapi).toMatch(/^3\./);
+      const { paths } = res.body;
+      expect(paths['/create']).toHaveProperty('post');
+      expect(paths['/status/{id}']).toHaveProperty('get');
+      expect(paths['/status']).toHaveProperty('get');
+      expect(paths['/cancel/{id}']).toHaveProperty('post');
     });
 
-    expect(res.status).toBeLessThan(300);
-    expect(anyOrigin(res.headers.get('access-control-allow-origin'))).toBe(true);
-    expect(list(res.headers.get('access-control-allow-methods'))).toContain('post');
-    expect(list(res.headers.get('access-control-allow-headers'))).toEqual(
-      expect.arrayContaining(ALLOWED.map((h) => h.toLowerCase())),
-    );
-    expect(list(res.headers.get('access-control-expose-headers'))).toEqual(
-      expect.arrayContaining(EXPOSED.map((h) => h.toLowerCase())),
-    );
-  });
+    it('should serve the same document as YAML beside the JSON', async () => {
+      const server = await startServer();
 
-  it('should expose the poll hint headers on an actual cross-origin answer', async () => {
-    const server = await startServer();
-    const client = new JobsClient(server.url);
+      const json = await requestJson<OpenApiDocument>(`${server.url}/docs/openapi.json`);
+      const yaml = await fetch(`${server.url}/docs/openapi.yaml`);
+      const text = await yaml.text();
 
-    const res = await requestJson(client.url('/create'), {
-      method: 'POST',
-      headers: { Origin: 'https://app.example.com' },
+      expect(yaml.status).toBe(200);
+      expect(yaml.headers.get('content-type')).toMatch(/yaml/);
+      expect(text).toMatch(/^openapi: 3\./m);
+      for (const path of Object.keys(json.body.paths)) expect(text).toContain(`${path}:`);
     });
 
-    expect(res.status).toBe(201);
-    expect(anyOrigin(res.headers.get('access-control-allow-origin'))).toBe(true);
-    expect(list(res.headers.get('access-control-expose-headers'))).toEqual(
-      expect.arrayContaining(EXPOSED.map((h) => h.toLowerCase())),
-    );
+    it('should declare the API key as an opaque bearer token on every job operation', async () => {
+      const server = await startServer();
+
+      const { body } = await requestJson<OpenApiDocument>(`${server.url}/docs/openapi.json`);
+
+      expect(body.components.securitySchemes).toEqual({
+        apiKey: expect.objectContaining({ type: 'http', scheme: 'bearer' }) as unknown,
+      });
+      expect(body.components.securitySchemes.apiKey).not.toHaveProperty('bearerFormat');
+      for (const [path, operations] of Object.entries(body.paths)) {
+        for (const operation of Object.values(operations)) {
+          expect(operation.security, path).toEqual(path === '/health' ? [] : [{ apiKey: [] }]);
+        }
+      }
+    });
+
+    it('should serve the docs page as HTML', async () => {
+      const server = await startServer();
+
+      const res = await fetch(`${server.url}/docs`);
+
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    });
   });
 
-  it('should allow only the configured origins when CORS_ORIGINS is set', async () => {
-    const server = await startServer({ CORS_ORIGINS: 'https://app.example.com' });
-    const preflight = (origin: string): Promise<Response> =>
-      fetch(`${server.url}/status`, {
+  describe('CORS', () => {
+    it('should answer a preflight with the allowed and exposed headers', async () => {
+      const server = await startServer();
+
+      const res = await fetch(`${server.url}/create`, {
         method: 'OPTIONS',
-        headers: { Origin: origin, 'Access-Control-Request-Method': 'GET' },
+        headers: {
+          Origin: 'https://app.example.com',
+          'Access-Control-Request-Method': 'POST',
+          'Access-Control-Request-Headers': 'content-type,idempotency-key,authorization',
+        },
       });
 
-    const allowed = await preflight('https://app.example.com');
-    const refused = await preflight('https://evil.example.com');
+      expect(res.status).toBeLessThan(300);
+      expect(anyOrigin(res.headers.get('access-control-allow-origin'))).toBe(true);
+      expect(list(res.headers.get('access-control-allow-methods'))).toContain('post');
+      expect(list(res.headers.get('access-control-allow-headers'))).toEqual(
+        expect.arrayContaining(ALLOWED.map((h) => h.toLowerCase())),
+      );
+      expect(list(res.headers.get('access-control-expose-headers'))).toEqual(
+        expect.arrayContaining(EXPOSED.map((h) => h.toLowerCase())),
+      );
+    });
 
-    expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
-    expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+    it('should expose the poll hint headers on an actual cross-origin answer', async () => {
+      const server = await startServer();
+      const client = new JobsClient(server.url);
+
+      const res = await requestJson(client.url('/create'), {
+        method: 'POST',
+        headers: { Origin: 'https://app.example.com' },
+      });
+
+      expect(res.status).toBe(201);
+      expect(anyOrigin(res.headers.get('access-control-allow-origin'))).toBe(true);
+      expect(list(res.headers.get('access-control-expose-headers'))).toEqual(
+        expect.arrayContaining(EXPOSED.map((h) => h.toLowerCase())),
+      );
+    });
+
+    it('should allow only the configured origins when CORS_ORIGINS is set', async () => {
+      const server = await startServer({ CORS_ORIGINS: 'https://app.example.com' });
+      const preflight = (origin: string): Promise<Response> =>
+        fetch(`${server.url}/status`, {
+          method: 'OPTIONS',
+          headers: { Origin: origin, 'Access-Control-Request-Method': 'GET' },
+        });
+
+      const allowed = await preflight('https://app.example.com');
+      const refused = await preflight('https://evil.example.com');
+
+      expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+      expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+    });
   });
 });

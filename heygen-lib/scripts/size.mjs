@@ -1,5 +1,6 @@
 // Prints the raw, minified and gzipped size of each ESM build; fails when the browser build (what
 // a web app ships, chosen by the `browser` export condition) is over the budget (scripts/size-budget.mjs).
+// The `heygen-lib/tabs` build (dist/tabs.js) is printed too, without a budget of its own (README).
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { minify } from 'vite';
@@ -17,6 +18,7 @@ async function measure(name) {
 
 const browser = await measure('index.browser.js');
 await measure('index.js');
+await measure('tabs.js');
 console.log(`budget for the browser build: ${kb(BUDGET)}`);
 if (browser > BUDGET) {
   console.error(`over budget by ${browser - BUDGET} bytes`);

@@ -6,6 +6,8 @@ import { distribution, round, sleep, type Distribution } from '../stats.js';
 
 export interface FanOutOptions {
   streams: number;
+  /** heygen-api's HTTP_ADAPTER (issue 10: the fan-out holds on both). @default 'fastify' */
+  adapter?: 'fastify' | 'express';
   jobTimeMs: number;
   /** Jobs (one per stream's client) are created evenly over this window. */
   createWindowMs: number;
@@ -14,6 +16,7 @@ export interface FanOutOptions {
 
 export interface FanOutResult {
   streams: number;
+  adapter: 'fastify' | 'express';
   /** Job events received. */
   events: number;
   /** Client received − the event's `updatedAt` (the change's time on the server), ms. */
@@ -55,13 +58,14 @@ const MiB = 1024 * 1024;
  */
 export async function runFanOut({
   streams,
+  adapter = 'fastify',
   jobTimeMs,
   createWindowMs,
   profile,
 }: FanOutOptions): Promise<FanOutResult> {
   // Heartbeats every 5 s (default 15 s), so each run of ~15 s pays for them at least twice.
   const server = await startServer({
-    env: { JOB_TIME: String(jobTimeMs), HEARTBEAT_MS: '5000' },
+    env: { JOB_TIME: String(jobTimeMs), HEARTBEAT_MS: '5000', HTTP_ADAPTER: adapter },
     ...profile,
   });
   const clients: StreamClient[] = Array.from({ length: streams }, () => ({
@@ -141,6 +145,7 @@ export async function runFanOut({
     );
     return {
       streams,
+      adapter,
       events: delays.length,
       deliveryMs: distribution(delays),
       finalDeliveryMs: distribution(finalDelays),

@@ -1,13 +1,31 @@
 import autocannon from 'autocannon';
 import { pooled, send, warmUp } from '../http.js';
-import { REFERENCE_ENTRY, startServer, type StartOptions } from '../server.js';
+import {
+  REFERENCE_ENTRY,
+  REFERENCE_EXPRESS_ENTRY,
+  startServer,
+  type StartOptions,
+} from '../server.js';
 
 export type ThroughputRoute = 'POST /create' | 'GET /status/:id';
 
+/**
+ * What scenario 3 measures, alternated in one run (issue 10): heygen-api on each HTTP adapter, a
+ * bare Express 5 route (the floor of any Express app) and bare node:http (the machine's ceiling).
+ */
+export type ThroughputServer =
+  'heygen-api/fastify' | 'heygen-api/express' | 'express' | 'node:http';
+
+export const THROUGHPUT_SERVERS: readonly ThroughputServer[] = [
+  'heygen-api/fastify',
+  'heygen-api/express',
+  'express',
+  'node:http',
+];
+
 export interface ThroughputOptions {
   route: ThroughputRoute;
-  /** heygen-api, or the bare node:http reference server that shows the machine's ceiling. */
-  server?: 'heygen-api' | 'reference';
+  server?: ThroughputServer;
   connections: number;
   durationS: number;
   /** A first autocannon run of this length warms the route up; only the second is reported. */
@@ -18,15 +36,24 @@ export interface ThroughputOptions {
 
 export interface ThroughputResult {
   route: ThroughputRoute;
-  server: 'heygen-api' | 'reference';
+  server: ThroughputServer;
+  /** Which alternation this run belongs to (1 for the first). */
+  round: number;
   connections: number;
   durationS: number;
   requestsPerS: number;
+  /** requests/s over bare node:http's on the same route in the same round. */
+  ratioToNode?: number;
   latencyMs: { p50: number; p99: number; max: number };
   /** Connection errors and timeouts, and answers that were not 2xx. */
   errors: number;
   non2xx: number;
 }
+
+const ENTRIES: Partial<Record<ThroughputServer, string>> = {
+  express: REFERENCE_EXPRESS_ENTRY,
+  'node:http': REFERENCE_ENTRY,
+};
 
 /**
  * Scenario 3: autocannon against one route on a fresh server. Each connection is its own client
@@ -34,18 +61,22 @@ export interface ThroughputResult {
  */
 export async function runThroughput({
   route,
-  server: target = 'heygen-api',
+  server: target = 'heygen-api/fastify',
   connections,
   durationS,
   warmUpS,
   jobTimeMs,
   profile,
-}: ThroughputOptions): Promise<ThroughputResult> {
+}: ThroughputOptions): Promise<Omit<ThroughputResult, 'round'>> {
+  const entry = ENTRIES[target];
+  const reference = entry !== undefined;
   const server = await startServer({
-    env: { JOB_TIME: String(jobTimeMs) },
-    ...(target === 'reference' ? { entry: REFERENCE_ENTRY } : profile),
+    env: {
+      JOB_TIME: String(jobTimeMs),
+      HTTP_ADAPTER: target === 'heygen-api/express' ? 'express' : 'fastify',
+    },
+    ...(reference ? { entry } : profile),
   });
-  const reference = target === 'reference';
   try {
     if (!reference) await warmUp(server.url);
     const uuids = Array.from({ length: connections }, () => crypto.randomUUID());
@@ -65,7 +96,7 @@ export async function runThroughput({
     const pathFor = (index: number): string =>
       route === 'POST /create'
         ? `/create?uuid=${uuids[index]}`
-        : `/status/${jobIds[index]}?uuid=${uuids[index]}`;
+        : `/status/${jobIds[index] ?? 1}?uuid=${uuids[index]}`;
     const method = route === 'POST /create' ? 'POST' : 'GET';
     const run = (seconds: number): Promise<autocannon.Result> =>
       autocannon({
@@ -96,4 +127,16 @@ export async function runThroughput({
   } finally {
     await server.stop();
   }
+}
+
+/** Each run's ratio to bare node:http on the same route and round. */
+export function withRatios(results: ThroughputResult[]): ThroughputResult[] {
+  return results.map((r) => {
+    const node = results.find(
+      (o) => o.server === 'node:http' && o.route === r.route && o.round === r.round,
+    );
+    return node && node.requestsPerS > 0
+      ? { ...r, ratioToNode: Math.round((r.requestsPerS / node.requestsPerS) * 100) / 100 }
+      : r;
+  });
 }

@@ -1,10 +1,11 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { type Request } from 'express';
 import { timingSafeEqual } from 'node:crypto';
+import { type IncomingHttpHeaders } from 'node:http';
 import { AppConfig, digestApiKey } from '../config/app-config.js';
 import { CLIENT_SCOPE } from '../domain/client.js';
 import { DomainError } from '../errors/domain-error.js';
+import { prefersEventStream } from '../http/accept.js';
 import { IS_PUBLIC } from './public.decorator.js';
 
 /**
@@ -33,7 +34,7 @@ export class ApiKeyGuard implements CanActivate {
       context.getClass(),
     ]);
     if (isPublic) return true;
-    const req = context.switchToHttp().getRequest<Request & { [CLIENT_SCOPE]?: string }>();
+    const req = context.switchToHttp().getRequest<ClientRequest>();
     const key = presentedKey(req);
     if (key !== undefined) {
       const digest = digestApiKey(key);
@@ -51,13 +52,18 @@ export class ApiKeyGuard implements CanActivate {
   }
 }
 
-function presentedKey(req: Request): string | undefined {
+/** What the guard reads of a request, the same under Express and Fastify. */
+interface ClientRequest {
+  headers: IncomingHttpHeaders;
+  query: Record<string, unknown>;
+  [CLIENT_SCOPE]?: string;
+}
+
+function presentedKey(req: ClientRequest): string | undefined {
   const header = req.headers.authorization;
   // [RFC 9110 §11.1] the scheme name is case-insensitive.
   const bearer = header && /^bearer\s+(.+)$/i.exec(header);
   if (bearer) return bearer[1]!.trim();
-  const wantsStream =
-    req.accepts(['application/json', 'text/event-stream']) === 'text/event-stream';
   const token: unknown = req.query.access_token;
-  return wantsStream && typeof token === 'string' ? token : undefined;
+  return prefersEventStream(req.headers.accept) && typeof token === 'string' ? token : undefined;
 }

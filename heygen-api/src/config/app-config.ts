@@ -65,7 +65,25 @@ export class AppConfig {
   apiKeyDigests!: Buffer[];
   /** The levels Nest's logger prints: the chosen LOG_LEVEL and everything more severe. */
   logLevels!: LogLevel[];
+  /** JOBS_DRIVER: where jobs, events and work live (docs/deployment.md). */
+  jobsDriver!: JobsDriver;
+  /** REDIS_URL: the Redis every instance shares, with the redis driver. */
+  redisUrl!: string;
+  /** RUNNER_CONCURRENCY: jobs one instance's BullMQ worker runs at once (redis driver). */
+  runnerConcurrency!: number;
+  /** RUNNER_LOCK_MS: BullMQ's lock on a running job; a dead instance's jobs move on within 2×. */
+  runnerLockMs!: number;
+  /** HTTP_ADAPTER: the HTTP layer under Nest (docs/design.md, "Nest on Fastify"). */
+  httpAdapter!: HttpAdapter;
 }
+
+/** Where jobs, their events and their work live: this process, or Redis shared by many. */
+export type JobsDriver = 'memory' | 'redis';
+const JOBS_DRIVERS: readonly JobsDriver[] = ['memory', 'redis'];
+
+/** The HTTP layer under Nest: Fastify by default, Express kept working and tested (issue 10). */
+export type HttpAdapter = 'fastify' | 'express';
+const HTTP_ADAPTERS: readonly HttpAdapter[] = ['fastify', 'express'];
 
 type Env = Record<string, string | undefined>;
 
@@ -142,6 +160,13 @@ export function parseConfig(env: Env): AppConfig {
   }
   config.logLevels = LOG_LEVELS.slice(0, Math.max(1, LOG_LEVELS.indexOf(level) + 1));
 
+  config.jobsDriver = parseJobsDriver(env, problems);
+  config.redisUrl = parseRedisUrl(env.REDIS_URL, problems);
+  config.runnerConcurrency = int('RUNNER_CONCURRENCY', 1000, 1, 100_000);
+  config.runnerLockMs = int('RUNNER_LOCK_MS', 10_000, 200, 600_000);
+
+  config.httpAdapter = parseHttpAdapter(env, problems);
+
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
 }
@@ -165,6 +190,37 @@ function parseHost(raw: string | undefined, problems: string[]): string {
     );
   }
   return host;
+}
+
+/** JOBS_DRIVER: read alone too, by JobsModule.forRoot, before the rest of the configuration. */
+export function parseJobsDriver(env: Env, problems: string[] = []): JobsDriver {
+  const driver = (env.JOBS_DRIVER?.trim() || 'memory') as JobsDriver;
+  if (JOBS_DRIVERS.includes(driver)) return driver;
+  problems.push(
+    `JOBS_DRIVER=${JSON.stringify(driver)}: expected one of ${JOBS_DRIVERS.join(', ')}`,
+  );
+  return 'memory';
+}
+
+/** HTTP_ADAPTER: read alone too, by createApp, which picks the adapter before the app exists. */
+export function parseHttpAdapter(env: Env, problems: string[] = []): HttpAdapter {
+  const adapter = (env.HTTP_ADAPTER?.trim().toLowerCase() || 'fastify') as HttpAdapter;
+  if (HTTP_ADAPTERS.includes(adapter)) return adapter;
+  problems.push(
+    `HTTP_ADAPTER=${JSON.stringify(env.HTTP_ADAPTER)}: expected one of ${HTTP_ADAPTERS.join(', ')}`,
+  );
+  return 'fastify';
+}
+
+/** REDIS_URL: redis:// or rediss:// with a host; the password, if any, is never echoed. */
+function parseRedisUrl(raw: string | undefined, problems: string[]): string {
+  const url = raw?.trim() || 'redis://127.0.0.1:6379';
+  const parsed = URL.canParse(url) ? new URL(url) : undefined;
+  if (!parsed || !['redis:', 'rediss:'].includes(parsed.protocol) || parsed.hostname === '') {
+    const shown = parsed ? `${parsed.protocol}//${parsed.host}` : JSON.stringify(url);
+    problems.push(`REDIS_URL=${shown}: expected redis://[user:password@]host[:port][/db]`);
+  }
+  return url;
 }
 
 /** API_KEYS: comma-separated Bearer tokens, kept as digests. A bad key is never echoed. */

@@ -18,7 +18,10 @@ export type ErrorCode =
   | 'INTERNAL_ERROR'
   | 'SERVER_JOBS_FULL'
   | 'SERVER_STREAMS_FULL'
-  | 'SHUTTING_DOWN';
+  | 'SHUTTING_DOWN'
+  | 'BAD_REQUEST'
+  | 'REQUEST_TIMEOUT'
+  | 'HEADERS_TOO_LARGE';
 
 /** The one table from codes to HTTP statuses: services speak codes, only the exception filter speaks HTTP. */
 export const CODE_TO_STATUS: Readonly<Record<ErrorCode, number>> = {
@@ -41,4 +44,7 @@ export const CODE_TO_STATUS: Readonly<Record<ErrorCode, number>> = {
   SERVER_JOBS_FULL: 503,
   SERVER_STREAMS_FULL: 503,
   SHUTTING_DOWN: 503,
+  BAD_REQUEST: 400,
+  REQUEST_TIMEOUT: 408,
+  HEADERS_TOO_LARGE: 431,
 };

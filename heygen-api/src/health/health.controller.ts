@@ -1,7 +1,8 @@
-import { Controller, Get, Inject } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Inject, Optional } from '@nestjs/common';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, type HealthCheckResult } from '@nestjs/terminus';
 import { Public } from '../auth/public.decorator.js';
+import { REDIS_HEALTH, type RedisHealthIndicator } from '../redis/redis.health.js';
 import { ServingHealthIndicator } from './serving.health.js';
 
 /** Liveness and readiness for orchestrators and the Docker HEALTHCHECK. */
@@ -12,11 +13,18 @@ export class HealthController {
   constructor(
     @Inject(HealthCheckService) private readonly health: HealthCheckService,
     @Inject(ServingHealthIndicator) private readonly serving: ServingHealthIndicator,
+    // The redis driver's only: Redis answers and this instance's BullMQ worker runs.
+    @Optional() @Inject(REDIS_HEALTH) private readonly redis?: RedisHealthIndicator,
   ) {}
 
   @Get()
+  @ApiOperation({
+    operationId: 'health',
+    summary: 'Whether this instance can serve (503 while it stops)',
+  })
   @HealthCheck()
   check(): Promise<HealthCheckResult> {
-    return this.health.check([() => this.serving.check()]);
+    const redis = this.redis;
+    return this.health.check([() => this.serving.check(), ...(redis ? [() => redis.check()] : [])]);
   }
 }

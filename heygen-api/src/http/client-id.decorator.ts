@@ -1,9 +1,15 @@
 import { createParamDecorator, type ExecutionContext, type PipeTransform } from '@nestjs/common';
-import { type Request } from 'express';
 import { CLIENT_SCOPE, clientKey, type ClientKey } from '../domain/client.js';
 import { DomainError } from '../errors/domain-error.js';
+import { compileSchema, type JsonSchema } from './validation.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The `uuid` query parameter: a UUID in canonical form, any case (issue 10: one schema, checked and documented). */
+export const CLIENT_ID_SCHEMA: JsonSchema = {
+  type: 'string',
+  pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$',
+  example: '123e4567-e89b-42d3-a456-426614174000',
+};
+const isClientId = compileSchema<string>(CLIENT_ID_SCHEMA);
 
 interface ClientParts {
   uuid: unknown;
@@ -12,12 +18,12 @@ interface ClientParts {
 }
 
 /**
- * The `uuid` query parameter that names the calling client: a UUID in canonical form, lower-cased,
- * within the scope of the request's API key (domain/client.ts).
+ * The `uuid` query parameter that names the calling client, lower-cased, within the scope of the
+ * request's API key (domain/client.ts).
  */
 export class ClientIdPipe implements PipeTransform<ClientParts, ClientKey> {
   transform({ uuid, scope }: ClientParts): ClientKey {
-    if (typeof uuid !== 'string' || !UUID.test(uuid)) {
+    if (!isClientId(uuid)) {
       throw new DomainError(
         'INVALID_CLIENT_ID',
         'The query parameter uuid must name the client with a UUID such as 123e4567-e89b-42d3-a456-426614174000',
@@ -27,8 +33,13 @@ export class ClientIdPipe implements PipeTransform<ClientParts, ClientKey> {
   }
 }
 
+interface ClientRequest {
+  query: Record<string, unknown>;
+  [CLIENT_SCOPE]?: string;
+}
+
 const clientParts = createParamDecorator((_: unknown, context: ExecutionContext): ClientParts => {
-  const req = context.switchToHttp().getRequest<Request & { [CLIENT_SCOPE]?: string }>();
+  const req = context.switchToHttp().getRequest<ClientRequest>();
   return { uuid: req.query.uuid, scope: req[CLIENT_SCOPE] };
 });
 

@@ -1,7 +1,8 @@
 import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { type Request } from 'express';
+import { type IncomingMessage } from 'node:http';
 import { AppConfig } from '../config/app-config.js';
 import { DomainError } from '../errors/domain-error.js';
+import { rawRequest } from './raw.js';
 
 /** Keys that would reach an object's prototype; no request body has a use for them. */
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
@@ -22,7 +23,8 @@ const unsupported = (message: string): DomainError =>
  * limit, or a declared body that is not JSON, is refused from the headers alone, before a byte of
  * it is read (body-parser read the whole body first, to the end of Node's request timeout); a
  * chunked body is refused the moment it passes the limit; and an empty chunked body is no body.
- * The exception filter closes a connection whose request body was left unread.
+ * The exception filter closes a connection whose request body was left unread. It reads Node's
+ * request under either adapter: Fastify is told to leave every body unread (app.factory.ts).
  */
 @Injectable()
 export class JsonBodyParser implements CanActivate {
@@ -33,7 +35,8 @@ export class JsonBodyParser implements CanActivate {
   }
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
-    const req = context.switchToHttp().getRequest<Request>();
+    const request = context.switchToHttp().getRequest<{ body?: unknown }>();
+    const req = rawRequest(request);
     if (req.headers['transfer-encoding'] === undefined) {
       // Node has already refused a malformed Content-Length.
       const length = Number(req.headers['content-length'] ?? 0);
@@ -45,15 +48,15 @@ export class JsonBodyParser implements CanActivate {
       // A chunked body may turn out empty: like Content-Length: 0, that is no body at all.
       if (body.length === 0) return true;
       checkMediaType(req);
-      req.body = parseJson(body.toString('utf8'));
+      request.body = parseJson(body.toString('utf8'));
       return true;
     });
   }
 }
 
 /** JSON in UTF-8, not content-encoded: anything else is 415, whatever the body holds. */
-function checkMediaType(req: Request): void {
-  if (!req.is('application/json')) {
+function checkMediaType(req: IncomingMessage): void {
+  if (!isJson(req.headers['content-type'])) {
     throw unsupported('A request body must be JSON (Content-Type: application/json)');
   }
   const charset = /;\s*charset\s*=\s*"?([^";\s]*)/i.exec(req.headers['content-type'] ?? '')?.[1];
@@ -66,8 +69,13 @@ function checkMediaType(req: Request): void {
   }
 }
 
+/** `application/json`, whatever its parameters and case, as Express's `req.is()` tells it. */
+function isJson(contentType: string | undefined): boolean {
+  return contentType?.split(';', 1)[0]!.trim().toLowerCase() === 'application/json';
+}
+
 /** Reads the whole body, refusing it as soon as it passes `limit` bytes. */
-function readBody(req: Request, limit: number): Promise<Buffer> {
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

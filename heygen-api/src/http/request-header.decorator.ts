@@ -1,5 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import { type Request } from 'express';
+import { type IncomingHttpHeaders } from 'node:http';
 
 /**
  * One request header by lower-case name; unlike `@Headers()`, it accepts pipes that validate it.
@@ -7,5 +7,5 @@ import { type Request } from 'express';
  */
 export const RequestHeader = createParamDecorator(
   (name: string, context: ExecutionContext): string | string[] | undefined =>
-    context.switchToHttp().getRequest<Request>().headers[name],
+    context.switchToHttp().getRequest<{ headers: IncomingHttpHeaders }>().headers[name],
 );

@@ -1,12 +1,14 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, Post, Res } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import {
+  ApiBody,
   ApiCreatedResponse,
   ApiHeader,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiParam,
 } from '@nestjs/swagger';
-import { type Response } from 'express';
 import { AppConfig } from '../config/app-config.js';
 import { type ClientKey } from '../domain/client.js';
 import { type Job } from '../domain/job.js';
@@ -14,17 +16,21 @@ import { ErrorDto } from '../errors/error.dto.js';
 import { ClientApi } from '../http/client-api.decorator.js';
 import { ClientId } from '../http/client-id.decorator.js';
 import { RequestHeader } from '../http/request-header.decorator.js';
-import { CreateJobDto } from './dto/create-job.dto.js';
 import { JobDto } from './dto/job.dto.js';
-import { JobsService } from './jobs.service.js';
+import { JobsService, type JobRequest } from './jobs.service.js';
 import { CreateJobPipe } from './pipes/create-job.pipe.js';
 import { IdempotencyKeyPipe } from './pipes/idempotency-key.pipe.js';
 import { JobIdPipe } from './pipes/job-id.pipe.js';
 import { POLL_HINT_HEADER, pollHintMs } from './poll-hint.js';
+import { CREATE_JOB_BODY_SCHEMA, IDEMPOTENCY_KEY_SCHEMA, JOB_ID_SCHEMA } from './schemas.js';
+
+const JobIdParam = (): MethodDecorator =>
+  ApiParam({ name: 'id', schema: JOB_ID_SCHEMA, description: 'The job id `POST /create` gave' });
 
 /**
- * The job endpoints (docs/protocol.md, "Endpoints"): validates, delegates, and sets headers.
- * GET /status, stream or batch, is StatusStreamController's.
+ * The job endpoints (docs/protocol.md, "Endpoints"): validates, delegates, and sets headers
+ * through the HTTP adapter, whichever it is. GET /status, stream or batch, is
+ * StatusStreamController's.
  */
 @ClientApi()
 @Controller()
@@ -32,51 +38,67 @@ export class JobsController {
   constructor(
     @Inject(AppConfig) private readonly config: AppConfig,
     @Inject(JobsService) private readonly jobs: JobsService,
+    @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
   ) {}
 
   @Post('create')
-  @ApiOperation({ summary: 'Create a job owned by the calling client' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false, description: 'Retry-safe creation' })
+  @ApiOperation({ operationId: 'createJob', summary: 'Create a job owned by the calling client' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    schema: IDEMPOTENCY_KEY_SCHEMA,
+    description: 'Retry-safe creation: the same key gives back the same job',
+  })
+  @ApiBody({
+    required: false,
+    schema: CREATE_JOB_BODY_SCHEMA,
+    description: 'No body: the defaults',
+  })
   @ApiCreatedResponse({ type: JobDto, description: 'Created; Location names it' })
   @ApiOkResponse({ type: JobDto, description: 'Replayed: the job this Idempotency-Key created' })
   async create(
     @ClientId() clientId: ClientKey,
     @RequestHeader('idempotency-key', IdempotencyKeyPipe) idempotencyKey: string | undefined,
     // No body at all means the defaults.
-    @Body(CreateJobPipe) body: CreateJobDto,
-    @Res({ passthrough: true }) res: Response,
+    @Body(CreateJobPipe) body: JobRequest,
+    @Res({ passthrough: true }) res: object,
   ): Promise<Job> {
     const { job, created } = await this.jobs.create(clientId, body, idempotencyKey);
-    res.status(created ? 201 : 200);
-    if (!created) res.setHeader('Idempotent-Replayed', 'true');
-    res.location(`/status/${job.id}`);
+    const http = this.adapterHost.httpAdapter;
+    http.status(res, created ? 201 : 200);
+    if (!created) http.setHeader(res, 'Idempotent-Replayed', 'true');
+    http.setHeader(res, 'Location', `/status/${job.id}`);
     return this.withHint(res, job);
   }
 
   @Get('status/:id')
-  @ApiOperation({ summary: "One job's status" })
+  @ApiOperation({ operationId: 'getJob', summary: "One job's status" })
+  @JobIdParam()
   @ApiOkResponse({ type: JobDto })
   @ApiNotFoundResponse({ type: ErrorDto })
   async status(
     @ClientId() clientId: ClientKey,
     @Param('id', JobIdPipe) id: number,
-    @Res({ passthrough: true }) res: Response,
+    @Res({ passthrough: true }) res: object,
   ): Promise<Job> {
     return this.withHint(res, await this.jobs.get(clientId, id));
   }
 
   @Post('cancel/:id')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Cancel a job that has not finished' })
+  @ApiOperation({ operationId: 'cancelJob', summary: 'Cancel a job that has not finished' })
+  @JobIdParam()
   @ApiOkResponse({ type: JobDto })
   @ApiNotFoundResponse({ type: ErrorDto })
   async cancel(@ClientId() clientId: ClientKey, @Param('id', JobIdPipe) id: number): Promise<Job> {
     return this.jobs.cancel(clientId, id);
   }
 
-  private withHint(res: Response, job: Job): Job {
+  private withHint(res: object, job: Job): Job {
     const hint = pollHintMs(job, Date.now(), this.config.pollHintMarginMs);
-    if (hint !== undefined) res.setHeader(POLL_HINT_HEADER, String(hint));
+    if (hint !== undefined) {
+      this.adapterHost.httpAdapter.setHeader(res, POLL_HINT_HEADER, String(hint));
+    }
     return job;
   }
 }

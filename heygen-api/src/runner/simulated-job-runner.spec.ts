@@ -1,7 +1,10 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { configStub, clientStub } from '../../test/unit/stubs.js';
 import { fakeClock } from 'heygen-test-support';
 import { newJob, type Job, type JobRecord, type JobTransition } from '../domain/job.js';
+import { InMemoryJobEvents } from '../events/in-memory-job-events.js';
+import { InMemoryJobStore } from '../store/in-memory-job-store.js';
+import { describeJobRunnerContract } from './job-runner.contract.js';
 import { SIMULATED_FAILURE, SimulatedJobRunner } from './simulated-job-runner.js';
 
 /** Runs a job through the runner, applying its transitions to a local copy. */
@@ -16,6 +19,24 @@ function runJob(sut: SimulatedJobRunner, fail = false, duration = 1000) {
   });
   return { history, current: () => job };
 }
+
+describeJobRunnerContract('simulated, in memory', (env = {}) => {
+  const config = configStub({ JOB_TIME: '300', ...env });
+  const runner = new SimulatedJobRunner(config);
+  const store = new InMemoryJobStore(config);
+  const events = new InMemoryJobEvents(config);
+  onTestFinished(() => {
+    runner.onModuleDestroy();
+    store.onModuleDestroy();
+    events.onModuleDestroy();
+  });
+  return Promise.resolve({
+    runners: [runner],
+    store,
+    events,
+    shutdown: () => Promise.resolve(runner.onModuleDestroy()),
+  });
+});
 
 describe(SimulatedJobRunner.name, () => {
   it('should start the job at once, report progress, and complete it at its expected finish', async () => {
@@ -107,5 +128,33 @@ describe(SimulatedJobRunner.name, () => {
     sut.onModuleDestroy();
     await clock.advance(5000);
     expect(history).toEqual([]);
+  });
+});
+
+describe(`${SimulatedJobRunner.name}.simulate`, () => {
+  it('should take over a job another instance began, from its stored progress', async () => {
+    using clock = fakeClock();
+    const sut = new SimulatedJobRunner(configStub({ PROGRESS_INTERVAL_MS: '250' }));
+    const begun = {
+      ...newJob(1, 1000, Date.now() - 600),
+      status: 'running' as const,
+      progress: 50,
+    };
+    const history: Job[] = [];
+    let job: Job = begun;
+    const outcome = sut.simulate(
+      { job: begun, clientId: clientStub, fail: false },
+      (transition) => {
+        const next = transition(job, Date.now());
+        if (next) history.push((job = next));
+        return Promise.resolve(next);
+      },
+    );
+    await clock.advance(400);
+    expect(await outcome).toBe('finished');
+    expect(history.map((entry) => `${entry.status}:${entry.progress}`)).toEqual([
+      'running:75',
+      'completed:100',
+    ]);
   });
 });

@@ -34,7 +34,12 @@ interface Task {
   due: number;
   order: number;
   stopped: boolean;
+  /** Settles `simulate`'s promise: the last step applied, or the task stopped. */
+  settle: (outcome: SimulationOutcome) => void;
 }
+
+/** How a simulation ended: its job reached its last step, or it was stopped first. */
+export type SimulationOutcome = 'finished' | 'stopped';
 
 /** Progress steps are woken on this grid of the clock, ms. */
 const WAKE_UP_GRID_MS = 50;
@@ -64,32 +69,60 @@ export class SimulatedJobRunner implements JobRunner, OnModuleDestroy {
 
   constructor(@Inject(AppConfig) private readonly config: AppConfig) {}
 
-  run({ job, clientId, fail: shouldFail }: JobRecord, apply: ApplyTransition): void {
+  run(record: JobRecord, apply: ApplyTransition): void {
+    void this.simulate(record, apply);
+  }
+
+  /**
+   * Works on the job from where its record stands (a job another instance began is taken over:
+   * started, at its progress), and settles when it is done or stopped. Never rejects.
+   */
+  simulate(
+    { job, clientId, fail: shouldFail }: JobRecord,
+    apply: ApplyTransition,
+  ): Promise<SimulationOutcome> {
     const createdAt = Date.parse(job.createdAt);
-    const task: Task = {
-      key: taskKey(clientId, job.id),
-      apply,
-      id: job.id,
-      createdAt,
-      span: Math.max(1, job.duration),
-      finishAt: createdAt + job.duration,
-      fail: shouldFail,
-      progress: 0,
-      started: false,
-      due: Date.now(),
-      order: 0,
-      stopped: false,
-    };
-    this.tasks.set(task.key, task);
-    this.enqueue(task);
+    return new Promise((settle) => {
+      const task: Task = {
+        key: taskKey(clientId, job.id),
+        apply,
+        id: job.id,
+        createdAt,
+        span: Math.max(1, job.duration),
+        finishAt: createdAt + job.duration,
+        fail: shouldFail,
+        progress: job.progress,
+        started: job.status !== 'pending',
+        due: Date.now(),
+        order: 0,
+        stopped: false,
+        settle,
+      };
+      const previous = this.tasks.get(task.key);
+      if (previous) this.halt(previous);
+      this.tasks.set(task.key, task);
+      if (task.started) task.due = this.nextDue(task);
+      this.enqueue(task);
+    });
   }
 
   stop(clientId: ClientKey, id: number): void {
     const task = this.tasks.get(taskKey(clientId, id));
-    if (!task) return;
+    if (task) this.halt(task);
+  }
+
+  /** Stops every job (the instance hands them over to the others); returns how many it held. */
+  stopAll(): number {
+    const count = this.tasks.size;
+    for (const task of [...this.tasks.values()]) this.halt(task);
+    return count;
+  }
+
+  private halt(task: Task): void {
     // Left in the heap, skipped when it comes up: removing from the middle of a heap costs more.
     task.stopped = true;
-    this.tasks.delete(task.key);
+    if (this.tasks.get(task.key) === task) this.tasks.delete(task.key);
+    task.settle('stopped');
   }
 
   /** Number of jobs being worked on, for leak checks. */
@@ -98,8 +131,7 @@ export class SimulatedJobRunner implements JobRunner, OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
-    for (const task of this.tasks.values()) task.stopped = true;
-    this.tasks.clear();
+    this.stopAll();
     this.schedule.clear();
     clearTimeout(this.timer);
     this.timer = undefined;
@@ -150,7 +182,7 @@ export class SimulatedJobRunner implements JobRunner, OnModuleDestroy {
       transition = start;
     } else if (now >= task.finishAt) {
       last = true;
-      this.tasks.delete(task.key);
+      if (this.tasks.get(task.key) === task) this.tasks.delete(task.key);
       transition = task.fail ? fail(SIMULATED_FAILURE) : complete;
     } else {
       // Integer arithmetic up to the one division: 100·elapsed/span ≥ progress + 1 holds exactly.
@@ -158,6 +190,7 @@ export class SimulatedJobRunner implements JobRunner, OnModuleDestroy {
       transition = progressTo((100 * (now - task.createdAt)) / task.span);
     }
     const next = (): void => {
+      if (last) task.settle('finished');
       if (last || task.stopped) return;
       task.due = this.nextDue(task);
       if (task.due <= Date.now()) this.step(task, Date.now());

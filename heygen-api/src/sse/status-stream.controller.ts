@@ -1,15 +1,19 @@
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiQuery } from '@nestjs/swagger';
-import { type Request, type Response } from 'express';
+import { type IncomingHttpHeaders } from 'node:http';
 import { AppConfig } from '../config/app-config.js';
 import { type ClientKey } from '../domain/client.js';
+import { prefersEventStream } from '../http/accept.js';
 import { ClientApi } from '../http/client-api.decorator.js';
 import { ClientId } from '../http/client-id.decorator.js';
+import { rawRequest, takeOverResponse } from '../http/raw.js';
 import { RequestHeader } from '../http/request-header.decorator.js';
 import { BatchDto } from '../jobs/dto/job.dto.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { JobIdsPipe } from '../jobs/pipes/job-ids.pipe.js';
 import { batchPollHintMs, POLL_HINT_HEADER } from '../jobs/poll-hint.js';
+import { JOB_ID_LIST_SCHEMA } from '../jobs/schemas.js';
 import { STREAM_HEADERS } from './sse-connection.js';
 import { StatusStreamService } from './status-stream.service.js';
 
@@ -25,10 +29,12 @@ export class StatusStreamController {
     @Inject(AppConfig) private readonly config: AppConfig,
     @Inject(JobsService) private readonly jobs: JobsService,
     @Inject(StatusStreamService) private readonly streams: StatusStreamService,
+    @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
   ) {}
 
   @Get()
   @ApiOperation({
+    operationId: 'getJobs',
     summary:
       "Many of the client's jobs in one request, or (Accept: text/event-stream) the event stream",
   })
@@ -36,7 +42,14 @@ export class StatusStreamController {
   @ApiQuery({
     name: 'ids',
     required: false,
-    description: 'Comma-separated job ids; all jobs when absent',
+    schema: JOB_ID_LIST_SCHEMA,
+    description: 'Comma-separated job ids (at most MAX_BATCH_IDS); all jobs when absent',
+  })
+  @ApiQuery({
+    name: 'lastEventId',
+    required: false,
+    schema: { type: 'string' },
+    description: 'Stream only: where to resume, for a client that cannot send Last-Event-ID',
   })
   @ApiOkResponse({ type: BatchDto })
   async streamOrBatch(
@@ -44,25 +57,27 @@ export class StatusStreamController {
     @Query('ids', JobIdsPipe) ids: number[] | undefined,
     @Query('lastEventId') lastEventIdQuery: unknown,
     @RequestHeader('last-event-id') lastEventIdHeader: string | string[] | undefined,
-    @Req() req: Request,
-    @Res() res: Response,
+    @Req() req: { headers: IncomingHttpHeaders; method: string },
+    @Res() res: object,
   ): Promise<void> {
-    if (req.accepts(['application/json', 'text/event-stream']) === 'text/event-stream') {
+    if (prefersEventStream(req.headers.accept)) {
       // [spec] the header is what an EventSource sends on its own reconnects, so it wins.
       const lastEventId =
         (typeof lastEventIdHeader === 'string' ? lastEventIdHeader : undefined) ??
         (typeof lastEventIdQuery === 'string' ? lastEventIdQuery : undefined);
+      // The stream writes to Node's response under either adapter (Fastify's is told to let go).
+      const raw = takeOverResponse(res);
       // HEAD answers the stream's head and nothing more: no slot, no subscription (issue 18).
       if (req.method === 'HEAD') {
-        res.writeHead(200, STREAM_HEADERS).end();
+        raw.writeHead(200, STREAM_HEADERS).end();
         return;
       }
-      // Express's response is a Node ServerResponse: the stream writes to it directly.
-      return this.streams.open(res, req.socket, clientId, lastEventId);
+      return this.streams.open(raw, rawRequest(req).socket, clientId, lastEventId);
     }
     const batch = await this.jobs.getMany(clientId, ids);
+    const http = this.adapterHost.httpAdapter;
     const hint = batchPollHintMs(batch.jobs, Date.now(), this.config.pollHintMarginMs);
-    if (hint !== undefined) res.setHeader(POLL_HINT_HEADER, String(hint));
-    res.json(batch);
+    if (hint !== undefined) http.setHeader(res, POLL_HINT_HEADER, String(hint));
+    http.reply(res, batch, 200);
   }
 }

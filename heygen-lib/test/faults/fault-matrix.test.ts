@@ -221,7 +221,7 @@ const judge = ({ call, expected, child, faultAfterStartMs }: RowRun): string[] =
 describe('fault matrix', () => {
   it('baseline: Node exits within EXIT_MS + TEARDOWN_MS of dispose() with nothing pending', async () => {
     for (const child of await Promise.all(baselines)) expect(exitProblems(child)).toEqual([]);
-  });
+  }, 120_000); // the baselines share the pool with the rows
 
   describe.each(FAULT_IDS)('%s', (fault) => {
     for (const call of CALLS) {

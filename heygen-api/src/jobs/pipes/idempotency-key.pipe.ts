@@ -1,13 +1,15 @@
 import { type PipeTransform } from '@nestjs/common';
 import { DomainError } from '../../errors/domain-error.js';
+import { compileSchema } from '../../http/validation.js';
+import { IDEMPOTENCY_KEY_SCHEMA } from '../schemas.js';
 
-const KEY = /^[\x21-\x7e](?:[\x20-\x7e]{0,253}[\x21-\x7e])?$/;
+const isIdempotencyKey = compileSchema<string>(IDEMPOTENCY_KEY_SCHEMA);
 
-/** The optional `Idempotency-Key` header: 1–255 printable ASCII characters. */
+/** The optional `Idempotency-Key` header (IDEMPOTENCY_KEY_SCHEMA). */
 export class IdempotencyKeyPipe implements PipeTransform<unknown, string | undefined> {
   transform(value: unknown): string | undefined {
     if (value === undefined) return undefined;
-    if (typeof value !== 'string' || !KEY.test(value)) {
+    if (!isIdempotencyKey(value)) {
       throw new DomainError(
         'INVALID_IDEMPOTENCY_KEY',
         'Idempotency-Key must be 1 to 255 printable ASCII characters',

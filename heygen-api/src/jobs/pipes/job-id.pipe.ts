@@ -1,13 +1,14 @@
 import { type PipeTransform } from '@nestjs/common';
 import { DomainError } from '../../errors/domain-error.js';
+import { compileSchema } from '../../http/validation.js';
+import { JOB_ID_SCHEMA } from '../schemas.js';
 
-/** Job ids are positive integers of at most 15 digits, so they stay exact as JavaScript numbers. */
-export const JOB_ID = /^[1-9]\d{0,14}$/;
+const isJobId = compileSchema<string>(JOB_ID_SCHEMA);
 
-/** `:id` in a path: a positive integer job id. */
+/** `:id` in a path: a positive integer job id (JOB_ID_SCHEMA). */
 export class JobIdPipe implements PipeTransform<unknown, number> {
   transform(value: unknown): number {
-    if (typeof value !== 'string' || !JOB_ID.test(value)) {
+    if (!isJobId(value)) {
       throw new DomainError(
         'INVALID_JOB_ID',
         `Job id ${JSON.stringify(value)} is not a positive integer of at most 15 digits`,

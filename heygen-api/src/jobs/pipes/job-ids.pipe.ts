@@ -1,9 +1,16 @@
 import { Inject, Injectable, type PipeTransform } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
 import { DomainError } from '../../errors/domain-error.js';
-import { JOB_ID } from './job-id.pipe.js';
+import { compileSchema } from '../../http/validation.js';
+import { JOB_ID_LIST_SCHEMA, JOB_ID_SCHEMA } from '../schemas.js';
 
-/** `?ids=1,2,3` for the batch status: undefined when absent (all jobs), else the ids in order. */
+const isJobIdList = compileSchema<string>(JOB_ID_LIST_SCHEMA);
+const isJobId = compileSchema<string>(JOB_ID_SCHEMA);
+
+/**
+ * `?ids=1,2,3` for the batch status (JOB_ID_LIST_SCHEMA, and at most MAX_BATCH_IDS of them):
+ * undefined when absent (all jobs), else the ids in order.
+ */
 @Injectable()
 export class JobIdsPipe implements PipeTransform<unknown, number[] | undefined> {
   constructor(@Inject(AppConfig) private readonly config: AppConfig) {}
@@ -20,14 +27,13 @@ export class JobIdsPipe implements PipeTransform<unknown, number[] | undefined> 
         `ids may list at most ${this.config.maxBatchIds} jobs`,
       );
     }
-    return items.map((item) => {
-      if (!JOB_ID.test(item)) {
-        throw new DomainError(
-          'INVALID_QUERY',
-          `ids must be comma-separated positive integers; ${JSON.stringify(item)} is not one`,
-        );
-      }
-      return Number(item);
-    });
+    if (!isJobIdList(value)) {
+      const bad = items.find((item) => !isJobId(item));
+      throw new DomainError(
+        'INVALID_QUERY',
+        `ids must be comma-separated positive integers; ${JSON.stringify(bad)} is not one`,
+      );
+    }
+    return items.map(Number);
   }
 }

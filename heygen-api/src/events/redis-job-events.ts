@@ -1,0 +1,249 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { type Redis } from 'ioredis';
+import { AppConfig } from '../config/app-config.js';
+import { type ClientKey } from '../domain/client.js';
+import { type Job } from '../domain/job.js';
+import { RedisConnections } from '../redis/redis-connections.js';
+import { LUA_NOW, RedisScript } from '../redis/redis-script.js';
+import { type JobEvent, type JobEventListener, type JobEvents } from './job-events.js';
+
+/**
+ * Appends to the client's stream, with the next id of its sequence as the entry id (`<n>-0`), and
+ * tells the instances streaming this client (pub/sub, same name). The stream's `max-deleted-entry-
+ * id` is the floor of resume: the last entry trimmed, or for a stream begun afresh the clock minus
+ * one, so that no id of a forgotten sequence resumes on it.
+ * KEYS: stream. ARGV: job JSON, the most entries kept, the least time kept (ms), channel.
+ */
+const PUBLISH = new RedisScript(`${LUA_NOW}
+local S = KEYS[1]
+local now = now_ms()
+local newest = redis.call('XREVRANGE', S, '+', '-', 'COUNT', 1)
+local last = 0
+if newest[1] then last = tonumber(string.match(newest[1][1], '^(%d+)')) end
+local id = fmt(math.max(last + 1, now))
+-- Trimmed by hand, so that the last id trimmed is recorded: resuming is refused at and below it.
+local floor
+if last == 0 then floor = fmt(now - 1) .. '-0' end
+local len, keep = redis.call('XLEN', S), tonumber(ARGV[2])
+if len >= keep then
+  local gone = redis.call('XRANGE', S, '-', '+', 'COUNT', len - keep + 1)
+  floor = gone[#gone][1]
+  redis.call('XTRIM', S, 'MAXLEN', keep - 1)
+end
+redis.call('XADD', S, id .. '-0', 'j', ARGV[1])
+if floor then redis.call('XSETID', S, id .. '-0', 'MAXDELETEDID', floor) end
+redis.call('PEXPIRE', S, fmt(math.max(tonumber(ARGV[3]), tonumber(id) - now + 1)))
+redis.call('PUBLISH', ARGV[4], id .. ' ' .. ARGV[1])
+return id
+`);
+
+/**
+ * The client's entries after ARGV[1], or false when some later one is no longer kept (it is at or
+ * below the last deleted entry), or the id is ahead of the stream, or the stream is gone.
+ */
+const REPLAY = new RedisScript(`
+local S = KEYS[1]
+if redis.call('EXISTS', S) == 0 then return false end
+local info = redis.call('XINFO', 'STREAM', S)
+local last, floor
+for i = 1, #info, 2 do
+  if info[i] == 'last-generated-id' then last = tonumber(string.match(info[i + 1], '^(%d+)')) end
+  if info[i] == 'max-deleted-entry-id' then floor = tonumber(string.match(info[i + 1], '^(%d+)')) end
+end
+local after = tonumber(ARGV[1])
+if after < floor or after > last then return false end
+return redis.call('XRANGE', S, '(' .. ARGV[1] .. '-0', '+')
+`);
+
+/** The client's latest id; for a client with no stream, where a fresh one would begin. */
+const HEAD = new RedisScript(`${LUA_NOW}
+local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+if newest[1] then return string.match(newest[1][1], '^(%d+)') end
+return fmt(now_ms() - 1)
+`);
+
+type StreamEntry = [id: string, fields: string[]];
+
+/** The subscriptions of one client in this instance. */
+interface ClientSubscription {
+  listeners: Set<JobEventListener>;
+  /** The last id delivered here: later copies of it or of anything before are dropped. */
+  cursor: number;
+  /** Settles once Redis confirms the channel: from then on, no publish is missed. */
+  ready: Promise<void>;
+  /** Set while a gap (a lost connection) is being read back from the stream. */
+  backlog?: JobEvent[];
+}
+
+/**
+ * Events in Redis, shared by every instance (JOBS_DRIVER=redis): one Redis Stream per client is its
+ * ordered, replayable log, so an id handed out by any instance resumes on any other; live delivery
+ * is pub/sub on one channel per client, subscribed only by instances streaming that client
+ * (docs/design.md, "Events: a Redis Stream per client").
+ */
+@Injectable()
+export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(RedisJobEvents.name);
+  private readonly clients = new Map<ClientKey, ClientSubscription>();
+  private readonly byChannel = new Map<string, ClientKey>();
+  private subscriber?: Redis;
+  private subscriptions = 0;
+
+  constructor(
+    @Inject(AppConfig) private readonly config: AppConfig,
+    @Inject(RedisConnections) private readonly redis: RedisConnections,
+  ) {}
+
+  onModuleInit(): void {
+    this.subscriber = this.redis.open('events', {
+      // Commands wait while Redis is away and run once it is back (resubscribed by ioredis).
+      maxRetriesPerRequest: null,
+    });
+    this.subscriber.on('message', (channel: string, message: string) =>
+      this.onMessage(channel, message),
+    );
+    // After a lost connection: read back what was published meanwhile, from each stream.
+    let connectedBefore = false;
+    this.subscriber.on('ready', () => {
+      if (connectedBefore) for (const clientId of this.clients.keys()) void this.catchUp(clientId);
+      connectedBefore = true;
+    });
+  }
+
+  async publish(clientId: ClientKey, job: Job): Promise<JobEvent> {
+    const id = (await PUBLISH.run(
+      this.redis.command,
+      [this.streamKey(clientId)],
+      [
+        JSON.stringify(job),
+        this.config.replayLogSize,
+        Math.max(this.config.retentionMs, 1000),
+        this.streamKey(clientId),
+      ],
+    )) as string;
+    return { id, clientId, job };
+  }
+
+  subscribe(clientId: ClientKey, listener: JobEventListener): () => void {
+    const client = this.clients.get(clientId) ?? this.open(clientId);
+    const subscription: JobEventListener = (event) => listener(event);
+    client.listeners.add(subscription);
+    this.subscriptions += 1;
+    let active = true;
+    return () => {
+      if (!active) return;
+      active = false;
+      this.subscriptions -= 1;
+      client.listeners.delete(subscription);
+      if (client.listeners.size > 0 || this.clients.get(clientId) !== client) return;
+      this.clients.delete(clientId);
+      const channel = this.streamKey(clientId);
+      this.byChannel.delete(channel);
+      this.subscriber?.unsubscribe(channel).catch(() => {});
+    };
+  }
+
+  async replay(clientId: ClientKey, afterId: string): Promise<JobEvent[] | undefined> {
+    // Read after the subscription is live: an event is then either in the replay or delivered.
+    await this.clients.get(clientId)?.ready;
+    if (!/^\d{1,16}$/.test(afterId)) return undefined;
+    const entries = (await REPLAY.run(
+      this.redis.command,
+      [this.streamKey(clientId)],
+      [afterId],
+    )) as StreamEntry[] | null;
+    return entries?.map((entry) => this.toEvent(clientId, entry));
+  }
+
+  async head(clientId: ClientKey): Promise<string> {
+    await this.clients.get(clientId)?.ready;
+    return (await HEAD.run(this.redis.command, [this.streamKey(clientId)])) as string;
+  }
+
+  subscriptionCount(): number {
+    return this.subscriptions;
+  }
+
+  onModuleDestroy(): void {
+    this.clients.clear();
+    this.byChannel.clear();
+  }
+
+  private open(clientId: ClientKey): ClientSubscription {
+    const channel = this.streamKey(clientId);
+    const client: ClientSubscription = {
+      listeners: new Set(),
+      cursor: 0,
+      ready: Promise.resolve(),
+    };
+    client.ready = (async () => {
+      try {
+        await this.subscriber!.subscribe(channel);
+        const head = (await HEAD.run(this.redis.command, [channel])) as string;
+        client.cursor = Math.max(client.cursor, Number(head));
+      } catch (error) {
+        // The stream opens all the same: a snapshot, then what arrives once Redis is back.
+        this.logger.warn(`Subscribing client ${clientId}: ${(error as Error).message}`);
+      }
+    })();
+    this.clients.set(clientId, client);
+    this.byChannel.set(channel, clientId);
+    return client;
+  }
+
+  private onMessage(channel: string, message: string): void {
+    const clientId = this.byChannel.get(channel);
+    const client = clientId === undefined ? undefined : this.clients.get(clientId);
+    if (!client || clientId === undefined) return;
+    const space = message.indexOf(' ');
+    const event: JobEvent = {
+      id: message.slice(0, space),
+      clientId,
+      job: JSON.parse(message.slice(space + 1)) as Job,
+    };
+    if (client.backlog) client.backlog.push(event);
+    else this.deliver(client, event);
+  }
+
+  private deliver(client: ClientSubscription, event: JobEvent): void {
+    const id = Number(event.id);
+    if (id <= client.cursor) return;
+    client.cursor = id;
+    for (const listener of client.listeners) listener(event);
+  }
+
+  /** Delivers what the stream holds past the cursor, then what pub/sub brought meanwhile. */
+  private async catchUp(clientId: ClientKey): Promise<void> {
+    const client = this.clients.get(clientId);
+    if (!client || client.backlog) return;
+    client.backlog = [];
+    try {
+      const entries = (await this.redis.command.xrange(
+        this.streamKey(clientId),
+        `(${client.cursor}-0`,
+        '+',
+      )) as StreamEntry[];
+      for (const entry of entries) this.deliver(client, this.toEvent(clientId, entry));
+    } catch (error) {
+      this.logger.warn(`Catching up client ${clientId}: ${(error as Error).message}`);
+    } finally {
+      const backlog = client.backlog;
+      delete client.backlog;
+      for (const event of backlog) this.deliver(client, event);
+    }
+  }
+
+  private toEvent(clientId: ClientKey, [id, fields]: StreamEntry): JobEvent {
+    return { id: id.slice(0, id.indexOf('-')), clientId, job: JSON.parse(fields[1]!) as Job };
+  }
+
+  private streamKey(clientId: ClientKey): string {
+    return `${this.redis.prefix}{${clientId}}:events`;
+  }
+}

@@ -1,0 +1,138 @@
+import {
+  Catch,
+  HttpException,
+  HttpStatus,
+  Logger,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
+import { type IncomingMessage, STATUS_CODES } from 'node:http';
+import { rawRequest, takeOverResponse } from './raw.js';
+import { DomainError } from '../errors/domain-error.js';
+import { CODE_TO_STATUS, type ErrorCode } from '../errors/error-code.js';
+
+/**
+ * Codes for errors that Nest or the HTTP adapter raise themselves, by HTTP status: an unknown
+ * route, and a request Express or Fastify rejects before any of ours sees it. Bodies and keys are
+ * checked by our own guards, which throw DomainErrors.
+ */
+const STATUS_TO_CODE: Partial<Record<number, ErrorCode>> = {
+  400: 'INVALID_BODY',
+  404: 'NOT_FOUND',
+  413: 'PAYLOAD_TOO_LARGE',
+  415: 'UNSUPPORTED_MEDIA_TYPE',
+};
+
+/** Routes whose path carries a job id: where a path that cannot be decoded is a bad id. */
+const JOB_ID_ROUTE = /^\/(?:status|cancel)\/[^/?]/i;
+
+/** Fastify's own errors (`FST_ERR_…`) carry their status; Nest's are HttpExceptions. */
+interface FastifyError extends Error {
+  code: string;
+  statusCode: number;
+}
+
+/** Unexpected errors are logged under this name; what the client sees says nothing of them. */
+const logger = new Logger('ApiExceptionFilter');
+
+/**
+ * Turns every error into the protocol's JSON body: {statusCode, error, code, message}. It writes
+ * to Node's response under either adapter, so that both answer the same bytes.
+ */
+@Catch()
+export class ApiExceptionFilter implements ExceptionFilter {
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    answerWithError(exception, http.getRequest<object>(), http.getResponse<object>());
+  }
+}
+
+/**
+ * Answers `exception` as the protocol's JSON error. Also Fastify's `frameworkErrors` handler
+ * (app.factory.ts): what its router refuses before Nest sees the request (a path that cannot be
+ * decoded) gets the same shape as everything else.
+ */
+export function answerWithError(exception: unknown, request: object, response: object): void {
+  const req = rawRequest(request);
+  const res = takeOverResponse(response);
+  const { code, message, retryAfterSeconds } = describe(exception, req);
+  const statusCode = CODE_TO_STATUS[code];
+  if (res.headersSent) {
+    // A stream that already started cannot carry a JSON error: cut it, the client resumes.
+    res.destroy();
+    return;
+  }
+  if (retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(retryAfterSeconds));
+  // A request refused before its body was read (too large, not JSON, no key): Node would read and
+  // discard the rest of it to keep the connection, for as long as the sender cares to send.
+  // Closing it after the answer costs the sender a new connection instead (issue 18).
+  if (bodyLeftUnread(req)) res.setHeader('Connection', 'close');
+  const body = JSON.stringify({ statusCode, error: STATUS_CODES[statusCode], code, message });
+  res.statusCode = statusCode;
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(body);
+}
+
+function describe(
+  exception: unknown,
+  req: IncomingMessage,
+): { code: ErrorCode; message: string; retryAfterSeconds?: number } {
+  if (exception instanceof DomainError) {
+    return {
+      code: exception.code,
+      message: exception.message,
+      ...(exception.retryAfterSeconds !== undefined && {
+        retryAfterSeconds: exception.retryAfterSeconds,
+      }),
+    };
+  }
+  if (
+    (exception instanceof HttpException && exception.cause instanceof URIError) ||
+    (isFastifyError(exception) && exception.code === 'FST_ERR_BAD_URL')
+  ) {
+    // The path could not be percent-decoded: on a job route, that is a bad job id.
+    return JOB_ID_ROUTE.test(req.url ?? '')
+      ? { code: 'INVALID_JOB_ID', message: 'The job id in the path is not valid percent-encoding' }
+      : { code: 'NOT_FOUND', message: 'No such route: the path is not valid percent-encoding' };
+  }
+  if (exception instanceof HttpException) {
+    const code = STATUS_TO_CODE[exception.getStatus()];
+    if (code) return { code, message: httpExceptionMessage(exception) };
+  }
+  if (isFastifyError(exception)) {
+    const code = STATUS_TO_CODE[exception.statusCode];
+    if (code) return { code, message: exception.message };
+  }
+  logger.error('Unexpected error', exception instanceof Error ? exception.stack : exception);
+  return { code: 'INTERNAL_ERROR', message: 'Internal server error' };
+}
+
+function isFastifyError(exception: unknown): exception is FastifyError {
+  return (
+    exception instanceof Error &&
+    typeof (exception as Partial<FastifyError>).code === 'string' &&
+    (exception as FastifyError).code.startsWith('FST_') &&
+    typeof (exception as Partial<FastifyError>).statusCode === 'number'
+  );
+}
+
+/** A request that declares a body not yet received in full. */
+function bodyLeftUnread(req: IncomingMessage): boolean {
+  const declared =
+    req.headers['transfer-encoding'] !== undefined ||
+    Number(req.headers['content-length'] ?? 0) > 0;
+  return declared && !req.complete;
+}
+
+function httpExceptionMessage(exception: HttpException): string {
+  const body = exception.getResponse();
+  if (typeof body === 'object' && 'message' in body) {
+    const { message } = body;
+    if (Array.isArray(message)) return message.join('; ');
+    if (typeof message === 'string') return message;
+  }
+  return (
+    exception.message || (STATUS_CODES[exception.getStatus()] ?? String(HttpStatus.BAD_REQUEST))
+  );
+}

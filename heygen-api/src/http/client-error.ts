@@ -1,0 +1,33 @@
+import { STATUS_CODES, type ServerResponse } from 'node:http';
+import { type Socket } from 'node:net';
+import { CODE_TO_STATUS, type ErrorCode } from '../errors/error-code.js';
+
+/** What Node's parser refused, by its error code: anything else is a malformed request. */
+const REFUSALS: Record<string, { code: ErrorCode; message: string }> = {
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    code: 'REQUEST_TIMEOUT',
+    message: 'The request was not received in time',
+  },
+  HPE_HEADER_OVERFLOW: { code: 'HEADERS_TOO_LARGE', message: 'The request headers are too large' },
+};
+const MALFORMED = { code: 'BAD_REQUEST', message: 'The request is not valid HTTP' } as const;
+
+/**
+ * Node's `clientError`: a request refused before any route sees it (a bad header, headers too
+ * large, too slow). It gets the protocol's JSON error, on both adapters, where Node would send a
+ * bare status line and Fastify its own shape (issue 10); then the connection is closed.
+ */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  // As Node does: never write into a response already under way on this connection.
+  const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (socket.writable && !inFlight?.headersSent) {
+    const { code, message } = REFUSALS[error.code ?? ''] ?? MALFORMED;
+    const statusCode = CODE_TO_STATUS[code];
+    const body = JSON.stringify({ statusCode, error: STATUS_CODES[statusCode], code, message });
+    socket.write(
+      `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+}

@@ -1,0 +1,49 @@
+import { type JsonSchema } from '../http/validation.js';
+
+// The request schemas of the job endpoints: the pipes check them (compiled once, by Ajv) and the
+// OpenAPI document shows them, so the document cannot drift from the checks (issue 10).
+
+const ID = '[1-9][0-9]{0,14}';
+
+/** `:id` in a path: a positive integer of at most 15 digits, so it stays exact as a JS number. */
+export const JOB_ID_SCHEMA: JsonSchema = {
+  type: 'string',
+  pattern: `^${ID}$`,
+  example: '17',
+};
+
+/** `?ids=` of the batch: comma-separated job ids (at most MAX_BATCH_IDS, checked by the pipe). */
+export const JOB_ID_LIST_SCHEMA: JsonSchema = {
+  type: 'string',
+  pattern: `^${ID}(?:,${ID})*$`,
+  example: '17,18,21',
+};
+
+/**
+ * The optional body of POST /create (a `JobRequest`): nothing but an integer `duration` ≥ 0 and a
+ * boolean `fail`.
+ */
+export const CREATE_JOB_BODY_SCHEMA: JsonSchema = {
+  type: 'object',
+  properties: {
+    duration: {
+      type: 'integer',
+      minimum: 0,
+      description: 'Run time in ms instead of JOB_TIME; at most MAX_JOB_TIME_MS',
+      example: 3000,
+    },
+    fail: {
+      type: 'boolean',
+      description: 'End the job as failed instead of completed',
+      example: false,
+    },
+  },
+  additionalProperties: false,
+};
+
+/** `Idempotency-Key`: 1–255 printable ASCII characters, no space at either end. */
+export const IDEMPOTENCY_KEY_SCHEMA: JsonSchema = {
+  type: 'string',
+  pattern: '^[\\x21-\\x7e](?:[\\x20-\\x7e]{0,253}[\\x21-\\x7e])?$',
+  example: 'order-7f3a',
+};

@@ -1,0 +1,53 @@
+import { type INestApplication } from '@nestjs/common';
+import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { API_KEY_SCHEME } from './http/client-api.decorator.js';
+
+/**
+ * Where the document is served: one path, two formats (issue 16). `/docs` is the Swagger page;
+ * docs/protocol.md, "Health and docs", lists them.
+ */
+export const OPENAPI_PATHS = {
+  page: 'docs',
+  json: 'docs/openapi.json',
+  yaml: 'docs/openapi.yaml',
+} as const;
+
+/**
+ * The OpenAPI document of the JSON endpoints (also exported to docs/openapi.json by openapi.ts).
+ * Request schemas come from the validators' own (jobs/schemas.ts); every job operation declares
+ * the API key, an opaque bearer token (not a JWT), so Swagger's Authorize and Try-it-out send it.
+ */
+export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
+  return SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('heygen-api')
+      .setDescription(
+        'Simulated long-running jobs. The event stream (GET /status with Accept: text/event-stream) is described in docs/protocol.md.',
+      )
+      .setVersion('0.1.0')
+      .setLicense('MIT', 'https://opensource.org/licenses/MIT')
+      // The server that serves this document: Try-it-out calls the instance it is read from.
+      .addServer('/', 'This server')
+      .addTag('jobs', 'Create, read and cancel jobs; the batch and the event stream')
+      .addTag('health', 'Liveness and readiness; never needs an API key')
+      .addSecurity(API_KEY_SCHEME, {
+        type: 'http',
+        scheme: 'bearer',
+        description:
+          'An API key from API_KEYS, sent as `Authorization: Bearer <key>` (an opaque token, not a JWT). Only when the server has API_KEYS set.',
+      })
+      .build(),
+  );
+}
+
+/** Serves the OpenAPI page and document (OPENAPI_PATHS); returns the document. */
+export function setUpOpenApi(app: INestApplication): OpenAPIObject {
+  const document = createOpenApiDocument(app);
+  SwaggerModule.setup(OPENAPI_PATHS.page, app, document, {
+    jsonDocumentUrl: OPENAPI_PATHS.json,
+    yamlDocumentUrl: OPENAPI_PATHS.yaml,
+    swaggerOptions: { persistAuthorization: true },
+  });
+  return document;
+}

@@ -1,0 +1,32 @@
+import { createHash } from 'node:crypto';
+import { type Redis } from 'ioredis';
+
+/**
+ * A Lua script run with EVALSHA, falling back to EVAL the first time a Redis has not seen it. Each
+ * script is one atomic step: what makes a read-modify-write of the store safe across instances.
+ */
+export class RedisScript {
+  private readonly sha: string;
+
+  constructor(private readonly lua: string) {
+    this.sha = createHash('sha1').update(lua).digest('hex');
+  }
+
+  async run(redis: Redis, keys: string[], args: (string | number)[] = []): Promise<unknown> {
+    try {
+      return await redis.evalsha(this.sha, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+      return redis.eval(this.lua, keys.length, ...keys, ...args);
+    }
+  }
+}
+
+/** Lua: Redis's own clock in ms, the one clock every instance shares for id sequences. */
+export const LUA_NOW = `
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local function fmt(n) return string.format('%.0f', n) end
+`;

@@ -1,0 +1,55 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
+import { RedisConnections, redisAddress } from './redis-connections.js';
+
+/** Injection token of the Redis health indicator: provided by JobsModule with the redis driver only. */
+export const REDIS_HEALTH = Symbol('RedisHealth');
+/** Injection token of the BullMQ worker's state, for the indicator. */
+export const WORKER_STATUS = Symbol('WorkerStatus');
+
+/** What health reads of the runner. */
+export interface WorkerStatus {
+  readonly workerRunning: boolean;
+  /** Jobs this instance is working on. */
+  readonly running: number;
+}
+
+/** A PING that takes longer than this reports Redis down. */
+const PING_TIMEOUT_MS = 1000;
+
+/** /health's `redis` entry: Redis answers a PING in time, and this instance's worker runs. */
+@Injectable()
+export class RedisHealthIndicator {
+  constructor(
+    @Inject(HealthIndicatorService) private readonly indicator: HealthIndicatorService,
+    @Inject(RedisConnections) private readonly redis: RedisConnections,
+    @Inject(WORKER_STATUS) private readonly worker: WorkerStatus,
+  ) {}
+
+  async check(): Promise<HealthIndicatorResult<'redis'>> {
+    const session = this.indicator.check('redis');
+    const started = performance.now();
+    const data = {
+      address: redisAddress(this.redis.url),
+      worker: this.worker.workerRunning ? 'running' : 'stopped',
+      runningJobs: this.worker.running,
+    };
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.redis.command.ping(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error('no answer to PING')), PING_TIMEOUT_MS);
+        }),
+      ]);
+    } catch (error) {
+      return session.down({ ...data, reason: (error as Error).message });
+    } finally {
+      clearTimeout(timer);
+    }
+    const latencyMs = Math.round((performance.now() - started) * 10) / 10;
+    return this.worker.workerRunning
+      ? session.up({ ...data, latencyMs })
+      : session.down({ ...data, latencyMs, reason: 'the BullMQ worker is not running' });
+  }
+}

@@ -1,0 +1,180 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { Queue, WaitingError, Worker, type Job as QueueJob } from 'bullmq';
+import { type Redis } from 'ioredis';
+import { AppConfig } from '../config/app-config.js';
+import { type ClientKey } from '../domain/client.js';
+import { fail, isFinished, type Job, type JobRecord, type JobTransition } from '../domain/job.js';
+import { JOB_EVENTS, type JobEvents } from '../events/job-events.js';
+import { RedisConnections } from '../redis/redis-connections.js';
+import { type WorkerStatus } from '../redis/redis.health.js';
+import { JOB_STORE, type JobStore } from '../store/job-store.js';
+import { type JobRunner } from './job-runner.js';
+import { SimulatedJobRunner } from './simulated-job-runner.js';
+
+/** The BullMQ queue every instance adds to and works from. */
+export const QUEUE_NAME = 'jobs';
+
+/** What a queued job carries: the job's name; its state is read from the store. */
+interface RunnerJobData {
+  clientId: ClientKey;
+  id: number;
+}
+
+/** Attempts of a job whose processing throws (Redis away, say) before it is failed for good. */
+const ATTEMPTS = 5;
+/** A job whose instance died this many times is failed by BullMQ (docs/design.md, "BullMQ"). */
+const MAX_STALLED_COUNT = 10;
+
+export const RUNNER_FAILURE = {
+  code: 'RUNNER_FAILED',
+  message: 'The job could not be run; it was tried on several instances',
+} as const;
+
+/**
+ * The runner of the redis driver: creating a job adds it to a BullMQ queue, and a worker in every
+ * instance simulates it (the SimulatedJobRunner's schedule, fed from the shared store). A job whose
+ * instance dies is moved back to the queue by BullMQ's stalled-job check and resumed from its
+ * stored state by another instance; one that stops gracefully hands its jobs over at once.
+ */
+@Injectable()
+export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger(BullmqJobRunner.name);
+  private readonly simulation: SimulatedJobRunner;
+  private queue?: Queue<RunnerJobData>;
+  private worker?: Worker<RunnerJobData>;
+  private subscriber?: Redis;
+  private handingOver = false;
+
+  constructor(
+    @Inject(AppConfig) private readonly config: AppConfig,
+    @Inject(RedisConnections) private readonly redis: RedisConnections,
+    @Inject(JOB_STORE) private readonly store: JobStore,
+    @Inject(JOB_EVENTS) private readonly events: JobEvents,
+  ) {
+    this.simulation = new SimulatedJobRunner(config);
+  }
+
+  onModuleInit(): void {
+    // BullMQ's blocking commands must wait out an outage, never fail after N retries.
+    const connection = this.redis.open('bullmq', { maxRetriesPerRequest: null });
+    const prefix = `${this.redis.prefix}bull`;
+    this.queue = new Queue<RunnerJobData>(QUEUE_NAME, {
+      connection,
+      prefix,
+      defaultJobOptions: {
+        attempts: ATTEMPTS,
+        backoff: { type: 'exponential', delay: 1000 },
+        // The store is the truth about a job; the queue keeps only what is left to do.
+        removeOnComplete: true,
+        removeOnFail: { age: 24 * 3600, count: 1000 },
+      },
+    });
+    this.queue.on('error', (error) => this.logger.warn(`queue: ${error.message}`));
+    this.worker = new Worker<RunnerJobData>(QUEUE_NAME, (job, token) => this.process(job, token), {
+      connection,
+      prefix,
+      concurrency: this.config.runnerConcurrency,
+      lockDuration: this.config.runnerLockMs,
+      stalledInterval: Math.ceil(this.config.runnerLockMs / 2),
+      maxStalledCount: MAX_STALLED_COUNT,
+    });
+    this.worker.on('error', (error) => this.logger.warn(`worker: ${error.message}`));
+    this.worker.on('failed', (job, error) => void this.onFailed(job, error));
+
+    // A cancel reaches the instance working on the job, whichever it is.
+    this.subscriber = this.redis.open('runner', { maxRetriesPerRequest: null });
+    this.subscriber.on('message', (_channel: string, message: string) => {
+      const space = message.indexOf(' ');
+      this.simulation.stop(message.slice(space + 1), Number(message.slice(0, space)));
+    });
+    this.subscriber.subscribe(this.stopChannel).catch((error: Error) => {
+      this.logger.warn(`Subscribing to cancellations: ${error.message}`);
+    });
+  }
+
+  run({ clientId, job }: JobRecord): void {
+    // The job id dedupes: a job is in the queue once, however often it is added.
+    this.queue!.add(
+      'simulate',
+      { clientId, id: job.id },
+      { jobId: `${encodeURIComponent(clientId)}@${job.id}` },
+    ).catch((error: Error) => {
+      this.logger.error(`Job ${job.id} of client ${clientId}: could not be queued`, error);
+    });
+  }
+
+  stop(clientId: ClientKey, id: number): void {
+    this.simulation.stop(clientId, id);
+    this.redis.command.publish(this.stopChannel, `${id} ${clientId}`).catch(() => {
+      // The instance working on it sees the job finished at its next step.
+    });
+  }
+
+  get workerRunning(): boolean {
+    return this.worker?.isRunning() ?? false;
+  }
+
+  /** Jobs this instance is simulating now. */
+  get running(): number {
+    return this.simulation.running;
+  }
+
+  /** Graceful: no new job is taken, and the running ones go back to the queue for the others. */
+  async onModuleDestroy(): Promise<void> {
+    this.handingOver = true;
+    const closing = this.worker?.close();
+    const handedOver = this.simulation.stopAll();
+    if (handedOver > 0) this.logger.log(`Handing ${handedOver} running jobs over`);
+    await closing;
+    await this.queue?.close();
+  }
+
+  private async process(job: QueueJob<RunnerJobData>, token?: string): Promise<void> {
+    const { clientId, id } = job.data;
+    if (!this.handingOver) {
+      const record = await this.store.get(clientId, id);
+      if (!record || isFinished(record.job)) return;
+      const outcome = await this.simulation.simulate(record, (transition) =>
+        this.apply(clientId, id, transition),
+      );
+      if (outcome === 'finished' || !this.handingOver) return;
+    }
+    // Back to the queue now, rather than when the lock expires: another instance takes it on.
+    await job.moveToWait(token);
+    throw new WaitingError();
+  }
+
+  /** What JobsService does for a change (store, then events), for a job any instance created. */
+  private async apply(
+    clientId: ClientKey,
+    id: number,
+    transition: JobTransition,
+  ): Promise<Job | undefined> {
+    const record = await this.store.update(clientId, id, (job) => transition(job, Date.now()));
+    if (record) {
+      await this.events.publish(clientId, record.job);
+      return record.job;
+    }
+    // Declined: when the job was cancelled meanwhile (and the stop message missed), stop here.
+    const current = await this.store.get(clientId, id);
+    if (!current || isFinished(current.job)) this.simulation.stop(clientId, id);
+    return undefined;
+  }
+
+  /** A job BullMQ gave up on still reaches a final state: failed, with the reason. */
+  private async onFailed(job: QueueJob<RunnerJobData> | undefined, error: Error): Promise<void> {
+    if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return;
+    this.logger.error(`Job ${job.data.id} of client ${job.data.clientId}: ${error.message}`);
+    await this.apply(job.data.clientId, job.data.id, fail(RUNNER_FAILURE)).catch(() => {});
+  }
+
+  private get stopChannel(): string {
+    return `${this.redis.prefix}runner:stop`;
+  }
+}

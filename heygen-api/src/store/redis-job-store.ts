@@ -1,0 +1,216 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
+import { type ClientKey } from '../domain/client.js';
+import { isFinished, newJob, type Job, type JobRecord } from '../domain/job.js';
+import { RedisConnections } from '../redis/redis-connections.js';
+import { LUA_NOW, RedisScript } from '../redis/redis-script.js';
+import { type CreateResult, type JobDraft, type JobStore } from './job-store.js';
+
+/** A record as stored: the job without its id, which is the hash field (so Lua can assign it). */
+interface StoredRecord {
+  job: Omit<Job, 'id'>;
+  fail: boolean;
+  idempotency?: { key: string; fingerprint: string };
+}
+
+/**
+ * Shared by every script of the store. KEYS: 1 jobs (hash id → record), 2 done (zset id → the time
+ * it expires), 3 keys (hash idempotency key → id), 4 meta (hash: last id, active count). Finished
+ * jobs are forgotten lazily, by the first script to touch their client after they expire; the
+ * client's keys themselves expire once it has no unfinished job (settle), so nothing outlives
+ * RETENTION_MS by more than the client's last id (docs/design.md, "What Redis holds").
+ */
+const LUA_CLIENT = `${LUA_NOW}
+local J, D, K, M = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local function forget(id)
+  local v = redis.call('HGET', J, id)
+  if v then
+    local r = cjson.decode(v)
+    if type(r.idempotency) == 'table' then redis.call('HDEL', K, r.idempotency.key) end
+    redis.call('HDEL', J, id)
+  end
+  redis.call('ZREM', D, id)
+end
+local function purge(now)
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', D, '-inf', now)) do forget(id) end
+end
+local function settle(now)
+  if tonumber(redis.call('HGET', M, 'active') or '0') > 0 then
+    for _, key in ipairs({J, D, K, M}) do redis.call('PERSIST', key) end
+    return
+  end
+  local at = math.max(now + 1, tonumber(redis.call('HGET', M, 'last') or '0') + 1)
+  local newest = redis.call('ZRANGE', D, -1, -1, 'WITHSCORES')
+  if newest[2] then at = math.max(at, tonumber(newest[2])) end
+  for _, key in ipairs({J, D, K, M}) do redis.call('PEXPIREAT', key, fmt(at)) end
+end
+`;
+
+/** KEYS[5]: the deployment's active count. ARGV: record, idempotency key or '', three limits. */
+const CREATE = new RedisScript(`${LUA_CLIENT}
+local A = KEYS[5]
+local record, key = ARGV[1], ARGV[2]
+local activePerClient, keptPerClient, activeAll = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local now = now_ms()
+purge(now)
+if key ~= '' then
+  local id = redis.call('HGET', K, key)
+  local v = id and redis.call('HGET', J, id)
+  if v then return {'existing', id, v} end
+end
+if tonumber(redis.call('HGET', M, 'active') or '0') >= activePerClient then return {'limit', 'client'} end
+if tonumber(redis.call('GET', A) or '0') >= activeAll then return {'limit', 'server'} end
+while redis.call('HLEN', J) >= keptPerClient do
+  local oldest = redis.call('ZRANGE', D, 0, 0)
+  if not oldest[1] then return {'limit', 'client'} end
+  forget(oldest[1])
+end
+local id = fmt(math.max(tonumber(redis.call('HGET', M, 'last') or '0') + 1, now))
+redis.call('HSET', M, 'last', id)
+redis.call('HINCRBY', M, 'active', 1)
+redis.call('INCR', A)
+redis.call('HSET', J, id, record)
+if key ~= '' then redis.call('HSET', K, key, id) end
+settle(now)
+return {'created', id, record}
+`);
+
+/** ARGV: id. */
+const GET = new RedisScript(`${LUA_CLIENT}
+purge(now_ms())
+return redis.call('HGET', J, ARGV[1])
+`);
+
+const LIST = new RedisScript(`${LUA_CLIENT}
+purge(now_ms())
+return redis.call('HGETALL', J)
+`);
+
+/**
+ * Compare-and-set on the job's revision (every change bumps it). KEYS[5]: the deployment's active
+ * count. ARGV: id, the revision read, the new record, '1' when this change finishes the job,
+ * retention ms.
+ */
+const UPDATE = new RedisScript(`${LUA_CLIENT}
+local A = KEYS[5]
+local id = ARGV[1]
+local now = now_ms()
+purge(now)
+local v = redis.call('HGET', J, id)
+if not v then return 'gone' end
+if cjson.decode(v).job.revision ~= tonumber(ARGV[2]) then return 'conflict' end
+redis.call('HSET', J, id, ARGV[3])
+if ARGV[4] == '1' then
+  redis.call('HINCRBY', M, 'active', -1)
+  redis.call('DECR', A)
+  redis.call('ZADD', D, fmt(now + tonumber(ARGV[5])), id)
+  settle(now)
+end
+return 'ok'
+`);
+
+/** Concurrent changes of one job retry this often before the last error is reported. */
+const MAX_CONFLICTS = 20;
+
+/**
+ * The job store in Redis, shared by every instance (JOBS_DRIVER=redis). Every read-modify-write is
+ * one Lua script, so limits, idempotency keys and id sequences hold across the deployment; ids
+ * come from Redis's clock, so instances with skewed clocks never repeat one.
+ */
+@Injectable()
+export class RedisJobStore implements JobStore {
+  constructor(
+    @Inject(AppConfig) private readonly config: AppConfig,
+    @Inject(RedisConnections) private readonly redis: RedisConnections,
+  ) {}
+
+  async create(draft: JobDraft): Promise<CreateResult> {
+    const { clientId, limits, idempotency } = draft;
+    const { id: _, ...job } = newJob(0, draft.duration, draft.now);
+    const stored: StoredRecord = { job, fail: draft.fail, ...(idempotency && { idempotency }) };
+    const [outcome, id, value] = (await CREATE.run(
+      this.redis.command,
+      [...this.keys(clientId), this.activeKey],
+      [
+        JSON.stringify(stored),
+        idempotency?.key ?? '',
+        limits.activePerClient,
+        limits.keptPerClient,
+        limits.active,
+      ],
+    )) as [string, string, string?];
+    if (outcome === 'limit') return { outcome, limit: id === 'server' ? 'server' : 'client' };
+    return {
+      outcome: outcome === 'existing' ? 'existing' : 'created',
+      record: this.parse(clientId, id, value!),
+    };
+  }
+
+  async get(clientId: ClientKey, id: number): Promise<JobRecord | undefined> {
+    const value = (await GET.run(this.redis.command, this.keys(clientId), [id])) as string | null;
+    return value === null ? undefined : this.parse(clientId, String(id), value);
+  }
+
+  async listByClient(clientId: ClientKey): Promise<JobRecord[]> {
+    const flat = (await LIST.run(this.redis.command, this.keys(clientId))) as string[];
+    const records: JobRecord[] = [];
+    for (let i = 0; i < flat.length; i += 2) {
+      records.push(this.parse(clientId, flat[i]!, flat[i + 1]!));
+    }
+    // A hash keeps no order: ids are given in creation order.
+    return records.sort((a, b) => a.job.id - b.job.id);
+  }
+
+  async update(
+    clientId: ClientKey,
+    id: number,
+    change: (job: Job) => Job | undefined,
+  ): Promise<JobRecord | undefined> {
+    for (let attempt = 0; ; attempt++) {
+      const record = await this.get(clientId, id);
+      const next = record && change(record.job);
+      if (!record || !next) return undefined;
+      const { id: _, ...job } = next;
+      const stored: StoredRecord = {
+        job,
+        fail: record.fail,
+        ...(record.idempotency && { idempotency: record.idempotency }),
+      };
+      const outcome = await UPDATE.run(
+        this.redis.command,
+        [...this.keys(clientId), this.activeKey],
+        [
+          id,
+          record.job.revision,
+          JSON.stringify(stored),
+          !isFinished(record.job) && isFinished(next) ? '1' : '0',
+          this.config.retentionMs,
+        ],
+      );
+      if (outcome === 'ok') return { ...record, job: next };
+      if (outcome === 'gone') return undefined;
+      // Another instance changed the job in between: read it again and reapply.
+      if (attempt >= MAX_CONFLICTS) throw new Error(`Job ${id}: too many concurrent changes`);
+    }
+  }
+
+  /** The client's four keys; the braces make them one hash slot (one script touches them all). */
+  private keys(clientId: ClientKey): string[] {
+    const base = `${this.redis.prefix}{${clientId}}`;
+    return [`${base}:jobs`, `${base}:done`, `${base}:keys`, `${base}:meta`];
+  }
+
+  private get activeKey(): string {
+    return `${this.redis.prefix}active`;
+  }
+
+  private parse(clientId: ClientKey, id: string, value: string): JobRecord {
+    const stored = JSON.parse(value) as StoredRecord;
+    return {
+      job: { id: Number(id), ...stored.job },
+      clientId,
+      fail: stored.fail,
+      ...(stored.idempotency && { idempotency: stored.idempotency }),
+    };
+  }
+}

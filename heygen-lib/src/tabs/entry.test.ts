@@ -1,0 +1,63 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { fakeFetch } from '../../test/support/fakes.js';
+import { FakeLocks } from '../../test/support/tabs-fakes.js';
+import { HeyGenAPI, type TabRole } from '../tabs.js';
+
+const URL_ = 'http://127.0.0.1:1';
+const { fetch } = fakeFetch(() => new Error('no network in unit tests'));
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+describe('HeyGenAPI of heygen-lib/tabs', () => {
+  it('should work alone, like the main entry, without Web Locks (Node)', () => {
+    const storage = new Map<string, string>();
+    vi.stubGlobal('localStorage', {
+      getItem: (key: string) => storage.get(key) ?? null,
+      setItem: (key: string, value: string) => void storage.set(key, value),
+    });
+    const sut = new HeyGenAPI({ url: URL_, mode: 'poll', fetch });
+    const other = new HeyGenAPI({ url: URL_, mode: 'poll', fetch });
+    expect(sut.role).toBe('alone');
+    expect(sut.clientId).not.toBe(other.clientId);
+    expect(storage.size).toBe(0);
+    sut.dispose();
+    other.dispose();
+  });
+
+  it('should share one stored client id and elect one leader where the platform allows', async () => {
+    const storage = new Map<string, string>();
+    vi.stubGlobal('navigator', { locks: new FakeLocks() });
+    vi.stubGlobal('localStorage', {
+      getItem: (key: string) => storage.get(key) ?? null,
+      setItem: (key: string, value: string) => void storage.set(key, value),
+    });
+    // Node's own BroadcastChannel connects instances of one process, as tabs of one origin.
+    const roles: TabRole[] = [];
+    const a = new HeyGenAPI({ url: URL_, mode: 'sse', fetch, onRoleChange: (r) => roles.push(r) });
+    const b = new HeyGenAPI({ url: URL_, mode: 'sse', fetch });
+    expect(a.clientId).toBe(b.clientId);
+    expect([...storage.values()]).toEqual([a.clientId]);
+    await vi.waitFor(() => expect([a.role, b.role]).toEqual(['leader', 'follower']));
+    a.dispose();
+    await vi.waitFor(() => expect(b.role).toBe('leader'));
+    expect(roles).toEqual(['leader', 'alone']);
+    b.dispose();
+    expect(b.role).toBe('alone');
+    // Sharing off: alone, whatever the platform offers.
+    const c = new HeyGenAPI({ url: URL_, mode: 'sse', fetch, shareAcrossTabs: false });
+    expect(c.role).toBe('alone');
+    expect(c.clientId).not.toBe(a.clientId);
+    c.dispose();
+  });
+
+  it('should refuse a bad leaderTimeout or tabsKey with a TypeError naming it', () => {
+    expect(() => new HeyGenAPI({ url: URL_, mode: 'sse', leaderTimeout: -1 })).toThrow(
+      /leaderTimeout/,
+    );
+    expect(
+      () => new HeyGenAPI({ url: URL_, mode: 'sse', tabsKey: 5 as unknown as string }),
+    ).toThrow(/tabsKey/);
+  });
+});
