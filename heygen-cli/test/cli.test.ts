@@ -50,7 +50,8 @@ describe('the integration run', () => {
     expect(report.disruption.unfinishedAtHeal).toBeGreaterThan(0);
     expect(report.totals.fallbacks).toBeGreaterThanOrEqual(1);
     expect(report.totals.upgrades).toBeGreaterThanOrEqual(1);
-    expect(report.totals.poll.requests).toBeGreaterThan(0);
+    // No poll.requests assertion: polling asks only once a job is due (8 s jobs), and the stream
+    // may be back before then, which is the cheapest outcome.
 
     // Logs went to stderr as structured lines from all three components.
     expect(stderr).toMatch(/^\S+Z \[heygen-cli\] job \d+ created n=1$/m);

@@ -16,9 +16,10 @@ import { type JobEvent, type JobEventListener, type JobEvents } from './job-even
 /**
  * Appends to the client's stream, with the next id of its sequence as the entry id (`<n>-0`), and
  * tells the instances streaming this client (pub/sub, same name). The stream's `max-deleted-entry-
- * id` is the floor of resume: the last entry trimmed, or for a stream begun afresh the clock minus
- * one, so that no id of a forgotten sequence resumes on it.
- * KEYS: stream. ARGV: job JSON, the most entries kept, the least time kept (ms), channel.
+ * id` is the floor of resume: the last entry trimmed, or for a stream begun afresh the earliest
+ * head handed out since it was gone (KEYS[2], see HEAD), else the clock minus one, so that no id
+ * of a forgotten sequence resumes on it and every head handed out before the first event does.
+ * KEYS: stream, head-since. ARGV: job JSON, the most entries kept, the least time kept (ms), channel.
  */
 const PUBLISH = new RedisScript(`${LUA_NOW}
 local S = KEYS[1]
@@ -29,7 +30,11 @@ if newest[1] then last = tonumber(string.match(newest[1][1], '^(%d+)')) end
 local id = fmt(math.max(last + 1, now))
 -- Trimmed by hand, so that the last id trimmed is recorded: resuming is refused at and below it.
 local floor
-if last == 0 then floor = fmt(now - 1) .. '-0' end
+if last == 0 then
+  local since = tonumber(redis.call('GET', KEYS[2]) or (now - 1))
+  floor = fmt(math.min(now - 1, since)) .. '-0'
+  redis.call('DEL', KEYS[2])
+end
 local len, keep = redis.call('XLEN', S), tonumber(ARGV[2])
 if len >= keep then
   local gone = redis.call('XRANGE', S, '-', '+', 'COUNT', len - keep + 1)
@@ -61,11 +66,17 @@ if after < floor or after > last then return false end
 return redis.call('XRANGE', S, '(' .. ARGV[1] .. '-0', '+')
 `);
 
-/** The client's latest id; for a client with no stream, where a fresh one would begin. */
+/**
+ * The client's latest id; for a client with no stream, where a fresh one would begin (the clock
+ * minus one), remembered in KEYS[2] (the earliest such head, for ARGV[1] ms) so that the fresh
+ * stream's floor lets it resume.
+ */
 const HEAD = new RedisScript(`${LUA_NOW}
 local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 if newest[1] then return string.match(newest[1][1], '^(%d+)') end
-return fmt(now_ms() - 1)
+local head = fmt(now_ms() - 1)
+redis.call('SET', KEYS[2], head, 'NX', 'PX', ARGV[1])
+return redis.call('GET', KEYS[2])
 `);
 
 type StreamEntry = [id: string, fields: string[]];
@@ -119,7 +130,7 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
   async publish(clientId: ClientKey, job: Job): Promise<JobEvent> {
     const id = (await PUBLISH.run(
       this.redis.command,
-      [this.streamKey(clientId)],
+      [this.streamKey(clientId), this.headSinceKey(clientId)],
       [
         JSON.stringify(job),
         this.config.replayLogSize,
@@ -163,7 +174,11 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
 
   async head(clientId: ClientKey): Promise<string> {
     await this.clients.get(clientId)?.ready;
-    return (await HEAD.run(this.redis.command, [this.streamKey(clientId)])) as string;
+    return (await HEAD.run(
+      this.redis.command,
+      [this.streamKey(clientId), this.headSinceKey(clientId)],
+      [this.headSinceMs()],
+    )) as string;
   }
 
   subscriptionCount(): number {
@@ -185,7 +200,11 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
     client.ready = (async () => {
       try {
         await this.subscriber!.subscribe(channel);
-        const head = (await HEAD.run(this.redis.command, [channel])) as string;
+        const head = (await HEAD.run(
+          this.redis.command,
+          [channel, this.headSinceKey(clientId)],
+          [this.headSinceMs()],
+        )) as string;
         client.cursor = Math.max(client.cursor, Number(head));
       } catch (error) {
         // The stream opens all the same: a snapshot, then what arrives once Redis is back.
@@ -245,5 +264,15 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
 
   private streamKey(clientId: ClientKey): string {
     return `${this.redis.prefix}{${clientId}}:events`;
+  }
+
+  /** The earliest head handed out for a client with no stream (see HEAD). */
+  private headSinceKey(clientId: ClientKey): string {
+    return `${this.redis.prefix}{${clientId}}:head-since`;
+  }
+
+  /** How long a head handed out for a stream not begun yet stays resumable: as long as a log. */
+  private headSinceMs(): number {
+    return Math.max(this.config.retentionMs, 1000);
   }
 }
