@@ -1,19 +1,16 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { existsSync } from 'node:fs';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startProxy, startTestServer, type Proxy, type RunningServer } from 'heygen-test-support';
 import type * as Lib from '../src/index.js';
 import type { JobStatus } from '../src/index.js';
+import { launchChromium, startBundleSite, type BundleSite } from './support/browser-site.js';
 import { eventually, expectStates } from './support/track.js';
 
 // The built browser bundle (dist/index.browser.js, not the source) in headless Chromium, against the real server
 // on another origin, so CORS is real.
 
 const BUNDLE = new URL('../dist/index.browser.js', import.meta.url);
-// Debian's Chromium by default (scripts/install-test-deps.sh); CHROMIUM_PATH names another build.
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 declare global {
   interface Window {
@@ -31,8 +28,7 @@ interface Outcome {
 
 let server: RunningServer;
 let proxy: Proxy;
-let site: Server;
-let siteUrl: string;
+let site: BundleSite;
 let browser: Browser;
 let page: Page;
 
@@ -41,45 +37,19 @@ beforeAll(async () => {
     throw new Error('dist/index.browser.js is missing: run `npm run build -w heygen-lib` first');
   server = await startTestServer({ JOB_TIME: '300', HEARTBEAT_MS: '250' });
   proxy = await startProxy({ target: { host: server.host, port: server.port } });
-  const bundle = readFileSync(BUNDLE, 'utf8');
-  site = createServer((req, res) => {
-    if (req.url === '/heygen-lib.js') {
-      res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(bundle);
-    } else {
-      res
-        .writeHead(200, { 'Content-Type': 'text/html' })
-        .end(
-          '<!doctype html><title>heygen-lib</title><script type="module">' +
-            "import * as lib from '/heygen-lib.js'; window.lib = lib;</script>",
-        );
-    }
-  });
-  await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
-  siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}/`;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--headless',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  site = await startBundleSite(BUNDLE, 'lib');
+  browser = await launchChromium();
   page = await browser.newPage();
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(String(error)));
-  await page.goto(siteUrl);
+  await page.goto(site.url);
   await page.waitForFunction(() => 'lib' in window);
   expect(errors).toEqual([]);
 });
 
 afterAll(async () => {
   await browser?.close();
-  await new Promise((resolve) => site?.close(resolve));
+  await site?.close();
   await proxy?.close();
   await server?.stop('SIGKILL');
 });

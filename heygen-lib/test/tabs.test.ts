@@ -4,7 +4,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type RunningServer } from 'heygen-test-support';
 import type * as Lib from '../src/tabs.js';
 import type { JobStatus } from '../src/tabs.js';
-import { launchChromium, startTabsSite, TABS_BUNDLE, type TabsSite } from './support/tabs-site.js';
+import { launchChromium, startBundleSite, type BundleSite } from './support/browser-site.js';
+
+/** The built tabs bundle (dist/tabs.js, not the source), as a web app would load it. */
+const TABS_BUNDLE = new URL('../dist/tabs.js', import.meta.url);
 import { eventually, expectStates } from './support/track.js';
 
 // heygen-lib/tabs, built (dist/tabs.js), in headless Chromium against the real server on another
@@ -26,7 +29,7 @@ declare global {
 }
 
 let server: RunningServer;
-let site: TabsSite;
+let site: BundleSite;
 let browser: Browser;
 let context: BrowserContext | undefined;
 
@@ -34,7 +37,7 @@ beforeAll(async () => {
   if (!existsSync(TABS_BUNDLE))
     throw new Error('dist/tabs.js is missing: run `npm run build -w heygen-lib` first');
   server = await startTestServer({ JOB_TIME: '300', HEARTBEAT_MS: '250' });
-  site = await startTabsSite();
+  site = await startBundleSite(TABS_BUNDLE, 'tabsLib');
   browser = await launchChromium();
 });
 

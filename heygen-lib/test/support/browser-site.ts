@@ -3,28 +3,30 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { chromium, type Browser } from 'playwright-core';
 
-/** The built tabs bundle (dist/tabs.js, not the source), as a web app would load it. */
-export const TABS_BUNDLE = new URL('../../dist/tabs.js', import.meta.url);
 // Debian's Chromium by default (scripts/install-test-deps.sh); CHROMIUM_PATH names another build.
 const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
-/** A site on its own origin whose page puts heygen-lib/tabs on `window.lib`. */
-export interface TabsSite {
+/** A site on its own origin (so CORS is real) whose page puts a built bundle on `window`. */
+export interface BundleSite {
   url: string;
   close(): Promise<void>;
 }
 
-export const startTabsSite = async (): Promise<TabsSite> => {
-  const bundle = readFileSync(TABS_BUNDLE, 'utf8');
+/**
+ * Serves `bundle` (a built file of dist/, as a web app would load it) and a page that imports it
+ * and puts its exports on `window[global]`.
+ */
+export const startBundleSite = async (bundle: URL, global: string): Promise<BundleSite> => {
+  const code = readFileSync(bundle, 'utf8');
   const site: Server = createServer((req, res) => {
-    if (req.url === '/heygen-lib-tabs.js') {
-      res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(bundle);
+    if (req.url === '/bundle.js') {
+      res.writeHead(200, { 'Content-Type': 'text/javascript' }).end(code);
     } else {
       res
         .writeHead(200, { 'Content-Type': 'text/html' })
         .end(
-          '<!doctype html><title>heygen-lib tabs</title><script type="module">' +
-            "import * as lib from '/heygen-lib-tabs.js'; window.tabsLib = lib;</script>",
+          `<!doctype html><title>heygen-lib</title><script type="module">` +
+            `import * as lib from '/bundle.js'; window.${global} = lib;</script>`,
         );
     }
   });
@@ -35,7 +37,7 @@ export const startTabsSite = async (): Promise<TabsSite> => {
   };
 };
 
-/** Headless Chromium with the flags of browser.test.ts. */
+/** Headless Chromium with the flags this machine needs (no sandbox as root, no background network). */
 export const launchChromium = (): Promise<Browser> =>
   chromium.launch({
     executablePath: CHROMIUM,
