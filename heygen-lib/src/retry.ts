@@ -19,21 +19,22 @@ export interface RetryPolicy {
   readonly lifetime: AbortSignal;
 }
 
+/** No answer (0), and the answers that say "later". */
+const RETRIED = new Set([0, 429, 502, 503, 504]);
+
 /**
- * How long to wait before retrying after `error`, or `undefined` when retrying cannot help:
- * no answer, 502, 503 and 504 are retried with backoff; 429, and 500 only when the server says
- * when to come back (`Retry-After`), after that long. Other answers (4xx, a plain 500, a body that
- * is not JSON) are final.
+ * How long to wait before retrying after `error`, or `undefined` when retrying cannot help: no
+ * answer, 429, 502, 503 and 504 are retried after `Retry-After` when the server gives one, else
+ * with backoff; a 500 only when the server says when to come back (`Retry-After`). Other answers
+ * (4xx, a plain 500, a body that is not JSON) are final.
  */
+
 const retryDelayFor = (error: unknown, attempt: number, retryDelay: number): number | undefined => {
   if (!(error instanceof HttpError)) return undefined;
   const { status, retryAfterMs } = error;
-  if (status === 0 || status === 502 || status === 503 || status === 504) {
-    return retryAfterMs ?? backoff(attempt, retryDelay);
-  }
-  if (status === 429) return retryAfterMs ?? backoff(attempt, retryDelay);
-  if (status === 500) return retryAfterMs;
-  return undefined;
+  if (RETRIED.has(status)) return retryAfterMs ?? backoff(attempt, retryDelay);
+  // A 500 is retried only when the server says it is safe, and when.
+  return status === 500 ? retryAfterMs : undefined;
 };
 
 /**
