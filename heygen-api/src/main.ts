@@ -4,9 +4,11 @@ import { type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { createApp } from './app.factory.js';
 import { AppConfig, ConfigError } from './config/app-config.js';
+import { limitHeapGrowth } from './heap-growth.js';
 
 /** Starts heygen-api and prints one line with its URL once it accepts requests. */
 async function main(): Promise<void> {
+  limitHeapGrowth();
   const app = await createApp();
   const { port, host, logLevels } = app.get(AppConfig);
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);

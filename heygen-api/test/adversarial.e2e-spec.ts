@@ -263,6 +263,27 @@ describeEachAdapter(() => {
       expect(evicted.body.code).toBe('JOB_NOT_FOUND');
     });
 
+    it('should keep at most MAX_RETAINED_JOBS jobs of all clients, forgetting the oldest finished first', async () => {
+      const server = await startServer({ MAX_ACTIVE_JOBS: '2', MAX_RETAINED_JOBS: '3' });
+      // Fresh uuids bypass the per-client cap; the server's cap holds across them.
+      const clients = Array.from({ length: 3 }, () => new JobsClient(server.url));
+      const finished = [];
+      for (const client of clients.slice(0, 2)) {
+        const { id } = await client.createOk({ duration: 0 });
+        await client.waitFor(id, (job) => job.status === 'completed');
+        finished.push({ client, id });
+      }
+      const running = await clients[2]!.createOk({ duration: 60_000 });
+
+      await clients[2]!.createOk({ duration: 0 });
+
+      const evicted = await finished[0]!.client.status(finished[0]!.id);
+      expect(evicted.status).toBe(404);
+      expect(evicted.body.code).toBe('JOB_NOT_FOUND');
+      expect((await finished[1]!.client.status(finished[1]!.id)).status).toBe(200);
+      expect((await clients[2]!.status(running.id)).body.status).toBe('running');
+    });
+
     it('should answer 503 SERVER_JOBS_FULL with Retry-After once all clients together reach MAX_ACTIVE_JOBS', async () => {
       const server = await startServer({ MAX_ACTIVE_JOBS: '4', MAX_ACTIVE_JOBS_PER_CLIENT: '2' });
       const clients = Array.from({ length: 3 }, () => new JobsClient(server.url));

@@ -58,41 +58,44 @@ export function newJob(id: number, duration: number, now: number): Job {
 /** A change to a job: returns the next job, or undefined when the change does not apply (state only moves forward). */
 export type JobTransition = (job: Job, now: number) => Job | undefined;
 
-function changed(job: Job, now: number, patch: Partial<Job>): Job {
-  return { ...job, ...patch, revision: job.revision + 1, updatedAt: new Date(now).toISOString() };
+/** The next revision of a job, changed at `at` (an ISO time, shared by the fields it sets). */
+function changed(job: Job, at: string, patch: Partial<Job>): Job {
+  return { ...job, ...patch, revision: job.revision + 1, updatedAt: at };
 }
 
-export const start: JobTransition = (job, now) =>
-  job.status === 'pending'
-    ? changed(job, now, { status: 'running', startedAt: new Date(now).toISOString() })
-    : undefined;
+const isoAt = (now: number): string => new Date(now).toISOString();
+
+export const start: JobTransition = (job, now) => {
+  if (job.status !== 'pending') return undefined;
+  const at = isoAt(now);
+  return changed(job, at, { status: 'running', startedAt: at });
+};
 
 export function progressTo(progress: number): JobTransition {
   // 100 is reserved for completion; a running job that reports it early would look done.
   const next = Math.min(99, Math.max(0, Math.floor(progress)));
   return (job, now) =>
     job.status === 'running' && next > job.progress
-      ? changed(job, now, { progress: next })
+      ? changed(job, isoAt(now), { progress: next })
       : undefined;
 }
 
-export const complete: JobTransition = (job, now) =>
-  job.status === 'running'
-    ? changed(job, now, {
-        status: 'completed',
-        progress: 100,
-        finishedAt: new Date(now).toISOString(),
-      })
-    : undefined;
+export const complete: JobTransition = (job, now) => {
+  if (job.status !== 'running') return undefined;
+  const at = isoAt(now);
+  return changed(job, at, { status: 'completed', progress: 100, finishedAt: at });
+};
 
 export function fail(error: JobError): JobTransition {
-  return (job, now) =>
-    job.status === 'running'
-      ? changed(job, now, { status: 'failed', error, finishedAt: new Date(now).toISOString() })
-      : undefined;
+  return (job, now) => {
+    if (job.status !== 'running') return undefined;
+    const at = isoAt(now);
+    return changed(job, at, { status: 'failed', error, finishedAt: at });
+  };
 }
 
-export const cancel: JobTransition = (job, now) =>
-  isFinished(job)
-    ? undefined
-    : changed(job, now, { status: 'cancelled', finishedAt: new Date(now).toISOString() });
+export const cancel: JobTransition = (job, now) => {
+  if (isFinished(job)) return undefined;
+  const at = isoAt(now);
+  return changed(job, at, { status: 'cancelled', finishedAt: at });
+};

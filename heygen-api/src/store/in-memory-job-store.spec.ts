@@ -1,4 +1,4 @@
-import { describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { clientStub, configStub, otherClientStub } from '../../test/unit/stubs.js';
 import { fakeClock } from 'heygen-test-support';
 import { cancel, complete, start } from '../domain/job.js';
@@ -73,5 +73,57 @@ describe(InMemoryJobStore.name, () => {
     expect(await sut.listByClient(clientStub)).toEqual([]);
     expect(sut.clientCount).toBe(0);
     expect((await sut.create(draftStub({ idempotency }))).outcome).toBe('created');
+  });
+
+  it('should forget the oldest finished job of any client to stay within MAX_RETAINED_JOBS', async () => {
+    const sut = new InMemoryJobStore(
+      configStub({ MAX_ACTIVE_JOBS: '2', MAX_RETAINED_JOBS: '3', RETENTION_MS: '60000' }),
+    );
+    onTestFinished(() => sut.onModuleDestroy());
+    const limits = { active: 2 };
+    const finish = async (clientId: string) => {
+      const { record } = await sut.create(draftStub({ clientId, limits }));
+      await sut.update(clientId, record!.job.id, (job) => cancel(job, Date.now()));
+      return record!.job.id;
+    };
+    const oldest = await finish(otherClientStub);
+    const second = await finish(clientStub);
+    const running = (
+      await sut.create(draftStub({ limits, idempotency: { key: 'k', fingerprint: 'f' } }))
+    ).record!.job.id;
+    expect(sut.retained).toBe(3);
+
+    await sut.create(draftStub({ limits }));
+    expect(sut.retained).toBe(3);
+    expect(await sut.get(otherClientStub, oldest)).toBeUndefined();
+    expect(await sut.get(clientStub, second)).toBeDefined();
+    // Unfinished jobs are never evicted, whatever their age: only finished ones make room.
+    await sut.create(draftStub({ limits: { active: 3 } }));
+    expect(await sut.get(clientStub, second)).toBeUndefined();
+    expect((await sut.get(clientStub, running))?.job.status).toBe('pending');
+    expect(sut.retained).toBe(3);
+  });
+
+  it('should forget each finished job at its own time with one timer for all', async () => {
+    using clock = fakeClock();
+    const sut = new InMemoryJobStore(configStub({ RETENTION_MS: '1000' }));
+    onTestFinished(() => sut.onModuleDestroy());
+    const ids: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const { record } = await sut.create(draftStub({ now: Date.now() }));
+      ids.push(record!.job.id);
+      await sut.update(clientStub, record!.job.id, (job) => cancel(job, Date.now()));
+      await clock.advance(300);
+    }
+    // Finished at 0, 300 and 600 ms; now 900.
+    expect(vi.getTimerCount()).toBe(1);
+    await clock.advance(99);
+    expect((await sut.listByClient(clientStub)).map(({ job }) => job.id)).toEqual(ids);
+    await clock.advance(1);
+    expect((await sut.listByClient(clientStub)).map(({ job }) => job.id)).toEqual(ids.slice(1));
+    await clock.advance(599);
+    expect((await sut.listByClient(clientStub)).map(({ job }) => job.id)).toEqual(ids.slice(2));
+    await clock.advance(1);
+    expect(await sut.listByClient(clientStub)).toEqual([]);
   });
 });

@@ -4,14 +4,15 @@ import { type ClientKey } from '../domain/client.js';
 import { isFinished, newJob, type Job, type JobRecord } from '../domain/job.js';
 import { canForget, nextId } from '../domain/sequence.js';
 import { type CreateResult, type JobDraft, type JobStore } from './job-store.js';
+import { pack, repack, unpack, type PackedClient, type PackedJob } from './packed-job.js';
 
-interface ClientJobs {
+interface ClientJobs extends PackedClient {
   /** The client's id sequence: the last id it was given. */
   lastId: number;
   /** By id; in creation order, which is id order. */
-  jobs: Map<number, JobRecord>;
-  /** Ids of the finished jobs, oldest finish first: the order they are evicted and expire in. */
-  finished: Set<number>;
+  jobs: Map<number, PackedJob>;
+  /** The client's finished jobs, oldest finish first: the order its own limit evicts them in. */
+  finished: Set<PackedJob>;
   byIdempotencyKey: Map<string, number>;
   /** Set while the client, left with no job, waits for the clock to pass its last id. */
   forgetTimer?: NodeJS.Timeout;
@@ -19,13 +20,20 @@ interface ClientJobs {
 
 /**
  * A job store in this process's memory, indexed by client. Bounded: finished jobs are forgotten
- * `retentionMs` after they finish, or sooner when their client keeps too many jobs; a client with
- * no job left is forgotten altogether.
+ * `RETENTION_MS` after they finish, or sooner when their client keeps too many jobs or the server
+ * keeps `MAX_RETAINED_JOBS` (oldest finish first, unfinished jobs never); a client with no job left
+ * is forgotten altogether.
+ *
+ * Cheap per job (issue 10): jobs are kept packed (packed-job.ts), and every finished job waits in
+ * one queue, in the order it finished, under one timer, instead of a timer each: retention is the
+ * same for all, so the oldest finish is always the next to expire.
  */
 @Injectable()
 export class InMemoryJobStore implements JobStore, OnModuleDestroy {
   private readonly clients = new Map<ClientKey, ClientJobs>();
-  private readonly expiries = new Map<JobRecord, NodeJS.Timeout>();
+  /** Finished jobs of every client, oldest finish first. */
+  private readonly finished = new Set<PackedJob>();
+  private expiryTimer: NodeJS.Timeout | undefined;
   /** Unfinished jobs of every client. */
   private active = 0;
 
@@ -33,11 +41,11 @@ export class InMemoryJobStore implements JobStore, OnModuleDestroy {
 
   create(draft: JobDraft): Promise<CreateResult> {
     const { clientId, limits } = draft;
-    const client = this.clients.get(clientId) ?? newClientJobs();
+    const client = this.clients.get(clientId) ?? newClientJobs(clientId);
     if (draft.idempotency) {
       const existing = client.byIdempotencyKey.get(draft.idempotency.key);
-      const record = existing === undefined ? undefined : client.jobs.get(existing);
-      if (record) return Promise.resolve({ outcome: 'existing', record });
+      const packed = existing === undefined ? undefined : client.jobs.get(existing);
+      if (packed) return Promise.resolve({ outcome: 'existing', record: unpack(packed) });
     }
     const activeOfClient = client.jobs.size - client.finished.size;
     if (activeOfClient >= limits.activePerClient) {
@@ -47,11 +55,14 @@ export class InMemoryJobStore implements JobStore, OnModuleDestroy {
     // Room is made by forgetting the oldest finished job: an unfinished one is never evicted, and
     // there is always a finished one here, since activePerClient ≤ keptPerClient (config).
     while (client.jobs.size >= limits.keptPerClient && client.finished.size > 0) {
-      const oldest = client.jobs.get(client.finished.values().next().value!)!;
-      this.forget(oldest, client);
+      this.forget(client.finished.values().next().value!);
     }
     if (client.jobs.size >= limits.keptPerClient) {
       return Promise.resolve({ outcome: 'limit', limit: 'client' });
+    }
+    // The same for the server's cap; MAX_ACTIVE_JOBS < MAX_RETAINED_JOBS (config) leaves room.
+    while (this.retained >= this.config.maxRetainedJobs && this.finished.size > 0) {
+      this.forget(this.finished.values().next().value!);
     }
 
     client.lastId = nextId(client.lastId, draft.now);
@@ -64,18 +75,19 @@ export class InMemoryJobStore implements JobStore, OnModuleDestroy {
     clearTimeout(client.forgetTimer);
     delete client.forgetTimer;
     this.clients.set(clientId, client);
-    client.jobs.set(record.job.id, record);
+    client.jobs.set(record.job.id, pack(record, client));
     this.active += 1;
     if (draft.idempotency) client.byIdempotencyKey.set(draft.idempotency.key, record.job.id);
     return Promise.resolve({ outcome: 'created', record });
   }
 
   get(clientId: ClientKey, id: number): Promise<JobRecord | undefined> {
-    return Promise.resolve(this.clients.get(clientId)?.jobs.get(id));
+    const packed = this.clients.get(clientId)?.jobs.get(id);
+    return Promise.resolve(packed && unpack(packed));
   }
 
   listByClient(clientId: ClientKey): Promise<JobRecord[]> {
-    return Promise.resolve([...(this.clients.get(clientId)?.jobs.values() ?? [])]);
+    return Promise.resolve([...(this.clients.get(clientId)?.jobs.values() ?? [])].map(unpack));
   }
 
   update(
@@ -84,20 +96,25 @@ export class InMemoryJobStore implements JobStore, OnModuleDestroy {
     change: (job: Job) => Job | undefined,
   ): Promise<JobRecord | undefined> {
     const client = this.clients.get(clientId);
-    const record = client?.jobs.get(id);
-    const next = record && change(record.job);
-    if (!client || !record || !next) return Promise.resolve(undefined);
+    const packed = client?.jobs.get(id);
+    if (!client || !packed) return Promise.resolve(undefined);
+    const record = unpack(packed);
+    const next = change(record.job);
+    if (!next) return Promise.resolve(undefined);
     const wasFinished = isFinished(record.job);
-    // Records are replaced, never mutated: a reader holding the previous one keeps a consistent copy.
-    const updated: JobRecord = { ...record, job: next };
-    client.jobs.set(id, updated);
-    if (!wasFinished && isFinished(next)) this.onFinished(updated, client);
-    return Promise.resolve(updated);
+    repack(packed, next);
+    if (!wasFinished && isFinished(next)) this.onFinished(packed, client);
+    return Promise.resolve({ ...record, job: next });
   }
 
   /** Unfinished jobs of every client (leak checks). */
   get activeCount(): number {
     return this.active;
+  }
+
+  /** Jobs kept, finished or not, of every client. */
+  get retained(): number {
+    return this.active + this.finished.size;
   }
 
   /** Clients the store holds anything for (leak checks). */
@@ -106,51 +123,75 @@ export class InMemoryJobStore implements JobStore, OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
-    for (const timer of this.expiries.values()) clearTimeout(timer);
-    this.expiries.clear();
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
     for (const client of this.clients.values()) clearTimeout(client.forgetTimer);
   }
 
-  private onFinished(record: JobRecord, client: ClientJobs): void {
+  private onFinished(packed: PackedJob, client: ClientJobs): void {
     this.active -= 1;
-    client.finished.add(record.job.id);
-    // One timer per finished job, of one same delay: Node keeps those in one list, in O(1), and a
-    // pending timer costs no CPU.
-    const timer = setTimeout(() => this.forget(record, client), this.config.retentionMs);
-    timer.unref();
-    this.expiries.set(record, timer);
+    client.finished.add(packed);
+    this.finished.add(packed);
+    if (this.finished.size === 1) this.armExpiry();
+  }
+
+  /** Sets the one timer for the oldest finished job's expiry. */
+  private armExpiry(): void {
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+    const oldest = this.finished.values().next().value;
+    if (!oldest) return;
+    const delay = oldest.finishedAt! + this.config.retentionMs - Date.now();
+    this.expiryTimer = setTimeout(() => this.expire(), Math.max(0, delay));
+    // The HTTP server keeps the process alive; a closed app must not be held by its jobs.
+    this.expiryTimer.unref();
+  }
+
+  private expire(): void {
+    const horizon = Date.now() - this.config.retentionMs;
+    for (const packed of this.finished) {
+      if (packed.finishedAt! > horizon) break;
+      this.forget(packed);
+    }
+    this.armExpiry();
   }
 
   /** Forgets a finished job (expired or evicted): it answers 404 from now on. */
-  private forget(record: JobRecord, client: ClientJobs): void {
-    const { job, clientId, idempotency } = record;
-    const stored = client.jobs.get(job.id);
-    if (!stored) return;
-    clearTimeout(this.expiries.get(stored));
-    this.expiries.delete(stored);
-    client.jobs.delete(job.id);
-    client.finished.delete(job.id);
-    if (idempotency) client.byIdempotencyKey.delete(idempotency.key);
-    if (client.jobs.size === 0) this.forgetClient(clientId, client);
+  private forget(packed: PackedJob): void {
+    const client = packed.client as ClientJobs;
+    this.finished.delete(packed);
+    if (client.jobs.get(packed.id) !== packed) return;
+    client.jobs.delete(packed.id);
+    client.finished.delete(packed);
+    if (packed.idempotency) client.byIdempotencyKey.delete(packed.idempotency.key);
+    if (client.jobs.size === 0) this.forgetClient(client);
   }
 
   /** Drops a client left with no job, once no id it was given can come again (domain/sequence.ts). */
-  private forgetClient(clientId: ClientKey, client: ClientJobs): void {
-    if (client.jobs.size > 0 || this.clients.get(clientId) !== client) return;
+  private forgetClient(client: ClientJobs): void {
+    if (client.jobs.size > 0 || this.clients.get(client.key) !== client) return;
     const now = Date.now();
     if (canForget(client.lastId, now)) {
-      this.clients.delete(clientId);
+      this.clients.delete(client.key);
       return;
     }
     clearTimeout(client.forgetTimer);
-    client.forgetTimer = setTimeout(
-      () => this.forgetClient(clientId, client),
-      client.lastId - now + 1,
-    );
+    client.forgetTimer = setTimeout(() => this.forgetClient(client), client.lastId - now + 1);
     client.forgetTimer.unref();
   }
 }
 
-function newClientJobs(): ClientJobs {
-  return { lastId: 0, jobs: new Map(), finished: new Set(), byIdempotencyKey: new Map() };
+function newClientJobs(clientId: ClientKey): ClientJobs {
+  return {
+    key: flatCopy(clientId),
+    lastId: 0,
+    jobs: new Map(),
+    finished: new Set(),
+    byIdempotencyKey: new Map(),
+  };
+}
+
+/** A string that shares no memory with its source (V8 slices long substrings out of their parent). */
+function flatCopy(text: string): string {
+  return Buffer.from(text, 'utf8').toString('utf8');
 }
