@@ -2,7 +2,8 @@
 // every path, script and command it names must exist; its runtime stage is re-enacted in a temp
 // directory (production dependencies only) and must serve /health and run the integration run;
 // the workflows pass actionlint; docs/openapi.json matches what the server exports and passes
-// Redocly's recommended lint.
+// Redocly's recommended lint; compose.yaml and the nginx config it mounts fit the Dockerfile, the
+// entrypoint and each other (issue 9).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import {
@@ -22,6 +23,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validate } from 'dockerfile-utils';
 import { describe, expect, it, onTestFinished } from 'vitest';
+import { parseDocument } from 'yaml';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
@@ -182,6 +184,178 @@ describe('.dockerignore', () => {
     expect(patterns).toEqual(
       expect.arrayContaining(['node_modules', 'dist', '.git', '.test-results']),
     );
+  });
+});
+
+interface ComposeService {
+  image?: string;
+  build?: string | { context?: string; dockerfile?: string };
+  command?: string | string[];
+  environment?: Record<string, string | number> | string[];
+  expose?: (string | number)[];
+  ports?: (string | { target: number; published?: string | number })[];
+  volumes?: (string | { type?: string; source?: string; target: string })[];
+  healthcheck?: { test?: string | string[]; disable?: boolean };
+  depends_on?: string[] | Record<string, { condition?: string }>;
+  deploy?: { replicas?: number };
+}
+
+describe('compose.yaml and the nginx config it mounts', () => {
+  const composeDoc = parseDocument(read('compose.yaml'));
+  const compose = composeDoc.toJS() as {
+    services: Record<string, ComposeService>;
+    volumes?: Record<string, unknown>;
+  };
+  const services = compose.services ?? {};
+  const environment = (service: ComposeService): Record<string, string> =>
+    Array.isArray(service.environment)
+      ? Object.fromEntries(
+          service.environment.map((entry) => [
+            entry.split('=')[0]!,
+            entry.split('=').slice(1).join('='),
+          ]),
+        )
+      : Object.fromEntries(
+          Object.entries(service.environment ?? {}).map(([name, value]) => [name, String(value)]),
+        );
+  /** Bind mounts as [repository path, container path]; named volumes as [name, path]. */
+  const mounts = (service: ComposeService): [string, string][] =>
+    (service.volumes ?? []).map((volume) =>
+      typeof volume === 'string'
+        ? (volume.split(':').slice(0, 2) as [string, string])
+        : [volume.source ?? '', volume.target],
+    );
+  const buildsHere = (service: ComposeService): boolean =>
+    service.build !== undefined &&
+    (typeof service.build === 'string' ? service.build : (service.build.context ?? '.')) === '.';
+
+  const nginx = services.nginx ?? {};
+  const template = mounts(nginx).find(([, target]) => target.startsWith('/etc/nginx/templates/'));
+  // Read only when it exists: a missing file is the failure of the mounts' own test.
+  const nginxConf = template && existsSync(join(ROOT, template[0])) ? read(template[0]) : '';
+  /** The config's directives, comments dropped: `name` → every value it is given. */
+  const directive = (name: string): string[] =>
+    [
+      ...nginxConf.replace(/#.*$/gm, '').matchAll(new RegExp(`^\\s*${name}\\s+([^;\\n]*);`, 'gm')),
+    ].map((match) => match[1]!.trim());
+  /** The variables the server reads, as .env.example lists them with their defaults. */
+  const serverDefaults = Object.fromEntries(
+    [...read('.env.example').matchAll(/^# ([A-Z][A-Z0-9_]*)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]),
+  );
+
+  it('should parse as YAML into a deployment: Redis, the API and nginx', () => {
+    expect(composeDoc.errors.map(String)).toEqual([]);
+    expect(composeDoc.warnings.map(String)).toEqual([]);
+    expect(Object.keys(services)).toEqual(expect.arrayContaining(['redis', 'api', 'nginx']));
+    expect(services.redis?.image).toMatch(/^redis:\d/);
+    expect(nginx.image).toMatch(/^nginx:\d/);
+  });
+
+  it("should run two or more replicas of this repository's image as the API, on the Redis service", () => {
+    const api = services.api!;
+    expect(buildsHere(api)).toBe(true);
+    const dockerfileName =
+      typeof api.build === 'object' ? (api.build.dockerfile ?? 'Dockerfile') : 'Dockerfile';
+    expect(dockerfileName).toBe('Dockerfile');
+    // A mode the entrypoint serves (`api`), not a command of its own.
+    const command = typeof api.command === 'string' ? api.command.split(' ') : (api.command ?? []);
+    expect(command).toEqual(['api']);
+    expect(entrypoint).toMatch(/^\s*api\)$/m);
+    expect(api.deploy?.replicas).toBeGreaterThanOrEqual(2);
+    const env = environment(api);
+    // Every variable set is one the server reads.
+    for (const name of Object.keys(env)) expect(serverDefaults, name).toHaveProperty(name);
+    expect(env.JOBS_DRIVER).toBe('redis');
+    const redisUrl = new URL(env.REDIS_URL ?? '');
+    expect(redisUrl.protocol).toBe('redis:');
+    expect(services[redisUrl.hostname]?.image, `REDIS_URL host ${redisUrl.hostname}`).toMatch(
+      /^redis:/,
+    );
+    const port = env.PORT ?? serverDefaults.PORT;
+    expect((api.expose ?? []).map(String)).toContain(port);
+  });
+
+  it('should mount only files that exist and volumes it declares', () => {
+    for (const [name, service] of Object.entries(services)) {
+      for (const [source] of mounts(service)) {
+        if (source.startsWith('.') || source.startsWith('/')) {
+          expect(existsSync(join(ROOT, source)), `${name}: ${source}`).toBe(true);
+        } else {
+          expect(compose.volumes ?? {}, `${name}: volume ${source}`).toHaveProperty(source);
+        }
+      }
+    }
+  });
+
+  it('should check the health of every service, and start each once what it needs is healthy', () => {
+    const checked = (service: ComposeService): boolean =>
+      !service.healthcheck?.disable &&
+      (service.healthcheck?.test !== undefined ||
+        // No test of its own: the image's HEALTHCHECK, when the image is built from the Dockerfile.
+        (buildsHere(service) && all('HEALTHCHECK', runtime).length > 0));
+    for (const [name, service] of Object.entries(services)) {
+      expect(checked(service), `${name} has a health check`).toBe(true);
+      const dependencies = service.depends_on ?? {};
+      expect(Array.isArray(dependencies), `${name}: depends_on with conditions`).toBe(false);
+      for (const [dependency, { condition }] of Object.entries(dependencies)) {
+        expect(services, `${name} depends on ${dependency}`).toHaveProperty(dependency);
+        expect(condition, `${name} → ${dependency}`).toBe('service_healthy');
+      }
+    }
+    expect(Object.keys(services.api?.depends_on ?? {})).toContain('redis');
+    expect(Object.keys(nginx.depends_on ?? {})).toContain('api');
+    // nginx's own check asks a location the config answers itself.
+    const probe = [nginx.healthcheck?.test ?? []].flat().join(' ');
+    const path = /http:\/\/(?:127\.0\.0\.1|localhost)(?::\d+)?(\/\S*)/.exec(probe)?.[1] ?? '';
+    expect(path).not.toBe('');
+    expect(nginxConf).toContain(`location = ${path} {`);
+  });
+
+  it('should give nginx the shipped config, in front of every replica of the API service', () => {
+    expect(template?.[0]).toBe('./docker/nginx/heygen.conf.template');
+    expect(template?.[1]).toMatch(/^\/etc\/nginx\/templates\/[\w.-]+\.conf\.template$/);
+    // The nginx image fills in ${VAR} from its environment (envsubst): every one must be set.
+    const env = environment(nginx);
+    const placeholders = [...new Set([...nginxConf.matchAll(/\$\{(\w+)\}/g)].map((m) => m[1]!))];
+    expect(placeholders.length).toBeGreaterThan(0);
+    for (const name of placeholders) expect(env, `\${${name}}`).toHaveProperty(name);
+    // It listens where compose publishes it.
+    const listen = directive('listen').map((value) =>
+      value.replace(/\$\{(\w+)\}/g, (_, name: string) => env[name] ?? ''),
+    );
+    const targets = (nginx.ports ?? []).map((port) =>
+      typeof port === 'string' ? port.split(':').at(-1)!.split('/')[0]! : String(port.target),
+    );
+    expect(targets.length).toBeGreaterThan(0);
+    for (const target of targets) expect(listen).toContain(target);
+    // The upstream names compose services, on the port they listen on.
+    const upstreams = directive('server').map((value) => value.split(/\s+/)[0]!);
+    expect(directive('proxy_pass')).toEqual([
+      `http://${/^upstream\s+(\w+)/m.exec(nginxConf)?.[1]}`,
+    ]);
+    expect(upstreams.length).toBeGreaterThan(0);
+    for (const upstream of upstreams) {
+      const [host = '', port = ''] = upstream.split(':');
+      const service = services[host];
+      expect(service, `upstream ${upstream}: no such service`).toBeDefined();
+      expect((service!.expose ?? []).map(String), `upstream ${upstream}`).toContain(port);
+    }
+  });
+
+  it('should keep event streams open across heartbeats and leave buffering to the API', () => {
+    expect(directive('proxy_http_version')).toEqual(['1.1']);
+    expect(directive('proxy_set_header')).toContain('Connection ""');
+    const ms = (value: string): number => {
+      const [, amount = '', unit = 's'] = /^(\d+)(ms|s|m|h|d)?$/.exec(value) ?? [];
+      return Number(amount) * { ms: 1, s: 1e3, m: 60e3, h: 3600e3, d: 86400e3 }[unit as 'ms'];
+    };
+    const [readTimeout = '60s'] = directive('proxy_read_timeout');
+    // Well above the heartbeat interval: a quiet stream is never cut by nginx.
+    expect(ms(readTimeout)).toBeGreaterThanOrEqual(4 * Number(serverDefaults.HEARTBEAT_MS));
+    // nginx's default buffering, turned off per response by the stream's X-Accel-Buffering: no.
+    expect(directive('proxy_buffering')).toEqual([]);
+    expect(directive('proxy_ignore_headers')).toEqual([]);
+    expect(directive('gzip')).not.toContain('on');
   });
 });
 

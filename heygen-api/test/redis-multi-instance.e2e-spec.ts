@@ -1,3 +1,4 @@
+import { HeyGenAPI, HeyGenStatusListenerMode, type JobStatus } from 'heygen-lib';
 import {
   isFinished,
   openSse,
@@ -8,31 +9,45 @@ import {
 } from 'heygen-test-support';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { JobsClient } from './support/jobs-client.js';
-import { startRedis, type TestRedis } from './support/redis-server.js';
+import { useTestRedis } from './support/redis-server.js';
+import { requestOnce } from './support/request-once.js';
+import { startRoundRobinProxy, type RoundRobinProxy } from './support/round-robin-proxy.js';
 
 /**
- * Several real heygen-api processes (the built dist) on one real redis-server: one deployment.
- * Started once for the file; the instance killed last is the last test's.
+ * Three real heygen-api processes (the built dist) on one real redis-server, behind a round-robin
+ * TCP proxy: one deployment, started once for the file. Tests run in order and the last ones are
+ * destructive: one kills an instance, the last restarts them all.
  */
-let redis: TestRedis;
-let a: RunningServer;
-let b: RunningServer;
+const redis = useTestRedis();
+let instances: RunningServer[];
+let proxy: RoundRobinProxy;
+
+const startInstances = (): Promise<RunningServer[]> =>
+  Promise.all(
+    [0, 1, 2].map(() =>
+      startTestServer({
+        JOBS_DRIVER: 'redis',
+        REDIS_URL: redis.url,
+        // A dead instance's jobs move on within 2 × 1 s.
+        RUNNER_LOCK_MS: '1000',
+        // One job at a time per instance: three running jobs are one on each instance.
+        RUNNER_CONCURRENCY: '1',
+        MAX_ACTIVE_JOBS_PER_CLIENT: '3',
+        // A heartbeat that falls while a stream opens breaks that stream (the stream service
+        // counts it in a heartbeat group before its head is sent): rare at the default interval.
+        HEARTBEAT_MS: '15000',
+      }),
+    ),
+  );
 
 beforeAll(async () => {
-  redis = await startRedis();
-  const env = {
-    JOBS_DRIVER: 'redis',
-    REDIS_URL: redis.url,
-    // A dead instance's jobs move on within 2 × 1 s.
-    RUNNER_LOCK_MS: '1000',
-    MAX_ACTIVE_JOBS_PER_CLIENT: '3',
-  };
-  [a, b] = await Promise.all([startTestServer(env), startTestServer(env)]);
-}, 30_000);
+  instances = await startInstances();
+  proxy = await startRoundRobinProxy(instances);
+}, 60_000);
 
 afterAll(async () => {
-  await Promise.all([a?.stop(), b?.stop()]);
-  await redis?.stop();
+  await proxy?.close();
+  await Promise.all((instances ?? []).map((instance) => instance.stop()));
 });
 
 /** Reads a stream's `job` events until every job in `ids` has finished; returns them in order. */
@@ -56,8 +71,21 @@ function stream(url: string, headers: Record<string, string> = {}): Promise<RawS
   });
 }
 
+/** The statuses a job went through, each once: `pending, running, running` is `pending, running`. */
+const statusesOf = (copies: Job[]): JobStatus[] =>
+  copies.map((job) => job.status).filter((status, i, all) => status !== all[i - 1]);
+
+/** Jobs an instance is running now, as its /health reports them. */
+async function runningJobs(instance: RunningServer): Promise<number> {
+  const { body } = await requestOnce<{ info: { redis: { runningJobs: number } } }>(
+    `${instance.url}/health`,
+  );
+  return body.info.redis.runningJobs;
+}
+
 describe('heygen-api instances sharing one Redis', () => {
   it('should stream on B, in order and once each, the jobs created on A', async () => {
+    const [a, b] = instances as [RunningServer, RunningServer];
     const onA = new JobsClient(a.url);
     const onB = new JobsClient(b.url, { clientId: onA.clientId });
     const events = await stream(onB.url('/status'));
@@ -77,6 +105,7 @@ describe('heygen-api instances sharing one Redis', () => {
   });
 
   it('should resume on B, with no gap and no duplicate, from an event id handed out by A', async () => {
+    const [a, b] = instances as [RunningServer, RunningServer];
     const onA = new JobsClient(a.url);
     const onB = new JobsClient(b.url, { clientId: onA.clientId });
     const first = await stream(onA.url('/status'));
@@ -95,6 +124,7 @@ describe('heygen-api instances sharing one Redis', () => {
   });
 
   it('should cancel through B a job created on A, wherever it runs', async () => {
+    const [a, b] = instances as [RunningServer, RunningServer];
     const onA = new JobsClient(a.url);
     const onB = new JobsClient(b.url, { clientId: onA.clientId });
     const job = await onA.createOk({ duration: 5000 });
@@ -110,42 +140,157 @@ describe('heygen-api instances sharing one Redis', () => {
   });
 
   it("should count a client's unfinished jobs across instances, and replay an idempotency key on either", async () => {
+    const [a, b] = instances as [RunningServer, RunningServer];
     const onA = new JobsClient(a.url);
     const onB = new JobsClient(b.url, { clientId: onA.clientId });
     const key = { 'Idempotency-Key': 'across-instances' };
+    const ids: number[] = [];
+    // The workers are the next tests' (RUNNER_CONCURRENCY=1): these jobs end with the test.
+    onTestFinished(() => Promise.all(ids.map((id) => onA.cancel(id))).then(() => undefined));
     const first = await onA.create({ duration: 3000 }, key);
+    ids.push(first.body.id);
     const replayed = await onB.create({ duration: 3000 }, key);
     expect(replayed.status).toBe(200);
     expect(replayed.body.id).toBe(first.body.id);
-    await onB.createOk({ duration: 3000 });
-    await onA.createOk({ duration: 3000 });
+    ids.push((await onB.createOk({ duration: 3000 })).id);
+    ids.push((await onA.createOk({ duration: 3000 })).id);
     const refused = await onB.create({ duration: 3000 });
     expect(refused.status).toBe(429);
     expect(refused.body.code).toBe('TOO_MANY_JOBS');
   });
 
-  it('should finish, through B, the jobs of an instance killed while running them', async () => {
-    const onA = new JobsClient(a.url);
-    const onB = new JobsClient(b.url, { clientId: onA.clientId });
-    const events = await stream(onB.url('/status'));
+  it('should show every state of every job once, in order, to a client that creates, polls and streams through different instances', async () => {
+    const client = new JobsClient(proxy.url);
+    const mark = proxy.requests.length;
+    // Every request on a connection of its own: the proxy sends each to the next instance.
+    const events = await stream(client.url('/status'));
     await events.nextEvent('snapshot');
-    // Both instances' workers take jobs: with three, A almost surely holds one.
-    const jobs = [
-      await onA.createOk({ duration: 1500 }),
-      await onB.createOk({ duration: 1500 }),
-      await onA.createOk({ duration: 1500 }),
-    ];
-    for (const job of jobs) await onB.waitFor(job.id, (current) => current.status === 'running');
-    await a.stop('SIGKILL');
-    const seen = await jobsUntilFinished(
+    const jobs: Job[] = [];
+    for (const duration of [600, 800, 1000]) {
+      const created = await requestOnce<Job>(client.url('/create'), {
+        method: 'POST',
+        body: { duration },
+      });
+      expect(created.status).toBe(201);
+      jobs.push(created.body);
+    }
+    const polled = new Map<number, Job[]>(jobs.map((job) => [job.id, []]));
+    await vi.waitFor(
+      async () => {
+        for (const { id } of jobs) {
+          const copies = polled.get(id)!;
+          if (copies.length > 0 && isFinished(copies.at(-1)!)) continue;
+          copies.push((await requestOnce<Job>(client.url(`/status/${id}`))).body);
+        }
+        expect([...polled.values()].every((copies) => isFinished(copies.at(-1)!))).toBe(true);
+      },
+      { timeout: 15_000, interval: 50 },
+    );
+    const streamed = await jobsUntilFinished(
       events,
       jobs.map((job) => job.id),
     );
-    for (const { id } of jobs) {
-      const finals = seen.filter((job) => job.id === id && isFinished(job));
-      expect(finals).toHaveLength(1);
-      expect(finals[0]!.status).toBe('completed');
-      await vi.waitFor(async () => expect((await onB.status(id)).body.status).toBe('completed'));
+
+    const served = proxy.requests.slice(mark);
+    const streamedBy = served.find((request) => request.stream)!.backend.port;
+    const createdBy = served
+      .filter((request) => request.line.startsWith('POST /create'))
+      .map((request) => request.backend.port);
+    const polledBy = new Set(
+      served
+        .filter((request) => request.line.startsWith('GET /status/'))
+        .map((request) => request.backend.port),
+    );
+    // Created through one instance, polled through another, streamed through a third.
+    expect(
+      createdBy.some(
+        (port) => port !== streamedBy && [...polledBy].some((p) => p !== port && p !== streamedBy),
+      ),
+    ).toBe(true);
+    expect(new Set([streamedBy, ...createdBy, ...polledBy]).size).toBe(3);
+
+    for (const job of jobs) {
+      const copies = streamed.filter((copy) => copy.id === job.id);
+      expect(copies.map((copy) => copy.revision)).toEqual(copies.map((_, i) => i + 1));
+      expect(statusesOf(copies)).toEqual(['pending', 'running', 'completed']);
+      const polls = polled.get(job.id)!;
+      const revisions = polls.map((copy) => copy.revision);
+      expect(revisions).toEqual(revisions.toSorted((x, y) => x - y));
+      expect(polls.at(-1)).toEqual(copies.at(-1));
     }
   });
+
+  it('should complete every job once, through a living instance, when the instance holding the library’s stream and running a job is killed', async () => {
+    const heygen = new HeyGenAPI({
+      url: proxy.url,
+      mode: HeyGenStatusListenerMode.SSE,
+      fallback: false,
+      retryDelay: 100,
+    });
+    onTestFinished(() => heygen.dispose());
+    const mark = proxy.requests.length;
+    const ids: number[] = [];
+    for (let i = 0; i < 3; i++) ids.push(await heygen.createJob({ duration: 2500 }));
+    const statuses = new Map<number, JobStatus[]>(ids.map((id) => [id, []]));
+    for (const id of ids) heygen.listen(id, (_, status) => statuses.get(id)!.push(status));
+    const finals = Promise.all(ids.map((id) => heygen.waitForJob(id, { timeout: 30_000 })));
+    // Awaited below; a failure before then disposes the library, which rejects the waits.
+    finals.catch(() => {});
+
+    const opened = await vi.waitFor(() => {
+      const request = proxy.requests.slice(mark).find((candidate) => candidate.stream);
+      if (!request) throw new Error('the library has not opened its stream yet');
+      return request;
+    });
+    const holder = instances.find((instance) => instance.port === opened.backend.port)!;
+    const onProxy = new JobsClient(proxy.url, { clientId: heygen.clientId });
+    for (const id of ids) await onProxy.waitFor(id, (job) => job.status === 'running');
+    expect(await runningJobs(holder)).toBe(1);
+
+    const killedAt = proxy.requests.length;
+    await holder.stop('SIGKILL');
+
+    expect((await finals).map((job) => job.status)).toEqual([
+      'completed',
+      'completed',
+      'completed',
+    ]);
+    for (const id of ids) expect(statuses.get(id)).toEqual(['pending', 'running', 'completed']);
+    const resumed = proxy.requests.slice(killedAt).filter((request) => request.stream);
+    expect(resumed.length).toBeGreaterThan(0);
+    for (const request of resumed) {
+      expect(request.line).toMatch(/[?&]lastEventId=\d+/);
+      expect(request.backend.port).not.toBe(holder.port);
+    }
+  });
+
+  it('should answer, after every instance is restarted, the jobs created before, and complete the unfinished ones', async () => {
+    const client = new JobsClient(proxy.url);
+    const status = (id: number) => requestOnce<Job>(client.url(`/status/${id}`));
+    const create = async (duration: number): Promise<Job> =>
+      (await requestOnce<Job>(client.url('/create'), { method: 'POST', body: { duration } })).body;
+    const finished = await create(100);
+    const unfinished = [await create(3000), await create(3000)];
+    await vi.waitFor(async () => expect((await status(finished.id)).body.status).toBe('completed'));
+    for (const { id } of unfinished) {
+      await vi.waitFor(async () => expect((await status(id)).body.status).toBe('running'));
+    }
+
+    await Promise.all(instances.map((instance) => instance.stop()));
+    instances = await startInstances();
+    proxy.setBackends(instances);
+
+    for (const job of [finished, ...unfinished]) {
+      const { status: code, body } = await status(job.id);
+      expect(code).toBe(200);
+      expect(body.createdAt).toBe(job.createdAt);
+    }
+    for (const { id } of unfinished) {
+      await vi.waitFor(async () => expect((await status(id)).body.status).toBe('completed'), {
+        timeout: 15_000,
+        interval: 100,
+      });
+    }
+    expect((await status(finished.id)).body.status).toBe('completed');
+  }, 60_000);
 });

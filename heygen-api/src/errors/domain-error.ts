@@ -16,3 +16,10 @@ export class DomainError extends Error {
 
 export const jobNotFound = (id: number): DomainError =>
   new DomainError('JOB_NOT_FOUND', `Job ${id} not found`);
+
+/**
+ * Where jobs are kept (Redis, with JOBS_DRIVER=redis) cannot be reached or does not answer in
+ * time: nothing the client did, and it passes (docs/deployment.md, "When Redis is away").
+ */
+export const storeUnavailable = (): DomainError =>
+  new DomainError('STORE_UNAVAILABLE', 'The job store is unavailable; try again shortly', 1);

@@ -1,18 +1,9 @@
-import { afterAll, beforeAll, onTestFinished } from 'vitest';
-import {
-  connectTestRedis,
-  newPrefix,
-  startRedis,
-  type TestRedis,
-} from '../../test/support/redis-server.js';
+import { onTestFinished } from 'vitest';
+import { connectTestRedis, newPrefix, useTestRedis } from '../../test/support/redis-server.js';
 import { describeJobEventsContract } from './job-events.contract.js';
 import { RedisJobEvents } from './redis-job-events.js';
 
-let redis: TestRedis;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(() => redis.stop());
+const redis = useTestRedis();
 
 describeJobEventsContract('Redis', async (env = {}) => {
   // Two instances: two sets of connections under one prefix, as two processes would have.

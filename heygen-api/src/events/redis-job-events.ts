@@ -9,8 +9,10 @@ import { type Redis } from 'ioredis';
 import { AppConfig } from '../config/app-config.js';
 import { type ClientKey } from '../domain/client.js';
 import { type Job } from '../domain/job.js';
-import { RedisConnections } from '../redis/redis-connections.js';
+import { storeUnavailable } from '../errors/domain-error.js';
+import { COMMAND_TIMEOUT_MS, RedisConnections } from '../redis/redis-connections.js';
 import { LUA_NOW, RedisScript } from '../redis/redis-script.js';
+import { retryWhileUnavailable, settlesWithin, storeCommand } from '../redis/redis-unavailable.js';
 import { type JobEvent, type JobEventListener, type JobEvents } from './job-events.js';
 
 /**
@@ -88,8 +90,13 @@ interface ClientSubscription {
   cursor: number;
   /** Settles once Redis confirms the channel: from then on, no publish is missed. */
   ready: Promise<void>;
+  /** `ready` has settled. */
+  subscribed: boolean;
   /** Set while a gap (a lost connection) is being read back from the stream. */
   backlog?: JobEvent[];
+  /** Gaps (lost connections) not read back yet; one reading covers every gap before it. */
+  gaps: number;
+  catchingUp: boolean;
 }
 
 /**
@@ -104,6 +111,8 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
   private readonly clients = new Map<ClientKey, ClientSubscription>();
   private readonly byChannel = new Map<string, ClientKey>();
   private subscriber?: Redis;
+  /** The subscriber lost its connection and has not got it back: Redis is away. */
+  private subscriberLost = false;
   private subscriptions = 0;
 
   constructor(
@@ -119,12 +128,31 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
     this.subscriber.on('message', (channel: string, message: string) =>
       this.onMessage(channel, message),
     );
-    // After a lost connection: read back what was published meanwhile, from each stream.
     let connectedBefore = false;
     this.subscriber.on('ready', () => {
-      if (connectedBefore) for (const clientId of this.clients.keys()) void this.catchUp(clientId);
+      this.subscriberLost = false;
+      if (connectedBefore) this.reconnected();
       connectedBefore = true;
     });
+    this.subscriber.on('close', () => {
+      this.subscriberLost = connectedBefore;
+    });
+  }
+
+  /**
+   * After a lost connection, what was published meanwhile is read back from each stream. Live
+   * messages are held from now on, and the gap is read once a PING sent behind ioredis's own
+   * SUBSCRIBE of every channel is answered: then each publish is either live or in the stream.
+   */
+  private reconnected(): void {
+    // A client still subscribing reads its position after it (open), so has no gap.
+    const clients = [...this.clients].filter(([, client]) => client.subscribed);
+    for (const [, client] of clients) client.backlog ??= [];
+    this.subscriber!.ping().then(
+      () => clients.forEach(([clientId, client]) => void this.catchUp(clientId, client)),
+      // Lost again: the next 'ready' catches up, and releases what is held.
+      () => {},
+    );
   }
 
   async publish(clientId: ClientKey, job: Job): Promise<JobEvent> {
@@ -162,7 +190,7 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
 
   async replay(clientId: ClientKey, afterId: string): Promise<JobEvent[] | undefined> {
     // Read after the subscription is live: an event is then either in the replay or delivered.
-    await this.clients.get(clientId)?.ready;
+    await this.subscribed(clientId);
     if (!/^\d{1,16}$/.test(afterId)) return undefined;
     const entries = (await REPLAY.run(
       this.redis.command,
@@ -173,7 +201,7 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
   }
 
   async head(clientId: ClientKey): Promise<string> {
-    await this.clients.get(clientId)?.ready;
+    await this.subscribed(clientId);
     return (await HEAD.run(
       this.redis.command,
       [this.streamKey(clientId), this.headSinceKey(clientId)],
@@ -190,25 +218,47 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
     this.byChannel.clear();
   }
 
+  /**
+   * Waits for Redis to confirm the client's subscription, at most COMMAND_TIMEOUT_MS, and not at
+   * all while the subscriber has lost its connection: the stream is refused (STORE_UNAVAILABLE)
+   * rather than left hanging.
+   */
+  private async subscribed(clientId: ClientKey): Promise<void> {
+    const client = this.clients.get(clientId);
+    if (!client || client.subscribed) return;
+    if (this.subscriberLost) throw storeUnavailable();
+    if (!(await settlesWithin(client.ready, COMMAND_TIMEOUT_MS))) throw storeUnavailable();
+  }
+
   private open(clientId: ClientKey): ClientSubscription {
     const channel = this.streamKey(clientId);
     const client: ClientSubscription = {
       listeners: new Set(),
       cursor: 0,
       ready: Promise.resolve(),
+      subscribed: false,
+      gaps: 0,
+      catchingUp: false,
     };
     client.ready = (async () => {
       try {
+        // Waits out an outage: the subscriber queues commands until it is connected again.
         await this.subscriber!.subscribe(channel);
-        const head = (await HEAD.run(
-          this.redis.command,
-          [channel, this.headSinceKey(clientId)],
-          [this.headSinceMs()],
+        const head = (await retryWhileUnavailable(
+          () =>
+            HEAD.run(
+              this.redis.command,
+              [channel, this.headSinceKey(clientId)],
+              [this.headSinceMs()],
+            ),
+          () => this.clients.get(clientId) === client,
         )) as string;
         client.cursor = Math.max(client.cursor, Number(head));
       } catch (error) {
         // The stream opens all the same: a snapshot, then what arrives once Redis is back.
         this.logger.warn(`Subscribing client ${clientId}: ${(error as Error).message}`);
+      } finally {
+        client.subscribed = true;
       }
     })();
     this.clients.set(clientId, client);
@@ -237,22 +287,32 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
     for (const listener of client.listeners) listener(event);
   }
 
-  /** Delivers what the stream holds past the cursor, then what pub/sub brought meanwhile. */
-  private async catchUp(clientId: ClientKey): Promise<void> {
-    const client = this.clients.get(clientId);
-    if (!client || client.backlog) return;
-    client.backlog = [];
+  /**
+   * Delivers what the stream holds past the cursor, then what pub/sub brought meanwhile (held in
+   * the backlog). Retried while Redis is away: the commands connection may come back later than
+   * the subscriber.
+   */
+  private async catchUp(clientId: ClientKey, client: ClientSubscription): Promise<void> {
+    client.gaps += 1;
+    if (client.catchingUp) return;
+    client.catchingUp = true;
     try {
-      const entries = (await this.redis.command.xrange(
-        this.streamKey(clientId),
-        `(${client.cursor}-0`,
-        '+',
-      )) as StreamEntry[];
-      for (const entry of entries) this.deliver(client, this.toEvent(clientId, entry));
+      while (client.gaps > 0) {
+        client.gaps = 0;
+        const entries = (await retryWhileUnavailable(
+          () =>
+            storeCommand(
+              this.redis.command.xrange(this.streamKey(clientId), `(${client.cursor}-0`, '+'),
+            ),
+          () => this.clients.get(clientId) === client,
+        )) as StreamEntry[];
+        for (const entry of entries) this.deliver(client, this.toEvent(clientId, entry));
+      }
     } catch (error) {
       this.logger.warn(`Catching up client ${clientId}: ${(error as Error).message}`);
     } finally {
-      const backlog = client.backlog;
+      client.catchingUp = false;
+      const backlog = client.backlog ?? [];
       delete client.backlog;
       for (const event of backlog) this.deliver(client, event);
     }

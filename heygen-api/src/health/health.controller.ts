@@ -20,7 +20,7 @@ export class HealthController {
   @Get()
   @ApiOperation({
     operationId: 'health',
-    summary: 'Whether this instance can serve (503 while it stops)',
+    summary: 'Whether this instance can serve (503 while it stops or cannot reach Redis)',
   })
   @HealthCheck()
   check(): Promise<HealthCheckResult> {

@@ -3,10 +3,11 @@ import {
   HttpException,
   HttpStatus,
   Logger,
+  ServiceUnavailableException,
   type ArgumentsHost,
   type ExceptionFilter,
 } from '@nestjs/common';
-import { type IncomingMessage, STATUS_CODES } from 'node:http';
+import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import { rawRequest, takeOverResponse } from './raw.js';
 import { DomainError } from '../errors/domain-error.js';
 import { CODE_TO_STATUS, type ErrorCode } from '../errors/error-code.js';
@@ -55,6 +56,8 @@ export class ApiExceptionFilter implements ExceptionFilter {
 export function answerWithError(exception: unknown, request: object, response: object): void {
   const req = rawRequest(request);
   const res = takeOverResponse(response);
+  const health = failedHealthCheck(exception);
+  if (health && !res.headersSent) return writeJson(res, HttpStatus.SERVICE_UNAVAILABLE, health);
   const { code, message, retryAfterSeconds } = describe(exception, req);
   const statusCode = CODE_TO_STATUS[code];
   if (res.headersSent) {
@@ -67,11 +70,25 @@ export function answerWithError(exception: unknown, request: object, response: o
   // discard the rest of it to keep the connection, for as long as the sender cares to send.
   // Closing it after the answer costs the sender a new connection instead (issue 18).
   if (bodyLeftUnread(req)) res.setHeader('Connection', 'close');
-  const body = JSON.stringify({ statusCode, error: STATUS_CODES[statusCode], code, message });
+  writeJson(res, statusCode, { statusCode, error: STATUS_CODES[statusCode], code, message });
+}
+
+function writeJson(res: ServerResponse, statusCode: number, value: object): void {
+  const body = JSON.stringify(value);
   res.statusCode = statusCode;
   res.setHeader('Content-Type', 'application/json; charset=utf-8');
   res.setHeader('Content-Length', Buffer.byteLength(body));
   res.end(body);
+}
+
+/**
+ * A failed /health check: @nestjs/terminus throws its report (`{status: 'error', info, error,
+ * details}`), which is the answer, with 503 (docs/protocol.md, "Health and docs").
+ */
+function failedHealthCheck(exception: unknown): object | undefined {
+  if (!(exception instanceof ServiceUnavailableException)) return undefined;
+  const report = exception.getResponse();
+  return typeof report === 'object' && 'details' in report ? report : undefined;
 }
 
 function describe(

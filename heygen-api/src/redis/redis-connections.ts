@@ -1,9 +1,16 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { ConfigError, type AppConfig } from '../config/app-config.js';
+import { settlesWithin } from './redis-unavailable.js';
 
 /** How long start-up waits for Redis before it fails with one line naming REDIS_URL. */
 const CONNECT_TIMEOUT_MS = 5000;
+
+/**
+ * The longest a command of a request waits for Redis's answer: a script takes well under 1 ms,
+ * so only a Redis that does not answer reaches it. Also how long a stream waits to subscribe.
+ */
+export const COMMAND_TIMEOUT_MS = 2000;
 
 /** Where a redis:// URL points, without its password: what logs and errors may show. */
 export function redisAddress(url: string): string {
@@ -27,10 +34,17 @@ export class RedisConnections implements OnApplicationShutdown {
     readonly url: string,
     readonly prefix: string,
   ) {
+    // A request must fail within a bounded time while Redis is away (503 STORE_UNAVAILABLE, which
+    // clients retry), and a command its caller gave up on must never run later: a creation
+    // answered 503 would still create the job (docs/deployment.md, "When Redis is away").
     this.command = this.open('command', {
-      // A request fails within a bounded time while Redis is away, instead of waiting for ever in
-      // the offline queue: two reconnect attempts, then the error.
-      maxRetriesPerRequest: 2,
+      // Disconnected: fail at once, rather than queue the command until the connection is back.
+      enableOfflineQueue: false,
+      // A command in flight when the connection drops fails at once, rather than being sent again
+      // after the reconnect (ioredis's default).
+      maxRetriesPerRequest: 0,
+      // Connected to a Redis that does not answer (paused, or a network that drops packets).
+      commandTimeout: COMMAND_TIMEOUT_MS,
     });
   }
 
@@ -62,7 +76,13 @@ export class RedisConnections implements OnApplicationShutdown {
   }
 
   /** A new connection to the same Redis, e.g. for pub/sub, which takes a connection for itself. */
-  open(name: string, options: { maxRetriesPerRequest?: number | null } = {}): Redis {
+  open(
+    name: string,
+    options: Pick<
+      RedisOptions,
+      'enableOfflineQueue' | 'maxRetriesPerRequest' | 'commandTimeout'
+    > = {},
+  ): Redis {
     const redis = new Redis(this.url, {
       connectionName: `heygen-api:${name}`,
       // Reconnect for ever, backing off to 2 s: an outage ends in a recovery, not a dead instance.
@@ -83,7 +103,11 @@ export class RedisConnections implements OnApplicationShutdown {
 
   async close(): Promise<void> {
     await Promise.all(
-      this.all.splice(0).map((redis) => redis.quit().catch(() => redis.disconnect())),
+      this.all.splice(0).map(async (redis) => {
+        // QUIT waits for Redis: while it is away, for ever on a connection with an offline queue.
+        const quit = redis.status === 'ready' && redis.quit();
+        if (!quit || !(await settlesWithin(quit, COMMAND_TIMEOUT_MS))) redis.disconnect();
+      }),
     );
   }
 

@@ -34,6 +34,9 @@ export class RedisHealthIndicator {
       worker: this.worker.workerRunning ? 'running' : 'stopped',
       runningJobs: this.worker.running,
     };
+    const { status } = this.redis.command;
+    // Disconnected, the PING would fail at once with ioredis's words for it (no offline queue).
+    if (status !== 'ready') return session.down({ ...data, reason: `not connected (${status})` });
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([

@@ -1,20 +1,11 @@
-import { afterAll, beforeAll, onTestFinished } from 'vitest';
-import {
-  connectTestRedis,
-  newPrefix,
-  startRedis,
-  type TestRedis,
-} from '../../test/support/redis-server.js';
+import { onTestFinished } from 'vitest';
+import { connectTestRedis, newPrefix, useTestRedis } from '../../test/support/redis-server.js';
 import { RedisJobEvents } from '../events/redis-job-events.js';
 import { RedisJobStore } from '../store/redis-job-store.js';
 import { BullmqJobRunner } from './bullmq-job-runner.js';
 import { describeJobRunnerContract } from './job-runner.contract.js';
 
-let redis: TestRedis;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(() => redis.stop());
+const redis = useTestRedis();
 
 describeJobRunnerContract('BullMQ, two instances on Redis', async (env = {}) => {
   const prefix = newPrefix();

@@ -12,6 +12,7 @@ import { type ClientKey } from '../domain/client.js';
 import { fail, isFinished, type Job, type JobRecord, type JobTransition } from '../domain/job.js';
 import { JOB_EVENTS, type JobEvents } from '../events/job-events.js';
 import { RedisConnections } from '../redis/redis-connections.js';
+import { retryWhileUnavailable, settlesWithin } from '../redis/redis-unavailable.js';
 import { type WorkerStatus } from '../redis/redis.health.js';
 import { JOB_STORE, type JobStore } from '../store/job-store.js';
 import { type JobRunner } from './job-runner.js';
@@ -30,6 +31,8 @@ interface RunnerJobData {
 const ATTEMPTS = 5;
 /** A job whose instance died this many times is failed by BullMQ (docs/design.md, "BullMQ"). */
 const MAX_STALLED_COUNT = 10;
+/** How long a graceful stop waits for Redis to take its running jobs back. */
+const HAND_OVER_MS = 3000;
 
 export const RUNNER_FAILURE = {
   code: 'RUNNER_FAILED',
@@ -75,7 +78,7 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
         removeOnFail: { age: 24 * 3600, count: 1000 },
       },
     });
-    this.queue.on('error', (error) => this.logger.warn(`queue: ${error.message}`));
+    this.queue.on('error', (error) => this.warn('queue', error));
     this.worker = new Worker<RunnerJobData>(QUEUE_NAME, (job, token) => this.process(job, token), {
       connection,
       prefix,
@@ -83,8 +86,10 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
       lockDuration: this.config.runnerLockMs,
       stalledInterval: Math.ceil(this.config.runnerLockMs / 2),
       maxStalledCount: MAX_STALLED_COUNT,
+      // Seconds an idle worker blocks before asking again (BullMQ's 5 showed as 5 s pauses).
+      drainDelay: 1,
     });
-    this.worker.on('error', (error) => this.logger.warn(`worker: ${error.message}`));
+    this.worker.on('error', (error) => this.warn('worker', error));
     this.worker.on('failed', (job, error) => void this.onFailed(job, error));
 
     // A cancel reaches the instance working on the job, whichever it is.
@@ -125,14 +130,25 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
     return this.simulation.running;
   }
 
-  /** Graceful: no new job is taken, and the running ones go back to the queue for the others. */
+  /**
+   * Graceful: no new job is taken, and the running ones go back to the queue for the others. With
+   * Redis away that cannot be done, and is not waited for: the jobs' locks expire and the other
+   * instances take them on once Redis is back, as after a crash.
+   */
   async onModuleDestroy(): Promise<void> {
     this.handingOver = true;
-    const closing = this.worker?.close();
+    const away = this.redis.command.status !== 'ready';
+    // Forced: BullMQ neither waits for the running jobs nor QUITs its connection politely.
+    const closing = this.worker?.close(away);
     const handedOver = this.simulation.stopAll();
-    if (handedOver > 0) this.logger.log(`Handing ${handedOver} running jobs over`);
-    await closing;
-    await this.queue?.close();
+    if (handedOver > 0 && !away) this.logger.log(`Handing ${handedOver} running jobs over`);
+    const closed = (async () => {
+      await closing;
+      await this.queue?.close();
+    })();
+    if (!(await settlesWithin(closed, HAND_OVER_MS))) {
+      this.logger.warn(`Redis did not take ${handedOver} running jobs back: they resume elsewhere`);
+    }
   }
 
   private async process(job: QueueJob<RunnerJobData>, token?: string): Promise<void> {
@@ -150,19 +166,26 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
     throw new WaitingError();
   }
 
-  /** What JobsService does for a change (store, then events), for a job any instance created. */
+  /**
+   * What JobsService does for a change (store, then events), for a job any instance created. While
+   * Redis is away each part is tried again until it is back (or the instance stops): the
+   * simulation waits for a step before the next, so a job's last step, above all, is never
+   * skipped, and a change stored is always published.
+   */
   private async apply(
     clientId: ClientKey,
     id: number,
     transition: JobTransition,
   ): Promise<Job | undefined> {
-    const record = await this.store.update(clientId, id, (job) => transition(job, Date.now()));
+    const record = await this.untilRedisAnswers(() =>
+      this.store.update(clientId, id, (job) => transition(job, Date.now())),
+    );
     if (record) {
-      await this.events.publish(clientId, record.job);
+      await this.untilRedisAnswers(() => this.events.publish(clientId, record.job));
       return record.job;
     }
     // Declined: when the job was cancelled meanwhile (and the stop message missed), stop here.
-    const current = await this.store.get(clientId, id);
+    const current = await this.untilRedisAnswers(() => this.store.get(clientId, id));
     if (!current || isFinished(current.job)) this.simulation.stop(clientId, id);
     return undefined;
   }
@@ -172,6 +195,18 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
     if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return;
     this.logger.error(`Job ${job.data.id} of client ${job.data.clientId}: ${error.message}`);
     await this.apply(job.data.clientId, job.data.id, fail(RUNNER_FAILURE)).catch(() => {});
+  }
+
+  /**
+   * BullMQ reports every failed reconnect and lock renewal; while Redis is away, RedisConnections
+   * has said so once per connection, and that is enough.
+   */
+  private warn(source: string, error: Error): void {
+    if (this.redis.command.status === 'ready') this.logger.warn(`${source}: ${error.message}`);
+  }
+
+  private untilRedisAnswers<T>(step: () => Promise<T>): Promise<T> {
+    return retryWhileUnavailable(step, () => !this.handingOver);
   }
 
   private get stopChannel(): string {

@@ -41,6 +41,18 @@ const connectedStub = { event: 'connected', data: { resumed: false } };
 const frameStub = formatSse({ id: '1', event: 'job', data: { id: 1 } });
 
 describe(SseConnection.name, () => {
+  it('should write nothing before the stream head, so a heartbeat cannot send a bare head', () => {
+    const res = new ResponseStub();
+    const sut = new SseConnection(res, 1024);
+
+    sut.send(frameStub);
+    sut.open(50, [connectedStub]);
+
+    expect(res.status).toBe(200);
+    expect(res.written.startsWith('retry: 50')).toBe(true);
+    expect(res.written).not.toContain(frameStub);
+  });
+
   it('should send the stream head, the retry field and the opening burst', () => {
     const res = new ResponseStub();
     const sut = new SseConnection(res, 1024);

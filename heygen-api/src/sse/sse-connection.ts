@@ -17,6 +17,11 @@ export const STREAM_HEADERS: Readonly<Record<string, string>> = {
 export class SseConnection {
   private closed = false;
   /**
+   * Set once the head is sent. A heartbeat that comes while the opening burst is being read would
+   * otherwise make Node send a bare head of its own, and the real one could never follow.
+   */
+  private opened = false;
+  /**
    * Bytes of the opening burst (snapshot or replay) still allowed in the buffer on top of the
    * limit: that burst is bounded by the client's jobs, and refusing it would lock the client out.
    * Cleared once the buffer drains.
@@ -45,6 +50,7 @@ export class SseConnection {
    */
   open(retryMs: number, burst: SseMessage[]): void {
     if (!this.isOpen) return;
+    this.opened = true;
     this.res.writeHead(200, { ...STREAM_HEADERS });
     this.res.write(formatRetry(retryMs) + burst.map(formatSse).join(''));
     this.burstAllowance = this.res.writableLength;
@@ -61,7 +67,7 @@ export class SseConnection {
   }
 
   private write(chunk: string): void {
-    if (!this.isOpen) return;
+    if (!this.opened || !this.isOpen) return;
     this.res.write(chunk);
     if (this.res.writableLength > this.bufferLimit + this.burstAllowance) {
       // The client resumes from its Last-Event-ID, so dropping it loses nothing.

@@ -149,7 +149,12 @@ export class StatusStreamService
       opening.add(held);
       connection.open(this.config.streamRetryMs, opening.messages);
     } catch (error) {
-      this.logger.error(`Stream of client ${clientId} failed to start`, error);
+      // A refusal the client is told about (Redis away, say) is no fault of this server's.
+      if (error instanceof DomainError) {
+        this.logger.warn(`Stream of client ${clientId} refused: ${error.code}`);
+      } else {
+        this.logger.error(`Stream of client ${clientId} failed to start`, error);
+      }
       if (res.headersSent) res.destroy();
       else throw error;
     } finally {

@@ -1,18 +1,8 @@
-import { afterAll, beforeAll } from 'vitest';
-import {
-  connectTestRedis,
-  newPrefix,
-  startRedis,
-  type TestRedis,
-} from '../../test/support/redis-server.js';
+import { connectTestRedis, newPrefix, useTestRedis } from '../../test/support/redis-server.js';
 import { describeJobStoreContract } from './job-store.contract.js';
 import { RedisJobStore } from './redis-job-store.js';
 
-let redis: TestRedis;
-beforeAll(async () => {
-  redis = await startRedis();
-});
-afterAll(() => redis.stop());
+const redis = useTestRedis();
 
 describeJobStoreContract('Redis', async (env = {}) => {
   // Two instances: two sets of connections under one prefix, as two processes would have.

@@ -1,79 +1,37 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { onTestFinished } from 'vitest';
+import { startRedis, type TestRedis, type TestRedisOptions } from 'heygen-test-support/redis';
+import { afterAll, beforeAll, onTestFinished } from 'vitest';
 import { type AppConfig } from '../../src/config/app-config.js';
 import { RedisConnections } from '../../src/redis/redis-connections.js';
 import { configStub } from '../unit/stubs.js';
 
-/** Debian's redis-server (scripts/install-test-deps.sh installs it); REDIS_SERVER may name another. */
-const REDIS_SERVER = process.env.REDIS_SERVER ?? 'redis-server';
+// The launcher is shared with the bench (heygen-test-support/redis); what is heygen-api's is here.
+export { startRedis, type TestRedis, type TestRedisOptions };
 
-/** A real redis-server of the test's own, on a free loopback port, in a temp dir, with no persistence. */
-export interface TestRedis {
-  /** `redis://127.0.0.1:<port>`: what REDIS_URL is set to. */
-  url: string;
-  port: number;
-  /** Stops it (SIGKILL: a test never needs its data again) and removes its dir; idempotent. */
-  stop(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-/** Starts redis-server and waits until it accepts connections (a few ms). */
-export async function startRedis(): Promise<TestRedis> {
-  const dir = await mkdtemp(join(tmpdir(), 'heygen-redis-'));
-  for (let attempt = 0; ; attempt++) {
-    const port = await freePort();
-    const child = spawn(
-      REDIS_SERVER,
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    const lines: string[] = [];
-    const ready = await new Promise<boolean>((resolve) => {
-      createInterface({ input: child.stdout }).on('line', (line) => {
-        lines.push(line);
-        if (/Ready to accept connections/.test(line)) resolve(true);
-      });
-      child.once('exit', () => resolve(false));
-      child.once('error', (error) => {
-        lines.push(error.message);
-        resolve(false);
-      });
-    });
-    if (ready) return { url: `redis://127.0.0.1:${port}`, port, stop: stopper(child, dir) };
-    // Another process took the port between the probe and the start: try another.
-    if (attempt < 3 && lines.some((line) => /Address already in use/.test(line))) continue;
-    await rm(dir, { recursive: true, force: true });
-    throw new Error(
-      `${REDIS_SERVER} would not start (run scripts/install-test-deps.sh): ${lines.slice(-3).join(' | ')}`,
-    );
-  }
-}
-
-function stopper(child: ChildProcess, dir: string): () => Promise<void> {
-  let stopping: Promise<void> | undefined;
-  return () =>
-    (stopping ??= (async () => {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = once(child, 'exit');
-        child.kill('SIGKILL');
-        await exited;
-      }
-      await rm(dir, { recursive: true, force: true });
-    })());
+/**
+ * One redis-server for the file: started before its first test, stopped after its last. The
+ * handle can be taken at once; its members work from the first hook on.
+ */
+export function useTestRedis(options: TestRedisOptions = {}): TestRedis {
+  let redis: TestRedis | undefined;
+  beforeAll(async () => {
+    redis = await startRedis(options);
+  });
+  afterAll(() => redis?.stop());
+  const started = (): TestRedis => {
+    if (!redis) throw new Error('useTestRedis(): Redis starts in beforeAll, use it from there on');
+    return redis;
+  };
+  return {
+    get url() {
+      return started().url;
+    },
+    get port() {
+      return started().port;
+    },
+    kill: () => started().kill(),
+    restart: (restartOptions) => started().restart(restartOptions),
+    stop: () => started().stop(),
+  };
 }
 
 let prefixes = 0;
