@@ -10,6 +10,7 @@ describe(parseCliArgs.name, () => {
       pollInterval: 1000,
       drop: true,
       port: 0,
+      instances: 1,
       json: false,
       help: false,
       version: false,
@@ -69,10 +70,25 @@ describe(parseCliArgs.name, () => {
     [['--jobs'], /^--jobs needs a value$/],
     [['--url', '--json'], /^--url needs a value$/],
     [['--mode', 'poll', '--no-fallback'], /--no-fallback is for --mode sse or auto/],
+    [['--instances', '0'], /^--instances must be an integer from 1 to 8, not "0"$/],
+    [['--instances', '9'], /^--instances must be an integer from 1 to 8, not "9"$/],
+    [['--instances', '-2'], /^--instances must be an integer from 1 to 8, not "-2"$/],
+    [['--instances', 'two'], /^--instances must be an integer from 1 to 8, not "two"$/],
+    [['--instances', '1.5'], /^--instances must be an integer from 1 to 8/],
+    [['--instances'], /^--instances needs a value$/],
+    [['--instances', '2', '--url', 'http://x'], /--instances .* cannot be used with --url$/],
+    [['--instances', '3', '--port', '4000'], /^--port is for a single server; with --instances/],
   ])('should refuse %j with a one-line message', (argv, message) => {
     expect(() => parseCliArgs(argv)).toThrow(UsageError);
     expect(() => parseCliArgs(argv)).toThrow(message);
     expect(() => parseCliArgs(argv)).not.toThrow(/\n/);
+  });
+
+  it('should read --instances from 1 to 8, and allow --url and --port with one', () => {
+    expect(parseCliArgs(['--instances', '2']).instances).toBe(2);
+    expect(parseCliArgs(['--instances=8']).instances).toBe(8);
+    expect(parseCliArgs(['--instances', '1', '--port', '4000']).instances).toBe(1);
+    expect(parseCliArgs(['--instances', '1', '--url', 'http://x']).url).toBe('http://x');
   });
 
   it('should read --version and -v', () => {

@@ -14,6 +14,12 @@ export interface CliOptions {
   url?: string;
   /** Port for the server the run starts; 0 picks a free one. */
   port: number;
+  /**
+   * heygen-api instances to start (1..8). Above 1 they share a Redis of the run's own
+   * (`JOBS_DRIVER=redis`) behind the proxy, which sends each new connection to the next one, and
+   * the disruption kills the instance holding the client's stream instead of cutting it.
+   */
+  instances: number;
   json: boolean;
   help: boolean;
   version: boolean;
@@ -25,6 +31,9 @@ export interface CliOptions {
   /** Jobs (by number, 1-based) that the server is asked to fail, to exercise the failure path. */
   fail: number[];
 }
+
+/** The most instances `--instances` starts: each is a Node process on a machine of a few cores. */
+export const MAX_INSTANCES = 8;
 
 /** A command line the run cannot follow; main prints its one-line message and exits 2. */
 export class UsageError extends Error {
@@ -46,13 +55,19 @@ Options:
   --no-fallback         sse/auto: no fallback to polling; SSE reconnects and resumes by itself
   --url <url>           use a running heygen-api (http://) instead of starting one
   --port <port>         port for the started server (default: any free port)
+  --instances <n>       start n heygen-api instances, 1 to 8 (default 1); above 1 they share a
+                        redis-server of the run's own (on PATH, or REDIS_SERVER), the proxy
+                        spreads connections over them, and the disruption kills (SIGKILL) the
+                        instance holding the event stream, restarted when the network heals
   --fail <n>            make job n fail on the server (repeatable), to see a failed run
   --json                print the report as JSON on stdout (logs go to stderr)
   -h, --help            show this help
   -v, --version         print the version
 
-Environment: JOB_TIME (default job time), NO_COLOR (plain output).
-Exit status: 0 when every job completed and was seen; 1 when not; 2 for a bad command line;
+Environment: JOB_TIME (default job time), NO_COLOR (plain output), REDIS_SERVER (the
+redis-server binary for --instances above 1; default: redis-server on PATH).
+Exit status: 0 when every job completed and was seen; 1 when not, or when a server or
+redis-server cannot start; 2 for a bad command line;
 130 on Ctrl-C (SIGINT), 143 on SIGTERM.`;
 
 /** The one hint a usage error ends with, instead of the whole help text. */
@@ -65,6 +80,7 @@ const STRING_OPTIONS = new Set([
   '--poll-interval',
   '--url',
   '--port',
+  '--instances',
   '--fail',
 ]);
 
@@ -135,6 +151,7 @@ export function parseCliArgs(
         'no-fallback': { type: 'boolean' },
         url: { type: 'string' },
         port: { type: 'string' },
+        instances: { type: 'string' },
         json: { type: 'boolean' },
         fail: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
@@ -164,6 +181,17 @@ export function parseCliArgs(
     );
   }
   const jobs = integer('--jobs', values.jobs, 5, 1, 1000);
+  const instances = integer('--instances', values.instances, 1, 1, MAX_INSTANCES);
+  if (instances > 1 && values.url !== undefined) {
+    throw new UsageError(
+      '--instances is for the servers the run starts; it cannot be used with --url',
+    );
+  }
+  if (instances > 1 && values.port !== undefined) {
+    throw new UsageError(
+      '--port is for a single server; with --instances above 1 every instance takes a free port',
+    );
+  }
   return {
     jobs,
     jobTime: integer(
@@ -178,6 +206,7 @@ export function parseCliArgs(
     drop: !values['no-drop'],
     ...(values.url !== undefined && { url: values.url.replace(/\/+$/, '') }),
     port: integer('--port', values.port, 0, 0, 65_535),
+    instances,
     json: values.json ?? false,
     help: values.help ?? false,
     version: values.version ?? false,

@@ -37,7 +37,11 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   const cleanup = new Cleanup();
   // The shell convention: 128 + the signal's number (130 for SIGINT, 143 for SIGTERM).
   const interrupt = (signal: NodeJS.Signals): void => {
-    log.error('heygen-cli', `${signal}: stopping the server and the proxy`);
+    const what =
+      options.instances > 1
+        ? 'the servers, redis-server and the proxy'
+        : 'the server and the proxy';
+    log.error('heygen-cli', `${signal}: stopping ${what}`);
     void cleanup.run().finally(() => process.exit(128 + constants.signals[signal]));
   };
   process.once('SIGINT', interrupt);

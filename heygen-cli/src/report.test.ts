@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { buildReport, describeDisruption, formatReport, type JobOutcome } from './report.js';
+import {
+  buildReport,
+  describeDisruption,
+  describeKill,
+  formatReport,
+  type JobOutcome,
+  type KillReport,
+} from './report.js';
 
 const T0 = Date.parse('2026-11-23T18:00:00.000Z');
 const channel = { requests: 0, bytes: 0, streams: 0 };
@@ -28,6 +35,9 @@ const inputStub = (jobs: JobOutcome[]) => ({
     fallbacks: 1,
     upgrades: 1,
   },
+  instances: [
+    { name: 'api-1', url: 'http://127.0.0.1:4001', port: 4001, pid: 101, requests: 7, streams: 1 },
+  ],
   disruption: {
     dropped: true,
     fallback: true,
@@ -117,5 +127,87 @@ describe(describeDisruption.name, () => {
     expect(describeDisruption(reportStub('auto', { dropped: false }))).toBe(
       'Network disruption: none (--no-drop)',
     );
+  });
+});
+
+describe('with several instances', () => {
+  const kill: KillReport = {
+    instance: 'api-2',
+    port: 4002,
+    pid: 102,
+    at: T0 + 4000,
+    afterJob: 3,
+    reason: 'stream',
+    runningJobs: 1,
+    restartedAt: T0 + 8500,
+    restartedPid: 202,
+    streamMovedTo: 'api-1',
+  };
+  const reportStub = (killed: Partial<KillReport> = {}) => {
+    const input = inputStub([
+      outcomeStub(1, {
+        createdOn: 'api-1',
+        seenOn: 'api-2',
+        servedBy: [
+          { instance: 'api-1', via: 'api', statuses: ['pending'] },
+          { instance: 'api-2', via: 'sse', statuses: ['running', 'completed'] },
+        ],
+      }),
+    ]);
+    return buildReport({
+      ...input,
+      instances: [
+        ...input.instances,
+        {
+          name: 'api-2',
+          url: 'http://127.0.0.1:4002',
+          port: 4002,
+          pid: 202,
+          requests: 3,
+          streams: 1,
+        },
+      ],
+      disruption: { ...input.disruption, kill: { ...kill, ...killed } },
+    });
+  };
+
+  it('should name the instance of each job and each status, and list the instances', () => {
+    const text = formatReport(reportStub());
+    expect(text).toMatch(/^Report: 1 jobs, JOB_TIME 3000 ms, mode auto, 2 instances on Redis$/m);
+    expect(text).toMatch(/^1 +18:00:00\.000 .* +4 ms +sse +completed +api-2$/m);
+    expect(text).toMatch(/^api-1 +4001 +101 +7 +1$/m);
+    expect(text).toMatch(
+      /^api-2 +4002 +202 +3 +1 +killed after job 3 \(pid 102\), restarted at the heal$/m,
+    );
+    expect(text).toContain(
+      '  job 1: created on api-1; statuses from api-1 api (pending), api-2 sse (running, completed)',
+    );
+  });
+
+  it('should describe the kill, where the stream went and what became of the instance', () => {
+    const report = reportStub();
+    expect(describeDisruption(report)).toBe(
+      "Network disruption: api-2 killed (SIGKILL) after job 3, holding the client's stream; fallback to POLL happened, return to SSE happened on api-1 (1 fallbacks, 1 upgrades)",
+    );
+    expect(describeKill(report)).toBe(
+      'Killed instance: api-2 (port 4002, pid 102, running 1 job); the next stream went to api-1; restarted when the network healed, 4.5 s after the kill (pid 202)',
+    );
+    expect(formatReport(report)).toContain(describeKill(report));
+  });
+
+  it('should say when the killed instance stayed down', () => {
+    const { restartedAt: _at, restartedPid: _pid, ...down } = kill;
+    const report = buildReport({
+      ...reportStub(),
+      disruption: { ...reportStub().disruption, kill: { ...down, restartError: 'port taken' } },
+    });
+    expect(describeKill(report)).toMatch(/; it stayed down: the restart failed \(port taken\)$/);
+    expect(formatReport(report)).toMatch(/killed after job 3 \(pid 102\), stayed down$/m);
+  });
+
+  it('should keep the report of one instance as it was', () => {
+    const text = formatReport(buildReport(inputStub([outcomeStub(1)])));
+    expect(text).not.toContain('api-1');
+    expect(describeKill(buildReport(inputStub([outcomeStub(1)])))).toBeUndefined();
   });
 });

@@ -1,3 +1,15 @@
+import { type InstanceInfo, type KillEvent } from './deployment.js';
+
+/** Statuses of a job that one instance carried over one transport, in a row. */
+export interface Carrier {
+  /** `api-1`…: the instance whose connection carried them. */
+  instance: string;
+  /** `api` (the creation's answer), `sse` (the stream) or `poll`. */
+  via: string;
+  /** The statuses delivered, each once (progress repeats `running`). */
+  statuses: string[];
+}
+
 /** What the run learned about one job. */
 export interface JobOutcome {
   id: number;
@@ -13,6 +25,25 @@ export interface JobOutcome {
   /** How many times the final status was delivered (must be 1). */
   deliveries: number;
   error?: string;
+  /** The instance that answered its creation. */
+  createdOn?: string;
+  /** The instance whose connection delivered its final status. */
+  seenOn?: string;
+  /** Which instances carried its statuses, in order (see {@link Carrier}). */
+  servedBy?: Carrier[];
+}
+
+/** One instance of the run and what it served through the proxy. */
+export interface InstanceSummary extends InstanceInfo {
+  requests: number;
+  /** Event streams among those requests. */
+  streams: number;
+}
+
+/** The kill of the disruption with several instances, and where the client's stream went. */
+export interface KillReport extends KillEvent {
+  /** The instance of the first stream the library opened after the kill. */
+  streamMovedTo?: string;
 }
 
 export interface ChannelTotals {
@@ -35,11 +66,14 @@ export interface RunReport {
     fallbacks: number;
     upgrades: number;
   };
+  /** The heygen-api instances, `api-1`…`api-n` (one unless --instances), and what each served. */
+  instances: InstanceSummary[];
   /**
    * Whether the run cut the network, whether the library was allowed to fall back to polling
    * (`--no-fallback`, and never in POLL mode), and what it did: fell back, and had a stream open
    * again after the network healed (back from polling, or reconnected on its own), and how many
-   * jobs were still unfinished then: with none, there was nothing left to stream.
+   * jobs were still unfinished then: with none, there was nothing left to stream. With several
+   * instances the disruption is a kill (`kill`); a stream counts as back once one opens after it.
    */
   disruption: {
     dropped: boolean;
@@ -47,6 +81,7 @@ export interface RunReport {
     fellBack: boolean;
     returnedToSse: boolean;
     unfinishedAtHeal: number;
+    kill?: KillReport;
   };
 }
 
@@ -87,27 +122,72 @@ function table(rows: string[][]): string {
 
 /** What the network disruption showed, in the terms of the mode the run used. */
 export function describeDisruption({ mode, disruption, totals }: RunReport): string {
-  const { dropped, fallback, fellBack, returnedToSse, unfinishedAtHeal } = disruption;
+  const { dropped, fallback, fellBack, returnedToSse, unfinishedAtHeal, kill } = disruption;
   const happened = (yes: boolean): string => (yes ? 'happened' : 'did NOT happen');
   if (!dropped) return 'Network disruption: none (--no-drop)';
+  const what = kill
+    ? `Network disruption: ${kill.instance} killed (SIGKILL) after job ${kill.afterJob}, ${
+        kill.reason === 'stream'
+          ? "holding the client's stream"
+          : "which served the client's last request (no stream was open)"
+      }`
+    : undefined;
   if (mode === 'poll') {
-    return 'Network disruption: event streams cut; POLL does not use them, so there is no fallback to expect';
+    return what
+      ? `${what}; POLL has no stream to lose and polls on through the other instances`
+      : 'Network disruption: event streams cut; POLL does not use them, so there is no fallback to expect';
   }
   // An idle library keeps no connection: with every job done before the heal, nothing reconnects.
   const back =
     returnedToSse || unfinishedAtHeal > 0
       ? undefined
       : 'not seen: every job had finished before the network healed (a longer --job-time shows it)';
+  const moved = kill?.streamMovedTo ? ` on ${kill.streamMovedTo}` : '';
   if (!fallback) {
-    return `Network disruption: fallback off (--no-fallback); the stream ${back ? `reconnecting ${back}` : returnedToSse ? 'reconnected and resumed' : 'did NOT reconnect'}`;
+    return `${what ? `${what}; fallback off (--no-fallback)` : 'Network disruption: fallback off (--no-fallback)'}; the stream ${back ? `reconnecting ${back}` : returnedToSse ? `reconnected and resumed${moved}` : 'did NOT reconnect'}`;
   }
-  return `Network disruption: fallback to POLL ${happened(fellBack)}, return to SSE ${back ?? happened(returnedToSse)} (${totals.fallbacks} fallbacks, ${totals.upgrades} upgrades)`;
+  return `${what ? `${what}; fallback` : 'Network disruption: fallback'} to POLL ${happened(fellBack)}, return to SSE ${back ?? `${happened(returnedToSse)}${returnedToSse ? moved : ''}`} (${totals.fallbacks} fallbacks, ${totals.upgrades} upgrades)`;
 }
 
-/** The report as text for a person. */
+const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
+
+/** What became of the killed instance, in one line; undefined without a kill. */
+export function describeKill({ disruption: { kill } }: RunReport): string | undefined {
+  if (!kill) return undefined;
+  const running =
+    kill.runningJobs === undefined ? '' : `, running ${plural(kill.runningJobs, 'job')}`;
+  const after = kill.streamMovedTo
+    ? `the next stream went to ${kill.streamMovedTo}`
+    : 'no stream was opened after it';
+  const fate =
+    kill.restartedAt !== undefined
+      ? `restarted when the network healed, ${((kill.restartedAt - kill.at) / 1000).toFixed(1)} s after the kill (pid ${kill.restartedPid})`
+      : kill.restartError !== undefined
+        ? `it stayed down: the restart failed (${kill.restartError})`
+        : 'it stayed down';
+  return `Killed instance: ${kill.instance} (port ${kill.port}, pid ${kill.pid}${running}); ${after}; ${fate}`;
+}
+
+/** A job's carriers as one line: `api-1 api (pending), api-2 sse (running, completed)`. */
+const carriers = (job: JobOutcome): string =>
+  (job.servedBy ?? [])
+    .map(({ instance, via, statuses }) => `${instance} ${via} (${statuses.join(', ')})`)
+    .join(', ') || '-';
+
+/** The report as text for a person; with several instances, which one served what. */
 export function formatReport(report: RunReport): string {
+  const several = report.instances.length > 1;
   const jobRows = [
-    ['job', 'created', 'finished (server)', 'seen (client)', 'delay', 'seen by', 'status'],
+    [
+      'job',
+      'created',
+      'finished (server)',
+      'seen (client)',
+      'delay',
+      'seen by',
+      'status',
+      ...(several ? ['seen on'] : []),
+    ],
     ...report.jobs.map((job) => [
       String(job.id),
       time(job.createdAt),
@@ -116,6 +196,7 @@ export function formatReport(report: RunReport): string {
       job.delayMs === undefined ? '-' : `${job.delayMs} ms`,
       job.seenBy ?? '-',
       job.error ?? job.status ?? '-',
+      ...(several ? [job.seenOn ?? '-'] : []),
     ]),
   ];
   const { sse, poll, api } = report.totals;
@@ -125,14 +206,38 @@ export function formatReport(report: RunReport): string {
     ['poll', String(poll.requests), kib(poll.bytes), '-'],
     ['api (create)', String(api.requests), kib(api.bytes), '-'],
   ];
+  const kill = report.disruption.kill;
+  const instanceRows = [
+    ['instance', 'port', 'pid', 'requests', 'streams', ''],
+    ...report.instances.map((instance) => [
+      instance.name,
+      String(instance.port),
+      instance.pid === undefined ? '-' : String(instance.pid),
+      String(instance.requests),
+      String(instance.streams),
+      kill?.instance !== instance.name
+        ? ''
+        : `killed after job ${kill.afterJob} (pid ${kill.pid})${
+            kill.restartedAt !== undefined ? ', restarted at the heal' : ', stayed down'
+          }`,
+    ]),
+  ];
+  const servedRows = report.jobs.map(
+    (job) => `  job ${job.id}: created on ${job.createdOn ?? '-'}; statuses from ${carriers(job)}`,
+  );
+  const killLine = describeKill(report);
   const lines = [
-    `Report: ${report.jobs.length} jobs, JOB_TIME ${report.jobTime} ms, mode ${report.mode}`,
+    `Report: ${report.jobs.length} jobs, JOB_TIME ${report.jobTime} ms, mode ${report.mode}${
+      several ? `, ${report.instances.length} instances on Redis` : ''
+    }`,
     '',
     table(jobRows),
     '',
     table(costRows),
+    ...(several ? ['', table(instanceRows), '', 'Which instance served what:', ...servedRows] : []),
     '',
     describeDisruption(report),
+    ...(killLine ? [killLine] : []),
     report.ok
       ? 'Result: every job completed and was seen once.'
       : `Result: FAILED\n  - ${report.problems.join('\n  - ')}`,

@@ -4,8 +4,11 @@ import { startProxy, type Proxy } from 'heygen-test-support/proxy';
 import { type CliOptions } from './args.js';
 import { type Cleanup } from './cleanup.js';
 import { ConnectionWatch } from './connection.js';
+import { type Deployment, type InstanceInfo } from './deployment.js';
+import { startInstances } from './instances.js';
 import { type Logger } from './logger.js';
 import { buildReport, type RunReport } from './report.js';
+import { RequestLog } from './requests.js';
 import { disruptionJob, gapBefore, SCHEDULE } from './schedule.js';
 import { checkServer, startServer } from './server.js';
 import { JobTracker } from './track.js';
@@ -19,15 +22,28 @@ export interface RunContext {
 }
 
 /**
- * The integration run, as a story: start the server behind a proxy, create the jobs on schedule,
- * break the network after the third and heal it after the last, wait for every job, report.
+ * The integration run, as a story: start the server behind a proxy (or, with --instances, Redis
+ * and several servers behind a round-robin proxy), create the jobs on schedule, break the network
+ * after the third (cut the stream, or kill the instance holding it) and heal it after the last,
+ * wait for every job, report.
  */
 export async function run({ options, log, cleanup, onProgress }: RunContext): Promise<RunReport> {
-  const serverUrl = await startOrUseServer(options, log, cleanup);
-  const proxy = await startDisruptionProxy(serverUrl, log, cleanup);
+  const deployment =
+    options.instances > 1
+      ? await startInstances({
+          count: options.instances,
+          jobTime: options.jobTime,
+          streams: options.mode !== 'poll',
+          log,
+          cleanup,
+        })
+      : await startSingle(options, log, cleanup);
   const connection = new ConnectionWatch();
-  const heygen = connectClient(proxy.url, options, log, cleanup, connection);
-  const tracker = new JobTracker(heygen, connection, log);
+  const heygen = connectClient(deployment.url, options, log, cleanup, connection);
+  const tracker = new JobTracker(heygen, connection, log, {
+    requests: deployment.requests,
+    logInstances: options.instances > 1,
+  });
 
   const waits: Array<Promise<unknown>> = [];
   let unfinished = 0;
@@ -37,29 +53,38 @@ export async function run({ options, log, cleanup, onProgress }: RunContext): Pr
       timeout: SCHEDULE.callTimeoutMs,
       ...(options.fail.includes(n) && { fail: true }),
     });
-    log.log('heygen-cli', `job ${id} created`, { n });
-    tracker.watch(id, Date.now());
+    const createdOn = deployment.requests.lastCreate();
+    log.log('heygen-cli', `job ${id} created`, {
+      n,
+      ...(options.instances > 1 && { instance: createdOn }),
+    });
+    tracker.watch(id, Date.now(), createdOn);
     unfinished += 1;
     waits.push(waitFor(heygen, tracker, id, options, onProgress).finally(() => (unfinished -= 1)));
-    if (options.drop && n === disruptionJob(options.jobs)) disruptNetwork(proxy, log);
+    if (options.drop && n === disruptionJob(options.jobs)) await deployment.disrupt(n);
   }
   let healedAt = Infinity;
   let unfinishedAtHeal = 0;
   if (options.drop) {
     await sleep(SCHEDULE.healAfterMs);
-    healNetwork(proxy, log);
+    await deployment.heal();
     healedAt = Date.now();
     unfinishedAtHeal = unfinished;
   }
 
   await Promise.all(waits);
-  // After the cut, a stream must open again: back from polling (fallback), or reconnected. It can
-  // only be seen while a job is still watched: an idle library keeps no connection.
+  // After the disruption, a stream must open again: back from polling (fallback), or reconnected.
+  // A cut refuses streams until the heal; after a kill, a stream asked for after it (the one being
+  // opened as the instance died may still have reported open). It can only be seen while a job is
+  // still watched: an idle library keeps no connection.
+  const kill = deployment.kill;
+  const nextStream = kill && deployment.requests.firstStreamSince(kill.at);
+  const streamAgainSince = kill ? (nextStream?.at ?? Infinity) : healedAt;
   const returnedToSse =
     options.drop &&
     options.mode !== 'poll' &&
     (!options.fallback || heygen.stats().fallbacks > 0) &&
-    (connection.streamOpenedSince(healedAt) ||
+    (connection.streamOpenedSince(streamAgainSince) ||
       (connection.active && (await connection.streaming(SCHEDULE.upgradeTimeoutMs))));
   const stats = heygen.stats();
   log.log('heygen-cli', 'all jobs settled', {
@@ -71,31 +96,64 @@ export async function run({ options, log, cleanup, onProgress }: RunContext): Pr
     mode: options.mode,
     jobs: tracker.results(),
     totals: stats,
+    instances: deployment.instances().map((instance) => ({
+      ...instance,
+      ...deployment.requests.countFor(instance.name),
+    })),
     disruption: {
       dropped: options.drop,
       fallback: options.fallback,
       fellBack: stats.fallbacks > 0,
       returnedToSse,
       unfinishedAtHeal,
+      ...(kill && {
+        kill: { ...kill, ...(nextStream && { streamMovedTo: nextStream.instance }) },
+      }),
     },
   });
+}
+
+/** One heygen-api (started, or the one given with --url) behind the disruption proxy. */
+async function startSingle(
+  options: CliOptions,
+  log: Logger,
+  cleanup: Cleanup,
+): Promise<Deployment> {
+  const { url: serverUrl, pid: serverPid } = await startOrUseServer(options, log, cleanup);
+  const proxy = await startDisruptionProxy(serverUrl, log, cleanup);
+  const requests = new RequestLog();
+  proxy.onRequest((line, stream) => requests.add(line, stream, 'api-1'));
+  const { port } = new URL(serverUrl);
+  const instance: InstanceInfo = {
+    name: 'api-1',
+    url: serverUrl,
+    port: Number(port || 80),
+    ...(serverPid !== undefined && { pid: serverPid }),
+  };
+  return {
+    url: proxy.url,
+    requests,
+    instances: () => [instance],
+    disrupt: () => Promise.resolve(disruptNetwork(proxy, log)),
+    heal: () => Promise.resolve(healNetwork(proxy, log)),
+  };
 }
 
 async function startOrUseServer(
   options: CliOptions,
   log: Logger,
   cleanup: Cleanup,
-): Promise<string> {
+): Promise<{ url: string; pid?: number }> {
   if (options.url) {
     log.log('heygen-cli', 'using a running heygen-api', { url: options.url });
     await checkServer(options.url, SCHEDULE.callTimeoutMs);
-    return options.url;
+    return { url: options.url };
   }
   log.log('heygen-cli', 'starting heygen-api', { jobTime: options.jobTime });
   const server = await startServer({ jobTime: options.jobTime, port: options.port, log });
   cleanup.defer(() => server.stop());
   log.log('heygen-cli', 'heygen-api is ready', { url: server.url, pid: server.pid });
-  return server.url;
+  return { url: server.url, pid: server.pid };
 }
 
 /** The library talks to the server through this proxy, so the disruption is a real network one. */

@@ -7,6 +7,8 @@ export interface StartServerOptions {
   log: Logger;
   env?: Record<string, string | undefined>;
   timeoutMs?: number;
+  /** With several instances: its name (`api-2`), on each of its log lines and in its errors. */
+  instance?: string;
 }
 
 /** Starts the built heygen-api for the integration run, its output logged as [heygen-api]. */
@@ -16,6 +18,7 @@ export function startServer({
   log,
   env = process.env,
   timeoutMs,
+  instance,
 }: StartServerOptions): Promise<RunningServer> {
   return spawnServer({
     env: {
@@ -25,7 +28,8 @@ export function startServer({
       JOB_TIME: String(jobTime),
       LOG_LEVEL: 'log',
     },
-    onLine: (line) => log.log('heygen-api', line),
+    onLine: (line) => log.log('heygen-api', line, { instance }),
+    ...(instance !== undefined && { name: `heygen-api ${instance}` }),
     ...(timeoutMs !== undefined && { timeoutMs }),
   });
 }

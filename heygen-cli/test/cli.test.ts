@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
@@ -115,6 +115,7 @@ describe('the integration run', () => {
     const help = await runCli(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--no-drop');
+    expect(help.stdout).toContain('--instances <n>');
   });
 
   it('should give a negative number its range message, not Node\'s "ambiguous"', async () => {
@@ -180,6 +181,65 @@ describe('the integration run', () => {
     });
     expect(report.totals.poll.requests).toBe(0);
     expect(report.jobs[0]).toMatchObject({ status: 'completed', seenBy: 'sse', deliveries: 1 });
+  });
+});
+
+describe('with --instances', () => {
+  it('should run two instances on Redis, kill the one holding the stream, and say who served what', async () => {
+    const { code, stdout, stderr } = await runCli(['--json', '--instances', '2']);
+    expect(code, stderr).toBe(0);
+    const report = JSON.parse(stdout) as RunReport;
+    expect(report.ok, report.problems.join('; ')).toBe(true);
+
+    const names = report.instances.map((instance) => instance.name);
+    expect(names).toEqual(['api-1', 'api-2']);
+    for (const instance of report.instances) expect(instance.port).toBeGreaterThan(0);
+    expect(report.jobs).toHaveLength(5);
+    expect(new Set(report.jobs.map((job) => job.id)).size).toBe(5);
+    for (const job of report.jobs) {
+      expect(job).toMatchObject({ status: 'completed', deliveries: 1 });
+      expect(names).toContain(job.createdOn);
+      expect(names).toContain(job.seenOn);
+      expect(job.servedBy!.at(-1)).toMatchObject({ instance: job.seenOn });
+      expect(job.servedBy!.at(-1)!.statuses).toContain('completed');
+    }
+
+    // The disruption killed the instance holding the stream; the stream went on on the other one,
+    // and the killed one came back at the heal as a new process on its port.
+    const kill = report.disruption.kill!;
+    expect(kill).toMatchObject({ afterJob: 3, reason: 'stream' });
+    expect(names).toContain(kill.instance);
+    expect(kill.streamMovedTo).toBe(names.find((name) => name !== kill.instance));
+    expect(kill.restartedPid).toBeGreaterThan(0);
+    expect(kill.restartedPid).not.toBe(kill.pid);
+    expect(report.instances.find((instance) => instance.name === kill.instance)).toMatchObject({
+      port: kill.port,
+      pid: kill.restartedPid,
+    });
+    expect(report.disruption).toMatchObject({ fellBack: true, returnedToSse: true });
+    expect(isAlive(kill.pid)).toBe(false);
+    expect(stderr).toMatch(
+      new RegExp(`\\[heygen-cli\\] network change: ${kill.instance} is killed \\(SIGKILL\\)`),
+    );
+
+    // Everything the run started is gone: Redis, both instances (the restarted one too), the dir.
+    const redis = /redis-server is ready url=\S+ pid=(\d+) dir=(\S+)/.exec(stderr);
+    expect(redis).not.toBeNull();
+    const pids = [Number(redis![1]), ...report.instances.map((instance) => instance.pid!)];
+    await vi.waitFor(() => expect(pids.filter(isAlive)).toEqual([]));
+    expect(existsSync(redis![2]!)).toBe(false);
+  });
+
+  it('should fail before starting anything, in one line, without redis-server', async () => {
+    const { code, stdout } = await runCli(['--instances', '2'], {
+      REDIS_SERVER: '/nonexistent/redis-server',
+    });
+    expect(code).toBe(1);
+    const lines = stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /\[heygen-cli\] run failed: --instances 2 needs redis-server, and REDIS_SERVER=\/nonexistent\/redis-server is not an executable file: install redis-server \(e\.g\. `apt-get install redis-server`\) or run with --instances 1$/,
+    );
   });
 });
 
