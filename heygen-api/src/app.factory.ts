@@ -14,8 +14,21 @@ import { answerClientError } from './http/client-error.js';
 import { setUpOpenApi } from './openapi-document.js';
 
 /** Headers a browser script may read: the poll hint most of all. */
-const EXPOSED_HEADERS = ['Location', 'X-Next-Poll-Ms', 'Idempotent-Replayed', 'Retry-After'];
-const ALLOWED_HEADERS = ['Authorization', 'Content-Type', 'Idempotency-Key', 'Last-Event-ID'];
+const EXPOSED_HEADERS = [
+  'Location',
+  'X-Next-Poll-Ms',
+  'Idempotent-Replayed',
+  'Retry-After',
+  'Preference-Applied',
+];
+/** Headers a browser script may send: `Prefer` asks for a held wait. */
+const ALLOWED_HEADERS = [
+  'Authorization',
+  'Content-Type',
+  'Idempotency-Key',
+  'Last-Event-ID',
+  'Prefer',
+];
 
 /**
  * Longest path parameter Fastify's router matches (its default, 100, answers a longer job id 404

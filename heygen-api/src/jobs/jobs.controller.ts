@@ -1,4 +1,15 @@
-import { Body, Controller, Get, HttpCode, Inject, Param, Post, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import {
   ApiBody,
@@ -8,6 +19,7 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
+  ApiQuery,
 } from '@nestjs/swagger';
 import { AppConfig } from '../config/app-config.js';
 import { type ClientKey } from '../domain/client.js';
@@ -16,13 +28,23 @@ import { ErrorDto } from '../errors/error.dto.js';
 import { ClientApi } from '../http/client-api.decorator.js';
 import { ClientId } from '../http/client-id.decorator.js';
 import { RequestHeader } from '../http/request-header.decorator.js';
+import { JobWaits } from '../waits/job-waits.js';
+import { PreferWaitPipe } from '../waits/prefer-wait.pipe.js';
+import { ApiPreferWait, HELD_ANSWER_HEADERS } from '../waits/wait-api.decorator.js';
+import { connectionOf, setWaitHeaders } from '../waits/wait-answer.js';
 import { JobDto } from './dto/job.dto.js';
 import { JobsService, type JobRequest } from './jobs.service.js';
 import { CreateJobPipe } from './pipes/create-job.pipe.js';
 import { IdempotencyKeyPipe } from './pipes/idempotency-key.pipe.js';
 import { JobIdPipe } from './pipes/job-id.pipe.js';
+import { RevisionPipe } from './pipes/revision.pipe.js';
 import { POLL_HINT_HEADER, pollHintMs } from './poll-hint.js';
-import { CREATE_JOB_BODY_SCHEMA, IDEMPOTENCY_KEY_SCHEMA, JOB_ID_SCHEMA } from './schemas.js';
+import {
+  CREATE_JOB_BODY_SCHEMA,
+  IDEMPOTENCY_KEY_SCHEMA,
+  JOB_ID_SCHEMA,
+  REVISION_SCHEMA,
+} from './schemas.js';
 
 const JobIdParam = (): MethodDecorator =>
   ApiParam({ name: 'id', schema: JOB_ID_SCHEMA, description: 'The job id `POST /create` gave' });
@@ -38,6 +60,7 @@ export class JobsController {
   constructor(
     @Inject(AppConfig) private readonly config: AppConfig,
     @Inject(JobsService) private readonly jobs: JobsService,
+    @Inject(JobWaits) private readonly waits: JobWaits,
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
   ) {}
 
@@ -72,16 +95,39 @@ export class JobsController {
   }
 
   @Get('status/:id')
-  @ApiOperation({ operationId: 'getJob', summary: "One job's status" })
+  @ApiOperation({
+    operationId: 'getJob',
+    summary: "One job's status; with Prefer: wait, held until it finishes or passes `revision`",
+  })
   @JobIdParam()
-  @ApiOkResponse({ type: JobDto })
+  @ApiQuery({
+    name: 'revision',
+    required: false,
+    schema: REVISION_SCHEMA,
+    description:
+      'The revision of the job the client has (0: none): a held request answers once the job is past it, instead of once it finishes',
+  })
+  @ApiPreferWait()
+  @ApiOkResponse({ type: JobDto, headers: HELD_ANSWER_HEADERS })
   @ApiNotFoundResponse({ type: ErrorDto })
   async status(
     @ClientId() clientId: ClientKey,
     @Param('id', JobIdPipe) id: number,
+    @Query('revision', RevisionPipe) revision: number | undefined,
+    @RequestHeader('prefer', PreferWaitPipe) wait: number | undefined,
+    @Req() req: object,
     @Res({ passthrough: true }) res: object,
   ): Promise<Job> {
-    return this.withHint(res, await this.jobs.get(clientId, id));
+    const outcome = await this.waits.wait({
+      clientId,
+      ids: [id],
+      revisions: revision === undefined ? undefined : new Map([[id, revision]]),
+      seconds: wait,
+      read: async () => ({ jobs: [await this.jobs.get(clientId, id)], missing: [] }),
+      ...connectionOf(req, res),
+    });
+    setWaitHeaders(this.adapterHost.httpAdapter, res, outcome);
+    return this.withHint(res, outcome.listed.jobs[0]!);
   }
 
   @Post('cancel/:id')

@@ -8,6 +8,7 @@ import { JOB_RUNNER } from '../runner/job-runner.js';
 import { SimulatedJobRunner } from '../runner/simulated-job-runner.js';
 import { InMemoryJobStore } from '../store/in-memory-job-store.js';
 import { JOB_STORE } from '../store/job-store.js';
+import { WaitsModule } from '../waits/waits.module.js';
 import { JobsController } from './jobs.controller.js';
 import { JobsService } from './jobs.service.js';
 
@@ -79,7 +80,7 @@ export class JobsModule {
     return {
       module: JobsModule,
       global: true,
-      imports,
+      imports: [...imports, WaitsModule],
       controllers: [JobsController],
       providers: [...providers, JobsService],
       exports: [JobsService, JOB_EVENTS, ...exports],

@@ -19,6 +19,25 @@ export const JOB_ID_LIST_SCHEMA: JsonSchema = {
   example: '17,18,21',
 };
 
+const REVISION = '(?:0|[1-9][0-9]{0,14})';
+
+/**
+ * `?revision=` of GET /status/:id: the revision of the job the client has already, `0` for none
+ * (docs/protocol.md, "Held waits"). A held request answers once the job is past it.
+ */
+export const REVISION_SCHEMA: JsonSchema = {
+  type: 'string',
+  pattern: `^${REVISION}$`,
+  example: '3',
+};
+
+/** `?revisions=` of the batch: one revision per id of `ids`, in the same order. */
+export const REVISION_LIST_SCHEMA: JsonSchema = {
+  type: 'string',
+  pattern: `^${REVISION}(?:,${REVISION})*$`,
+  example: '3,0,12',
+};
+
 /**
  * The optional body of POST /create (a `JobRequest`): nothing but an integer `duration` ≥ 0 and a
  * boolean `fail`.

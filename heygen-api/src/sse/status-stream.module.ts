@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { WaitsModule } from '../waits/waits.module.js';
 import { OPEN_STREAMS } from './open-streams.js';
 import { StatusStreamController } from './status-stream.controller.js';
 import { StatusStreamService } from './status-stream.service.js';
@@ -8,6 +9,7 @@ import { StatusStreamService } from './status-stream.service.js';
  * JobsModule.forRoot; health reads the stream count through OPEN_STREAMS, not this service.
  */
 @Module({
+  imports: [WaitsModule],
   controllers: [StatusStreamController],
   providers: [StatusStreamService, { provide: OPEN_STREAMS, useExisting: StatusStreamService }],
   exports: [OPEN_STREAMS],

@@ -1,0 +1,30 @@
+import { ApiHeader, type HeadersObject } from '@nestjs/swagger';
+import { PREFER_HEADER, PREFER_SCHEMA, PREFERENCE_APPLIED_HEADER } from './prefer.js';
+
+/** `Prefer: wait=<seconds>` in the OpenAPI document of a status route. */
+export const ApiPreferWait = (): MethodDecorator & ClassDecorator =>
+  ApiHeader({
+    name: PREFER_HEADER,
+    required: false,
+    schema: PREFER_SCHEMA,
+    description:
+      'RFC 7240. `wait=<seconds>` holds the request until a listed job finishes (or, with revisions, moves past them) or the wait ends; at most MAX_WAIT_S (default 25), `wait` alone meaning that long. Malformed values are ignored',
+  });
+
+/** The headers of an answer a wait may have held. */
+export const HELD_ANSWER_HEADERS: HeadersObject = {
+  [PREFERENCE_APPLIED_HEADER]: {
+    description:
+      'Present when the wait was applied: `wait=<seconds>`, the wait asked for, at most MAX_WAIT_S. Absent when no wait was asked, waits are off, a limit was reached or the server stopped',
+    schema: { type: 'string', example: 'wait=25' },
+  },
+  'X-Next-Poll-Ms': {
+    description:
+      'The poll hint, while a job answered is unfinished: ms until the client should ask again',
+    schema: { type: 'integer', minimum: 0, example: 1210 },
+  },
+  Vary: {
+    description: 'Always `Prefer` (with `Origin` when CORS_ORIGINS lists origins)',
+    schema: { type: 'string', example: 'Prefer' },
+  },
+};
