@@ -86,6 +86,8 @@ const NOT_RUN: Record<string, string> = {
   'docker run --rm -p 3000:3000 heygen api': 'no Docker engine here (as docker build)',
   'docker run --rm -p 3000:3000 -e API_KEYS=secret heygen api':
     'no Docker engine here (as docker build)',
+  'docker compose up --build':
+    'no Docker engine here; test/packaging.test.ts checks compose.yaml, and heygen-api/test/nginx.e2e-spec.ts runs its nginx config in front of two replicas',
   "docker inspect --format '{{.State.Health.Status}}' CONTAINER":
     'no Docker engine here; the packaging test runs the HEALTHCHECK command',
   'npm run docs -w heygen-lib': 'npm test runs the same TypeDoc without writing HTML (docs:check)',

@@ -1,19 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import { formatReport } from './report.js';
-import { runSuite, SCALES } from './suite.js';
+import { runSuite, SCALES, type Scenario, type SuiteResult } from './suite.js';
+
+const smoke = (...scenarios: Scenario[]): Promise<SuiteResult> =>
+  runSuite({ scale: SCALES.smoke, scenarios: new Set(scenarios) });
 
 // A smoke run: every scenario at a tiny scale, so the bench code is known to work. No timing is
 // asserted here; the figures are the bench's business (npm run bench).
-describe('bench', () => {
-  it('should run every scenario at a tiny scale and lose nothing', async () => {
-    const result = await runSuite({ scale: SCALES.smoke, scenarios: new Set([1, 2, 3, 4, 5]) });
+describe('bench, every scenario at a tiny scale', () => {
+  it('should measure delay and cost (1) and fan-out on both adapters (2), losing nothing', async () => {
+    const result = await smoke(1, 2);
 
     expect(result.delayCost.map((r) => r.missed)).toEqual(result.delayCost.map(() => 0));
-    expect(result.fanOut.map((r) => [r.adapter, r.streams, r.lost])).toEqual([
-      ['fastify', 20, 0],
-      ['express', 20, 0],
+    expect(result.fanOut.map((r) => [r.adapter, r.instances, r.streams, r.lost])).toEqual([
+      ['fastify', 1, 20, 0],
+      ['express', 1, 20, 0],
     ]);
     expect(result.fanOut[0]!.events).toBeGreaterThanOrEqual(20 * 3);
+    expect(formatReport(result)).toContain('### 2. Fan-out');
+  });
+
+  it('should measure throughput of four servers (3) and the bundle (4)', async () => {
+    const result = await smoke(3, 4);
+
     for (const r of result.throughput) expect(r).toMatchObject({ errors: 0, non2xx: 0 });
     expect(new Set(result.throughput.map((r) => r.server))).toEqual(
       new Set(['heygen-api/fastify', 'heygen-api/express', 'express', 'node:http']),
@@ -21,8 +30,25 @@ describe('bench', () => {
     expect(result.throughput.every((r) => r.ratioToNode !== undefined)).toBe(true);
     expect(result.bundle!.minGzipBytes).toBeGreaterThan(0);
     expect(formatReport(result)).toContain('### 4. Library bundle');
+  });
+
+  it('should measure idle cost and floods (5) and memory per retained job (6)', async () => {
+    const result = await smoke(5, 6);
+
     expect(result.idleCost).toMatchObject({ jobs: 200, streamsLeft: 0 });
     expect(result.idleCost!.floods.jobsCreated).toBeGreaterThan(0);
-    expect(formatReport(result)).toContain('### 5. Idle cost and floods');
+    expect(result.retainedMemory).toMatchObject({ jobs: 300, flood: { cap: 1000, refused: 0 } });
+    expect(result.retainedMemory!.flood.created).toBeGreaterThan(0);
+    expect(formatReport(result)).toContain('### 6. Memory per retained job');
+  });
+
+  it('should measure a deployment on Redis (7): fan-out, create rate and failover', async () => {
+    const redis = (await smoke(7)).redisScale!;
+
+    expect(redis.fanOut).toMatchObject({ instances: 2, streams: 20, lost: 0 });
+    for (const r of redis.throughput) expect(r).toMatchObject({ errors: 0, non2xx: 0 });
+    expect(redis.commandsPerJob).toBeGreaterThan(0);
+    expect(redis.failover).toMatchObject({ streams: 10, affected: 5, lost: 0, finished: 10 });
+    expect(redis.failover.reconnectMs.count).toBe(5);
   });
 });

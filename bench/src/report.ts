@@ -41,71 +41,9 @@ export function formatReport(result: SuiteResult): string {
       ),
     );
   }
-  if (result.fanOut.length) {
-    parts.push(
-      '### 2. Fan-out',
-      table(
-        [
-          'streams',
-          'adapter',
-          'events',
-          'delivery p50 ms',
-          'p99 ms',
-          'max ms',
-          'final event p50 / p99 ms',
-          'lost',
-          'RSS before / idle / end MiB',
-          'RSS per idle stream KiB',
-          'open / create s',
-        ],
-        result.fanOut.map((r) => [
-          `${r.streams}`,
-          r.adapter,
-          `${r.events}`,
-          ...dist(r.deliveryMs, ['p50', 'p99', 'max']),
-          `${ms(r.finalDeliveryMs.p50)} / ${ms(r.finalDeliveryMs.p99)}`,
-          `${r.lost}`,
-          `${r.rssMiB.before} / ${r.rssMiB.idle} / ${r.rssMiB.end}`,
-          `${r.rssPerIdleStreamKiB}`,
-          `${(r.openMs / 1000).toFixed(1)} / ${(r.createMs / 1000).toFixed(1)}`,
-        ]),
-      ),
-    );
-  }
+  if (result.fanOut.length) parts.push('### 2. Fan-out', fanOutTable(result.fanOut));
   if (result.throughput.length) {
-    parts.push(
-      '### 3. HTTP throughput (autocannon)',
-      table(
-        [
-          'round',
-          'route',
-          'server',
-          'connections',
-          'seconds',
-          'requests/s',
-          'vs node:http',
-          'latency p50 ms',
-          'p99 ms',
-          'max ms',
-          'errors',
-          'non-2xx',
-        ],
-        result.throughput.map((r) => [
-          `${r.round}`,
-          r.route,
-          r.server,
-          `${r.connections}`,
-          `${r.durationS}`,
-          `${r.requestsPerS}`,
-          r.ratioToNode === undefined ? '' : `${Math.round(r.ratioToNode * 100)} %`,
-          `${r.latencyMs.p50}`,
-          `${r.latencyMs.p99}`,
-          `${r.latencyMs.max}`,
-          `${r.errors}`,
-          `${r.non2xx}`,
-        ]),
-      ),
-    );
+    parts.push('### 3. HTTP throughput (autocannon)', throughputTable(result.throughput));
   }
   if (result.bundle) {
     const b = result.bundle;
@@ -145,5 +83,139 @@ export function formatReport(result: SuiteResult): string {
       ),
     );
   }
+  if (result.retainedMemory) {
+    const r = result.retainedMemory;
+    const f = r.flood;
+    parts.push(
+      '### 6. Memory per retained job',
+      table(
+        ['finished jobs kept', 'RSS idle / end / settled MiB', 'bytes per job end / settled'],
+        [
+          [
+            `${r.jobs}`,
+            `${r.rssMiB.idle} / ${r.rssMiB.end} / ${r.rssMiB.settled}`,
+            `${r.bytesPerJob.end} / ${r.bytesPerJob.settled}`,
+          ],
+        ],
+      ),
+      table(
+        [
+          'flood s',
+          'MAX_RETAINED_JOBS',
+          'created (per s)',
+          'refused',
+          'RSS idle / peak / after retention MiB',
+          'bound MiB',
+          'back within 25 % of idle after s',
+        ],
+        [
+          [
+            `${f.seconds}`,
+            `${f.cap}`,
+            `${f.created} (${f.rate})`,
+            `${f.refused}`,
+            `${f.rssMiB.idle} / ${f.rssMiB.peak} / ${f.rssMiB.afterRetention}`,
+            `${f.boundMiB}`,
+            `${f.backNearIdleS ?? 'no'}`,
+          ],
+        ],
+      ),
+    );
+  }
+  if (result.redisScale) {
+    const r = result.redisScale;
+    const f = r.failover;
+    parts.push(
+      '### 7. A deployment on Redis (two instances)',
+      fanOutTable([r.fanOut]),
+      throughputTable(r.throughput),
+      `POST /create on redis: ${Math.round(r.createRedisToMemory * 100)} % of the memory driver's rate; ` +
+        `${r.commandsPerJob} Redis commands per job (create → completed, no stream).`,
+      table(
+        [
+          'streams',
+          'on the killed instance',
+          'reconnected p50 / p99 / max ms',
+          'next job event p50 / p99 / max ms',
+          'lost',
+          'jobs finished',
+        ],
+        [
+          [
+            `${f.streams}`,
+            `${f.affected}`,
+            dist(f.reconnectMs, ['p50', 'p99', 'max']).join(' / '),
+            dist(f.deliveringMs, ['p50', 'p99', 'max']).join(' / '),
+            `${f.lost}`,
+            `${f.finished}`,
+          ],
+        ],
+      ),
+    );
+  }
   return parts.join('\n\n');
+}
+
+function fanOutTable(results: SuiteResult['fanOut']): string {
+  return table(
+    [
+      'streams',
+      'adapter',
+      'instances',
+      'events',
+      'delivery p50 ms',
+      'p99 ms',
+      'max ms',
+      'final event p50 / p99 ms',
+      'lost',
+      'RSS before / idle / end MiB',
+      'RSS per idle stream KiB',
+      'open / create s',
+    ],
+    results.map((r) => [
+      `${r.streams}`,
+      r.adapter,
+      `${r.instances}`,
+      `${r.events}`,
+      ...dist(r.deliveryMs, ['p50', 'p99', 'max']),
+      `${ms(r.finalDeliveryMs.p50)} / ${ms(r.finalDeliveryMs.p99)}`,
+      `${r.lost}`,
+      `${r.rssMiB.before} / ${r.rssMiB.idle} / ${r.rssMiB.end}`,
+      `${r.rssPerIdleStreamKiB}`,
+      `${(r.openMs / 1000).toFixed(1)} / ${(r.createMs / 1000).toFixed(1)}`,
+    ]),
+  );
+}
+
+function throughputTable(results: SuiteResult['throughput']): string {
+  return table(
+    [
+      'round',
+      'route',
+      'server',
+      'connections',
+      'seconds',
+      'requests/s',
+      'vs node:http',
+      'latency p50 ms',
+      'p99 ms',
+      'max ms',
+      'errors',
+      'non-2xx',
+    ],
+    results.map((r) => [
+      `${r.round}`,
+      r.route,
+      r.server,
+      `${r.connections}`,
+      `${r.durationS}`,
+      `${r.requestsPerS}`,
+      r.ratioToNode === undefined ? '' : `${Math.round(r.ratioToNode * 100)} %`,
+      `${r.latencyMs.p50}`,
+      `${r.latencyMs.p99}`,
+      `${r.latencyMs.max}`,
+      `${r.errors}`,
+      `${r.non2xx}`,
+    ]),
+  );
 }

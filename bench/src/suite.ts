@@ -1,8 +1,19 @@
+import { startRedis } from 'heygen-test-support/redis';
 import { availableParallelism, loadavg } from 'node:os';
 import { runBundleSize, type BundleSizeResult } from './scenarios/bundle-size.js';
 import { runDelayCost, type DelayCostResult, type DelayMode } from './scenarios/delay-cost.js';
 import { runFanOut, type FanOutResult } from './scenarios/fan-out.js';
 import { runIdleCost, type IdleCostOptions, type IdleCostResult } from './scenarios/idle-cost.js';
+import {
+  runRedisScale,
+  type RedisScaleOptions,
+  type RedisScaleResult,
+} from './scenarios/redis-scale.js';
+import {
+  runRetainedMemory,
+  type RetainedMemoryOptions,
+  type RetainedMemoryResult,
+} from './scenarios/retained-memory.js';
 import {
   runThroughput,
   THROUGHPUT_SERVERS,
@@ -24,6 +35,8 @@ export interface Scale {
     rounds: number;
   };
   idleCost: IdleCostOptions;
+  retainedMemory: RetainedMemoryOptions;
+  redisScale: RedisScaleOptions;
 }
 
 export const SCALES = {
@@ -38,6 +51,20 @@ export const SCALES = {
       jobFloodS: 5,
       stuckStreams: 8,
       settleS: 20,
+    },
+    retainedMemory: {
+      jobs: 200_000,
+      floodS: 60,
+      cap: 200_000,
+      retentionS: 20,
+      settleS: 12,
+      connections: 50,
+    },
+    redisScale: {
+      fanOut: { streams: 5000, jobTimeMs: 2000, createWindowMs: 1500 },
+      throughput: { connections: 50, durationS: 8, warmUpS: 2, jobTimeMs: 1000, rounds: 2 },
+      roundTripJobs: 500,
+      failover: { streams: 1000, jobTimeMs: 8000 },
     },
   },
   smoke: {
@@ -54,10 +81,25 @@ export const SCALES = {
       stuckStreams: 2,
       settleS: 2,
     },
+    retainedMemory: {
+      jobs: 300,
+      floodS: 1,
+      // At least the warm-up's unfinished jobs: MAX_ACTIVE_JOBS follows it down.
+      cap: 1000,
+      retentionS: 1,
+      settleS: 0.5,
+      connections: 8,
+    },
+    redisScale: {
+      fanOut: { streams: 20, jobTimeMs: 300, createWindowMs: 100 },
+      throughput: { connections: 8, durationS: 1, warmUpS: 0, jobTimeMs: 100, rounds: 1 },
+      roundTripJobs: 20,
+      failover: { streams: 10, jobTimeMs: 1000, runnerLockMs: 1000 },
+    },
   },
 } satisfies Record<string, Scale>;
 
-export type Scenario = 1 | 2 | 3 | 4 | 5;
+export type Scenario = 1 | 2 | 3 | 4 | 5 | 6 | 7;
 
 export interface SuiteOptions {
   scale: Scale;
@@ -78,6 +120,8 @@ export interface SuiteResult {
   throughput: ThroughputResult[];
   bundle?: BundleSizeResult;
   idleCost?: IdleCostResult;
+  retainedMemory?: RetainedMemoryResult;
+  redisScale?: RedisScaleResult;
 }
 
 /** The poll settings of scenario 1: the library's hinted poller, and the seed's fixed intervals. */
@@ -166,6 +210,19 @@ export async function runSuite({
   if (scenarios.has(5)) {
     log('scenario 5: idle cost of running jobs, memory after floods');
     result.idleCost = await runIdleCost(scale.idleCost);
+  }
+  if (scenarios.has(6)) {
+    log('scenario 6: memory per retained job, a create flood under MAX_RETAINED_JOBS');
+    result.retainedMemory = await runRetainedMemory(scale.retainedMemory);
+  }
+  if (scenarios.has(7)) {
+    log('scenario 7: a deployment on Redis: fan-out over two instances, create rate, failover');
+    const redis = await startRedis();
+    try {
+      result.redisScale = await runRedisScale(scale.redisScale, redis.url);
+    } finally {
+      await redis.stop();
+    }
   }
   return result;
 }

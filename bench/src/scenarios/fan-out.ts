@@ -1,7 +1,7 @@
 import { createFrameParser } from 'heygen-test-support/sse-frames';
 import { connect, type Socket } from 'node:net';
 import { agent, pooled, send, warmUp } from '../http.js';
-import { startServer, type StartOptions } from '../server.js';
+import { startServer, type BenchServer, type StartOptions } from '../server.js';
 import { distribution, round, sleep, type Distribution } from '../stats.js';
 
 export interface FanOutOptions {
@@ -12,11 +12,18 @@ export interface FanOutOptions {
   /** Jobs (one per stream's client) are created evenly over this window. */
   createWindowMs: number;
   profile?: Pick<StartOptions, 'cpuProfDir' | 'cpuProfName'>;
+  /**
+   * A deployment instead of one server (issue 9): this many instances on the Redis at `redisUrl`,
+   * streams spread over them, each job created through another instance than its stream's.
+   */
+  deployment?: { instances: number; redisUrl: string };
 }
 
 export interface FanOutResult {
   streams: number;
   adapter: 'fastify' | 'express';
+  /** 1, or the deployment's instance count (redis driver). */
+  instances: number;
   /** Job events received. */
   events: number;
   /** Client received − the event's `updatedAt` (the change's time on the server), ms. */
@@ -25,7 +32,7 @@ export interface FanOutResult {
   finalDeliveryMs: Distribution;
   /** Revisions never received, over every client; must be 0. */
   lost: number;
-  /** Server RSS before the streams, with them idle, and at the end of the run, MiB. */
+  /** Server RSS (all instances together) before the streams, with them idle, and at the end, MiB. */
   rssMiB: { before: number; idle: number; end: number };
   rssPerIdleStreamKiB: number;
   /** How long opening every stream took, and how long creating every job took, ms. */
@@ -62,12 +69,22 @@ export async function runFanOut({
   jobTimeMs,
   createWindowMs,
   profile,
+  deployment,
 }: FanOutOptions): Promise<FanOutResult> {
   // Heartbeats every 5 s (default 15 s), so each run of ~15 s pays for them at least twice.
-  const server = await startServer({
-    env: { JOB_TIME: String(jobTimeMs), HEARTBEAT_MS: '5000', HTTP_ADAPTER: adapter },
-    ...profile,
-  });
+  const env: Record<string, string> = {
+    JOB_TIME: String(jobTimeMs),
+    HEARTBEAT_MS: '5000',
+    HTTP_ADAPTER: adapter,
+    ...(deployment && { JOBS_DRIVER: 'redis', REDIS_URL: deployment.redisUrl }),
+  };
+  const servers = await Promise.all(
+    Array.from({ length: deployment?.instances ?? 1 }, () => startServer({ env, ...profile })),
+  );
+  const rss = (): number => servers.reduce((sum, server) => sum + server.rss(), 0);
+  // The stream of client i goes to instance i mod n, its job through the next one.
+  const serverFor = (index: number, offset = 0): BenchServer =>
+    servers[(index + offset) % servers.length]!;
   const clients: StreamClient[] = Array.from({ length: streams }, () => ({
     uuid: crypto.randomUUID(),
     connected: false,
@@ -80,12 +97,11 @@ export async function runFanOut({
   }));
   const delays: number[] = [];
   const finalDelays: number[] = [];
-  const { hostname, port } = new URL(server.url);
   try {
-    await warmUp(server.url);
+    for (const server of servers) await warmUp(server.url);
     // Let the warm-up's jobs end and the heap settle before the baseline.
     await sleep(1500);
-    const before = server.rss();
+    const before = rss();
 
     const openStart = Date.now();
     let connectedCount = 0;
@@ -111,21 +127,25 @@ export async function runFanOut({
     };
     // At most 256 streams opening at once, each until its `connected` event: more would overflow
     // the server's accept backlog, and dropped SYNs are retried only a second later.
-    await pooled(streams, 256, (index) => openStream(clients[index]!, hostname, port, onEvent));
+    await pooled(streams, 256, (index) => {
+      const { hostname, port } = new URL(serverFor(index).url);
+      return openStream(clients[index]!, hostname, port, onEvent);
+    });
     await Promise.race([connectedAll, sleep(30_000)]);
     if (connectedCount < streams)
       throw new Error(`only ${connectedCount}/${streams} streams opened`);
     const openMs = Date.now() - openStart;
     await sleep(1000);
-    const idle = server.rss();
+    const idle = rss();
 
     const createStart = Date.now();
     const perTick = Math.max(1, Math.ceil(streams / (createWindowMs / 10)));
     const creates: Promise<unknown>[] = [];
     for (let index = 0; index < streams; index += perTick) {
-      for (const client of clients.slice(index, index + perTick)) {
-        creates.push(send(`${server.url}/create?uuid=${client.uuid}`, 'POST'));
-      }
+      clients.slice(index, index + perTick).forEach((client, i) => {
+        const through = serverFor(index + i, servers.length > 1 ? 1 : 0);
+        creates.push(send(`${through.url}/create?uuid=${client.uuid}`, 'POST'));
+      });
       await sleep(createStart + ((index + perTick) / streams) * createWindowMs - Date.now());
     }
     await Promise.all(creates);
@@ -136,7 +156,7 @@ export async function runFanOut({
       await sleep(100);
     }
     await sleep(200);
-    const end = server.rss();
+    const end = rss();
     const lost = clients.reduce(
       (sum, client) =>
         // A client that never saw its final event lost at least that one.
@@ -146,6 +166,7 @@ export async function runFanOut({
     return {
       streams,
       adapter,
+      instances: servers.length,
       events: delays.length,
       deliveryMs: distribution(delays),
       finalDeliveryMs: distribution(finalDelays),
@@ -158,7 +179,7 @@ export async function runFanOut({
   } finally {
     for (const client of clients) client.socket?.destroy();
     agent.destroy();
-    await server.stop();
+    await Promise.all(servers.map((server) => server.stop()));
   }
 }
 

@@ -14,7 +14,12 @@ export type ThroughputRoute = 'POST /create' | 'GET /status/:id';
  * bare Express 5 route (the floor of any Express app) and bare node:http (the machine's ceiling).
  */
 export type ThroughputServer =
-  'heygen-api/fastify' | 'heygen-api/express' | 'express' | 'node:http';
+  | 'heygen-api/fastify'
+  | 'heygen-api/express'
+  | 'express'
+  | 'node:http'
+  /** On Fastify with JOBS_DRIVER=redis (scenario 7, issue 9): needs `redisUrl`. */
+  | 'heygen-api/redis';
 
 export const THROUGHPUT_SERVERS: readonly ThroughputServer[] = [
   'heygen-api/fastify',
@@ -32,6 +37,8 @@ export interface ThroughputOptions {
   warmUpS: number;
   jobTimeMs: number;
   profile?: Pick<StartOptions, 'cpuProfDir' | 'cpuProfName'>;
+  /** The Redis of `heygen-api/redis`. */
+  redisUrl?: string;
 }
 
 export interface ThroughputResult {
@@ -67,13 +74,16 @@ export async function runThroughput({
   warmUpS,
   jobTimeMs,
   profile,
+  redisUrl,
 }: ThroughputOptions): Promise<Omit<ThroughputResult, 'round'>> {
   const entry = ENTRIES[target];
   const reference = entry !== undefined;
+  if (target === 'heygen-api/redis' && redisUrl === undefined) throw new Error('no redisUrl');
   const server = await startServer({
     env: {
       JOB_TIME: String(jobTimeMs),
       HTTP_ADAPTER: target === 'heygen-api/express' ? 'express' : 'fastify',
+      ...(target === 'heygen-api/redis' && { JOBS_DRIVER: 'redis', REDIS_URL: redisUrl! }),
     },
     ...(reference ? { entry } : profile),
   });

@@ -16,6 +16,9 @@ describe(parseConfig.name, () => {
       maxActiveJobsPerClient: 1000,
       maxJobsPerClient: 2000,
       maxActiveJobs: 100_000,
+      maxWaitS: 25,
+      maxWaits: 20_000,
+      maxWaitsPerClient: 16,
       headersTimeoutMs: 10_000,
       requestTimeoutMs: 30_000,
       maxRequestsPerSocket: 0,
@@ -37,6 +40,9 @@ describe(parseConfig.name, () => {
       MAX_STREAMS: '50',
       MAX_ACTIVE_JOBS_PER_CLIENT: '20',
       MAX_ACTIVE_JOBS: '500',
+      MAX_RETAINED_JOBS: '600',
+      MAX_WAIT_S: '0',
+      MAX_WAITS: '10',
       HEADERS_TIMEOUT_MS: '2000',
       REQUEST_TIMEOUT_MS: '4000',
       MAX_REQUESTS_PER_SOCKET: '100',
@@ -55,6 +61,10 @@ describe(parseConfig.name, () => {
       maxJobsPerClient: 2000,
       maxActiveJobsPerClient: 20,
       maxActiveJobs: 500,
+      maxRetainedJobs: 600,
+      maxWaitS: 0,
+      maxWaits: 10,
+      maxWaitsPerClient: 10,
       headersTimeoutMs: 2000,
       requestTimeoutMs: 4000,
       maxRequestsPerSocket: 100,
@@ -63,6 +73,11 @@ describe(parseConfig.name, () => {
 
   it('should keep at least MAX_ACTIVE_JOBS_PER_CLIENT jobs per client by default', () => {
     expect(parseConfig({ MAX_ACTIVE_JOBS_PER_CLIENT: '5000' }).maxJobsPerClient).toBe(5000);
+  });
+
+  it('should retain at least MAX_ACTIVE_JOBS jobs by default', () => {
+    expect(parseConfig({}).maxRetainedJobs).toBe(1_000_000);
+    expect(parseConfig({ MAX_ACTIVE_JOBS: '2000000' }).maxRetainedJobs).toBe(2_000_000);
   });
 
   it('should keep no API key in full, only digests', () => {
@@ -163,8 +178,14 @@ describe(parseConfig.name, () => {
     ['REQUEST_TIMEOUT_MS', { HEADERS_TIMEOUT_MS: '5000', REQUEST_TIMEOUT_MS: '4000' }],
     ['MAX_ACTIVE_JOBS', { MAX_ACTIVE_JOBS: '0' }],
     ['MAX_JOBS_PER_CLIENT', { MAX_JOBS_PER_CLIENT: 'many' }],
+    ['MAX_RETAINED_JOBS', { MAX_RETAINED_JOBS: '99', MAX_ACTIVE_JOBS: '100' }],
     ['HEADERS_TIMEOUT_MS', { HEADERS_TIMEOUT_MS: '-1' }],
     ['MAX_REQUESTS_PER_SOCKET', { MAX_REQUESTS_PER_SOCKET: '1.5' }],
+    ['MAX_WAIT_S', { MAX_WAIT_S: '-1' }],
+    ['MAX_WAIT_S', { MAX_WAIT_S: '3601' }],
+    ['MAX_WAITS', { MAX_WAITS: '0' }],
+    ['MAX_WAITS_PER_CLIENT', { MAX_WAITS: '4', MAX_WAITS_PER_CLIENT: '5' }],
+    ['MAX_WAITS_PER_CLIENT', { MAX_WAITS_PER_CLIENT: '0' }],
   ])('should reject %s out of its bounds', (name, env) => {
     expect(() => parseConfig(env)).toThrow(new RegExp(`^invalid configuration: ${name}=`));
   });

@@ -49,7 +49,14 @@ export class AppConfig {
   maxJobsPerClient!: number;
   /** Unfinished jobs across all clients. */
   maxActiveJobs!: number;
+  /** Jobs kept by this process, finished ones included (memory driver): its memory bound. */
+  maxRetainedJobs!: number;
   maxBatchIds!: number;
+  /** MAX_WAIT_S: the longest `Prefer: wait` a status request is held for (0: never held). */
+  maxWaitS!: number;
+  /** Held status requests across all clients. */
+  maxWaits!: number;
+  maxWaitsPerClient!: number;
   maxBodyBytes!: number;
   streamBufferBytes!: number;
   pollHintMarginMs!: number;
@@ -124,6 +131,13 @@ export function parseConfig(env: Env): AppConfig {
     config.maxStreams,
   );
   config.maxActiveJobs = int('MAX_ACTIVE_JOBS', 100_000, 1, 10_000_000);
+  // Unfinished jobs are never evicted: the cap must leave them room.
+  config.maxRetainedJobs = int(
+    'MAX_RETAINED_JOBS',
+    Math.max(1_000_000, config.maxActiveJobs),
+    config.maxActiveJobs,
+    100_000_000,
+  );
   config.maxActiveJobsPerClient = int('MAX_ACTIVE_JOBS_PER_CLIENT', 1000, 1, 10_000_000);
   // Kept jobs include the unfinished ones: fewer kept than unfinished allowed makes no sense.
   config.maxJobsPerClient = int(
@@ -133,6 +147,15 @@ export function parseConfig(env: Env): AppConfig {
     10_000_000,
   );
   config.maxBatchIds = int('MAX_BATCH_IDS', 1000, 1, 100_000);
+  // Below the 30 s that many proxies and heygen-lib give one request (docs/design.md, "Held waits").
+  config.maxWaitS = int('MAX_WAIT_S', 25, 0, 3600);
+  config.maxWaits = int('MAX_WAITS', 20_000, 1, 1_000_000);
+  config.maxWaitsPerClient = int(
+    'MAX_WAITS_PER_CLIENT',
+    Math.min(16, config.maxWaits),
+    1,
+    config.maxWaits,
+  );
   config.maxBodyBytes = int('MAX_BODY_BYTES', 1024, 16, 1_048_576);
   config.streamBufferBytes = int('STREAM_BUFFER_BYTES', 1_048_576, 1024, 1_073_741_824);
   config.pollHintMarginMs = int('POLL_HINT_MARGIN_MS', 10, 0, 60_000);
