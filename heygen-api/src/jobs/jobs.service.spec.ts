@@ -130,10 +130,23 @@ describe(JobsService.name, () => {
     const first = await sut.create(clientStub, { duration: 10 }, 'key-1');
     const again = await sut.create(clientStub, { duration: 10 }, 'key-1');
     expect(again).toEqual({ job: first.job, created: false });
-    expect(runner.run).toHaveBeenCalledOnce();
+    // Handed over again, in case the first hand-over was lost (the runner ignores a repeat).
+    expect(runner.run).toHaveBeenCalledTimes(2);
     expect(await codeOf(sut.create(clientStub, { duration: 11 }, 'key-1'))).toBe(
       'IDEMPOTENCY_KEY_REUSED',
     );
+  });
+
+  it('should not hand a finished job to the runner again when its creation is replayed', async () => {
+    using _clock = fakeClock();
+    const { sut, runner, applies } = newTestService();
+    const { job } = await sut.create(clientStub, { duration: 10 }, 'key-1');
+    await applies.get(job.id)!(start);
+    await applies.get(job.id)!(complete);
+
+    await sut.create(clientStub, { duration: 10 }, 'key-1');
+
+    expect(runner.run).toHaveBeenCalledOnce();
   });
 
   it("should answer another client's job exactly like a missing one", async () => {

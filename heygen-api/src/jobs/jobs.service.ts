@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { type ClientKey } from '../domain/client.js';
-import { cancel, type Job, type JobRecord, type JobTransition } from '../domain/job.js';
+import { cancel, isFinished, type Job, type JobRecord, type JobTransition } from '../domain/job.js';
 import { DomainError, jobNotFound } from '../errors/domain-error.js';
 import { JOB_EVENTS, type JobEvents } from '../events/job-events.js';
 import { JOB_RUNNER, type JobRunner } from '../runner/job-runner.js';
@@ -78,11 +78,19 @@ export class JobsService {
           'This Idempotency-Key was already used with a different request body',
         );
       }
+      // A creation whose answer was lost may also have lost its hand-over to the runner (Redis
+      // gone between the two): the retry hands an unfinished job over again. Running is
+      // idempotent, so a job already being worked on is left as it is.
+      if (!isFinished(record.job)) this.run(record);
       return { job: record.job, created: false };
     }
     await this.events.publish(clientId, record.job);
-    this.runner.run(record, (transition) => this.apply(clientId, record.job.id, transition));
+    this.run(record);
     return { job: record.job, created: true };
+  }
+
+  private run(record: JobRecord): void {
+    this.runner.run(record, (transition) => this.apply(record.clientId, record.job.id, transition));
   }
 
   async get(clientId: ClientKey, id: number): Promise<Job> {

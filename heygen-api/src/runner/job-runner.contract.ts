@@ -69,6 +69,18 @@ export function describeJobRunnerContract(name: string, factory: JobRunnerFactor
       expect(history.map((job) => job.revision)).toEqual(history.map((_, i) => i + 2));
     });
 
+    it('should work on a job once, however often it is handed over (a replayed creation)', async () => {
+      const fixture = await factory({ PROGRESS_INTERVAL_MS: '100' });
+      const { id, history, apply, final } = await runJob(fixture, 400);
+      const record = (await fixture.store.get(clientStub, id))!;
+      await vi.waitFor(() => expect(history[0]?.status).toBe('running'), { timeout: 5000 });
+      for (const runner of fixture.runners) runner.run(record, apply);
+      await vi.waitFor(() => expect(final()).toMatchObject({ status: 'completed' }), {
+        timeout: 5000,
+      });
+      expect(history.map((job) => job.revision)).toEqual(history.map((_, i) => i + 2));
+    });
+
     it('should fail a job whose creation asked for it', async () => {
       const fixture = await factory();
       const { final } = await runJob(fixture, 200, true);

@@ -9,6 +9,7 @@ export type ApplyTransition = (transition: JobTransition) => Promise<unknown>;
 
 /** Does the work of a job and reports each step through `apply`. */
 export interface JobRunner {
+  /** Starts work on the job; idempotent: a job already being worked on is left as it is. */
   run(record: JobRecord, apply: ApplyTransition): void;
   /** Stops working on a job (it was cancelled); nothing more is reported for it. */
   stop(clientId: ClientKey, id: number): void;

@@ -60,6 +60,20 @@ describe(SimulatedJobRunner.name, () => {
     expect(sut.running).toBe(0);
   });
 
+  it('should leave a job it is already working on as it is when handed it again', async () => {
+    using clock = fakeClock();
+    const sut = new SimulatedJobRunner(configStub());
+    const first = runJob(sut);
+    await clock.advance(0);
+    const again = vi.fn(() => Promise.resolve(undefined));
+
+    sut.run({ job: first.current(), clientId: clientStub, fail: false }, again);
+    await clock.advance(1000);
+
+    expect(again).not.toHaveBeenCalled();
+    expect(first.current().status).toBe('completed');
+  });
+
   it('should fail a job whose creation asked for it', async () => {
     using clock = fakeClock();
     const sut = new SimulatedJobRunner(configStub());

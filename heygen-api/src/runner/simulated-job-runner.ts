@@ -70,6 +70,7 @@ export class SimulatedJobRunner implements JobRunner, OnModuleDestroy {
   constructor(@Inject(AppConfig) private readonly config: AppConfig) {}
 
   run(record: JobRecord, apply: ApplyTransition): void {
+    if (this.tasks.has(taskKey(record.clientId, record.job.id))) return;
     void this.simulate(record, apply);
   }
 
