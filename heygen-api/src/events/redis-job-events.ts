@@ -10,44 +10,19 @@ import { AppConfig } from '../config/app-config.js';
 import { type ClientKey } from '../domain/client.js';
 import { type Job } from '../domain/job.js';
 import { storeUnavailable } from '../errors/domain-error.js';
+import { eventLogKeys, eventLogTtlMs, LUA_APPEND_EVENT } from '../redis/event-log.js';
 import { COMMAND_TIMEOUT_MS, RedisConnections } from '../redis/redis-connections.js';
 import { LUA_NOW, RedisScript } from '../redis/redis-script.js';
 import { retryWhileUnavailable, settlesWithin, storeCommand } from '../redis/redis-unavailable.js';
 import { type JobEvent, type JobEventListener, type JobEvents } from './job-events.js';
 
 /**
- * Appends to the client's stream, with the next id of its sequence as the entry id (`<n>-0`), and
- * tells the instances streaming this client (pub/sub, same name). The stream's `max-deleted-entry-
- * id` is the floor of resume: the last entry trimmed, or for a stream begun afresh the earliest
- * head handed out since it was gone (KEYS[2], see HEAD), else the clock minus one, so that no id
- * of a forgotten sequence resumes on it and every head handed out before the first event does.
- * KEYS: stream, head-since. ARGV: job JSON, the most entries kept, the least time kept (ms), channel.
+ * Appends to the client's stream and tells the instances streaming this client (see
+ * LUA_APPEND_EVENT). KEYS: stream, head-since. ARGV: job JSON, the most entries kept, the least
+ * time kept (ms). The store's scripts append a change's event themselves; this is for the rest.
  */
-const PUBLISH = new RedisScript(`${LUA_NOW}
-local S = KEYS[1]
-local now = now_ms()
-local newest = redis.call('XREVRANGE', S, '+', '-', 'COUNT', 1)
-local last = 0
-if newest[1] then last = tonumber(string.match(newest[1][1], '^(%d+)')) end
-local id = fmt(math.max(last + 1, now))
--- Trimmed by hand, so that the last id trimmed is recorded: resuming is refused at and below it.
-local floor
-if last == 0 then
-  local since = tonumber(redis.call('GET', KEYS[2]) or (now - 1))
-  floor = fmt(math.min(now - 1, since)) .. '-0'
-  redis.call('DEL', KEYS[2])
-end
-local len, keep = redis.call('XLEN', S), tonumber(ARGV[2])
-if len >= keep then
-  local gone = redis.call('XRANGE', S, '-', '+', 'COUNT', len - keep + 1)
-  floor = gone[#gone][1]
-  redis.call('XTRIM', S, 'MAXLEN', keep - 1)
-end
-redis.call('XADD', S, id .. '-0', 'j', ARGV[1])
-if floor then redis.call('XSETID', S, id .. '-0', 'MAXDELETEDID', floor) end
-redis.call('PEXPIRE', S, fmt(math.max(tonumber(ARGV[3]), tonumber(id) - now + 1)))
-redis.call('PUBLISH', ARGV[4], id .. ' ' .. ARGV[1])
-return id
+const PUBLISH = new RedisScript(`${LUA_NOW}${LUA_APPEND_EVENT}
+return append_event(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), now_ms())
 `);
 
 /**
@@ -156,16 +131,11 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
   }
 
   async publish(clientId: ClientKey, job: Job): Promise<JobEvent> {
-    const id = (await PUBLISH.run(
-      this.redis.command,
-      [this.streamKey(clientId), this.headSinceKey(clientId)],
-      [
-        JSON.stringify(job),
-        this.config.replayLogSize,
-        Math.max(this.config.retentionMs, 1000),
-        this.streamKey(clientId),
-      ],
-    )) as string;
+    const id = (await PUBLISH.run(this.redis.command, eventLogKeys(this.redis.prefix, clientId), [
+      JSON.stringify(job),
+      this.config.replayLogSize,
+      eventLogTtlMs(this.config.retentionMs),
+    ])) as string;
     return { id, clientId, job };
   }
 
@@ -323,16 +293,16 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
   }
 
   private streamKey(clientId: ClientKey): string {
-    return `${this.redis.prefix}{${clientId}}:events`;
+    return eventLogKeys(this.redis.prefix, clientId)[0];
   }
 
   /** The earliest head handed out for a client with no stream (see HEAD). */
   private headSinceKey(clientId: ClientKey): string {
-    return `${this.redis.prefix}{${clientId}}:head-since`;
+    return eventLogKeys(this.redis.prefix, clientId)[1];
   }
 
   /** How long a head handed out for a stream not begun yet stays resumable: as long as a log. */
   private headSinceMs(): number {
-    return Math.max(this.config.retentionMs, 1000);
+    return eventLogTtlMs(this.config.retentionMs);
   }
 }

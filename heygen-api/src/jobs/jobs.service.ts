@@ -84,7 +84,8 @@ export class JobsService {
       if (!isFinished(record.job)) this.run(record);
       return { job: record.job, created: false };
     }
-    await this.events.publish(clientId, record.job);
+    // The redis store logged the created event with the job (Logged); the memory one did not.
+    if (!result.event) await this.events.publish(clientId, record.job);
     this.run(record);
     return { job: record.job, created: true };
   }
@@ -123,7 +124,7 @@ export class JobsService {
     return cancelled;
   }
 
-  /** Changes a job in the store, then tells its client's streams. */
+  /** Changes a job in the store, then tells its client's streams (unless the store did, Logged). */
   private async apply(
     clientId: ClientKey,
     id: number,
@@ -131,7 +132,7 @@ export class JobsService {
   ): Promise<Job | undefined> {
     const record = await this.store.update(clientId, id, (job) => transition(job, Date.now()));
     if (!record) return undefined;
-    await this.events.publish(clientId, record.job);
+    if (!record.event) await this.events.publish(clientId, record.job);
     return record.job;
   }
 

@@ -21,16 +21,23 @@ import { SimulatedJobRunner } from './simulated-job-runner.js';
 /** The BullMQ queue every instance adds to and works from. */
 export const QUEUE_NAME = 'jobs';
 
-/** What a queued job carries: the job's name; its state is read from the store. */
+/**
+ * What a queued job carries: the job's name, and the job as it was handed over (its first run
+ * starts from it without reading the store; any later run reads the store).
+ */
 interface RunnerJobData {
   clientId: ClientKey;
   id: number;
+  job?: Job;
+  fail?: boolean;
 }
 
 /** Attempts of a job whose processing throws (Redis away, say) before it is failed for good. */
 const ATTEMPTS = 5;
 /** A job whose instance died this many times is failed by BullMQ (docs/design.md, "BullMQ"). */
 const MAX_STALLED_COUNT = 10;
+/** Entries of BullMQ's own events stream (its default: 10,000), trimmed approximately. */
+const EVENTS_KEPT = 1000;
 /** How long a graceful stop waits for Redis to take its running jobs back. */
 const HAND_OVER_MS = 3000;
 
@@ -77,6 +84,9 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
         removeOnComplete: true,
         removeOnFail: { age: 24 * 3600, count: 1000 },
       },
+      // BullMQ appends to its queue-wide events stream on every state change (3 to 4 per job); it
+      // cannot be turned off, and nothing here reads it (QueueEvents is not used): kept short.
+      streams: { events: { maxLen: EVENTS_KEPT } },
     });
     this.queue.on('error', (error) => this.warn('queue', error));
     this.worker = new Worker<RunnerJobData>(QUEUE_NAME, (job, token) => this.process(job, token), {
@@ -103,11 +113,11 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
     });
   }
 
-  run({ clientId, job }: JobRecord): void {
+  run({ clientId, job, fail }: JobRecord): void {
     // The job id dedupes: a job is in the queue once, however often it is added.
     this.queue!.add(
       'simulate',
-      { clientId, id: job.id },
+      { clientId, id: job.id, job, fail },
       { jobId: `${encodeURIComponent(clientId)}@${job.id}` },
     ).catch((error: Error) => {
       this.logger.error(`Job ${job.id} of client ${clientId}: could not be queued`, error);
@@ -152,9 +162,15 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
   }
 
   private async process(job: QueueJob<RunnerJobData>, token?: string): Promise<void> {
-    const { clientId, id } = job.data;
+    const { clientId, id, job: handed, fail } = job.data;
     if (!this.handingOver) {
-      const record = await this.store.get(clientId, id);
+      // Taken for the first time, the job is as it was handed over but for a cancel, which its
+      // first step's compare-and-set finds (and the simulation then stops): no read. Taken again
+      // (handed back, or its instance died), it may have moved on: read it.
+      const record: JobRecord | undefined =
+        handed && fail !== undefined && job.attemptsStarted === 1 && job.stalledCounter === 0
+          ? { clientId, job: handed, fail }
+          : await this.store.get(clientId, id);
       if (!record || isFinished(record.job)) return;
       const outcome = await this.simulation.simulate(record, (transition) =>
         this.apply(clientId, id, transition),
@@ -167,10 +183,11 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
   }
 
   /**
-   * What JobsService does for a change (store, then events), for a job any instance created. While
-   * Redis is away each part is tried again until it is back (or the instance stops): the
-   * simulation waits for a step before the next, so a job's last step, above all, is never
-   * skipped, and a change stored is always published.
+   * What JobsService does for a change, for a job any instance created: the redis store changes
+   * the job and logs its event in one script (Logged), so a change stored is always published,
+   * even if this instance dies right after. While Redis is away the step is tried again until it
+   * is back (or the instance stops): the simulation waits for a step before the next, so a job's
+   * last step, above all, is never skipped.
    */
   private async apply(
     clientId: ClientKey,
@@ -181,7 +198,9 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
       this.store.update(clientId, id, (job) => transition(job, Date.now())),
     );
     if (record) {
-      await this.untilRedisAnswers(() => this.events.publish(clientId, record.job));
+      // Only a store that does not log its changes (not the redis one) leaves this to do.
+      if (!record.event)
+        await this.untilRedisAnswers(() => this.events.publish(clientId, record.job));
       return record.job;
     }
     // Declined: when the job was cancelled meanwhile (and the stop message missed), stop here.

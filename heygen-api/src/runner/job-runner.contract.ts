@@ -26,7 +26,10 @@ async function runJob(
   fail = false,
 ) {
   const history: Job[] = [];
-  events.subscribe(clientStub, (event) => history.push(event.job));
+  // The runner's changes only: the created job (revision 1) is logged by the redis store itself.
+  events.subscribe(clientStub, (event) => {
+    if (event.job.revision > 1) history.push(event.job);
+  });
   await events.head(clientStub);
   const { record } = await store.create({
     clientId: clientStub,
@@ -36,10 +39,10 @@ async function runJob(
     limits: LIMITS,
   });
   const id = record!.job.id;
-  // What JobsService does for a change: store, then events.
+  // What JobsService does for a change: store, then events (unless the store logged it).
   const apply = async (transition: JobTransition) => {
     const updated = await store.update(clientStub, id, (job) => transition(job, Date.now()));
-    if (updated) await events.publish(clientStub, updated.job);
+    if (updated && !updated.event) await events.publish(clientStub, updated.job);
     return updated?.job;
   };
   runners[0]!.run(record!, apply);

@@ -1,5 +1,6 @@
 import { type ClientKey } from '../domain/client.js';
 import { type Job, type JobRecord } from '../domain/job.js';
+import { type JobEvent } from '../events/job-events.js';
 
 /** Injection token of the job store: one implementation per driver (in-memory now, Redis later). */
 export const JOB_STORE = Symbol('JobStore');
@@ -25,13 +26,24 @@ export interface JobDraft {
 }
 
 /**
- * `created`: a new job; `existing`: the job this idempotency key already created (checked before
+ * What a store that keeps the event log itself (redis) returns with a change: the change's event,
+ * appended in the same atomic step as the change, so that no instance dying in between can leave a
+ * change stored but never told (docs/design.md, "A change and its event: one script"). When it is
+ * absent (memory), the caller publishes the change (JobEvents.publish); when present, it must not.
+ */
+export interface Logged {
+  event?: JobEvent;
+}
+
+/**
+ * `created`: a new job (with its `created` event when the store logs it, see Logged); `existing`: the job this idempotency key already created (checked before
  * the limits, so a retry always gets its job back); `limit`: refused, `client` when the client has
  * too many unfinished jobs, `server` when every client together has.
  */
 export type CreateResult =
-  | { outcome: 'created' | 'existing'; record: JobRecord }
-  | { outcome: 'limit'; limit: 'client' | 'server'; record?: undefined };
+  | ({ outcome: 'created'; record: JobRecord } & Logged)
+  | { outcome: 'existing'; record: JobRecord; event?: undefined }
+  | { outcome: 'limit'; limit: 'client' | 'server'; record?: undefined; event?: undefined };
 
 /**
  * Where jobs live. Every method is async so that a shared store (Redis) can implement it, and every
@@ -48,12 +60,13 @@ export interface JobStore {
   /** The client's jobs, oldest first. */
   listByClient(clientId: ClientKey): Promise<JobRecord[]>;
   /**
-   * Applies `change` to the job atomically. Returns the stored record when the change applied, or
-   * undefined when the job is unknown or `change` declined (returned undefined).
+   * Applies `change` to the job atomically. Returns the stored record (with its event when the store
+   * logs it, see Logged) when the change applied, or undefined when the job is unknown or `change`
+   * declined (returned undefined).
    */
   update(
     clientId: ClientKey,
     id: number,
     change: (job: Job) => Job | undefined,
-  ): Promise<JobRecord | undefined>;
+  ): Promise<(JobRecord & Logged) | undefined>;
 }

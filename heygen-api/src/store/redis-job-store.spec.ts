@@ -1,4 +1,8 @@
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { connectTestRedis, newPrefix, useTestRedis } from '../../test/support/redis-server.js';
+import { clientStub } from '../../test/unit/stubs.js';
+import { complete, start } from '../domain/job.js';
+import { RedisJobEvents } from '../events/redis-job-events.js';
 import { describeJobStoreContract } from './job-store.contract.js';
 import { RedisJobStore } from './redis-job-store.js';
 
@@ -13,4 +17,42 @@ describeJobStoreContract('Redis', async (env = {}) => {
     sut: new RedisJobStore(a.config, a.connections),
     peer: new RedisJobStore(b.config, b.connections),
   };
+});
+
+describe('RedisJobStore: a change and its event, one script', () => {
+  it('should log the created job and each change in the call that stores it, with nothing published besides', async () => {
+    const prefix = newPrefix();
+    const a = await connectTestRedis(redis, {}, prefix);
+    const b = await connectTestRedis(redis, {}, prefix);
+    const store = new RedisJobStore(a.config, a.connections);
+    // Another instance streaming the client: it hears only what the store's scripts published.
+    const events = new RedisJobEvents(b.config, b.connections);
+    events.onModuleInit();
+    onTestFinished(() => events.onModuleDestroy());
+    const live: unknown[] = [];
+    events.subscribe(clientStub, (event) => live.push(event));
+    const head = await events.head(clientStub);
+
+    const created = await store.create({
+      clientId: clientStub,
+      duration: 1000,
+      fail: false,
+      now: Date.now(),
+      limits: { activePerClient: 10, keptPerClient: 10, active: 100 },
+    });
+    const id = created.record!.job.id;
+    expect(created.event).toMatchObject({ clientId: clientStub, job: created.record!.job });
+    expect(created.event?.id).toMatch(/^\d+$/);
+    const started = await store.update(clientStub, id, (job) => start(job, Date.now()));
+    const completed = await store.update(clientStub, id, (job) => complete(job, Date.now()));
+    const logged = [created.event, started!.event, completed!.event];
+    expect(logged.map((event) => event?.job.status)).toEqual(['pending', 'running', 'completed']);
+
+    // In the stream as soon as each call returned, and live on the other instance, in order.
+    expect(await events.replay(clientStub, head)).toEqual(logged);
+    await expect.poll(() => live).toEqual(logged);
+    // Declined or unknown: nothing stored, nothing logged.
+    expect(await store.update(clientStub, id, () => undefined)).toBeUndefined();
+    expect(await events.replay(clientStub, completed!.event!.id)).toEqual([]);
+  });
 });

@@ -2,9 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { type ClientKey } from '../domain/client.js';
 import { isFinished, newJob, type Job, type JobRecord } from '../domain/job.js';
+import { eventLogKeys, eventLogTtlMs, LUA_APPEND_EVENT } from '../redis/event-log.js';
 import { RedisConnections } from '../redis/redis-connections.js';
 import { LUA_NOW, RedisScript } from '../redis/redis-script.js';
-import { type CreateResult, type JobDraft, type JobStore } from './job-store.js';
+import { type CreateResult, type JobDraft, type JobStore, type Logged } from './job-store.js';
 
 /** A record as stored: the job without its id, which is the hash field (so Lua can assign it). */
 interface StoredRecord {
@@ -22,6 +23,7 @@ interface StoredRecord {
  */
 const LUA_CLIENT = `${LUA_NOW}
 local J, D, K, M = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+${LUA_APPEND_EVENT}
 local function forget(id)
   local v = redis.call('HGET', J, id)
   if v then
@@ -34,11 +36,11 @@ end
 local function purge(now)
   for _, id in ipairs(redis.call('ZRANGEBYSCORE', D, '-inf', now)) do forget(id) end
 end
-local function settle(now)
-  if tonumber(redis.call('HGET', M, 'active') or '0') > 0 then
-    for _, key in ipairs({J, D, K, M}) do redis.call('PERSIST', key) end
-    return
-  end
+-- While the client has an unfinished job its keys have no TTL (PERSISTed by the creation that
+-- took 'active' from 0 to 1); once it has none (active, after a job finished), they expire with
+-- its last finished job.
+local function settle(now, active)
+  if active > 0 then return end
   local at = math.max(now + 1, tonumber(redis.call('HGET', M, 'last') or '0') + 1)
   local newest = redis.call('ZRANGE', D, -1, -1, 'WITHSCORES')
   if newest[2] then at = math.max(at, tonumber(newest[2])) end
@@ -46,7 +48,12 @@ local function settle(now)
 end
 `;
 
-/** KEYS[5]: the deployment's active count. ARGV: record, idempotency key or '', three limits. */
+/**
+ * KEYS[5]: the deployment's active count; 6, 7: the client's event stream and head-since. ARGV:
+ * record, idempotency key or '', three limits, the job's JSON without its id (the event's, once the
+ * id is known), the events kept, their least time kept (ms). A job created is logged as its first
+ * event in the same step.
+ */
 const CREATE = new RedisScript(`${LUA_CLIENT}
 local A = KEYS[5]
 local record, key = ARGV[1], ARGV[2]
@@ -67,12 +74,16 @@ while redis.call('HLEN', J) >= keptPerClient do
 end
 local id = fmt(math.max(tonumber(redis.call('HGET', M, 'last') or '0') + 1, now))
 redis.call('HSET', M, 'last', id)
-redis.call('HINCRBY', M, 'active', 1)
+local active = redis.call('HINCRBY', M, 'active', 1)
 redis.call('INCR', A)
 redis.call('HSET', J, id, record)
 if key ~= '' then redis.call('HSET', K, key, id) end
-settle(now)
-return {'created', id, record}
+if active == 1 then
+  for _, k in ipairs({J, D, K, M}) do redis.call('PERSIST', k) end
+end
+local job = '{"id":' .. id .. ',' .. string.sub(ARGV[6], 2)
+local event = append_event(KEYS[6], KEYS[7], job, tonumber(ARGV[7]), tonumber(ARGV[8]), now)
+return {'created', id, record, event}
 `);
 
 /** ARGV: id. */
@@ -87,63 +98,83 @@ return redis.call('HGETALL', J)
 `);
 
 /**
- * Compare-and-set on the job's revision (every change bumps it). KEYS[5]: the deployment's active
- * count. ARGV: id, the revision read, the new record, '1' when this change finishes the job,
- * retention ms.
+ * Compare-and-set on the job's revision (every change bumps it), and the change's event appended in
+ * the same step. KEYS[5]: the deployment's active count; 6, 7: the client's event stream and
+ * head-since. ARGV: id, the revision read, the new record, '1' when this change finishes the job,
+ * retention ms, the job's JSON (the event), the events kept, their least time kept (ms).
  */
 const UPDATE = new RedisScript(`${LUA_CLIENT}
 local A = KEYS[5]
 local id = ARGV[1]
 local now = now_ms()
-purge(now)
+-- No purge: a job past its retention is finished, and no change applies to a finished job.
 local v = redis.call('HGET', J, id)
-if not v then return 'gone' end
-if cjson.decode(v).job.revision ~= tonumber(ARGV[2]) then return 'conflict' end
+if not v then return {'gone'} end
+if cjson.decode(v).job.revision ~= tonumber(ARGV[2]) then return {'conflict', v} end
 redis.call('HSET', J, id, ARGV[3])
 if ARGV[4] == '1' then
-  redis.call('HINCRBY', M, 'active', -1)
+  local active = redis.call('HINCRBY', M, 'active', -1)
   redis.call('DECR', A)
   redis.call('ZADD', D, fmt(now + tonumber(ARGV[5])), id)
-  settle(now)
+  settle(now, active)
 end
-return 'ok'
+return {'ok', append_event(KEYS[6], KEYS[7], ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8]), now)}
 `);
 
 /** Concurrent changes of one job retry this often before the last error is reported. */
 const MAX_CONFLICTS = 20;
 
 /**
+ * Unfinished jobs whose last stored record an instance keeps, per job the runner may work on at
+ * once (RUNNER_CONCURRENCY): the jobs it creates or changes, for the next change of each.
+ */
+const LAST_SEEN_PER_RUNNING_JOB = 2;
+
+/**
  * The job store in Redis, shared by every instance (JOBS_DRIVER=redis). Every read-modify-write is
  * one Lua script, so limits, idempotency keys and id sequences hold across the deployment; ids
- * come from Redis's clock, so instances with skewed clocks never repeat one.
+ * come from Redis's clock, so instances with skewed clocks never repeat one. It keeps the event log
+ * too: creating or changing a job appends its event (RedisJobEvents' stream) in the same script,
+ * and returns it (Logged), so the caller does not publish it again.
  */
 @Injectable()
 export class RedisJobStore implements JobStore {
+  /**
+   * `<id> <client>` → the record this instance last created or stored, while unfinished: what the
+   * next update's compare-and-set is tried on, so that a change is one round trip, not two.
+   */
+  private readonly lastSeen = new Map<string, JobRecord>();
+  private readonly lastSeenMax: number;
+
   constructor(
     @Inject(AppConfig) private readonly config: AppConfig,
     @Inject(RedisConnections) private readonly redis: RedisConnections,
-  ) {}
+  ) {
+    this.lastSeenMax = Math.max(1000, LAST_SEEN_PER_RUNNING_JOB * config.runnerConcurrency);
+  }
 
   async create(draft: JobDraft): Promise<CreateResult> {
     const { clientId, limits, idempotency } = draft;
     const { id: _, ...job } = newJob(0, draft.duration, draft.now);
     const stored: StoredRecord = { job, fail: draft.fail, ...(idempotency && { idempotency }) };
-    const [outcome, id, value] = (await CREATE.run(
+    const [outcome, id, value, eventId] = (await CREATE.run(
       this.redis.command,
-      [...this.keys(clientId), this.activeKey],
+      [...this.keys(clientId), this.activeKey, ...eventLogKeys(this.redis.prefix, clientId)],
       [
         JSON.stringify(stored),
         idempotency?.key ?? '',
         limits.activePerClient,
         limits.keptPerClient,
         limits.active,
+        JSON.stringify(job),
+        ...this.eventArgs(),
       ],
-    )) as [string, string, string?];
+    )) as [string, string, string?, string?];
     if (outcome === 'limit') return { outcome, limit: id === 'server' ? 'server' : 'client' };
-    return {
-      outcome: outcome === 'existing' ? 'existing' : 'created',
-      record: this.parse(clientId, id, value!),
-    };
+    const record = this.parse(clientId, id, value!);
+    if (outcome === 'existing') return { outcome, record };
+    this.remember(`${id} ${clientId}`, record);
+    return { outcome: 'created', record, event: { id: eventId!, clientId, job: record.job } };
   }
 
   async get(clientId: ClientKey, id: number): Promise<JobRecord | undefined> {
@@ -165,32 +196,67 @@ export class RedisJobStore implements JobStore {
     clientId: ClientKey,
     id: number,
     change: (job: Job) => Job | undefined,
-  ): Promise<JobRecord | undefined> {
+  ): Promise<(JobRecord & Logged) | undefined> {
+    const name = `${id} ${clientId}`;
+    // The job as this instance last stored it: the compare-and-set is tried on it without reading
+    // first (a stale one costs a conflict, whose answer is the job as stored).
+    let record = this.lastSeen.get(name);
+    let seen = record !== undefined;
     for (let attempt = 0; ; attempt++) {
-      const record = await this.get(clientId, id);
+      record ??= await this.get(clientId, id);
       const next = record && change(record.job);
-      if (!record || !next) return undefined;
+      if (!record || !next) {
+        this.lastSeen.delete(name);
+        // Declined on what this instance last saw: it may have changed since, so read it.
+        if (seen) {
+          seen = false;
+          record = undefined;
+          continue;
+        }
+        return undefined;
+      }
       const { id: _, ...job } = next;
       const stored: StoredRecord = {
         job,
         fail: record.fail,
         ...(record.idempotency && { idempotency: record.idempotency }),
       };
-      const outcome = await UPDATE.run(
+      const [outcome, value] = (await UPDATE.run(
         this.redis.command,
-        [...this.keys(clientId), this.activeKey],
+        [...this.keys(clientId), this.activeKey, ...eventLogKeys(this.redis.prefix, clientId)],
         [
           id,
           record.job.revision,
           JSON.stringify(stored),
           !isFinished(record.job) && isFinished(next) ? '1' : '0',
           this.config.retentionMs,
+          JSON.stringify(next),
+          ...this.eventArgs(),
         ],
-      );
-      if (outcome === 'ok') return { ...record, job: next };
-      if (outcome === 'gone') return undefined;
-      // Another instance changed the job in between: read it again and reapply.
+      )) as [string, string?];
+      if (outcome === 'ok') {
+        const updated = { ...record, job: next };
+        this.remember(name, updated);
+        return { ...updated, event: { id: value!, clientId, job: next } };
+      }
+      if (outcome === 'gone') {
+        this.lastSeen.delete(name);
+        return undefined;
+      }
+      // Another instance changed the job in between: reapply to the job as stored.
       if (attempt >= MAX_CONFLICTS) throw new Error(`Job ${id}: too many concurrent changes`);
+      record = this.parse(clientId, String(id), value!);
+      seen = false;
+    }
+  }
+
+  /** Keeps `record` for the next update of its job while it is unfinished, the newest first out. */
+  private remember(name: string, record: JobRecord): void {
+    this.lastSeen.delete(name);
+    if (isFinished(record.job)) return;
+    this.lastSeen.set(name, record);
+    if (this.lastSeen.size > this.lastSeenMax) {
+      this.lastSeen.delete(this.lastSeen.keys().next().value!);
     }
   }
 
@@ -198,6 +264,11 @@ export class RedisJobStore implements JobStore {
   private keys(clientId: ClientKey): string[] {
     const base = `${this.redis.prefix}{${clientId}}`;
     return [`${base}:jobs`, `${base}:done`, `${base}:keys`, `${base}:meta`];
+  }
+
+  /** The event log's bounds, as RedisJobEvents keeps them: entries, least time kept (ms). */
+  private eventArgs(): [number, number] {
+    return [this.config.replayLogSize, eventLogTtlMs(this.config.retentionMs)];
   }
 
   private get activeKey(): string {

@@ -1,0 +1,59 @@
+/**
+ * A client's event log in Redis: its Stream, and the pub/sub channel of the same name that wakes the
+ * instances streaming the client (docs/design.md, "Events: a Redis Stream per client"). Shared by
+ * the events (which read it, and publish on their own) and the store, whose create and update
+ * scripts append the change's event in the same script as the change: a change is never stored
+ * without its event, even when the instance dies right after (docs/design.md, "A change and its
+ * event: one script").
+ */
+
+/** The client's stream (also its channel) and its head-since key: one hash slot with the store's. */
+export function eventLogKeys(
+  prefix: string,
+  clientId: string,
+): [stream: string, headSince: string] {
+  const base = `${prefix}{${clientId}}`;
+  return [`${base}:events`, `${base}:head-since`];
+}
+
+/**
+ * Lua (needs LUA_NOW's fmt): `append_event(S, HS, job, keep, ttl, now)`, `now` being Redis's clock
+ * in ms (now_ms), appends `job` (the job's JSON) to the
+ * stream S with the next id of the client's sequence as the entry id (`<n>-0`), keeps at most
+ * `keep` entries, keeps the stream at least `ttl` ms after this event, tells the instances
+ * streaming this client (PUBLISH on the channel S: `<id> <job>`), and returns the id.
+ *
+ * The stream's `max-deleted-entry-id` is the floor of resume: the last entry trimmed, or for a
+ * stream begun afresh the earliest head handed out since it was gone (HS, see the events' HEAD),
+ * else the clock minus one, so that no id of a forgotten sequence resumes on it and every head
+ * handed out before the first event does.
+ */
+export const LUA_APPEND_EVENT = `
+local function append_event(S, HS, job, keep, ttl, now)
+  local newest = redis.call('XREVRANGE', S, '+', '-', 'COUNT', 1)
+  local last = 0
+  if newest[1] then last = tonumber(string.match(newest[1][1], '^(%d+)')) end
+  local id = fmt(math.max(last + 1, now))
+  -- Trimmed by hand, so that the last id trimmed is recorded: resuming is refused at and below it.
+  local floor
+  if last == 0 then
+    local since = tonumber(redis.call('GET', HS) or (now - 1))
+    floor = fmt(math.min(now - 1, since)) .. '-0'
+    redis.call('DEL', HS)
+  end
+  local len = redis.call('XLEN', S)
+  if len >= keep then
+    local gone = redis.call('XRANGE', S, '-', '+', 'COUNT', len - keep + 1)
+    floor = gone[#gone][1]
+    redis.call('XTRIM', S, 'MAXLEN', keep - 1)
+  end
+  redis.call('XADD', S, id .. '-0', 'j', job)
+  if floor then redis.call('XSETID', S, id .. '-0', 'MAXDELETEDID', floor) end
+  redis.call('PEXPIRE', S, fmt(math.max(ttl, tonumber(id) - now + 1)))
+  redis.call('PUBLISH', S, id .. ' ' .. job)
+  return id
+end
+`;
+
+/** How long a stream is kept after its last event, in ms: as long as a finished job, at least 1 s. */
+export const eventLogTtlMs = (retentionMs: number): number => Math.max(retentionMs, 1000);
