@@ -14,15 +14,16 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** In build order: the files each build writes, and the packages whose build it compiles against. */
 const PACKAGES = [
   { name: 'test-support', outputs: ['dist/index.js', 'dist/proxy.js', 'dist/server.js'] },
-  { name: 'heygen-api', outputs: ['dist/main.js'] },
   {
     name: 'heygen-lib',
     outputs: ['dist/index.js', 'dist/index.browser.js', 'dist/index.cjs', 'dist/types/index.d.ts'],
   },
+  // Its dashboard (web/, built into dist/web) bundles heygen-lib's build.
+  { name: 'heygen-api', outputs: ['dist/main.js', 'dist/web/index.html'], needs: ['heygen-lib'] },
   { name: 'heygen-cli', outputs: ['dist/main.js'], needs: ['test-support', 'heygen-lib'] },
 ];
 
-/** Build inputs besides src/: manifests, compiler and bundler configs, build scripts. */
+/** Build inputs besides src/ (and scripts/, web/): manifests, compiler and bundler configs. */
 const CONFIG_FILES = /^(package\.json|tsconfig(\.\w+)?\.json|vite\.config\.ts)$/;
 const NOT_BUILT = /\.(test|spec)\.ts$/;
 
@@ -41,7 +42,7 @@ function newestInput(dir) {
   };
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
-    if (entry.isDirectory() && (entry.name === 'src' || entry.name === 'scripts')) visit(path);
+    if (entry.isDirectory() && ['src', 'scripts', 'web'].includes(entry.name)) visit(path);
     else if (entry.isFile() && CONFIG_FILES.test(entry.name)) {
       const time = statSync(path).mtimeMs;
       if (time > newest[0]) newest = [time, path];

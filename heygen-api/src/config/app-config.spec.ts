@@ -25,6 +25,7 @@ describe(parseConfig.name, () => {
       corsOrigins: true,
       apiKeyDigests: [],
       logLevels: ['fatal', 'error', 'warn'],
+      dashboard: true,
     });
   });
 
@@ -113,6 +114,21 @@ describe(parseConfig.name, () => {
     expect(problems.join('\n')).toMatch(/JOB_TIME="-5"/);
     expect(problems.join('\n')).toMatch(/HEARTBEAT_MS="1.5"/);
     expect(problems.join('\n')).toMatch(/LOG_LEVEL="loud": expected one of/);
+  });
+
+  it.each([
+    ['on', true],
+    ['off', false],
+    [' OFF ', false],
+    ['', true],
+  ])('should read DASHBOARD=%j', (value, dashboard) => {
+    expect(parseConfig({ DASHBOARD: value }).dashboard).toBe(dashboard);
+  });
+
+  it.each(['no', 'false', '0', 'yes'])('should reject DASHBOARD=%s', (value) => {
+    expect(() => parseConfig({ DASHBOARD: value })).toThrow(
+      `invalid configuration: DASHBOARD="${value}": expected on or off`,
+    );
   });
 
   it('should bound JOB_TIME by MAX_JOB_TIME_MS', () => {

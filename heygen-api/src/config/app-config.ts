@@ -82,6 +82,8 @@ export class AppConfig {
   runnerLockMs!: number;
   /** HTTP_ADAPTER: the HTTP layer under Nest (docs/design.md, "Nest on Fastify"). */
   httpAdapter!: HttpAdapter;
+  /** DASHBOARD: serve the live dashboard at `GET /` (heygen-api/web/, docs/design.md, "Dashboard"). */
+  dashboard!: boolean;
 }
 
 /** Where jobs, their events and their work live: this process, or Redis shared by many. */
@@ -189,6 +191,7 @@ export function parseConfig(env: Env): AppConfig {
   config.runnerLockMs = int('RUNNER_LOCK_MS', 10_000, 200, 600_000);
 
   config.httpAdapter = parseHttpAdapter(env, problems);
+  config.dashboard = parseDashboard(env, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
@@ -233,6 +236,14 @@ export function parseHttpAdapter(env: Env, problems: string[] = []): HttpAdapter
     `HTTP_ADAPTER=${JSON.stringify(env.HTTP_ADAPTER)}: expected one of ${HTTP_ADAPTERS.join(', ')}`,
   );
   return 'fastify';
+}
+
+/** DASHBOARD: `on` or `off`; read alone too, by AppModule.forRoot, which imports it or not. */
+export function parseDashboard(env: Env, problems: string[] = []): boolean {
+  const value = env.DASHBOARD?.trim().toLowerCase() || 'on';
+  if (value === 'on' || value === 'off') return value === 'on';
+  problems.push(`DASHBOARD=${JSON.stringify(env.DASHBOARD)}: expected on or off`);
+  return true;
 }
 
 /** REDIS_URL: redis:// or rediss:// with a host; the password, if any, is never echoed. */
