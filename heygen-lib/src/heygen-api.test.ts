@@ -55,6 +55,44 @@ const newSut = (options: Partial<HeyGenAPIOptions> & { fetch: FetchLike }) =>
     ...options,
   });
 
+/**
+ * A server with held waits: a poll asking `Prefer: wait` is answered at once when a listed job
+ * is finished, else held until `release()`; `holds: false` is an older server, which answers
+ * at once without `Preference-Applied`. POST /create makes job `next` with a hint of `due` ms.
+ */
+const heldServer = (jobs: Map<number, Job>, { holds = true, hint = 5000 } = {}) => {
+  const held: (() => void)[] = [];
+  let next = 1;
+  let due = 2000;
+  const fake = fakeFetch((call) => {
+    if (call.method === 'POST') {
+      const job = jobStub(next++, 'running', 2);
+      jobs.set(job.id, job);
+      return { status: 201, body: job, headers: { 'X-Next-Poll-Ms': String(due) } };
+    }
+    const answer = (): Reply => {
+      const reply = batch(jobs, hint)(call);
+      if (!holds || !call.headers.Prefer) return reply;
+      return { ...reply, headers: { ...reply.headers, 'Preference-Applied': 'wait=25' } };
+    };
+    const ids = call.url.searchParams.get('ids')!.split(',').map(Number);
+    const news = ids.some((id) => !jobs.has(id) || jobs.get(id)!.finishedAt);
+    if (!holds || !call.headers.Prefer || news) return answer();
+    return new Promise<Reply>((resolve) => held.push(() => resolve(answer())));
+  });
+  const create = async (sut: HeyGenAPI, dueInMs: number): Promise<number> => {
+    due = dueInMs;
+    return sut.createJob();
+  };
+  const release = (): void => held.splice(0).forEach((answer) => answer());
+  const polls = (): { ids: string | null; prefer: string | undefined }[] =>
+    pollCalls(fake.calls).map((c) => ({
+      ids: c.url.searchParams.get('ids'),
+      prefer: c.headers.Prefer,
+    }));
+  return { ...fake, create, release, polls };
+};
+
 beforeEach(() => {
   FakeEventSource.instances = [];
 });
@@ -97,6 +135,9 @@ describe(HeyGenAPI.name, () => {
         ['EventSource', {}],
         ['onError', true],
         ['onStateChange', 'log'],
+        ['wait', -1],
+        ['wait', 1.5],
+        ['wait', 'yes'],
       ];
       for (const [option, value] of wrong) {
         expect(() => newSut({ fetch, [option]: value }), option).toThrow(
@@ -104,8 +145,9 @@ describe(HeyGenAPI.name, () => {
         );
       }
       expect(() =>
-        newSut({ fetch, pollInterval: 0, maxRetries: 0, EventSource: null }),
+        newSut({ fetch, pollInterval: 0, maxRetries: 0, EventSource: null, wait: 0 }),
       ).not.toThrow();
+      expect(() => newSut({ fetch, wait: false })).not.toThrow();
     });
 
     it('should refuse a bad mode in changeBackend, keeping the one it had', async () => {
@@ -317,10 +359,11 @@ describe(HeyGenAPI.name, () => {
       const sut = newSut({ fetch });
       const id = await sut.createJob();
       sut.listen(id, () => {});
-      await clock.advance(2400);
+      // A held poll goes out 100 ms before the job is due (a plain one when it is due).
+      await clock.advance(2350);
       expect(pollCalls(calls)).toHaveLength(0);
       jobs.set(7, jobStub(7, 'completed', 3));
-      await clock.advance(100);
+      await clock.advance(150);
       expect(pollCalls(calls)).toHaveLength(1); // one request: the final status
       sut.dispose();
     });
@@ -373,7 +416,8 @@ describe(HeyGenAPI.name, () => {
         return new TypeError('refused');
       });
       const onError = vi.fn();
-      const sut = newSut({ fetch, retryDelay: 1000, onError });
+      // Plain polling: a held poll that gets no answer is first taken for one a proxy cut.
+      const sut = newSut({ fetch, retryDelay: 1000, onError, wait: false });
       const wait = sut.waitForJob(1);
       const rejected = expect(wait).rejects.toBeInstanceOf(HttpError);
       await clock.advance(60_000);
@@ -410,6 +454,247 @@ describe(HeyGenAPI.name, () => {
       await clock.advance(5000);
       expect(errors[0]).toBeInstanceOf(MessageParseError);
       expect(statuses).toEqual(['completed']);
+    });
+  });
+
+  describe('POLL, held waits', () => {
+    it('should hold a poll from just before the job is due, and ask again at once after news', async () => {
+      using clock = fakeClock();
+      const jobs = new Map<number, Job>();
+      const server = heldServer(jobs, { hint: 60 }); // job 2 is due in 50 ms, and a margin
+      const sut = newSut({ fetch: server.fetch });
+      const [one, two] = [await server.create(sut, 2000), await server.create(sut, 2000)];
+      const seen: string[] = [];
+      sut.listen(one, (id, status) => seen.push(`${id}:${status}`));
+      sut.listen(two, (id, status) => seen.push(`${id}:${status}`));
+      await clock.advance(1850);
+      expect(server.polls()).toEqual([]);
+      await clock.advance(50); // 100 ms before both are due
+      expect(server.polls()).toEqual([{ ids: '1,2', prefer: 'wait=25' }]);
+      jobs.set(1, jobStub(1, 'completed', 3));
+      server.release();
+      await clock.advance(0);
+      // News: the next held poll goes out at once, within the budget or not.
+      expect(server.polls()).toEqual([
+        { ids: '1,2', prefer: 'wait=25' },
+        { ids: '2', prefer: 'wait=25' },
+      ]);
+      expect(seen).toEqual(['1:running', '2:running', '1:completed']);
+      sut.dispose();
+    });
+
+    it('should keep to the budget when a held answer brings no news: no spin', async () => {
+      using clock = fakeClock();
+      // A server that says it held each poll, and answers it at once with nothing new.
+      const jobs = new Map([[1, jobStub(1, 'running', 2)]]);
+      const { fetch, calls } = fakeFetch((call) => ({
+        ...batch(jobs, 0)(call),
+        headers: { 'Preference-Applied': 'wait=25' },
+      }));
+      const sut = newSut({ fetch });
+      sut.listen(1, () => {});
+      await clock.advance(10_000);
+      // A plain look at the unknown job, then at most one held poll per pollInterval (1 s).
+      expect(pollCalls(calls).length).toBeGreaterThanOrEqual(10);
+      expect(pollCalls(calls).length).toBeLessThanOrEqual(12);
+      sut.dispose();
+    });
+
+    it('should poll plainly, following the hint, when the server does not hold polls', async () => {
+      using clock = fakeClock();
+      const jobs = new Map<number, Job>();
+      const server = heldServer(jobs, { holds: false, hint: 3000 });
+      const sut = newSut({ fetch: server.fetch });
+      const id = await server.create(sut, 2000);
+      const wait = sut.waitForJob(id);
+      await clock.advance(1900); // asked to be held, answered at once: running, due in 3 s
+      expect(server.polls()).toHaveLength(1);
+      await clock.advance(2999); // when it is due, not 100 ms before
+      expect(server.polls()).toHaveLength(1);
+      jobs.set(id, jobStub(id, 'completed', 3));
+      await clock.advance(1);
+      await expect(wait).resolves.toMatchObject({ status: 'completed' });
+      // Still asking, so that polls are held again once the server holds them.
+      expect(server.polls().map((poll) => poll.prefer)).toEqual(['wait=25', 'wait=25']);
+    });
+
+    it('should look at a job it never saw with a plain poll first: its state, or that it is missing, at once', async () => {
+      using clock = fakeClock();
+      const jobs = new Map<number, Job>();
+      const server = heldServer(jobs, { hint: 3000 });
+      const sut = newSut({ fetch: server.fetch });
+      sut.listen(await server.create(sut, 5000), () => {});
+      jobs.set(7, jobStub(7, 'running', 2));
+      const seen: string[] = [];
+      sut.listen(7, (_id, status) => seen.push(status));
+      const missing = sut.waitForJob(99);
+      await clock.advance(0);
+      expect(server.polls()).toEqual([{ ids: '1,7,99', prefer: undefined }]);
+      expect(seen).toEqual(['running']);
+      await expect(missing).rejects.toEqual(new JobNotFoundError(99));
+      await clock.advance(2899);
+      expect(server.polls()).toHaveLength(1);
+      await clock.advance(1); // then held, from 100 ms before the hint says they are due
+      expect(server.polls().at(-1)).toEqual({ ids: '1,7', prefer: 'wait=25' });
+      sut.dispose();
+    });
+
+    it.each([
+      ['no answer (a proxy cut the connection)', () => new TypeError('socket hang up')],
+      [
+        '504 (a proxy timed the request out)',
+        () => ({ status: 504, body: { message: 'Gateway Timeout' } }),
+      ],
+    ])(
+      'should poll plainly from then on, losing nothing, when a held poll fails: %s',
+      async (_name, cut) => {
+        using clock = fakeClock();
+        // Job 2 runs for long: polling goes on after job 1 ends.
+        const jobs = new Map([
+          [1, jobStub(1, 'running', 2)],
+          [2, jobStub(2, 'running', 2)],
+        ]);
+        const { fetch, calls } = fakeFetch((call) =>
+          call.headers.Prefer
+            ? new Promise<Reply>((answer, fail) =>
+                setTimeout(() => {
+                  const reply = cut();
+                  if (reply instanceof Error) fail(reply);
+                  else answer(reply);
+                }, 10_000),
+              )
+            : batch(jobs, 60_000)(call),
+        );
+        const states: ConnectionState[] = [];
+        const sut = newSut({ fetch, onStateChange: (state) => states.push(state) });
+        const wait = sut.waitForJob(1);
+        sut.listen(2, () => {});
+        await clock.advance(0); // a plain look: running, due in a minute
+        await clock.advance(60_000); // held from 100 ms before they are due
+        const prefers = (): (string | undefined)[] => pollCalls(calls).map((c) => c.headers.Prefer);
+        expect(prefers()).toEqual([undefined, 'wait=25']);
+        jobs.set(1, jobStub(1, 'completed', 3));
+        await clock.advance(10_000); // cut after 10 s
+        await clock.advance(250); // asked again soon, plainly
+        await expect(wait).resolves.toMatchObject({ status: 'completed' });
+        expect(prefers()).toEqual([undefined, 'wait=25', undefined]);
+        // Not counted as a failure: one report, attempt 0, with the cause.
+        expect(states.filter((state) => state.state === 'connecting').at(-1)).toMatchObject({
+          attempt: 0,
+          error: { code: cut() instanceof Error ? 'NETWORK_ERROR' : 'HTTP_ERROR' },
+        });
+        // Polling stays plain while it goes on.
+        await clock.advance(120_000);
+        expect(prefers().length).toBeGreaterThan(3);
+        expect(prefers().slice(2)).toEqual(
+          prefers()
+            .slice(2)
+            .map(() => undefined),
+        );
+        sut.dispose();
+      },
+    );
+
+    it('should cut a held poll the server never answers 5 s after its wait, then poll plainly', async () => {
+      using clock = fakeClock();
+      const signals: AbortSignal[] = [];
+      const { fetch, calls } = fakeFetch((call) => {
+        if (call.method === 'POST') {
+          return {
+            status: 201,
+            body: jobStub(1, 'running', 2),
+            headers: { 'X-Next-Poll-Ms': '0' },
+          };
+        }
+        // A held poll gets no answer at all; a plain one the finished job.
+        if (call.headers.Prefer) return new Promise<Reply>(() => {});
+        return batch(new Map([[1, jobStub(1, 'completed', 3)]]))(call);
+      });
+      const sut = newSut({
+        fetch: (url, init) => {
+          if (url.includes('ids=')) signals.push(init.signal!);
+          return fetch(url, init);
+        },
+        wait: 10,
+      });
+      const wait = sut.waitForJob(await sut.createJob());
+      await clock.advance(14_999);
+      expect(pollCalls(calls).map((c) => c.headers.Prefer)).toEqual(['wait=10']);
+      expect(signals[0]!.aborted).toBe(false);
+      await clock.advance(1); // its own bound: the wait, and 5 s
+      expect(signals[0]!.aborted).toBe(true);
+      await clock.advance(500);
+      await expect(wait).resolves.toMatchObject({ id: 1, status: 'completed' });
+      expect(pollCalls(calls).map((c) => c.headers.Prefer)).toEqual(['wait=10', undefined]);
+    });
+
+    it('should abort a held poll at once at dispose, leaving no timer', async () => {
+      using clock = fakeClock();
+      const jobs = new Map<number, Job>();
+      const server = heldServer(jobs);
+      const signals: AbortSignal[] = [];
+      const sut = newSut({
+        fetch: (url, init) => {
+          if (url.includes('ids=')) signals.push(init.signal!);
+          return server.fetch(url, init);
+        },
+      });
+      const id = await server.create(sut, 100);
+      const wait = sut.waitForJob(id);
+      await clock.advance(0);
+      expect(server.polls()).toEqual([{ ids: String(id), prefer: 'wait=25' }]);
+      sut.dispose();
+      expect(signals.map((signal) => signal.aborted)).toEqual([true]);
+      await expect(wait).rejects.toBeInstanceOf(AbortError);
+      expect(vi.getTimerCount()).toBe(0);
+    });
+
+    it('should ask again, with a job watched while a poll is held, before it is due: once per answer', async () => {
+      using clock = fakeClock();
+      const jobs = new Map<number, Job>();
+      const server = heldServer(jobs, { hint: 0 });
+      const signals: AbortSignal[] = [];
+      const sut = newSut({
+        fetch: (url, init) => {
+          if (url.includes('ids=')) signals.push(init.signal!);
+          return server.fetch(url, init);
+        },
+      });
+      sut.listen(await server.create(sut, 1000), () => {});
+      await clock.advance(1000); // held from 900 ms; job 1 runs late
+      sut.listen(await server.create(sut, 2000), () => {});
+      await clock.advance(1899);
+      expect(server.polls()).toHaveLength(1);
+      await clock.advance(1); // 100 ms before job 2 is due: a new held poll, with both
+      expect(server.polls().map((poll) => poll.ids)).toEqual(['1', '1,2']);
+      expect(signals.map((signal) => signal.aborted)).toEqual([true, false]); // replaced
+      sut.listen(await server.create(sut, 100), () => {});
+      await clock.advance(1000);
+      // Not replaced again before it is answered, so that an answer always comes.
+      expect(server.polls()).toHaveLength(2);
+      jobs.set(2, jobStub(2, 'completed', 3));
+      server.release();
+      await clock.advance(0);
+      expect(server.polls().map((poll) => poll.ids)).toEqual(['1', '1,2', '1,3']);
+      sut.dispose();
+    });
+
+    it('should ask for the seconds given, and never with wait false or 0', async () => {
+      using clock = fakeClock();
+      for (const [wait, prefer] of [
+        [false, undefined],
+        [0, undefined],
+        [10, 'wait=10'],
+        [true, 'wait=25'],
+        [undefined, 'wait=25'],
+      ] as const) {
+        const server = heldServer(new Map());
+        const sut = newSut({ fetch: server.fetch, ...(wait !== undefined && { wait }) });
+        sut.listen(await server.create(sut, 500), () => {});
+        await clock.advance(500);
+        expect(server.polls()[0]?.prefer, String(wait)).toBe(prefer);
+        sut.dispose();
+      }
     });
   });
 
@@ -726,12 +1011,15 @@ describe(HeyGenAPI.name, () => {
       FakeEventSource.last.fail();
       await clock.advance(0);
       const before = pollCalls(calls).length;
+      const lookups = sut.stats().api.requests;
       sut.listen(2, () => {});
       await clock.advance(1000);
       const asked = pollCalls(calls)
         .slice(before)
         .map((c) => c.url.searchParams.get('ids'));
-      expect(asked).toEqual(['1,2']);
+      // A plain look at the new id with the others, then (the job being due) a held poll.
+      expect(asked).toEqual(['1,2', '1,2']);
+      expect(sut.stats().api.requests).toBe(lookups);
       sut.dispose();
     });
 
@@ -873,6 +1161,25 @@ describe(HeyGenAPI.name, () => {
   });
 
   describe('AUTO', () => {
+    it('should fall back from SSE to held polls, and return to SSE', async () => {
+      using clock = fakeClock();
+      const jobs = new Map<number, Job>();
+      const server = heldServer(jobs);
+      const sut = newSut({ fetch: server.fetch, mode: 'auto', fallback: true });
+      const id = await server.create(sut, 3000);
+      const wait = sut.waitForJob(id);
+      FakeEventSource.last.connect();
+      FakeEventSource.last.fail();
+      await clock.advance(2900); // held from 100 ms before the job is due
+      expect(server.polls()).toEqual([{ ids: String(id), prefer: 'wait=25' }]);
+      await clock.advance(1000); // the probe: SSE is back, polling stops
+      FakeEventSource.last.connect();
+      expect(sut.state).toEqual({ state: 'open', transport: 'sse' });
+      FakeEventSource.last.emit('job', jobStub(id, 'completed', 3), '2');
+      await expect(wait).resolves.toMatchObject({ status: 'completed' });
+      expect(sut.stats()).toMatchObject({ fallbacks: 1, upgrades: 1, poll: { requests: 1 } });
+    });
+
     it('should take the EventSource when there is one', () => {
       const sut = newSut({ fetch: fakeFetch(batch(new Map())).fetch, mode: 'auto' });
       sut.listen(1, () => {});

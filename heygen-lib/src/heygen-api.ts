@@ -52,7 +52,6 @@ export class HeyGenAPI {
   readonly clientId: string;
   #mode: HeyGenStatusListenerMode;
   readonly #options: HeyGenAPIOptions;
-  readonly #maxRetries: number;
   readonly #http: Http;
   readonly #registry: ListenerRegistry;
   readonly #host: TransportHost;
@@ -75,7 +74,6 @@ export class HeyGenAPI {
     const { url, mode, maxRetries = 5 } = options;
     this.#mode = mode;
     this.#options = options;
-    this.#maxRetries = maxRetries;
     const http = (this.#http = createHttp(
       url,
       (this.clientId = options.clientId ?? crypto.randomUUID()),
@@ -341,8 +339,11 @@ export class HeyGenAPI {
   }
 
   #connect(): void {
-    const transport = this.openTransport(this.#mode, this.#host, this.#maxRetries, (state) =>
-      this.#onTransportState(state),
+    const transport = this.openTransport(
+      this.#mode,
+      this.#host,
+      this.#retryPolicy.retries,
+      (state) => this.#onTransportState(state),
     );
     this.#transport = transport;
     transport.start();

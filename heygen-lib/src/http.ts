@@ -6,10 +6,12 @@ import { MessageParseError } from './errors/message-parse-error.js';
 import type { Log } from './logger.js';
 import type { ChannelStats, FetchLike, HeyGenStats } from './types.js';
 
-/** A parsed answer: its JSON body and the server's poll hint, if any. */
+/** A parsed answer: its JSON body, the server's poll hint, if any, and whether it was held. */
 export interface Answer {
   data: unknown;
   hint: number | undefined;
+  /** [protocol] The server applied `Prefer: wait` (`Preference-Applied: wait=<s>`). */
+  held: boolean;
 }
 
 /** One JSON request; see {@link Http.send}. */
@@ -24,6 +26,8 @@ export interface Request {
   headers?: Record<string, string>;
   /** A 404 with `JOB_NOT_FOUND` about this id becomes a JobNotFoundError. */
   jobId?: number;
+  /** Cut the request after this many ms instead of {@link REQUEST_TIMEOUT} (a held poll's own bound). */
+  timeout?: number;
   /** Aborts the request; a HeyGenError reason is what the request rejects with. */
   signal?: AbortSignal;
 }
@@ -40,7 +44,7 @@ export interface Http {
   /** The absolute URL of `path` for this client; `query` starts with `&`. */
   url(path: string, query?: string): string;
   /**
-   * One JSON request, cut after {@link REQUEST_TIMEOUT} ms. Rejects with HttpError (status 0 when
+   * One JSON request, cut after its `timeout` or {@link REQUEST_TIMEOUT} ms. Rejects with HttpError (status 0 when
    * nothing came back; `retryAfterMs` from a `Retry-After` header), JobNotFoundError for a 404
    * about `jobId`, MessageParseError for a success that is not JSON, or the signal's reason.
    */
@@ -50,21 +54,25 @@ export interface Http {
 /** A server that accepts a request but never answers must not freeze a call or polling. */
 export const REQUEST_TIMEOUT = 30_000;
 
+/** What a browser's "failed" may mean. */
+const CORS_HINT = "unreachable, or refused by CORS (is this origin in the server's CORS_ORIGINS?)";
+
 /**
  * Why a request got no answer, in a word a person can act on: the system's code from the cause
- * chain (`ECONNREFUSED`, `ENOTFOUND`, a TLS code), else the innermost message. A browser tells
- * scripts nothing more than "failed" for a refused connection and a CORS refusal alike.
+ * chain (`ECONNREFUSED`, `ENOTFOUND`, a TLS code), else the innermost message. A browser gives no
+ * code, and tells scripts nothing more than "failed" (the error's `cause`) for a refused
+ * connection and a CORS refusal alike: the browser build (`MODE`, replaced when Vite builds) says
+ * what that may mean, and leaves the cause chain out.
  */
 const why = (error: unknown): string => {
+  if (import.meta.env.MODE === 'browser') return CORS_HINT;
   let message = 'network error';
   for (let cause = error; cause instanceof Error; cause = cause.cause) {
     const { code } = cause as { code?: unknown };
     if (typeof code === 'string') return code;
     message = cause.message;
   }
-  return typeof document === 'undefined'
-    ? message
-    : `${message}: unreachable, or refused by CORS (is this origin in the server's CORS_ORIGINS?)`;
+  return typeof document === 'undefined' ? message : `${message}: ${CORS_HINT}`;
 };
 
 /** [RFC 9110] `Retry-After` is a number of seconds or an HTTP date. */
@@ -101,11 +109,12 @@ export const createHttp = (
     apiKey,
     headers: auth,
     url,
-    async send({ via, method, path, query, body, headers, jobId, signal }) {
+    async send({ via, method, path, query, body, headers, jobId, signal, timeout }) {
       stats[via].requests++;
-      const bound = linkSignals([signal], REQUEST_TIMEOUT);
+      const bound = linkSignals([signal], timeout ?? REQUEST_TIMEOUT);
       let status: number;
       let hint: string | null;
+      let applied: string | null;
       let retryAfter: string | null;
       let text: string;
       try {
@@ -126,6 +135,7 @@ export const createHttp = (
         );
         status = res.status;
         hint = res.headers.get('x-next-poll-ms');
+        applied = res.headers.get('preference-applied');
         retryAfter = res.headers.get('retry-after');
         text = await untilAborted(res.text(), bound.signal);
       } catch (error) {
@@ -159,7 +169,7 @@ export const createHttp = (
               parseRetryAfter(retryAfter),
             );
       }
-      return { data, hint: hint === null ? undefined : +hint };
+      return { data, hint: hint === null ? undefined : +hint, held: applied !== null };
     },
   };
 };

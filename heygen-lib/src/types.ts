@@ -6,14 +6,15 @@ import type { Job, JobStatus } from './job.js';
  *
  * `AUTO` picks SSE over an `EventSource` where one exists, else SSE over a streaming `fetch`,
  * else polling. `SSE` is one connection for all jobs (cheapest); `POLL` asks the server in
- * batches, at most once per `pollInterval`.
+ * batches, held by the server until a job finishes (`wait`), else at most once per
+ * `pollInterval`.
  */
 export const HeyGenStatusListenerMode = {
   /** Choose by capability: EventSource, then streaming fetch, then polling. */
   AUTO: 'auto',
   /** One Server-Sent-Events connection for every job. */
   SSE: 'sse',
-  /** One batched status request per tick. */
+  /** One batched status request per tick, held by the server until a job finishes. */
   POLL: 'poll',
 } as const;
 /** A value of {@link HeyGenStatusListenerMode}. */
@@ -112,10 +113,23 @@ export interface HeyGenAPIOptions {
    */
   fallback?: boolean;
   /**
-   * The polling budget: never more than one status request per this many ms.
+   * The polling budget: never more than one status request per this many ms, except that a held
+   * poll (see `wait`) answered with news is followed at once by the next.
    * @default 1000
    */
   pollInterval?: number;
+  /**
+   * POLL (and the polling AUTO and SSE fall back to): ask the server to hold each poll until a job
+   * it lists ends (a held wait, or long polling: `Prefer: wait=<s>`), for at most this many
+   * seconds; `true` is 25, below the 30 s many proxies give one request. A poll goes out 100 ms
+   * before the soonest job is due and the next at once after news, so a final status arrives
+   * within milliseconds of the job's end, for about one request per job; a held poll is cut this
+   * long + 5 s after it went out. `false` or `0`: plain polling, following the server's hint.
+   * Where the server does not hold polls, or a proxy cuts held ones, the library polls plainly by
+   * itself, losing nothing.
+   * @default true
+   */
+  wait?: boolean | number;
   /** This client's id (a UUID); persist it to resume after a reload. Default: a new random one. */
   clientId?: string;
   /** Sent as `Authorization: Bearer` (and `access_token` for an EventSource). */

@@ -47,6 +47,11 @@ export const validateOptions = (options: HeyGenAPIOptions): void => {
   check('apiKey', (value) => typeof value === 'string' && !!value, 'a non-empty string');
   check('fallback', (value) => typeof value === 'boolean', 'true or false');
   check(
+    'wait',
+    (value) => typeof value === 'boolean' || isCount(value),
+    'a boolean or a whole number ≥ 0',
+  );
+  check(
     'logging',
     (value) => typeof value === 'boolean' || isFunction(value),
     'a boolean or a function',

@@ -4,10 +4,14 @@ import { pooled, send, warmUp } from '../http.js';
 import { startServer } from '../server.js';
 import { distribution, round, sleep, type Distribution } from '../stats.js';
 
-/** How status is tracked: the library over SSE or hinted POLL, or the seed system's fixed-interval poller. */
+/**
+ * How status is tracked: the library over SSE or POLL, or the seed system's fixed-interval poller.
+ * The library gets no option but `url` and `mode` beyond those given here: its defaults.
+ */
 export type DelayMode =
   | { kind: 'sse' }
-  | { kind: 'poll-hint'; pollInterval: number }
+  /** heygen-lib's POLL; `wait: false` turns held waits off (plain polling following the hints). */
+  | { kind: 'poll'; pollInterval?: number; wait?: false }
   | { kind: 'poll-fixed'; pollInterval: number };
 
 export interface DelayCostOptions {
@@ -32,12 +36,14 @@ export interface DelayCostResult {
   missed: number;
 }
 
-export const modeName = (mode: DelayMode): string =>
-  mode.kind === 'sse'
-    ? 'SSE (heygen-lib)'
-    : mode.kind === 'poll-hint'
-      ? `POLL following hints (heygen-lib, min ${mode.pollInterval} ms)`
-      : `POLL every ${mode.pollInterval} ms, hints ignored (seed)`;
+export const modeName = (mode: DelayMode): string => {
+  if (mode.kind === 'sse') return 'SSE (heygen-lib, defaults)';
+  if (mode.kind === 'poll-fixed') return `POLL every ${mode.pollInterval} ms, hints ignored (seed)`;
+  const budget = mode.pollInterval === undefined ? 'defaults' : `min ${mode.pollInterval} ms`;
+  return mode.wait === false
+    ? `POLL following hints, held waits off (heygen-lib, ${budget})`
+    : `POLL with held waits (heygen-lib, ${budget})`;
+};
 
 /** Notified now about a finished job that was listened to at `listenedAt`. */
 const delay = (job: Job, listenedAt: number): number =>
@@ -89,7 +95,9 @@ async function trackWithLibrary(
   const heygen = new HeyGenAPI({
     url,
     mode: mode.kind === 'sse' ? HeyGenStatusListenerMode.SSE : HeyGenStatusListenerMode.POLL,
-    ...(mode.kind === 'poll-hint' && { pollInterval: mode.pollInterval }),
+    ...(mode.kind === 'poll' &&
+      mode.pollInterval !== undefined && { pollInterval: mode.pollInterval }),
+    ...(mode.kind === 'poll' && mode.wait === false && { wait: false }),
   });
   const delays: number[] = [];
   try {

@@ -15,9 +15,10 @@ export const eventSourceConnect =
     );
     // The `eventsource` package (3.x) sets its reconnect timer after calling onerror, even when
     // onerror closed it: closing once more after that clears it, so no timer holds Node for 3 s.
+    // A browser's EventSource is closed for good at once (the browser build leaves this out).
     const close = (): void => {
       source.close();
-      queueMicrotask(() => source.close());
+      if (import.meta.env.MODE !== 'browser') queueMicrotask(() => source.close());
     };
     for (const type of EVENTS) {
       source.addEventListener(type, (event) => {

@@ -27,12 +27,6 @@ export const createFailoverTransport = (
   /** When the stream in charge took over: one that fails within a heartbeat was not healthy. */
   let streamSince = 0;
 
-  const closeProbe = (): void => {
-    clearTimeout(probeTimer);
-    probe?.close();
-    probe = undefined;
-  };
-
   /**
    * A stream, created with no retries: any failure of the stream in charge means fall back, of a
    * probe, try again later. A probe that connects takes charge.
@@ -96,7 +90,8 @@ export const createFailoverTransport = (
     wake: () => active.wake(),
     close: () => {
       closed = true;
-      closeProbe();
+      clearTimeout(probeTimer);
+      probe?.close();
       active.close();
     },
   };

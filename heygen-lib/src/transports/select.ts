@@ -42,12 +42,13 @@ const streamConnect = (
 export const createTransport = (
   mode: HeyGenStatusListenerMode,
   host: TransportHost,
-  options: Pick<HeyGenAPIOptions, 'EventSource' | 'fallback'>,
+  options: Pick<HeyGenAPIOptions, 'EventSource' | 'fallback' | 'wait'>,
   retries: number,
   onState: StateListener,
 ): Transport => {
   const connect = streamConnect(mode, host, options);
-  const poll: TransportFactory = (retries, onState) => createPollTransport(host, retries, onState);
+  const poll: TransportFactory = (retries, onState) =>
+    createPollTransport(host, retries, onState, options.wait);
   if (!connect) return poll(retries, onState);
   const sse: TransportFactory = (retries, onState) =>
     createSseTransport(host, connect, retries, onState);
