@@ -46,12 +46,11 @@ export function formatReport(result: SuiteResult): string {
     parts.push('### 3. HTTP throughput (autocannon)', throughputTable(result.throughput));
   }
   if (result.bundle) {
-    const b = result.bundle;
     parts.push(
-      '### 4. Library bundle',
+      '### 4. Library bundle (size-limit, esbuild, min+gzip)',
       table(
-        ['file', 'raw B', 'min B', 'min+gzip B', 'budget B'],
-        [[b.file, `${b.rawBytes}`, `${b.minBytes}`, `${b.minGzipBytes}`, `${b.budgetBytes}`]],
+        ['entry', 'bytes', 'budget bytes'],
+        result.bundle.entries.map((e) => [e.name, `${e.bytes}`, `${e.limitBytes ?? ''}`]),
       ),
     );
   }
