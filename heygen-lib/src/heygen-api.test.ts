@@ -527,11 +527,12 @@ describe(HeyGenAPI.name, () => {
       jobs.set(7, jobStub(7, 'running', 2));
       const seen: string[] = [];
       sut.listen(7, (_id, status) => seen.push(status));
-      const missing = sut.waitForJob(99);
+      // The expectation is attached at once: the wait rejects while the clock advances.
+      const missing = expect(sut.waitForJob(99)).rejects.toEqual(new JobNotFoundError(99));
       await clock.advance(0);
       expect(server.polls()).toEqual([{ ids: '1,7,99', prefer: undefined }]);
       expect(seen).toEqual(['running']);
-      await expect(missing).rejects.toEqual(new JobNotFoundError(99));
+      await missing;
       await clock.advance(2899);
       expect(server.polls()).toHaveLength(1);
       await clock.advance(1); // then held, from 100 ms before the hint says they are due
