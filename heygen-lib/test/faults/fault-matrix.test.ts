@@ -31,7 +31,8 @@ import { runRow, runScenario, type ChildRun, type RowRun } from './run-row.js';
 
 /**
  * Rows at once: more makes timers late on a 2-core machine, where `npm test` runs other projects
- * beside this one (with 4 at once, a row under `refuse` once saw a request hang to its deadline).
+ * beside this one. (A row under `refuse` that saw a request hang to its deadline was not the load
+ * but a race of Node's fetch on a process's first connection: see warmUpFetch in scenario.mjs.)
  */
 const CONCURRENCY = 2;
 /** Baseline children (nothing pending at dispose): how long Node itself takes to exit here. */
