@@ -1,21 +1,2 @@
-import { chromium, type Browser } from 'playwright-core';
-
-// Debian's Chromium by default (scripts/install-test-deps.sh); CHROMIUM_PATH names another build.
-// The same launch as heygen-lib's browser tests (heygen-lib/test/support/browser-site.ts).
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-
-/** Headless Chromium with the flags this machine needs (no sandbox as root, no background network). */
-export const launchChromium = (): Promise<Browser> =>
-  chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--headless',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+// The one Chromium launch of every browser test (heygen-test-support/chromium).
+export { launchChromium } from 'heygen-test-support/chromium';

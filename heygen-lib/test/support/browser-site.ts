@@ -1,10 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser } from 'playwright-core';
-
-// Debian's Chromium by default (scripts/install-test-deps.sh); CHROMIUM_PATH names another build.
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 /** A site on its own origin (so CORS is real) whose page puts a built bundle on `window`. */
 export interface BundleSite {
@@ -37,18 +33,4 @@ export const startBundleSite = async (bundle: URL, global: string): Promise<Bund
   };
 };
 
-/** Headless Chromium with the flags this machine needs (no sandbox as root, no background network). */
-export const launchChromium = (): Promise<Browser> =>
-  chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--headless',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+export { launchChromium } from 'heygen-test-support/chromium';
