@@ -53,4 +53,19 @@ describe('bench, every scenario at a tiny scale', () => {
     expect(redis.failover).toMatchObject({ streams: 10, affected: 5, lost: 0, finished: 10 });
     expect(redis.failover.reconnectMs.count).toBe(5);
   });
+
+  it('should measure the leader tab hand-over (8) in headless Chromium, losing no status', async () => {
+    const result = await smoke(8);
+
+    expect(result.tabHandover).toMatchObject({
+      pages: 2,
+      handovers: 3,
+      noNextUpdate: 0,
+      finals: { lost: 0, duplicated: 0 },
+      pageErrors: 0,
+    });
+    expect(result.tabHandover!.nextUpdateMs.count).toBe(3);
+    expect(result.tabHandover!.finals.expected).toBeGreaterThan(0);
+    expect(formatReport(result)).toContain('### 8. Tab hand-over');
+  });
 });

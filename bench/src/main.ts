@@ -7,7 +7,7 @@ import { runSuite, SCALES, type Scenario } from './suite.js';
 
 const USAGE = `npm run bench -- [options]
 
-  --only 1,2,...,7   scenarios to run (default: all; 7 needs redis-server)
+  --only 1,2,...,8   scenarios to run (default: all; 7 needs redis-server, 8 Chromium)
   --scale full|smoke full: the issue's sizes (default); smoke: tiny, for a quick check
   --profile <dir>    write node --cpu-prof profiles of the server in scenarios 2 and 3
   --api <main.js>    benchmark another build of heygen-api (default: heygen-api/dist/main.js)
@@ -15,7 +15,7 @@ const USAGE = `npm run bench -- [options]
 
 const { values } = parseArgs({
   options: {
-    only: { type: 'string', default: '1,2,3,4,5,6,7' },
+    only: { type: 'string', default: '1,2,3,4,5,6,7,8' },
     scale: { type: 'string', default: 'full' },
     profile: { type: 'string' },
     api: { type: 'string' },
@@ -30,7 +30,7 @@ if (values.help) {
 const scale =
   values.scale === 'smoke' ? SCALES.smoke : values.scale === 'full' ? SCALES.full : undefined;
 const scenarios = new Set(values.only.split(',').map(Number));
-if (!scale || [...scenarios].some((s) => ![1, 2, 3, 4, 5, 6, 7].includes(s))) {
+if (!scale || [...scenarios].some((s) => ![1, 2, 3, 4, 5, 6, 7, 8].includes(s))) {
   console.error(USAGE);
   process.exit(2);
 }

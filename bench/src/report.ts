@@ -128,7 +128,8 @@ export function formatReport(result: SuiteResult): string {
       '### 7. A deployment on Redis (two instances)',
       fanOutTable([r.fanOut]),
       throughputTable(r.throughput),
-      `POST /create on redis: ${Math.round(r.createRedisToMemory * 100)} % of the memory driver's rate; ` +
+      `POST /create on redis: ${Math.round(r.createRedisToMemory * 100)} % of the memory driver's rate, ` +
+        `${Math.round(r.createHttpOnlyToMemory * 100)} % on an instance without a worker; ` +
         `${r.commandsPerJob} Redis commands per job (create → completed, no stream).`,
       table(
         [
@@ -147,6 +148,37 @@ export function formatReport(result: SuiteResult): string {
             dist(f.deliveringMs, ['p50', 'p99', 'max']).join(' / '),
             `${f.lost}`,
             `${f.finished}`,
+          ],
+        ],
+      ),
+    );
+  }
+  if (result.tabHandover) {
+    const r = result.tabHandover;
+    parts.push(
+      '### 8. Tab hand-over',
+      table(
+        [
+          'pages',
+          'hand-overs',
+          'next update after close p50 ms',
+          'p95 ms',
+          'p99 ms',
+          'max ms',
+          'remaining pages measured',
+          'no update in 10 s',
+          'final statuses expected / lost / duplicated',
+          'page errors',
+        ],
+        [
+          [
+            `${r.pages}`,
+            `${r.handovers}`,
+            ...dist(r.nextUpdateMs, ['p50', 'p95', 'p99', 'max']),
+            `${r.nextUpdateMs.count}`,
+            `${r.noNextUpdate}`,
+            `${r.finals.expected} / ${r.finals.lost} / ${r.finals.duplicated}`,
+            `${r.pageErrors}`,
           ],
         ],
       ),

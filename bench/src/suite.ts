@@ -20,6 +20,11 @@ import {
   type RetainedMemoryResult,
 } from './scenarios/retained-memory.js';
 import {
+  runTabHandover,
+  type TabHandoverOptions,
+  type TabHandoverResult,
+} from './scenarios/tab-handover.js';
+import {
   runThroughput,
   THROUGHPUT_SERVERS,
   withRatios,
@@ -42,6 +47,7 @@ export interface Scale {
   idleCost: IdleCostOptions;
   retainedMemory: RetainedMemoryOptions;
   redisScale: RedisScaleOptions;
+  tabHandover: TabHandoverOptions;
 }
 
 export const SCALES = {
@@ -71,6 +77,7 @@ export const SCALES = {
       roundTripJobs: 500,
       failover: { streams: 1000, jobTimeMs: 8000 },
     },
+    tabHandover: { pages: 3, handovers: 20, jobTimeMs: 2000 },
   },
   smoke: {
     delay: { jobs: 10, jobTimeMs: 300, listenWindowMs: 200 },
@@ -102,10 +109,11 @@ export const SCALES = {
       roundTripJobs: 200,
       failover: { streams: 10, jobTimeMs: 1000, runnerLockMs: 1000 },
     },
+    tabHandover: { pages: 2, handovers: 3, jobTimeMs: 2000 },
   },
 } satisfies Record<string, Scale>;
 
-export type Scenario = 1 | 2 | 3 | 4 | 5 | 6 | 7;
+export type Scenario = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
 
 export interface SuiteOptions {
   scale: Scale;
@@ -128,6 +136,7 @@ export interface SuiteResult {
   idleCost?: IdleCostResult;
   retainedMemory?: RetainedMemoryResult;
   redisScale?: RedisScaleResult;
+  tabHandover?: TabHandoverResult;
 }
 
 /**
@@ -236,6 +245,10 @@ export async function runSuite({
     } finally {
       await redis.stop();
     }
+  }
+  if (scenarios.has(8)) {
+    log('scenario 8: leader tab hand-over in headless Chromium');
+    result.tabHandover = await runTabHandover(scale.tabHandover);
   }
   return result;
 }

@@ -220,6 +220,26 @@ describe('heygen-api instances sharing one Redis', () => {
     }
   });
 
+  it('should let an instance without a worker (RUNNER_CONCURRENCY=0) serve HTTP while the others run its jobs', async () => {
+    const apiOnly = await startTestServer({
+      JOBS_DRIVER: 'redis',
+      REDIS_URL: redis.url,
+      RUNNER_CONCURRENCY: '0',
+    });
+    onTestFinished(() => apiOnly.stop());
+    const client = new JobsClient(apiOnly.url);
+
+    const { id } = await client.createOk({ duration: 200 });
+
+    const done = await client.waitFor(id, (job) => isFinished(job));
+    expect(done.status).toBe('completed');
+    const health = await fetch(`${apiOnly.url}/health`);
+    expect(health.status).toBe(200);
+    expect(
+      ((await health.json()) as { info: { redis: { worker: string } } }).info.redis.worker,
+    ).toBe('off');
+  });
+
   it('should complete every job once, through a living instance, when the instance holding the library’s stream and running a job is killed', async () => {
     const heygen = new HeyGenAPI({
       url: proxy.url,

@@ -31,6 +31,8 @@ export interface RedisScaleResult {
   throughput: ThroughputResult[];
   /** The redis driver's POST /create rate over the memory driver's, averaged over the rounds. */
   createRedisToMemory: number;
+  /** The same for an instance without a worker (RUNNER_CONCURRENCY=0), another running the jobs. */
+  createHttpOnlyToMemory: number;
   /** Redis commands per job, create → completed with no stream, the instance's idle rate taken off. */
   commandsPerJob: number;
   failover: {
@@ -65,7 +67,11 @@ export async function runRedisScale(
   const runs: ThroughputResult[] = [];
   const { rounds, ...throughput } = options.throughput;
   for (let round = 1; round <= rounds; round += 1) {
-    for (const server of ['heygen-api/fastify', 'heygen-api/redis'] as const) {
+    for (const server of [
+      'heygen-api/fastify',
+      'heygen-api/redis',
+      'heygen-api/redis-http-only',
+    ] as const) {
       runs.push({
         round,
         ...(await runThroughput({ ...throughput, route: 'POST /create', server, redisUrl })),
@@ -79,6 +85,10 @@ export async function runRedisScale(
     fanOut,
     throughput: withRatios(runs),
     createRedisToMemory: round(rate('heygen-api/redis') / rate('heygen-api/fastify'), 2),
+    createHttpOnlyToMemory: round(
+      rate('heygen-api/redis-http-only') / rate('heygen-api/fastify'),
+      2,
+    ),
     commandsPerJob: await countCommandsPerJob(options.roundTripJobs, redisUrl),
     failover: await runFailover(options.failover, redisUrl),
   };

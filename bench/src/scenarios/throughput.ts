@@ -19,7 +19,9 @@ export type ThroughputServer =
   | 'express'
   | 'node:http'
   /** On Fastify with JOBS_DRIVER=redis (scenario 7, issue 9): needs `redisUrl`. */
-  | 'heygen-api/redis';
+  | 'heygen-api/redis'
+  /** The same with RUNNER_CONCURRENCY=0: HTTP only, another instance runs the jobs. */
+  | 'heygen-api/redis-http-only';
 
 export const THROUGHPUT_SERVERS: readonly ThroughputServer[] = [
   'heygen-api/fastify',
@@ -78,12 +80,19 @@ export async function runThroughput({
 }: ThroughputOptions): Promise<Omit<ThroughputResult, 'round'>> {
   const entry = ENTRIES[target];
   const reference = entry !== undefined;
-  if (target === 'heygen-api/redis' && redisUrl === undefined) throw new Error('no redisUrl');
+  const redis = target === 'heygen-api/redis' || target === 'heygen-api/redis-http-only';
+  if (redis && redisUrl === undefined) throw new Error('no redisUrl');
+  // HTTP only: a worker instance of its own runs the jobs.
+  const worker =
+    target === 'heygen-api/redis-http-only'
+      ? await startServer({ env: { JOBS_DRIVER: 'redis', REDIS_URL: redisUrl! } })
+      : undefined;
   const server = await startServer({
     env: {
       JOB_TIME: String(jobTimeMs),
       HTTP_ADAPTER: target === 'heygen-api/express' ? 'express' : 'fastify',
-      ...(target === 'heygen-api/redis' && { JOBS_DRIVER: 'redis', REDIS_URL: redisUrl! }),
+      ...(redis && { JOBS_DRIVER: 'redis', REDIS_URL: redisUrl! }),
+      ...(worker && { RUNNER_CONCURRENCY: '0' }),
     },
     ...(reference ? { entry } : profile),
   });
@@ -135,7 +144,7 @@ export async function runThroughput({
       non2xx: result.non2xx,
     };
   } finally {
-    await server.stop();
+    await Promise.all([server.stop(), worker?.stop()]);
   }
 }
 

@@ -76,7 +76,10 @@ export class AppConfig {
   jobsDriver!: JobsDriver;
   /** REDIS_URL: the Redis every instance shares, with the redis driver. */
   redisUrl!: string;
-  /** RUNNER_CONCURRENCY: jobs one instance's BullMQ worker runs at once (redis driver). */
+  /**
+   * RUNNER_CONCURRENCY: jobs one instance's BullMQ worker runs at once (redis driver); 0: no
+   * worker, the instance serves HTTP only and other instances run the jobs.
+   */
   runnerConcurrency!: number;
   /** RUNNER_LOCK_MS: BullMQ's lock on a running job; a dead instance's jobs move on within 2×. */
   runnerLockMs!: number;
@@ -187,7 +190,7 @@ export function parseConfig(env: Env): AppConfig {
 
   config.jobsDriver = parseJobsDriver(env, problems);
   config.redisUrl = parseRedisUrl(env.REDIS_URL, problems);
-  config.runnerConcurrency = int('RUNNER_CONCURRENCY', 1000, 1, 100_000);
+  config.runnerConcurrency = int('RUNNER_CONCURRENCY', 1000, 0, 100_000);
   config.runnerLockMs = int('RUNNER_LOCK_MS', 10_000, 200, 600_000);
 
   config.httpAdapter = parseHttpAdapter(env, problems);

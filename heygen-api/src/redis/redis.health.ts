@@ -10,6 +10,8 @@ export const WORKER_STATUS = Symbol('WorkerStatus');
 /** What health reads of the runner. */
 export interface WorkerStatus {
   readonly workerRunning: boolean;
+  /** RUNNER_CONCURRENCY > 0: a stopped worker is then a fault; 0 means none was wanted. */
+  readonly workerWanted: boolean;
   /** Jobs this instance is working on. */
   readonly running: number;
 }
@@ -31,7 +33,7 @@ export class RedisHealthIndicator {
     const started = performance.now();
     const data = {
       address: redisAddress(this.redis.url),
-      worker: this.worker.workerRunning ? 'running' : 'stopped',
+      worker: !this.worker.workerWanted ? 'off' : this.worker.workerRunning ? 'running' : 'stopped',
       runningJobs: this.worker.running,
     };
     const { status } = this.redis.command;
@@ -51,7 +53,7 @@ export class RedisHealthIndicator {
       clearTimeout(timer);
     }
     const latencyMs = Math.round((performance.now() - started) * 10) / 10;
-    return this.worker.workerRunning
+    return this.worker.workerRunning || !this.worker.workerWanted
       ? session.up({ ...data, latencyMs })
       : session.down({ ...data, latencyMs, reason: 'the BullMQ worker is not running' });
   }

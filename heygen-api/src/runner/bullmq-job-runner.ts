@@ -89,6 +89,8 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
       streams: { events: { maxLen: EVENTS_KEPT } },
     });
     this.queue.on('error', (error) => this.warn('queue', error));
+    // RUNNER_CONCURRENCY=0: an instance that only serves HTTP; the others run its jobs.
+    if (this.config.runnerConcurrency === 0) return;
     this.worker = new Worker<RunnerJobData>(QUEUE_NAME, (job, token) => this.process(job, token), {
       connection,
       prefix,
@@ -133,6 +135,11 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
 
   get workerRunning(): boolean {
     return this.worker?.isRunning() ?? false;
+  }
+
+  /** This instance runs jobs (RUNNER_CONCURRENCY > 0). */
+  get workerWanted(): boolean {
+    return this.config.runnerConcurrency > 0;
   }
 
   /** Jobs this instance is simulating now. */
