@@ -457,6 +457,103 @@ describe(HeyGenAPI.name, () => {
     });
   });
 
+  describe('POLL, plain: a budget per job', () => {
+    /** A server that does not hold polls, and the polls made: when, and for which ids. */
+    const plainServer = (jobs: Map<number, Job>, hint: number) => {
+      const server = heldServer(jobs, { holds: false, hint });
+      const asked: [at: number, ids: string | null][] = [];
+      const start = Date.now();
+      const fetch: FetchLike = (url, init) => {
+        if (url.includes('ids='))
+          asked.push([Date.now() - start, new URL(url).searchParams.get('ids')]);
+        return server.fetch(url, init);
+      };
+      return { ...server, fetch, asked };
+    };
+
+    it('should ask about each job when it is due, not when another one was', async () => {
+      using clock = fakeClock();
+      const jobs = new Map<number, Job>();
+      const server = plainServer(jobs, 5000);
+      const sut = newSut({ fetch: server.fetch, wait: false });
+      const one = await server.create(sut, 1000);
+      const two = await server.create(sut, 1500);
+      const seen: string[] = [];
+      sut.listen(one, (id, status) => seen.push(`${id}:${status}`));
+      sut.listen(two, (id, status) => seen.push(`${id}:${status}`));
+      await clock.advance(999);
+      expect(server.asked).toEqual([]);
+      jobs.set(one, jobStub(one, 'completed', 3));
+      await clock.advance(21); // due, and 20 ms for the jobs due with it: job 2 is not yet
+      expect(server.asked).toEqual([[1020, '1']]);
+      jobs.set(two, jobStub(two, 'completed', 3));
+      await clock.advance(500); // its own due time, not the budget after job 1's request
+      expect(server.asked).toEqual([
+        [1020, '1'],
+        [1520, '2'],
+      ]);
+      expect(seen).toEqual(['1:running', '2:running', '1:completed', '2:completed']);
+      sut.dispose();
+    });
+
+    it('should ask about the jobs due within 20 ms of the first in one request', async () => {
+      using clock = fakeClock();
+      const jobs = new Map<number, Job>();
+      const server = plainServer(jobs, 5000);
+      const sut = newSut({ fetch: server.fetch, wait: false });
+      for (const due of [1000, 1010, 1019, 1030])
+        sut.listen(await server.create(sut, due), () => {});
+      await clock.advance(1020);
+      expect(server.asked).toEqual([[1020, '1,2,3']]);
+      await clock.advance(30);
+      expect(server.asked).toEqual([
+        [1020, '1,2,3'],
+        [1050, '4'],
+      ]);
+      sut.dispose();
+    });
+
+    it('should never ask about a job twice within pollInterval, whatever the hint', async () => {
+      using clock = fakeClock();
+      const jobs = new Map<number, Job>();
+      const server = plainServer(jobs, 0); // late jobs: "ask again now"
+      const sut = newSut({ fetch: server.fetch, wait: false });
+      sut.listen(await server.create(sut, 1000), () => {});
+      sut.listen(await server.create(sut, 1500), () => {});
+      await clock.advance(5000);
+      // Job 2 is asked at its due time, within job 1's budget: the budget is per job.
+      expect(server.asked.slice(0, 4)).toEqual([
+        [1020, '1'],
+        [1520, '2'],
+        [2040, '1'],
+        [2540, '2'],
+      ]);
+      for (const id of ['1', '2']) {
+        const times = server.asked.filter(([, ids]) => ids!.split(',').includes(id));
+        times.slice(1).forEach(([at], i) => expect(at - times[i]![0]).toBeGreaterThanOrEqual(1000));
+      }
+      sut.dispose();
+    });
+
+    it('should look at once at a job it knows nothing about, then keep to its budget', async () => {
+      using clock = fakeClock();
+      const jobs = new Map([[7, jobStub(7, 'running', 2)]]);
+      const server = plainServer(jobs, 0);
+      const sut = newSut({ fetch: server.fetch, wait: false });
+      sut.listen(7, () => {});
+      await clock.advance(0);
+      expect(server.asked).toEqual([[0, '7']]);
+      await clock.advance(1019);
+      expect(server.asked).toHaveLength(1);
+      await clock.advance(1);
+      expect(server.asked).toEqual([
+        [0, '7'],
+        [1020, '7'],
+      ]);
+      sut.dispose();
+    });
+  });
+
   describe('POLL, held waits', () => {
     it('should hold a poll from just before the job is due, and ask again at once after news', async () => {
       using clock = fakeClock();
@@ -509,7 +606,7 @@ describe(HeyGenAPI.name, () => {
       const wait = sut.waitForJob(id);
       await clock.advance(1900); // asked to be held, answered at once: running, due in 3 s
       expect(server.polls()).toHaveLength(1);
-      await clock.advance(2999); // when it is due, not 100 ms before
+      await clock.advance(3019); // when it is due (and 20 ms for others due with it), not before
       expect(server.polls()).toHaveLength(1);
       jobs.set(id, jobStub(id, 'completed', 3));
       await clock.advance(1);

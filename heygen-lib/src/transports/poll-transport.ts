@@ -12,23 +12,36 @@ import {
 } from './transport.js';
 
 /**
- * Polling: one batched `GET /status?ids=…` per tick for every watched unfinished job. Ticks are
- * chained timeouts, never an interval. Gives up after `retries` failures in a row.
+ * Plain polling waits this many ms after the first job is due, and asks about every job due by
+ * then in the same request: a burst of jobs (created together, their createJob answers spread over
+ * tens of ms) costs about a request per 20 ms of spread instead of one per job, and each job is
+ * learned at most 20 ms after it is due, never asked before (its budget is not spent early).
+ */
+const GROUP_MS = 20;
+
+/**
+ * Polling: batched `GET /status?ids=…` requests. Ticks are chained timeouts, never an interval.
+ * Gives up after `retries` failures in a row.
  *
- * A tick goes out when the soonest job is due, never sooner than the budget (`pollInterval`) after
- * the last one: the server's hint (`X-Next-Poll-Ms`) says when for the jobs it answered about, and
- * the host knows when a newly watched job is due (from its createJob answer, or now when it knows
- * nothing).
+ * Plain polling (`wait` off, or the server not holding): the budget (`pollInterval`) is per job,
+ * as the seed's was: a job is asked about again only `pollInterval` after it was last asked. A
+ * tick goes out {@link GROUP_MS} after the moment some watched job is both due (the hint,
+ * `X-Next-Poll-Ms`, of the last answer about it, or what the host knows: its createJob answer, or
+ * nothing, i.e. at once) and outside its budget; it asks about the jobs that are so by then, and
+ * no other (a job not yet due keeps its budget). One plain poll is out at a time: the jobs due
+ * while it is out go together after its answer. A failed poll spends no budget: its jobs are asked
+ * about again after the backoff.
  *
  * Held waits (docs/design.md, "heygen-lib: held waits first"): unless `wait` is off, a poll asks
  * the server to hold it until a listed job finishes (`Prefer: wait`). While the server holds them
- * (`Preference-Applied`), a poll goes out 100 ms before the soonest job is due, and the next one at
- * once after an answer with news: the budget bounds every request but those. A job watched while a
- * poll is held is asked about, with the others, in a new poll before it is due, which aborts the
- * held one (a replacement is not replaced before its answer). A job never seen gets a plain look
- * first. A poll the server did not hold means plain polling, still asking (held waits resume when
- * the server holds one again); a held poll that fails (cut on its way by a proxy, or refused) is
- * asked again plainly, and polling stays plain until it stops (nothing watched, or back to SSE).
+ * (`Preference-Applied`), a poll asks about every watched job; it goes out 100 ms before the
+ * soonest job is due, and the next one at once after an answer with news: the budget, per request
+ * here, bounds every request but those. A job watched while a poll is held is asked about, with
+ * the others, in a new poll before it is due, which aborts the held one (a replacement is not
+ * replaced before its answer). A job never seen gets a plain look first. A poll the server did not
+ * hold means plain polling, still asking (held waits resume when the server holds one again); a
+ * held poll that fails (cut on its way by a proxy, or refused) is asked again plainly, and polling
+ * stays plain until it stops (nothing watched, or back to SSE).
  */
 export const createPollTransport = (
   host: TransportHost,
@@ -44,15 +57,17 @@ export const createPollTransport = (
   let timer: ReturnType<typeof setTimeout> | undefined;
   /** When the pending timer fires. */
   let due = 0;
-  /** When the last request began: the budget counts from there (news frees it: -Infinity). */
+  /** When the last request began: held polls' budget counts from there (news frees it). */
   let last = -Infinity;
-  /** The poll out (until answered); a newer one aborts it, close() too. */
+  /** The poll out (until answered); a newer held one aborts it, close() too. */
   let request: AbortController | undefined;
   /** The poll out replaced another: it is not replaced in turn, so that its answer comes. */
   let replaced = false;
-  /** The ids of the last request, and when the hint of its answer says to ask about them again. */
-  let asked = new Set<number>();
-  let hintAt = Infinity;
+  /**
+   * Per watched job asked about: when it was last asked, and when it is due (the hint of the
+   * answer that covered it; Infinity until that answer comes).
+   */
+  const polled = new Map<number, [askedAt: number, dueAt: number]>();
   /** The server held the last poll that asked it to (assumed until one is answered at once). */
   let held = true;
   /** Failures in a row. */
@@ -60,6 +75,15 @@ export const createPollTransport = (
   /** The last poll was answered: `open` is reported once per recovery, not per tick. */
   let answered = false;
   let closed = false;
+
+  /** Plain polling: every request but a held one's. */
+  const plain = (): boolean => !(waitS > 0 && held);
+
+  /** When a job may be asked about: when it is due, and, polling plainly, outside its budget. */
+  const readyAt = (id: number): number => {
+    const [askedAt, dueAt] = polled.get(id) ?? [-Infinity, host.dueAt(id)];
+    return Math.max(dueAt, plain() ? askedAt + host.pollInterval : dueAt);
+  };
 
   /** Run a tick after `delay` ms, unless one is already due sooner. */
   const schedule = (delay: number): void => {
@@ -70,33 +94,37 @@ export const createPollTransport = (
     timer = setTimeout(() => void tick(), at - Date.now());
   };
 
-  /** The next tick: when the soonest watched job is due, within the budget. */
+  /** The next tick: when the soonest watched job may be asked about. */
   const plan = (): void => {
-    const ids = host.ids();
-    if (!ids.length) return; // idle until wake()
-    let at = hintAt;
-    for (const id of ids) if (!asked.has(id)) at = Math.min(at, host.dueAt(id));
-    if (at === Infinity) return; // every id is in the request in flight
+    const first = Math.min(...host.ids().map(readyAt));
+    // Infinity: nothing watched (idle until wake()), or every id being asked about.
     // [protocol] Wait max(own minimum interval, X-Next-Poll-Ms): ask once after a job is due.
-    // Held: be there 100 ms before it is due, so that the poll is held when the job ends.
-    const lead = waitS > 0 && held ? 100 : 0;
-    schedule(Math.max(last + host.pollInterval, at - lead) - Date.now());
+    // Plain: GROUP_MS after the first job is due, with every job due by then. Held: be there
+    // 100 ms before it is due, so that the poll is held when the job ends.
+    if (first < Infinity) {
+      schedule(
+        (plain() ? first + GROUP_MS : Math.max(last + host.pollInterval, first - 100)) - Date.now(),
+      );
+    }
   };
 
   const tick = async (): Promise<void> => {
     timer = undefined;
-    const ids = host.ids();
-    if (!ids.length) return; // idle until wake()
-    if (request && replaced) return; // its answer plans the next poll
+    const holding = !plain();
+    // Plain: the jobs that may be asked about when this tick was due (a timer may fire a ms early).
+    const ids = host.ids().filter((id) => holding || readyAt(id) <= due);
+    if (!ids.length) return plan(); // idle until wake(), or not yet
+    // Its answer plans the next poll. Plain: one poll out at a time, the jobs due meanwhile go
+    // together after it.
+    if (request && (replaced || !holding)) return;
     replaced = !!request;
     request?.abort();
     const current = (request = new AbortController());
     // Held, unless a job was never asked about and has no due time (unknown, or known from a
     // stream): a plain look first, so that its state, or that it is missing, comes at once.
-    const prefer = waitS > 0 && ids.every((id) => asked.has(id) || host.dueAt(id));
-    asked = new Set(ids);
-    hintAt = Infinity;
-    last = Date.now();
+    const prefer = waitS > 0 && ids.every((id) => polled.has(id) || host.dueAt(id));
+    const askedAt = (last = Date.now());
+    for (const id of ids) polled.set(id, [askedAt, Infinity]);
     try {
       const answer = await host.http.send({
         via: 'poll',
@@ -120,13 +148,16 @@ export const createPollTransport = (
       jobs.forEach(host.update);
       if (missing.length) host.missing(missing);
       // No hint: ask again once the budget allows.
-      hintAt = Date.now() + clampDelay(answer.hint);
+      const dueAt = Date.now() + clampDelay(answer.hint);
+      const watched = new Set(host.ids());
+      // A job no longer watched is forgotten (all are, with the transport, once none is watched).
+      for (const id of ids) {
+        if (watched.has(id)) polled.set(id, [askedAt, dueAt]);
+        else polled.delete(id);
+      }
       // News (an id asked about finished or went missing, as the registry sees it, so that no
       // server can make the library spin; or a plain look) frees the budget of held polls.
-      const watched = new Set(host.ids());
-      if (waitS > 0 && held && (!prefer || ids.some((id) => !watched.has(id)))) {
-        last = -Infinity;
-      }
+      if (!plain() && (!prefer || ids.some((id) => !watched.has(id)))) last = -Infinity;
       plan();
     } catch (cause) {
       if (current.signal.aborted) return;
@@ -135,6 +166,9 @@ export const createPollTransport = (
       const error = cause as HeyGenError;
       if (error instanceof MessageParseError) host.error(error, ids);
       answered = false;
+      // A failed poll spends no budget: its jobs are asked about again after the backoff (those
+      // not due yet, when they are due).
+      for (const id of ids) polled.delete(id);
       // A held poll that fails (cut on its way by a proxy's timeout, or refused) is not counted:
       // it is asked again soon, plainly, and polling stays plain. A plain poll failing counts.
       if (prefer) waitS = 0;
