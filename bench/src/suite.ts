@@ -29,6 +29,7 @@ import {
   THROUGHPUT_SERVERS,
   withRatios,
   type ThroughputResult,
+  type ThroughputRounds,
   type ThroughputRoute,
 } from './scenarios/throughput.js';
 
@@ -36,14 +37,7 @@ import {
 export interface Scale {
   delay: { jobs: number; jobTimeMs: number; listenWindowMs: number };
   fanOut: { streams: number[]; jobTimeMs: number; createWindowMs: number };
-  throughput: {
-    connections: number;
-    durationS: number;
-    warmUpS: number;
-    jobTimeMs: number;
-    /** How many times the servers take turns on each route. */
-    rounds: number;
-  };
+  throughput: ThroughputRounds;
   idleCost: IdleCostOptions;
   retainedMemory: RetainedMemoryOptions;
   redisScale: RedisScaleOptions;

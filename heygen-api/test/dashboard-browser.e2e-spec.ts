@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type RunningServer } from 'heygen-test-support';
-import { launchChromium } from './support/chromium.js';
+import { launchChromium } from 'heygen-test-support/chromium';
 
 // The dashboard (heygen-api/web/) in headless Chromium against the built server: every step
 // through the accessible names a person (or a screen reader) uses. Run with UPDATE_SCREENSHOT=1

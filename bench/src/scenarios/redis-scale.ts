@@ -4,19 +4,18 @@ import { pooled, send, warmUp } from '../http.js';
 import { startServer, type BenchServer } from '../server.js';
 import { distribution, round, sleep, type Distribution } from '../stats.js';
 import { runFanOut, type FanOutResult } from './fan-out.js';
-import { runThroughput, withRatios, type ThroughputResult } from './throughput.js';
+import {
+  runThroughput,
+  withRatios,
+  type ThroughputResult,
+  type ThroughputRounds,
+} from './throughput.js';
 
 export interface RedisScaleOptions {
   /** Fan-out over two instances: streams, job length, creation window. */
   fanOut: { streams: number; jobTimeMs: number; createWindowMs: number };
   /** POST /create on the memory and the redis driver, alternated. */
-  throughput: {
-    connections: number;
-    durationS: number;
-    warmUpS: number;
-    jobTimeMs: number;
-    rounds: number;
-  };
+  throughput: ThroughputRounds;
   /** Zero-length jobs whose Redis commands are counted, create → completed, no streams. */
   roundTripJobs: number;
   /**

@@ -43,6 +43,16 @@ export interface ThroughputOptions {
   redisUrl?: string;
 }
 
+/** How a scenario runs throughput: autocannon's settings, and how many turns the servers take. */
+export interface ThroughputRounds {
+  connections: number;
+  durationS: number;
+  warmUpS: number;
+  jobTimeMs: number;
+  /** How many times the servers take turns on each route. */
+  rounds: number;
+}
+
 export interface ThroughputResult {
   route: ThroughputRoute;
   server: ThroughputServer;
