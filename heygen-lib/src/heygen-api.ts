@@ -295,6 +295,8 @@ export class HeyGenAPI {
   #add(id: number, listener: Listener): void {
     if (this.#disposed) throw new AbortError('Disposed');
     this.#registry.add(id, listener);
+    // A job known to be finished is answered from what is known: nothing to connect for.
+    if (!this.#registry.watched().length) return;
     if (this.#transport) this.#transport.wake();
     else this.#connect();
     // A stream tells only about jobs that exist: ask once about an id never seen. Polling asks

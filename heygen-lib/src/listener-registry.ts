@@ -79,7 +79,8 @@ export const createListenerRegistry = ({
       if (!jobs.has(id)) return;
       // Deliver what is known, after the caller got its unsubscribe function.
       queueMicrotask(() => {
-        if (set.has(listener)) safely(() => listener.job(jobs.get(id)!));
+        // Still registered: fail() and clear() drop a job's whole set from `entries`.
+        if (entries.get(id)?.has(listener)) safely(() => listener.job(jobs.get(id)!));
       });
     },
     remove(id, listener) {

@@ -118,7 +118,14 @@ export const createPollTransport = (
     // together after it.
     if (request && (replaced || !holding)) return;
     replaced = !!request;
-    request?.abort();
+    if (request) {
+      request.abort();
+      // The poll replaced returns without its answer: its marks (asked, due at Infinity) on jobs
+      // this one does not ask about again would keep them from ever being due (issue 13, found
+      // by heygen-api.property.test.ts).
+      for (const [id, [, dueAt]] of polled)
+        if (dueAt === Infinity && !ids.includes(id)) polled.delete(id);
+    }
     const current = (request = new AbortController());
     // Held, unless a job was never asked about and has no due time (unknown, or known from a
     // stream): a plain look first, so that its state, or that it is missing, comes at once.

@@ -46,6 +46,8 @@ export const createParser = (onEvent: OnEvent): ((chunk: string) => void) => {
   };
 
   return (chunk) => {
+    // An empty chunk between a CR and its LF must not end the CR LF pair.
+    if (!chunk) return;
     // [spec] Lines are separated by CR LF, a single LF, or a single CR.
     const text = afterCr && chunk.startsWith('\n') ? chunk.slice(1) : chunk;
     afterCr = text.endsWith('\r');

@@ -58,6 +58,8 @@ export const createSseTransport = (
     const resume = host.lastEventId ? `&lastEventId=${encodeURIComponent(host.lastEventId)}` : '';
     disconnect = connect(host.http.url('/status', resume), {
       data: (bytes) => {
+        // A chunk read before close() may be handled after it: it must not re-arm the watchdog.
+        if (closed) return;
         sse.bytes += bytes;
         watch();
       },
