@@ -1,4 +1,4 @@
-import { ConsoleLogger, type INestApplication } from '@nestjs/common';
+import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -6,16 +6,28 @@ import { existsSync, readFileSync } from 'node:fs';
 import { type Server } from 'node:http';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
+import { type Logger } from 'pino';
 import { AppModule } from './app.module.js';
-import { AppConfig, ConfigError, parseHttpAdapter, type HttpAdapter } from './config/app-config.js';
+import {
+  AppConfig,
+  ConfigError,
+  parseHttpAdapter,
+  parseTrustProxy,
+  type HttpAdapter,
+} from './config/app-config.js';
 import { type ConfigOptions } from './config/config.module.js';
 import { answerWithError } from './http/api-exception.filter.js';
 import { answerClientError } from './http/client-error.js';
+import { ROOT_LOGGER } from './logging/logging.module.js';
+import { PinoNestLogger } from './logging/pino-nest-logger.js';
+import { installRequestLog } from './logging/request-log.js';
+import { instrumentHttp } from './metrics/http-metrics.js';
 import { setUpOpenApi } from './openapi-document.js';
 
 /** Headers a browser script may read: the poll hint most of all. */
 const EXPOSED_HEADERS = [
   'Location',
+  'X-Request-Id',
   'X-Next-Poll-Ms',
   'Idempotent-Replayed',
   'Retry-After',
@@ -28,6 +40,7 @@ const ALLOWED_HEADERS = [
   'Idempotency-Key',
   'Last-Event-ID',
   'Prefer',
+  'X-Request-Id',
 ];
 
 /**
@@ -44,18 +57,25 @@ export async function createApp(options: ConfigOptions = {}): Promise<INestAppli
   const module = AppModule.forRoot({ ...options, env });
   const app =
     chooseAdapter(env) === 'fastify'
-      ? await NestFactory.create<NestFastifyApplication>(module, newFastifyAdapter(), NEST_OPTIONS)
+      ? await NestFactory.create<NestFastifyApplication>(
+          module,
+          newFastifyAdapter(parseTrustProxy(env)),
+          NEST_OPTIONS,
+        )
       : await NestFactory.create<NestExpressApplication>(
           module,
           new ExpressAdapter(),
           NEST_OPTIONS,
         );
   const config = app.get(AppConfig);
-  // A logger instance, not just levels: with `logger: false` at creation there is no logger for
-  // levels to apply to, and LOG_LEVEL=verbose printed nothing more than warn (issue 16).
-  app.useLogger(new ConsoleLogger({ logLevels: config.logLevels }));
+  // Nest's own messages go to pino from here on (logging/, issue 13); the level is pino's.
+  const logger: Logger = app.get(ROOT_LOGGER);
+  app.useLogger(new PinoNestLogger(logger));
   const server: Server = app.getHttpServer();
   hardenServer(server, config);
+  installRequestLog(server, logger);
+  // Before the routes exist, so that every route is timed (docs/metrics.md).
+  if (config.metrics) instrumentHttp(app, config.httpAdapter);
   if (config.httpAdapter === 'fastify') {
     acceptRawBodies(app as NestFastifyApplication);
   } else {
@@ -64,6 +84,7 @@ export async function createApp(options: ConfigOptions = {}): Promise<INestAppli
     // No ETag: a job's status is never served from a cache, and hashing every answer cost
     // throughput (issue 6). Fastify sends none.
     express.set('etag', false);
+    express.set('trust proxy', config.trustProxy);
     // Fastify installs its handler from its options; Node's own answers a bad request with no body.
     server.on('clientError', answerClientError);
   }
@@ -108,16 +129,20 @@ function readEnvFile(): Record<string, string> {
 }
 
 /** Fastify set to route like Express (issue 10: one protocol on both adapters). */
-function newFastifyAdapter(): FastifyAdapter {
+function newFastifyAdapter(trustProxy: boolean | number | string[]): FastifyAdapter {
   return new FastifyAdapter({
+    // TRUST_PROXY: whose X-Forwarded-For gives `request.ip`, as Express's `trust proxy`; a hop
+    // count is, as there, "trust the nearest n".
+    trustProxy:
+      typeof trustProxy === 'number'
+        ? (_address: string, hop: number) => hop < trustProxy
+        : trustProxy,
     // Express matches `/create/` and `/CREATE` as `/create`; Fastify would answer 404.
     routerOptions: {
       ignoreTrailingSlash: true,
       caseSensitive: false,
       maxParamLength: MAX_PARAM_LENGTH,
     },
-    // Node's default, as on Express (Fastify's own is 72 s).
-    keepAliveTimeout: 5000,
     // A malformed request (bad header, timeout), or a path the router cannot decode, gets our
     // JSON error shape, not Fastify's.
     clientErrorHandler: answerClientError,
@@ -149,6 +174,7 @@ function hardenServer(server: Server, config: AppConfig): void {
   server.headersTimeout = config.headersTimeoutMs;
   server.requestTimeout = config.requestTimeoutMs;
   server.maxRequestsPerSocket = config.maxRequestsPerSocket;
+  server.keepAliveTimeout = config.keepAliveTimeoutMs;
   // Node checks both timeouts on this interval (default 30 s), read when the server starts
   // listening; Nest creates the server without options, so it is set on the instance, before
   // listen, or a 1 s headers timeout would take 30 s to act.

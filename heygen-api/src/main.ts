@@ -1,22 +1,23 @@
 import 'reflect-metadata';
-import { ConsoleLogger } from '@nestjs/common';
 import { type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { createApp } from './app.factory.js';
 import { AppConfig, ConfigError } from './config/app-config.js';
 import { limitHeapGrowth } from './heap-growth.js';
+import { ROOT_LOGGER } from './logging/logging.module.js';
+import { PinoNestLogger } from './logging/pino-nest-logger.js';
 
 /** Starts heygen-api and prints one line with its URL once it accepts requests. */
 async function main(): Promise<void> {
   limitHeapGrowth();
   const app = await createApp();
-  const { port, host, logLevels } = app.get(AppConfig);
+  const { port, host } = app.get(AppConfig);
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.init();
   // Nest logs a failed listen before rethrowing it; the catch below prints it once, on one line.
   app.useLogger(false);
   await app.listen(port, host);
-  app.useLogger(new ConsoleLogger({ logLevels }));
+  app.useLogger(new PinoNestLogger(app.get(ROOT_LOGGER)));
   const address = (app.getHttpServer() as Server).address() as AddressInfo;
   const shownHost =
     host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;

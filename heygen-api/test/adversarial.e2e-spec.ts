@@ -6,6 +6,7 @@ import { type SimulatedJobRunner } from '../src/runner/simulated-job-runner.js';
 import { OPEN_STREAMS, type OpenStreams } from '../src/sse/open-streams.js';
 import { JOB_STORE } from '../src/store/job-store.js';
 import { type InMemoryJobStore } from '../src/store/in-memory-job-store.js';
+import { newClientId } from './support/client-id.js';
 import { requestJson } from './support/http.js';
 import { JobsClient } from './support/jobs-client.js';
 import { parseResponses, RawConnection, rawRequest } from './support/raw-socket.js';
@@ -221,6 +222,60 @@ describeEachAdapter(() => {
 
       await connection.waitForClose(3000);
       expect(connection.received).toMatch(/^HTTP\/1\.1 408/);
+    });
+
+    it('should drop a connection whose body comes slower than REQUEST_TIMEOUT_MS', async () => {
+      const server = await startServer({ HEADERS_TIMEOUT_MS: '300', REQUEST_TIMEOUT_MS: '600' });
+      const connection = await RawConnection.open(server.url);
+
+      // Headers in time, then a body that never comes in full.
+      connection.write(
+        rawRequest('POST', `/create?uuid=${newClientId()}`, {
+          'Content-Type': 'application/json',
+          'Content-Length': '100',
+        }) + '{"dur',
+      );
+
+      await connection.waitForClose(3000);
+      expect(connection.received).toMatch(/^HTTP\/1\.1 408/);
+    });
+
+    it('should answer headers over 16 KiB 431 HEADERS_TOO_LARGE and close the connection', async () => {
+      const server = await startServer();
+      const connection = await RawConnection.open(server.url);
+
+      connection.write(rawRequest('GET', '/health', { 'X-Padding': 'x'.repeat(20_000) }));
+
+      await connection.waitForClose(3000);
+      const [answer] = connection.responses();
+      expect(answer?.status).toBe(431);
+      expect(JSON.parse(answer!.body)).toMatchObject({ code: 'HEADERS_TOO_LARGE' });
+    });
+
+    it('should answer a request that is not HTTP 400 BAD_REQUEST and close the connection', async () => {
+      const server = await startServer();
+      const connection = await RawConnection.open(server.url);
+
+      connection.write('GET /health HTTP/1.1\r\nHost localhost\r\n\r\n');
+
+      await connection.waitForClose(3000);
+      const [answer] = connection.responses();
+      expect(answer?.status).toBe(400);
+      expect(JSON.parse(answer!.body)).toMatchObject({ code: 'BAD_REQUEST' });
+    });
+
+    it('should close an idle keep-alive connection after KEEP_ALIVE_TIMEOUT_MS', async () => {
+      const server = await startServer({ KEEP_ALIVE_TIMEOUT_MS: '1000' });
+      const connection = await RawConnection.open(server.url);
+      connection.write(rawRequest('GET', '/health'));
+      await connection.waitFor((text) => parseResponses(text).length === 1);
+      const answeredAt = Date.now();
+
+      await connection.waitForClose(5000);
+
+      // Closed by the server once idle for the timeout, not before.
+      expect(Date.now() - answeredAt).toBeGreaterThanOrEqual(900);
+      expect(connection.responses()[0]?.headers['keep-alive']).toBe('timeout=1');
     });
 
     it('should end a keep-alive connection after MAX_REQUESTS_PER_SOCKET requests', async () => {

@@ -26,7 +26,10 @@ export function startServer({
       PORT: String(port),
       HOST: '127.0.0.1',
       JOB_TIME: String(jobTime),
-      LOG_LEVEL: 'log',
+      // Warnings only, as readable text: at info the server writes a line per request, which
+      // would bury the run's own story (the report counts the requests).
+      LOG_LEVEL: 'warn',
+      LOG_FORMAT: 'pretty',
     },
     onLine: (line) => log.log('heygen-api', line, { instance }),
     ...(instance !== undefined && { name: `heygen-api ${instance}` }),

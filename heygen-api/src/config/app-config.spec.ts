@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, digestApiKey, parseConfig } from './app-config.js';
+import { ConfigError, digestApiKey, parseConfig, rateLimitsOn } from './app-config.js';
 
 describe(parseConfig.name, () => {
   it('should use the documented defaults for an empty environment', () => {
@@ -24,8 +24,9 @@ describe(parseConfig.name, () => {
       maxRequestsPerSocket: 0,
       corsOrigins: true,
       apiKeyDigests: [],
-      logLevels: ['fatal', 'error', 'warn'],
+      logLevel: 'warn',
       dashboard: true,
+      metrics: true,
     });
   });
 
@@ -55,7 +56,7 @@ describe(parseConfig.name, () => {
       heartbeatMs: 100,
       corsOrigins: ['https://a.example', 'http://localhost:3000'],
       apiKeyDigests: [digestApiKey('k1'), digestApiKey('k2')],
-      logLevels: ['fatal', 'error', 'warn', 'log', 'debug'],
+      logLevel: 'debug',
       maxStreams: 50,
       // Defaults that would pass a smaller configured bound follow it.
       maxStreamsPerClient: 8,
@@ -131,6 +132,21 @@ describe(parseConfig.name, () => {
     );
   });
 
+  it.each([
+    ['on', true],
+    ['off', false],
+    [' OFF ', false],
+    ['', true],
+  ])('should read METRICS=%j', (value, metrics) => {
+    expect(parseConfig({ METRICS: value }).metrics).toBe(metrics);
+  });
+
+  it.each(['no', 'false', '0', 'yes'])('should reject METRICS=%s', (value) => {
+    expect(() => parseConfig({ METRICS: value })).toThrow(
+      `invalid configuration: METRICS="${value}": expected on or off`,
+    );
+  });
+
   it('should bound JOB_TIME by MAX_JOB_TIME_MS', () => {
     expect(() => parseConfig({ JOB_TIME: '5000', MAX_JOB_TIME_MS: '1000' })).toThrow(
       /JOB_TIME="5000"/,
@@ -202,7 +218,46 @@ describe(parseConfig.name, () => {
     ['MAX_WAITS', { MAX_WAITS: '0' }],
     ['MAX_WAITS_PER_CLIENT', { MAX_WAITS: '4', MAX_WAITS_PER_CLIENT: '5' }],
     ['MAX_WAITS_PER_CLIENT', { MAX_WAITS_PER_CLIENT: '0' }],
+    ['KEEP_ALIVE_TIMEOUT_MS', { KEEP_ALIVE_TIMEOUT_MS: '10' }],
+    ['RATE_LIMIT_CREATES_PER_CLIENT', { RATE_LIMIT_CREATES_PER_CLIENT: '-1' }],
+    ['RATE_LIMIT_WINDOW_MS', { RATE_LIMIT_WINDOW_MS: '0' }],
+    ['LOG_FORMAT', { LOG_FORMAT: 'xml' }],
+    ['TRUST_PROXY', { TRUST_PROXY: 'yes' }],
+    ['TRUST_PROXY', { TRUST_PROXY: '10.0.0.0/33' }],
   ])('should reject %s out of its bounds', (name, env) => {
     expect(() => parseConfig(env)).toThrow(new RegExp(`^invalid configuration: ${name}=`));
+  });
+
+  it.each([
+    ['', false],
+    ['false', false],
+    ['TRUE', true],
+    ['2', 2],
+    ['10.0.0.1, 192.168.0.0/16, ::1', ['10.0.0.1', '192.168.0.0/16', '::1']],
+  ])('should read TRUST_PROXY=%j', (value, trustProxy) => {
+    expect(parseConfig({ TRUST_PROXY: value }).trustProxy).toEqual(trustProxy);
+  });
+
+  it.each([
+    ['log', 'info'],
+    ['verbose', 'trace'],
+    ['INFO', 'info'],
+    ['silent', 'silent'],
+  ])("should take LOG_LEVEL=%s as pino's %s", (value, level) => {
+    expect(parseConfig({ LOG_LEVEL: value }).logLevel).toBe(level);
+  });
+
+  it('should read the rate limits, off unless set', () => {
+    expect(rateLimitsOn(parseConfig({}).rateLimits)).toBe(false);
+    const { rateLimits } = parseConfig({
+      RATE_LIMIT_CREATES_PER_CLIENT: '10',
+      RATE_LIMIT_WAITS_PER_ADDRESS: '20',
+    });
+    expect(rateLimits).toEqual({
+      create: { perClient: 10, perAddress: 0 },
+      stream: { perClient: 0, perAddress: 0 },
+      wait: { perClient: 0, perAddress: 20 },
+    });
+    expect(rateLimitsOn(rateLimits)).toBe(true);
   });
 });

@@ -1,4 +1,3 @@
-import { type LogLevel } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 
@@ -14,7 +13,22 @@ export class ConfigError extends Error {
   }
 }
 
-const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+/** pino's levels, most severe first; `silent` logs nothing. */
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+const LOG_LEVELS: readonly LogLevel[] = [
+  'silent',
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+];
+/** Nest's names for two of them, accepted as the configuration documented them before pino. */
+const NEST_LEVEL_NAMES: Readonly<Record<string, LogLevel>> = { log: 'info', verbose: 'trace' };
+
+/** How log lines are written: JSON lines for collectors, or coloured text for a person. */
+export type LogFormat = 'json' | 'pretty';
 
 /** [RFC 1123 §2.1] a host name: dot-separated labels of letters, digits and inner hyphens. */
 const HOST_NAME =
@@ -66,12 +80,25 @@ export class AppConfig {
   requestTimeoutMs!: number;
   /** Node's `server.maxRequestsPerSocket` (0: unlimited). */
   maxRequestsPerSocket!: number;
+  /** Node's `server.keepAliveTimeout`: how long an idle keep-alive connection is kept open. */
+  keepAliveTimeoutMs!: number;
   /** `true` allows any origin; otherwise exact origins (`scheme://host[:port]`). */
   corsOrigins!: string[] | true;
   /** SHA-256 digests of the API keys; empty: no authentication. */
   apiKeyDigests!: Buffer[];
-  /** The levels Nest's logger prints: the chosen LOG_LEVEL and everything more severe. */
-  logLevels!: LogLevel[];
+  /** LOG_LEVEL: the least severe level written (heygen-api/src/logging/). */
+  logLevel!: LogLevel;
+  /** LOG_FORMAT: `json` unless unset on a terminal, where it is `pretty`. */
+  logFormat!: LogFormat;
+  /** RATE_LIMIT_*: requests allowed per window, per client and per address (0: no limit). */
+  rateLimits!: RateLimits;
+  /** RATE_LIMIT_WINDOW_MS: the window the rate limits count in. */
+  rateLimitWindowMs!: number;
+  /**
+   * TRUST_PROXY: which peers' `X-Forwarded-For` names the client's address (the per-address rate
+   * limits and the request log): `false` none, `true` any, a hop count, or addresses and CIDRs.
+   */
+  trustProxy!: boolean | number | string[];
   /** JOBS_DRIVER: where jobs, events and work live (docs/deployment.md). */
   jobsDriver!: JobsDriver;
   /** REDIS_URL: the Redis every instance shares, with the redis driver. */
@@ -87,7 +114,14 @@ export class AppConfig {
   httpAdapter!: HttpAdapter;
   /** DASHBOARD: serve the live dashboard at `GET /` (heygen-api/web/, docs/design.md, "Dashboard"). */
   dashboard!: boolean;
+  /** METRICS: serve Prometheus metrics at `GET /metrics` (docs/metrics.md). */
+  metrics!: boolean;
 }
+
+/** The requests the rate limits count (docs/design.md, "Rate limits"). */
+export type RateLimitedKind = 'create' | 'stream' | 'wait';
+/** Requests allowed per window, per client (API key and uuid) and per address; 0 is no limit. */
+export type RateLimits = Record<RateLimitedKind, { perClient: number; perAddress: number }>;
 
 /** Where jobs, their events and their work live: this process, or Redis shared by many. */
 export type JobsDriver = 'memory' | 'redis';
@@ -99,10 +133,9 @@ const HTTP_ADAPTERS: readonly HttpAdapter[] = ['fastify', 'express'];
 
 type Env = Record<string, string | undefined>;
 
-export function parseConfig(env: Env): AppConfig {
-  const problems: string[] = [];
-
-  const int = (name: string, fallback: number, min: number, max: number): number => {
+/** Reads integer settings: unset is the fallback; out of range or not a number is a problem. */
+function intSetting(env: Env, problems: string[]) {
+  return (name: string, fallback: number, min: number, max: number): number => {
     const raw = env[name]?.trim();
     if (raw === undefined || raw === '') return fallback;
     const value = /^-?\d+$/.test(raw) ? Number(raw) : NaN;
@@ -112,6 +145,12 @@ export function parseConfig(env: Env): AppConfig {
     }
     return value;
   };
+}
+
+export function parseConfig(env: Env): AppConfig {
+  const problems: string[] = [];
+
+  const int = intSetting(env, problems);
   const list = (name: string): string[] =>
     (env[name] ?? '')
       .split(',')
@@ -170,6 +209,9 @@ export function parseConfig(env: Env): AppConfig {
   // Off by default: Node answers 503 to a request sent after the last one on a connection, and
   // clients that ignore `Connection: close` (autocannon among them) would see those.
   config.maxRequestsPerSocket = int('MAX_REQUESTS_PER_SOCKET', 0, 0, 10_000_000);
+  // Node's default. Behind a load balancer it must outlast the balancer's idle timeout (AWS ALB:
+  // 60 s), or the balancer reuses a connection the server is closing and its client sees a 502.
+  config.keepAliveTimeoutMs = int('KEEP_ALIVE_TIMEOUT_MS', 5000, 1000, 3_600_000);
 
   const origins = list('CORS_ORIGINS');
   config.corsOrigins = origins.length === 0 || origins.includes('*') ? true : origins;
@@ -182,11 +224,11 @@ export function parseConfig(env: Env): AppConfig {
   }
   config.apiKeyDigests = parseApiKeys(env.API_KEYS, problems);
 
-  const level = (env.LOG_LEVEL?.trim() || 'warn') as LogLevel;
-  if (!LOG_LEVELS.includes(level)) {
-    problems.push(`LOG_LEVEL=${JSON.stringify(level)}: expected one of ${LOG_LEVELS.join(', ')}`);
-  }
-  config.logLevels = LOG_LEVELS.slice(0, Math.max(1, LOG_LEVELS.indexOf(level) + 1));
+  config.logLevel = parseLogLevel(env.LOG_LEVEL, problems);
+  config.logFormat = parseLogFormat(env.LOG_FORMAT, problems);
+  config.rateLimits = parseRateLimits(env, problems);
+  config.rateLimitWindowMs = int('RATE_LIMIT_WINDOW_MS', 60_000, 100, 86_400_000);
+  config.trustProxy = parseTrustProxy(env, problems);
 
   config.jobsDriver = parseJobsDriver(env, problems);
   config.redisUrl = parseRedisUrl(env.REDIS_URL, problems);
@@ -195,6 +237,7 @@ export function parseConfig(env: Env): AppConfig {
 
   config.httpAdapter = parseHttpAdapter(env, problems);
   config.dashboard = parseDashboard(env, problems);
+  config.metrics = parseMetrics(env, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
@@ -219,6 +262,77 @@ function parseHost(raw: string | undefined, problems: string[]): string {
     );
   }
   return host;
+}
+
+function parseLogLevel(raw: string | undefined, problems: string[]): LogLevel {
+  const name = raw?.trim().toLowerCase() || 'warn';
+  const level = NEST_LEVEL_NAMES[name] ?? (name as LogLevel);
+  if (LOG_LEVELS.includes(level)) return level;
+  problems.push(
+    `LOG_LEVEL=${JSON.stringify(raw)}: expected one of ${LOG_LEVELS.join(', ')} (or log, verbose)`,
+  );
+  return 'warn';
+}
+
+/** RATE_LIMIT_*: read alone too, by AppModule.forRoot, which installs the guard only if one is set. */
+export function parseRateLimits(env: Env, problems: string[] = []): RateLimits {
+  const int = intSetting(env, problems);
+  // Each variable named in full: test/readme.test.ts finds them here for .env.example.
+  const most = 100_000_000;
+  return {
+    create: {
+      perClient: int('RATE_LIMIT_CREATES_PER_CLIENT', 0, 0, most),
+      perAddress: int('RATE_LIMIT_CREATES_PER_ADDRESS', 0, 0, most),
+    },
+    stream: {
+      perClient: int('RATE_LIMIT_STREAMS_PER_CLIENT', 0, 0, most),
+      perAddress: int('RATE_LIMIT_STREAMS_PER_ADDRESS', 0, 0, most),
+    },
+    wait: {
+      perClient: int('RATE_LIMIT_WAITS_PER_CLIENT', 0, 0, most),
+      perAddress: int('RATE_LIMIT_WAITS_PER_ADDRESS', 0, 0, most),
+    },
+  };
+}
+
+/** Whether any RATE_LIMIT_* is set: with none, no rate-limit guard is installed at all. */
+export const rateLimitsOn = (limits: RateLimits): boolean =>
+  Object.values(limits).some(({ perClient, perAddress }) => perClient > 0 || perAddress > 0);
+
+/**
+ * TRUST_PROXY, in the forms Express's `trust proxy` and Fastify's `trustProxy` both accept; read
+ * alone too, by createApp, since Fastify takes it when the adapter is made.
+ */
+export function parseTrustProxy(env: Env, problems: string[] = []): boolean | number | string[] {
+  const raw = env.TRUST_PROXY;
+  const value = raw?.trim().toLowerCase() ?? '';
+  if (value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d{1,3}$/.test(value)) return Number(value);
+  const entries = value.split(',').map((entry) => entry.trim());
+  const bad = entries.find((entry) => {
+    const [address = '', prefix, ...rest] = entry.split('/');
+    const version = isIP(address);
+    const bits = version === 4 ? 32 : 128;
+    return (
+      version === 0 ||
+      rest.length > 0 ||
+      (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits))
+    );
+  });
+  if (bad === undefined) return entries;
+  problems.push(
+    `TRUST_PROXY=${JSON.stringify(raw)}: expected false, true, a hop count, or IP addresses and CIDRs separated by commas (${JSON.stringify(bad)} is none)`,
+  );
+  return false;
+}
+
+/** LOG_FORMAT: unset means JSON lines, or readable text when standard output is a terminal. */
+function parseLogFormat(raw: string | undefined, problems: string[]): LogFormat {
+  const value = raw?.trim().toLowerCase() || (process.stdout.isTTY ? 'pretty' : 'json');
+  if (value === 'json' || value === 'pretty') return value;
+  problems.push(`LOG_FORMAT=${JSON.stringify(raw)}: expected json or pretty`);
+  return 'json';
 }
 
 /** JOBS_DRIVER: read alone too, by JobsModule.forRoot, before the rest of the configuration. */
@@ -246,6 +360,14 @@ export function parseDashboard(env: Env, problems: string[] = []): boolean {
   const value = env.DASHBOARD?.trim().toLowerCase() || 'on';
   if (value === 'on' || value === 'off') return value === 'on';
   problems.push(`DASHBOARD=${JSON.stringify(env.DASHBOARD)}: expected on or off`);
+  return true;
+}
+
+/** METRICS: `on` or `off`; read alone too, by AppModule.forRoot, which serves the route or not. */
+export function parseMetrics(env: Env, problems: string[] = []): boolean {
+  const value = env.METRICS?.trim().toLowerCase() || 'on';
+  if (value === 'on' || value === 'off') return value === 'on';
+  problems.push(`METRICS=${JSON.stringify(env.METRICS)}: expected on or off`);
   return true;
 }
 

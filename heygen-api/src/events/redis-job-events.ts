@@ -10,6 +10,7 @@ import { AppConfig } from '../config/app-config.js';
 import { type ClientKey } from '../domain/client.js';
 import { type Job } from '../domain/job.js';
 import { storeUnavailable } from '../errors/domain-error.js';
+import { shortClient } from '../logging/redact.js';
 import { eventLogKeys, eventLogTtlMs, LUA_APPEND_EVENT } from '../redis/event-log.js';
 import { COMMAND_TIMEOUT_MS, RedisConnections } from '../redis/redis-connections.js';
 import { LUA_NOW, RedisScript } from '../redis/redis-script.js';
@@ -226,7 +227,9 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
         client.cursor = Math.max(client.cursor, Number(head));
       } catch (error) {
         // The stream opens all the same: a snapshot, then what arrives once Redis is back.
-        this.logger.warn(`Subscribing client ${clientId}: ${(error as Error).message}`);
+        this.logger.warn(
+          `Subscribing client ${shortClient(clientId)}: ${(error as Error).message}`,
+        );
       } finally {
         client.subscribed = true;
       }
@@ -279,7 +282,7 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
         for (const entry of entries) this.deliver(client, this.toEvent(clientId, entry));
       }
     } catch (error) {
-      this.logger.warn(`Catching up client ${clientId}: ${(error as Error).message}`);
+      this.logger.warn(`Catching up client ${shortClient(clientId)}: ${(error as Error).message}`);
     } finally {
       client.catchingUp = false;
       const backlog = client.backlog ?? [];

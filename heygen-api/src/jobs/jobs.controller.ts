@@ -28,10 +28,12 @@ import { ErrorDto } from '../errors/error.dto.js';
 import { ClientApi } from '../http/client-api.decorator.js';
 import { ClientId } from '../http/client-id.decorator.js';
 import { RequestHeader } from '../http/request-header.decorator.js';
+import { AppMetrics } from '../metrics/app-metrics.js';
+import { RateLimited } from '../rate-limits/rate-limited.decorator.js';
 import { JobWaits } from '../waits/job-waits.js';
 import { PreferWaitPipe } from '../waits/prefer-wait.pipe.js';
 import { ApiPreferWait, HELD_ANSWER_HEADERS } from '../waits/wait-api.decorator.js';
-import { connectionOf, setWaitHeaders } from '../waits/wait-answer.js';
+import { answeredAtOnce, connectionOf, setWaitHeaders } from '../waits/wait-answer.js';
 import { JobDto } from './dto/job.dto.js';
 import { JobsService, type JobRequest } from './jobs.service.js';
 import { CreateJobPipe } from './pipes/create-job.pipe.js';
@@ -62,9 +64,11 @@ export class JobsController {
     @Inject(JobsService) private readonly jobs: JobsService,
     @Inject(JobWaits) private readonly waits: JobWaits,
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
+    @Inject(AppMetrics) private readonly metrics: AppMetrics,
   ) {}
 
   @Post('create')
+  @RateLimited('create')
   @ApiOperation({ operationId: 'createJob', summary: 'Create a job owned by the calling client' })
   @ApiHeader({
     name: 'Idempotency-Key',
@@ -95,6 +99,7 @@ export class JobsController {
   }
 
   @Get('status/:id')
+  @RateLimited('status')
   @ApiOperation({
     operationId: 'getJob',
     summary: "One job's status; with Prefer: wait, held until it finishes or passes `revision`",
@@ -127,7 +132,9 @@ export class JobsController {
       ...connectionOf(req, res),
     });
     setWaitHeaders(this.adapterHost.httpAdapter, res, outcome);
-    return this.withHint(res, outcome.listed.jobs[0]!);
+    const { jobs } = outcome.listed;
+    this.metrics.polled('single', jobs, this.config.pollHintMarginMs, answeredAtOnce(outcome));
+    return this.withHint(res, jobs[0]!);
   }
 
   @Post('cancel/:id')

@@ -4,6 +4,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import { AppConfig, parseJobsDriver, type JobsDriver } from '../config/app-config.js';
 import { InMemoryJobEvents } from '../events/in-memory-job-events.js';
 import { JOB_EVENTS } from '../events/job-events.js';
+import { SHARED_REDIS } from '../redis/shared-redis.js';
 import { JOB_RUNNER } from '../runner/job-runner.js';
 import { SimulatedJobRunner } from '../runner/simulated-job-runner.js';
 import { InMemoryJobStore } from '../store/in-memory-job-store.js';
@@ -57,9 +58,10 @@ async function redisDriver(): Promise<DriverParts> {
       { provide: JOB_RUNNER, useExisting: BullmqJobRunner },
       { provide: health.WORKER_STATUS, useExisting: BullmqJobRunner },
       { provide: health.REDIS_HEALTH, useClass: health.RedisHealthIndicator },
+      { provide: SHARED_REDIS, useExisting: RedisConnections },
     ],
     imports: [TerminusModule],
-    exports: [health.REDIS_HEALTH],
+    exports: [health.REDIS_HEALTH, SHARED_REDIS],
   };
 }
 

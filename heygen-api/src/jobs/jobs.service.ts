@@ -1,9 +1,13 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { type Logger } from 'pino';
 import { AppConfig } from '../config/app-config.js';
 import { type ClientKey } from '../domain/client.js';
 import { cancel, isFinished, type Job, type JobRecord, type JobTransition } from '../domain/job.js';
 import { DomainError, jobNotFound } from '../errors/domain-error.js';
 import { JOB_EVENTS, type JobEvents } from '../events/job-events.js';
+import { JobTransitionLog } from '../logging/job-transition-log.js';
+import { ROOT_LOGGER } from '../logging/logging.module.js';
+import { AppMetrics } from '../metrics/app-metrics.js';
 import { JOB_RUNNER, type JobRunner } from '../runner/job-runner.js';
 import { JOB_STORE, type JobStore } from '../store/job-store.js';
 
@@ -21,12 +25,17 @@ export interface BatchResult {
 /** The rules of jobs: who may see what, how a job is created, changed and cancelled. */
 @Injectable()
 export class JobsService {
+  private readonly transitions: JobTransitionLog;
   constructor(
     @Inject(AppConfig) private readonly config: AppConfig,
     @Inject(JOB_STORE) private readonly store: JobStore,
     @Inject(JOB_EVENTS) private readonly events: JobEvents,
     @Inject(JOB_RUNNER) private readonly runner: JobRunner,
-  ) {}
+    @Inject(AppMetrics) private readonly metrics: AppMetrics = new AppMetrics(),
+    @Optional() @Inject(ROOT_LOGGER) logger?: Logger,
+  ) {
+    this.transitions = new JobTransitionLog(logger);
+  }
 
   /** Creates a job, or returns the one this idempotency key already created (`created: false`). */
   async create(
@@ -86,6 +95,8 @@ export class JobsService {
     }
     // The redis store logged the created event with the job (Logged); the memory one did not.
     if (!result.event) await this.events.publish(clientId, record.job);
+    this.metrics.jobCreated();
+    this.transitions.changed(clientId, record.job);
     this.run(record);
     return { job: record.job, created: true };
   }
@@ -132,6 +143,10 @@ export class JobsService {
   ): Promise<Job | undefined> {
     const record = await this.store.update(clientId, id, (job) => transition(job, Date.now()));
     if (!record) return undefined;
+    // Here for the memory driver's every change and any driver's cancel; the BullMQ runner
+    // counts the changes it makes.
+    this.metrics.jobChanged(record.job);
+    this.transitions.changed(clientId, record.job);
     if (!record.event) await this.events.publish(clientId, record.job);
     return record.job;
   }

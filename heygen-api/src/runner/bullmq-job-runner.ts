@@ -2,15 +2,21 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
 import { Queue, WaitingError, Worker, type Job as QueueJob } from 'bullmq';
 import { type Redis } from 'ioredis';
+import { type Logger as PinoLogger } from 'pino';
 import { AppConfig } from '../config/app-config.js';
 import { type ClientKey } from '../domain/client.js';
 import { fail, isFinished, type Job, type JobRecord, type JobTransition } from '../domain/job.js';
 import { JOB_EVENTS, type JobEvents } from '../events/job-events.js';
+import { JobTransitionLog } from '../logging/job-transition-log.js';
+import { ROOT_LOGGER } from '../logging/logging.module.js';
+import { shortClient } from '../logging/redact.js';
+import { AppMetrics } from '../metrics/app-metrics.js';
 import { RedisConnections } from '../redis/redis-connections.js';
 import { retryWhileUnavailable, settlesWithin } from '../redis/redis-unavailable.js';
 import { type WorkerStatus } from '../redis/redis.health.js';
@@ -54,6 +60,7 @@ export const RUNNER_FAILURE = {
  */
 @Injectable()
 export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, OnModuleDestroy {
+  private readonly transitions: JobTransitionLog;
   private readonly logger = new Logger(BullmqJobRunner.name);
   private readonly simulation: SimulatedJobRunner;
   private queue?: Queue<RunnerJobData>;
@@ -66,8 +73,12 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
     @Inject(RedisConnections) private readonly redis: RedisConnections,
     @Inject(JOB_STORE) private readonly store: JobStore,
     @Inject(JOB_EVENTS) private readonly events: JobEvents,
+    @Inject(AppMetrics) private readonly metrics: AppMetrics = new AppMetrics(),
+    @Optional() @Inject(ROOT_LOGGER) logger?: PinoLogger,
   ) {
+    this.transitions = new JobTransitionLog(logger);
     this.simulation = new SimulatedJobRunner(config);
+    metrics.readAtScrape('runningJobs', () => this.running);
   }
 
   onModuleInit(): void {
@@ -122,7 +133,10 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
       { clientId, id: job.id, job, fail },
       { jobId: `${encodeURIComponent(clientId)}@${job.id}` },
     ).catch((error: Error) => {
-      this.logger.error(`Job ${job.id} of client ${clientId}: could not be queued`, error);
+      this.logger.error(
+        `Job ${job.id} of client ${shortClient(clientId)}: could not be queued`,
+        error,
+      );
     });
   }
 
@@ -205,6 +219,8 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
       this.store.update(clientId, id, (job) => transition(job, Date.now())),
     );
     if (record) {
+      this.metrics.jobChanged(record.job);
+      this.transitions.changed(clientId, record.job);
       // Only a store that does not log its changes (not the redis one) leaves this to do.
       if (!record.event)
         await this.untilRedisAnswers(() => this.events.publish(clientId, record.job));
@@ -219,7 +235,9 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
   /** A job BullMQ gave up on still reaches a final state: failed, with the reason. */
   private async onFailed(job: QueueJob<RunnerJobData> | undefined, error: Error): Promise<void> {
     if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return;
-    this.logger.error(`Job ${job.data.id} of client ${job.data.clientId}: ${error.message}`);
+    this.logger.error(
+      `Job ${job.data.id} of client ${shortClient(job.data.clientId)}: ${error.message}`,
+    );
     await this.apply(job.data.clientId, job.data.id, fail(RUNNER_FAILURE)).catch(() => {});
   }
 

@@ -9,6 +9,7 @@ import {
   type JobRecord,
   type JobTransition,
 } from '../domain/job.js';
+import { AppMetrics } from '../metrics/app-metrics.js';
 import { type ApplyTransition, type JobRunner } from './job-runner.js';
 import { MinHeap } from './min-heap.js';
 
@@ -67,7 +68,12 @@ export class SimulatedJobRunner implements JobRunner, OnModuleDestroy {
   /** When `timer` fires; Infinity when none is set. */
   private timerDue = Infinity;
 
-  constructor(@Inject(AppConfig) private readonly config: AppConfig) {}
+  constructor(
+    @Inject(AppConfig) private readonly config: AppConfig,
+    @Inject(AppMetrics) metrics: AppMetrics = new AppMetrics(),
+  ) {
+    metrics.readAtScrape('runningJobs', () => this.running);
+  }
 
   run(record: JobRecord, apply: ApplyTransition): void {
     if (this.tasks.has(taskKey(record.clientId, record.job.id))) return;

@@ -78,6 +78,18 @@ describe(SseConnection.name, () => {
     expect(sut.isOpen).toBe(false);
   });
 
+  it('should tally the events sent, and those left unread by a reader it cut', () => {
+    const res = new ResponseStub();
+    const tally = { events: 0, heartbeats: 0, dropped: 0, cut: 0 };
+    const sut = new SseConnection(res, frameStub.length * 2, tally);
+    sut.open(50, [connectedStub]);
+    sut.beat(frameStub);
+    sut.send(frameStub);
+    expect(tally).toEqual({ events: 2, heartbeats: 1, dropped: 0, cut: 0 });
+    sut.send(frameStub);
+    expect(tally).toEqual({ events: 2, heartbeats: 1, dropped: 4, cut: 1 });
+  });
+
   it('should write nothing once the connection closed', () => {
     const res = new ResponseStub();
     const sut = new SseConnection(res, 1024);

@@ -1,3 +1,4 @@
+import { type StreamTally } from '../metrics/app-metrics.js';
 import { formatRetry, formatSse, type SseMessage } from './sse-format.js';
 import { type SseResponse } from './sse-response.js';
 
@@ -27,10 +28,13 @@ export class SseConnection {
    * Cleared once the buffer drains.
    */
   private burstAllowance = 0;
+  /** Events written since the buffer was last seen empty: at most these are lost if it is cut. */
+  private unread = 0;
 
   constructor(
     private readonly res: SseResponse,
     private readonly bufferLimit: number,
+    private readonly tally: StreamTally = { events: 0, heartbeats: 0, dropped: 0, cut: 0 },
   ) {
     res.on('close', () => {
       this.closed = true;
@@ -54,11 +58,18 @@ export class SseConnection {
     this.res.writeHead(200, { ...STREAM_HEADERS });
     this.res.write(formatRetry(retryMs) + burst.map(formatSse).join(''));
     this.burstAllowance = this.res.writableLength;
+    this.unread = burst.length;
+    this.tally.events += burst.length;
   }
 
   /** Sends an event already formatted with formatSse: one event reaches many streams, serialised once. */
   send(frame: string): void {
-    this.write(frame);
+    if (this.write(frame)) this.tally.events += 1;
+  }
+
+  /** Sends a heartbeat, formatted once for many streams. */
+  beat(frame: string): void {
+    if (this.write(frame)) this.tally.heartbeats += 1;
   }
 
   /** Ends the stream politely; the client reconnects with Last-Event-ID. */
@@ -66,12 +77,19 @@ export class SseConnection {
     if (this.isOpen) this.res.end();
   }
 
-  private write(chunk: string): void {
-    if (!this.opened || !this.isOpen) return;
+  /** Whether the chunk was written (the stream is open, and the reader not cut for it). */
+  private write(chunk: string): boolean {
+    if (!this.opened || !this.isOpen) return false;
+    if (this.res.writableLength === 0) this.unread = 0;
     this.res.write(chunk);
+    this.unread += 1;
     if (this.res.writableLength > this.bufferLimit + this.burstAllowance) {
       // The client resumes from its Last-Event-ID, so dropping it loses nothing.
       this.res.destroy();
+      this.tally.cut += 1;
+      this.tally.dropped += this.unread;
+      return false;
     }
+    return true;
   }
 }

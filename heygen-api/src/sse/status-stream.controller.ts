@@ -15,12 +15,14 @@ import { JobIdsPipe } from '../jobs/pipes/job-ids.pipe.js';
 import { revisionsByIds, RevisionsPipe } from '../jobs/pipes/revision.pipe.js';
 import { batchPollHintMs, POLL_HINT_HEADER } from '../jobs/poll-hint.js';
 import { JOB_ID_LIST_SCHEMA, REVISION_LIST_SCHEMA } from '../jobs/schemas.js';
+import { AppMetrics } from '../metrics/app-metrics.js';
 import { JobWaits } from '../waits/job-waits.js';
 import { PreferWaitPipe } from '../waits/prefer-wait.pipe.js';
 import { ApiPreferWait, HELD_ANSWER_HEADERS } from '../waits/wait-api.decorator.js';
-import { connectionOf, setWaitHeaders } from '../waits/wait-answer.js';
+import { answeredAtOnce, connectionOf, setWaitHeaders } from '../waits/wait-answer.js';
 import { STREAM_HEADERS } from './sse-connection.js';
 import { StatusStreamService } from './status-stream.service.js';
+import { RateLimited } from '../rate-limits/rate-limited.decorator.js';
 
 /**
  * GET /status: the event stream for a client that accepts text/event-stream, else the JSON batch
@@ -37,9 +39,11 @@ export class StatusStreamController {
     @Inject(StatusStreamService) private readonly streams: StatusStreamService,
     @Inject(JobWaits) private readonly waits: JobWaits,
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
+    @Inject(AppMetrics) private readonly metrics: AppMetrics,
   ) {}
 
   @Get()
+  @RateLimited('status')
   @ApiOperation({
     operationId: 'getJobs',
     summary:
@@ -102,6 +106,9 @@ export class StatusStreamController {
     const http = this.adapterHost.httpAdapter;
     setWaitHeaders(http, res, outcome);
     const batch = outcome.listed;
+    // Without ids the batch lists every job kept, long-finished ones too: no poll of those.
+    const polledJobs = ids === undefined ? [] : batch.jobs;
+    this.metrics.polled('batch', polledJobs, this.config.pollHintMarginMs, answeredAtOnce(outcome));
     const hint = batchPollHintMs(batch.jobs, Date.now(), this.config.pollHintMarginMs);
     if (hint !== undefined) http.setHeader(res, POLL_HINT_HEADER, String(hint));
     http.reply(res, batch, 200);

@@ -12,6 +12,8 @@ import { type Job } from '../domain/job.js';
 import { DomainError } from '../errors/domain-error.js';
 import { JOB_EVENTS, type JobEvent, type JobEvents } from '../events/job-events.js';
 import { JobsService } from '../jobs/jobs.service.js';
+import { shortClient } from '../logging/redact.js';
+import { AppMetrics } from '../metrics/app-metrics.js';
 import { type OpenStreams } from './open-streams.js';
 import { SseConnection } from './sse-connection.js';
 import { formatSse, type SseMessage } from './sse-format.js';
@@ -64,7 +66,9 @@ export class StatusStreamService
     @Inject(AppConfig) private readonly config: AppConfig,
     @Inject(JOB_EVENTS) private readonly events: JobEvents,
     @Inject(JobsService) private readonly jobs: JobsService,
+    @Inject(AppMetrics) private readonly metrics: AppMetrics = new AppMetrics(),
   ) {
+    metrics.readAtScrape('openStreams', () => this.openStreams);
     const groups = Math.max(
       1,
       Math.min(HEARTBEAT_GROUPS, Math.floor(config.heartbeatMs / MIN_HEARTBEAT_TURN_MS)),
@@ -114,7 +118,7 @@ export class StatusStreamService
     if (socket.destroyed) return;
     this.perClient.set(clientId, count + 1);
     this.taken += 1;
-    const connection = new SseConnection(res, this.config.streamBufferBytes);
+    const connection = new SseConnection(res, this.config.streamBufferBytes, this.metrics.streams);
     const group = this.heartbeatGroups[this.nextGroup++ % this.heartbeatGroups.length]!;
     group.add(connection);
     // Subscribe before reading the snapshot or the replay, holding live events back until those
@@ -151,9 +155,9 @@ export class StatusStreamService
     } catch (error) {
       // A refusal the client is told about (Redis away, say) is no fault of this server's.
       if (error instanceof DomainError) {
-        this.logger.warn(`Stream of client ${clientId} refused: ${error.code}`);
+        this.logger.warn(`Stream of client ${shortClient(clientId)} refused: ${error.code}`);
       } else {
-        this.logger.error(`Stream of client ${clientId} failed to start`, error);
+        this.logger.error(`Stream of client ${shortClient(clientId)} failed to start`, error);
       }
       if (res.headersSent) res.destroy();
       else throw error;
@@ -174,6 +178,7 @@ export class StatusStreamService
     const replay =
       lastEventId === undefined ? undefined : await this.events.replay(clientId, lastEventId);
     const snapshot = replay ? undefined : await this.snapshot(clientId);
+    if (lastEventId !== undefined) this.metrics.streamResumed(replay ? 'replay' : 'snapshot');
     const messages: SseMessage[] = [
       {
         event: 'connected',
@@ -210,7 +215,7 @@ export class StatusStreamService
         if (group.size === 0) return;
         // Formatted once for the whole group.
         const frame = formatSse({ event: 'heartbeat', data: { time: new Date().toISOString() } });
-        for (const connection of group) connection.send(frame);
+        for (const connection of group) connection.beat(frame);
       },
       // Rounded down: a stream may hear a heartbeat a few ms early, never late.
       Math.floor(this.config.heartbeatMs / groups.length),

@@ -3,6 +3,7 @@ import { AppConfig } from '../config/app-config.js';
 import { type ClientKey } from '../domain/client.js';
 import { isFinished, type Job } from '../domain/job.js';
 import { JOB_EVENTS, type JobEvents } from '../events/job-events.js';
+import { AppMetrics } from '../metrics/app-metrics.js';
 
 /**
  * How long shutdown waits for the answers it gave held requests to be written, before the server
@@ -97,7 +98,10 @@ export class JobWaits implements BeforeApplicationShutdown {
   constructor(
     @Inject(AppConfig) private readonly config: AppConfig,
     @Inject(JOB_EVENTS) private readonly events: JobEvents,
-  ) {}
+    @Inject(AppMetrics) private readonly metrics: AppMetrics = new AppMetrics(),
+  ) {
+    metrics.readAtScrape('heldWaits', () => this.held.size);
+  }
 
   get counts(): WaitCounts {
     return {
@@ -175,6 +179,7 @@ export class JobWaits implements BeforeApplicationShutdown {
     };
     const closed = (): void => end('closed');
     const held: Held = { end, response };
+    this.metrics.waitHeld();
     let timer: NodeJS.Timeout | undefined;
 
     // Subscribe first, then read: a change between the two is then in the read or delivered.

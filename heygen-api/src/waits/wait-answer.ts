@@ -3,6 +3,10 @@ import { rawRequest, rawResponse } from '../http/raw.js';
 import { type Closable, type WaitOutcome, type WaitResponse } from './job-waits.js';
 import { PREFER_HEADER, PREFERENCE_APPLIED_HEADER } from './prefer.js';
 
+/** The answer came as soon as asked: no wait applied, or a listed job already had news. */
+export const answeredAtOnce = ({ end }: WaitOutcome): boolean =>
+  end === 'not-held' || end === 'ready';
+
 /** What ends a held request early, under either adapter: Node's response and its connection. */
 export function connectionOf(
   req: object,

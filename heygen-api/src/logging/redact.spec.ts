@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { loggableUrl, shortClient } from './redact.js';
+
+const UUID = '123e4567-e89b-42d3-a456-426614174000';
+
+describe('shortClient', () => {
+  it('should keep eight characters of the uuid and none of the key scope', () => {
+    expect(shortClient(`0a1b2c3d4e5f6a7b/${UUID}`)).toBe('123e4567…');
+    expect(shortClient(UUID)).toBe('123e4567…');
+  });
+});
+
+describe('loggableUrl', () => {
+  it('should remove an access token and shorten the client uuid wherever they are', () => {
+    expect(loggableUrl(`/status?access_token=s3cret&uuid=${UUID}`)).toBe(
+      '/status?access_token=[redacted]&uuid=123e4567…',
+    );
+    expect(loggableUrl(`/status/7?uuid=${UUID}&ACCESS_TOKEN=s3cret`)).toBe(
+      '/status/7?uuid=123e4567…&ACCESS_TOKEN=[redacted]',
+    );
+  });
+
+  it('should leave a URL without a query alone', () => {
+    expect(loggableUrl('/status/7')).toBe('/status/7');
+  });
+});

@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import { loggableUrl } from './redact.js';
+
+/** An `X-Request-Id` a client or a proxy sent is kept if it is short and printable. */
+const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
+
+/** Express rewrites `url` under a mounted router and keeps the request's own in `originalUrl`. */
+type ExpressRequest = IncomingMessage & { originalUrl?: string };
+
+/**
+ * Gives every request an id and, at LOG_LEVEL info or below, one log line when it ends (issue 13).
+ * The id is the request's `X-Request-Id` when it has a usable one (a proxy's, so both logs join),
+ * else a new UUID, and is echoed in the response's `X-Request-Id`. Installed on Node's server
+ * ahead of the framework, so Express and Fastify log alike, and a request refused by a guard or
+ * answered 404 is logged too. An event stream's line is written when the stream ends.
+ */
+export function installRequestLog(server: Server, logger: Logger): void {
+  const accessLog = logger.isLevelEnabled('info')
+    ? pinoHttp({
+        logger: logger.child({ context: 'http' }),
+        quietReqLogger: true,
+        // Only what an operator needs: no headers, so no Authorization and no cookies.
+        serializers: {
+          req: (req: { id: string; method: string; url: string; remoteAddress: string }) => ({
+            id: req.id,
+            method: req.method,
+            url: loggableUrl(req.url),
+            remoteAddress: req.remoteAddress,
+          }),
+          res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+        },
+        customLogLevel: (_req, res) => (res.statusCode >= 500 ? 'error' : 'info'),
+        customSuccessMessage: (req: ExpressRequest, res) =>
+          `${req.method} ${loggableUrl(req.originalUrl ?? req.url ?? '')} ${res.statusCode}`,
+      })
+    : undefined;
+
+  server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+    const sent = req.headers['x-request-id'];
+    // pino-http takes `req.id` as the request's id when it is set.
+    const id = typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : randomUUID();
+    req.id = id;
+    res.setHeader('X-Request-Id', id);
+    accessLog?.(req, res);
+  });
+}

@@ -1,0 +1,229 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { type Job } from '../domain/job.js';
+import { pollHintLateness } from './poll-hint-lateness.js';
+
+/** Counts a gauge reads from the service that keeps them, when scraped (see `readAtScrape`). */
+export type ScrapedCount = 'openStreams' | 'heldWaits' | 'runningJobs';
+
+/** Which status read a poll was: `GET /status/:id` or the JSON batch `GET /status?ids=`. */
+export type PollKind = 'single' | 'batch';
+
+/**
+ * What the event streams tally with plain additions (sse/sse-connection.ts), turned into counters
+ * when scraped: a job event reaches 10,000 streams, and a counter call per stream would cost more
+ * than the write.
+ */
+export interface StreamTally {
+  /** Events written to streams, heartbeats aside (`connected`, `snapshot`, `job`). */
+  events: number;
+  heartbeats: number;
+  /** Events still in a stream's buffer when it was cut for falling behind (an upper bound). */
+  dropped: number;
+  /** Streams cut for falling behind STREAM_BUFFER_BYTES. */
+  cut: number;
+}
+
+/**
+ * Process metrics that walk every open handle or file descriptor when scraped: with 10,000 open
+ * sockets a scrape took 15 ms with them, 0.4 ms without (the budget is 5 ms, issue 13).
+ * `heygen_open_streams` counts the connections that matter.
+ */
+const COSTLY_DEFAULTS = [
+  'process_open_fds',
+  'nodejs_active_handles',
+  'nodejs_active_handles_total',
+  'nodejs_active_resources',
+  'nodejs_active_resources_total',
+];
+/** From well under the margin to a held wait's longest (MAX_WAIT_S, 25 s by default). */
+const HTTP_BUCKETS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+];
+/** Around POLL_HINT_MARGIN_MS (10 ms) and the runner's 50 ms wake-up grid, then far off. */
+const LATENESS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/**
+ * This app's metrics (docs/metrics.md), on a registry of its own rather than prom-client's global
+ * one: several apps in one test process must not share or collide on counts. Services record
+ * facts through the methods below; `GET /metrics` (MetricsController) reads `registry`. Labels
+ * take only a few fixed values: never a client id, job id, key or URL.
+ */
+@Injectable()
+export class AppMetrics {
+  readonly registry = new Registry();
+  readonly streams: StreamTally = { events: 0, heartbeats: 0, dropped: 0, cut: 0 };
+
+  private readonly scraped: Record<ScrapedCount, () => number> = {
+    openStreams: () => 0,
+    heldWaits: () => 0,
+    runningJobs: () => 0,
+  };
+  private defaultsStarted = false;
+
+  private readonly jobsCreated = this.counter('jobs_created_total', 'Jobs created');
+  private readonly jobsFinished = new Counter({
+    name: 'heygen_jobs_finished_total',
+    help: 'Jobs that reached a final state, by that state',
+    labelNames: ['status'] as const,
+    registers: [this.registry],
+  });
+  private readonly finishedByStatus = {
+    completed: this.jobsFinished.labels('completed'),
+    failed: this.jobsFinished.labels('failed'),
+    cancelled: this.jobsFinished.labels('cancelled'),
+  };
+  private readonly resumes = new Counter({
+    name: 'heygen_stream_resumes_total',
+    help: 'Stream reconnects (with Last-Event-ID), by how they were answered',
+    labelNames: ['answer'] as const,
+    registers: [this.registry],
+  });
+  private readonly resumedBy = {
+    replay: this.resumes.labels('replay'),
+    snapshot: this.resumes.labels('snapshot'),
+  };
+  private readonly polls = new Counter({
+    name: 'heygen_poll_requests_total',
+    help: 'Status reads: GET /status/:id (single) and the JSON batch GET /status (batch)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  private readonly pollsOf = {
+    single: this.polls.labels('single'),
+    batch: this.polls.labels('batch'),
+  };
+  private readonly waitsHeld = this.counter(
+    'waits_held_total',
+    'Status requests held (Prefer: wait)',
+  );
+  private readonly hintLateness = new Histogram({
+    name: 'heygen_poll_hint_lateness_seconds',
+    help: 'How long after its finish a poll that waited the poll hint found a job final',
+    buckets: LATENESS_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly hintEarly = this.counter(
+    'poll_hint_early_total',
+    'Polls that waited the poll hint and found the job still unfinished',
+  );
+
+  /** Observed through HttpDurations (http-metrics.ts), which keeps a child per label set. */
+  readonly httpDuration = new Histogram({
+    name: 'heygen_http_request_duration_seconds',
+    help: 'HTTP requests by route pattern, method and status code (event streams excluded)',
+    labelNames: ['route', 'method', 'status_code'] as const,
+    buckets: HTTP_BUCKETS,
+    registers: [this.registry],
+  });
+
+  constructor() {
+    // Labelled series start at 0, so that a rate over the first change is right.
+    for (const child of [
+      ...Object.values(this.finishedByStatus),
+      ...Object.values(this.resumedBy),
+      ...Object.values(this.pollsOf),
+    ]) {
+      child.inc(0);
+    }
+    this.tallied(
+      'stream_events_sent_total',
+      'Events written to streams (heartbeats aside)',
+      'events',
+    );
+    this.tallied('stream_heartbeats_sent_total', 'Heartbeats written to streams', 'heartbeats');
+    this.tallied(
+      'stream_events_dropped_total',
+      'Events left unread in the buffer of a stream cut for falling behind',
+      'dropped',
+    );
+    this.tallied('stream_slow_reader_cuts_total', 'Streams cut for falling behind', 'cut');
+    this.gauge('open_streams', 'Event streams open now', 'openStreams');
+    this.gauge('waits_held', 'Status requests held now (Prefer: wait)', 'heldWaits');
+    this.gauge('jobs_running', "Jobs this instance's runner is working on now", 'runningJobs');
+  }
+
+  /**
+   * Says where a gauge's count is read, when scraped: the service that keeps the count owns it,
+   * and a gauge moved up and down at each change could drift (a job started on one instance may
+   * finish on another).
+   */
+  readAtScrape(count: ScrapedCount, read: () => number): void {
+    this.scraped[count] = read;
+  }
+
+  jobCreated(): void {
+    this.jobsCreated.inc();
+  }
+
+  /** Every change a store accepted: a final one counts the job as finished. */
+  jobChanged(job: Job): void {
+    if (job.status === 'pending' || job.status === 'running') return;
+    this.finishedByStatus[job.status].inc();
+  }
+
+  streamResumed(answer: 'replay' | 'snapshot'): void {
+    this.resumedBy[answer].inc();
+  }
+
+  waitHeld(): void {
+    this.waitsHeld.inc();
+  }
+
+  /**
+   * A status read answered now. Only an answer given at once says something about the poll hint:
+   * a held one came when the job changed, whenever it was asked.
+   */
+  polled(kind: PollKind, jobs: readonly Job[], marginMs: number, atOnce: boolean): void {
+    this.pollsOf[kind].inc();
+    if (!atOnce) return;
+    const now = Date.now();
+    for (const job of jobs) {
+      const lateness = pollHintLateness(job, now, marginMs);
+      if (lateness === 'early') this.hintEarly.inc();
+      else if (lateness !== undefined) this.hintLateness.observe(lateness.lateMs / 1000);
+    }
+  }
+
+  /** The Prometheus text of every metric. */
+  async scrape(): Promise<string> {
+    // Started by the first scrape: the event-loop monitor and GC observer it sets up cannot be
+    // stopped, and an app nobody scrapes (most test apps) should not run them.
+    if (!this.defaultsStarted) {
+      this.defaultsStarted = true;
+      collectDefaultMetrics({ register: this.registry });
+      for (const name of COSTLY_DEFAULTS) this.registry.removeSingleMetric(name);
+    }
+    return this.registry.metrics();
+  }
+
+  private counter(name: string, help: string): Counter {
+    return new Counter({ name: `heygen_${name}`, help, registers: [this.registry] });
+  }
+
+  private tallied(name: string, help: string, field: keyof StreamTally): void {
+    const streams = this.streams;
+    let counted = 0;
+    new Counter({
+      name: `heygen_${name}`,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.inc(streams[field] - counted);
+        counted = streams[field];
+      },
+    });
+  }
+
+  private gauge(name: string, help: string, count: ScrapedCount): void {
+    const scraped = this.scraped;
+    new Gauge({
+      name: `heygen_${name}`,
+      help,
+      registers: [this.registry],
+      collect() {
+        this.set(scraped[count]());
+      },
+    });
+  }
+}

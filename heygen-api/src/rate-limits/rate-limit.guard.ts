@@ -1,0 +1,88 @@
+import { Injectable, type ExecutionContext } from '@nestjs/common';
+import { ThrottlerGuard, type ThrottlerLimitDetail } from '@nestjs/throttler';
+import { type IncomingHttpHeaders } from 'node:http';
+import { type RateLimitedKind } from '../config/app-config.js';
+import { CLIENT_SCOPE, clientKey } from '../domain/client.js';
+import { DomainError } from '../errors/domain-error.js';
+import { prefersEventStream } from '../http/accept.js';
+import { CLIENT_ID_SCHEMA } from '../http/client-id.decorator.js';
+import { compileSchema } from '../http/validation.js';
+import { parsePreferWait } from '../waits/prefer.js';
+import { RATE_LIMITED_ROUTE, type RateLimitedRoute } from './rate-limited.decorator.js';
+
+const isClientId = compileSchema<string>(CLIENT_ID_SCHEMA);
+
+/** Where the guard leaves what a request counts as, for the throttlers' `skipIf`. */
+const KIND = Symbol('heygen.rateLimitedKind');
+
+interface LimitedRequest {
+  headers: IncomingHttpHeaders;
+  query: Record<string, unknown>;
+  ip: string;
+  [CLIENT_SCOPE]?: string;
+  [KIND]?: RateLimitedKind | undefined;
+}
+
+const requestOf = (context: ExecutionContext): LimitedRequest =>
+  context.switchToHttp().getRequest<LimitedRequest>();
+
+/** Whether a throttler counting `kind` applies to this request (rate-limits.module.ts). */
+export const countsAs =
+  (kind: RateLimitedKind) =>
+  (context: ExecutionContext): boolean =>
+    requestOf(context)[KIND] === kind;
+
+/**
+ * The client a request names (its key's scope and its uuid), as the jobs it creates are counted;
+ * a request with no valid uuid, which will be refused anyway, counts against its address.
+ */
+export const clientTracker = (req: Record<string, unknown>): string => {
+  const { query, ip, [CLIENT_SCOPE]: scope } = req as unknown as LimitedRequest;
+  const uuid = query.uuid;
+  return isClientId(uuid) ? `client:${clientKey(uuid.toLowerCase(), scope)}` : `address:${ip}`;
+};
+
+/**
+ * @nestjs/throttler's guard, run after the API key is checked and before the body is read, on the
+ * routes marked `@RateLimited`. It works out once what the request counts as (a creation, a stream
+ * opened, a held wait) and answers a request past a limit `429 RATE_LIMITED` with `Retry-After`,
+ * in the API's JSON error shape.
+ */
+@Injectable()
+export class RateLimitGuard extends ThrottlerGuard {
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
+    const route = this.reflector.get<RateLimitedRoute | undefined>(
+      RATE_LIMITED_ROUTE,
+      context.getHandler(),
+    );
+    if (route === undefined) return true;
+    const req = requestOf(context);
+    req[KIND] = kindOf(route, req.headers);
+    if (req[KIND] === undefined) return true;
+    return super.canActivate(context);
+  }
+
+  protected override throwThrottlingException(
+    context: ExecutionContext,
+    { timeToBlockExpire }: ThrottlerLimitDetail,
+  ): Promise<void> {
+    const kind = requestOf(context)[KIND];
+    const what =
+      kind === 'create' ? 'jobs created' : kind === 'stream' ? 'streams opened' : 'held waits';
+    throw new DomainError(
+      'RATE_LIMITED',
+      `Too many ${what}: try again in ${timeToBlockExpire} s`,
+      Math.max(1, timeToBlockExpire),
+    );
+  }
+}
+
+function kindOf(
+  route: RateLimitedRoute,
+  headers: IncomingHttpHeaders,
+): RateLimitedKind | undefined {
+  if (route === 'create') return 'create';
+  if (prefersEventStream(headers.accept)) return 'stream';
+  const wait = parsePreferWait(headers.prefer);
+  return wait !== undefined && wait > 0 ? 'wait' : undefined;
+}

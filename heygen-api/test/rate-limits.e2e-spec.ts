@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { openSse } from 'heygen-test-support';
+import { describeEachAdapter } from './support/adapters.js';
+import { requestJson } from './support/http.js';
+import { JobsClient } from './support/jobs-client.js';
+import { useTestRedis } from './support/redis-server.js';
+import { startServer } from './support/server.js';
+
+/** Long jobs and a long window: nothing finishes or resets while a test counts. */
+const ENV = { JOB_TIME: '60000', RATE_LIMIT_WINDOW_MS: '60000' };
+
+/** Expects the API's JSON 429 with a usable Retry-After. */
+function expectRateLimited(res: { status: number; headers: Headers; body: unknown }): void {
+  expect(res.status).toBe(429);
+  expect(res.body).toMatchObject({ statusCode: 429, code: 'RATE_LIMITED' });
+  const retryAfter = Number(res.headers.get('retry-after'));
+  expect(retryAfter).toBeGreaterThanOrEqual(1);
+  expect(retryAfter).toBeLessThanOrEqual(60);
+}
+
+describeEachAdapter(() => {
+  describe('rate limits (RATE_LIMIT_*)', () => {
+    it('should refuse a client past its creations with 429 RATE_LIMITED, and no other client', async () => {
+      const server = await startServer({ ...ENV, RATE_LIMIT_CREATES_PER_CLIENT: '3' });
+      const [client, other] = [new JobsClient(server.url), new JobsClient(server.url)];
+
+      for (let i = 0; i < 3; i++) await client.createOk();
+      const refused = await client.create();
+
+      expectRateLimited(refused);
+      expect(refused.body.id).toBeUndefined();
+      await other.createOk();
+    });
+
+    it('should count every client of one address together with a per-address limit', async () => {
+      const server = await startServer({ ...ENV, RATE_LIMIT_CREATES_PER_ADDRESS: '4' });
+
+      for (let i = 0; i < 4; i++) await new JobsClient(server.url).createOk();
+
+      expectRateLimited(await new JobsClient(server.url).create());
+    });
+
+    it("should count the forwarded address under TRUST_PROXY, and the peer's without it", async () => {
+      const env = { ...ENV, RATE_LIMIT_CREATES_PER_ADDRESS: '2' };
+      const trusting = await startServer({ ...env, TRUST_PROXY: '127.0.0.1' });
+      const create = (url: string, from: string) =>
+        requestJson(new JobsClient(url).url('/create'), {
+          method: 'POST',
+          headers: { 'X-Forwarded-For': from },
+        });
+
+      for (const from of ['203.0.113.1', '203.0.113.1', '203.0.113.2', '203.0.113.2']) {
+        expect((await create(trusting.url, from)).status).toBe(201);
+      }
+      expectRateLimited(await create(trusting.url, '203.0.113.1'));
+
+      const plain = await startServer(env);
+      await create(plain.url, '203.0.113.1');
+      await create(plain.url, '203.0.113.2');
+      expectRateLimited(await create(plain.url, '203.0.113.3'));
+    });
+
+    it('should limit streams opened, not streams open, and leave plain polls alone', async () => {
+      const server = await startServer({ ...ENV, RATE_LIMIT_STREAMS_PER_CLIENT: '2' });
+      const client = new JobsClient(server.url);
+      const job = await client.createOk();
+
+      for (let i = 0; i < 2; i++) {
+        const stream = await openSse(client.url('/status'));
+        expect(stream.status).toBe(200);
+        await stream.nextEvent('connected');
+        stream.destroy();
+      }
+      const refused = await openSse(client.url('/status'));
+
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+      expect(await refused.json()).toMatchObject({ code: 'RATE_LIMITED' });
+      for (let i = 0; i < 5; i++) expect((await client.status(job.id)).status).toBe(200);
+    });
+
+    it('should limit held waits, whichever status route holds them', async () => {
+      const server = await startServer({ ...ENV, RATE_LIMIT_WAITS_PER_CLIENT: '2' });
+      const client = new JobsClient(server.url);
+      const job = await client.createOk();
+      const held = (path: string) =>
+        requestJson(client.url(path, path === '/status' ? { ids: String(job.id) } : {}), {
+          headers: { Prefer: 'wait=1' },
+        });
+
+      expect((await held(`/status/${job.id}`)).status).toBe(200);
+      expect((await held('/status')).status).toBe(200);
+      expectRateLimited(await held(`/status/${job.id}`));
+      expectRateLimited(await held('/status'));
+      expect((await client.batch([job.id])).status).toBe(200);
+    });
+  });
+});
+
+describe('rate limits with the redis driver', () => {
+  const redis = useTestRedis();
+
+  it('should count one budget across instances', async () => {
+    const env = {
+      ...ENV,
+      JOBS_DRIVER: 'redis',
+      REDIS_URL: redis.url,
+      RATE_LIMIT_CREATES_PER_CLIENT: '3',
+    };
+    const [first, second] = [await startServer(env), await startServer(env)];
+    const onFirst = new JobsClient(first.url);
+    const onSecond = new JobsClient(second.url, { clientId: onFirst.clientId });
+
+    await onFirst.createOk();
+    await onSecond.createOk();
+    await onFirst.createOk();
+
+    expectRateLimited(await onSecond.create());
+    expectRateLimited(await onFirst.create());
+  });
+});
