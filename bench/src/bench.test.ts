@@ -68,4 +68,19 @@ describe('bench, every scenario at a tiny scale', () => {
     expect(result.tabHandover!.finals.expected).toBeGreaterThan(0);
     expect(formatReport(result)).toContain('### 8. Tab hand-over');
   });
+
+  // Scenario 9, the soak, is left out: even its smoke scale takes a minute.
+  it('should hold slowloris connections (10) while a new client creates and streams a job', async () => {
+    const result = await smoke(10);
+
+    expect(result.slowloris).toMatchObject({
+      connections: 200,
+      idle: { failed: 0 },
+      attacked: { failed: 0 },
+    });
+    expect(result.slowloris!.attacked.rounds).toBeGreaterThan(0);
+    // Its 2 s HEADERS_TIMEOUT_MS closes every connection about 3 s after it opened.
+    expect(result.slowloris!.answers['408']).toBeGreaterThan(0);
+    expect(formatReport(result)).toContain('### 10. Slowloris');
+  });
 });

@@ -7,7 +7,10 @@ import { runSuite, SCALES, type Scenario } from './suite.js';
 
 const USAGE = `npm run bench -- [options]
 
-  --only 1,2,...,8   scenarios to run (default: all; 7 needs redis-server, 8 Chromium)
+  --only 1,2,...,10  scenarios to run (default: 1 to 8; 7 needs redis-server, 8 Chromium;
+                     9, a 10-minute soak, and 10, slowloris, run only when named)
+  --soak-minutes <n> how long scenario 9 runs (default: 10; smoke: 1); at full scale it also
+                     draws docs/soak.svg
   --scale full|smoke full: the issue's sizes (default); smoke: tiny, for a quick check
   --profile <dir>    write node --cpu-prof profiles of the server in scenarios 2 and 3
   --api <main.js>    benchmark another build of heygen-api (default: heygen-api/dist/main.js)
@@ -17,6 +20,7 @@ const { values } = parseArgs({
   options: {
     only: { type: 'string', default: '1,2,3,4,5,6,7,8' },
     scale: { type: 'string', default: 'full' },
+    'soak-minutes': { type: 'string' },
     profile: { type: 'string' },
     api: { type: 'string' },
     out: { type: 'string' },
@@ -27,10 +31,20 @@ if (values.help) {
   console.log(USAGE);
   process.exit(0);
 }
-const scale =
+const chosen =
   values.scale === 'smoke' ? SCALES.smoke : values.scale === 'full' ? SCALES.full : undefined;
+const soakMinutes =
+  values['soak-minutes'] === undefined ? undefined : Number(values['soak-minutes']);
+const scale =
+  chosen && soakMinutes !== undefined
+    ? { ...chosen, soak: { ...chosen.soak, minutes: soakMinutes } }
+    : chosen;
 const scenarios = new Set(values.only.split(',').map(Number));
-if (!scale || [...scenarios].some((s) => ![1, 2, 3, 4, 5, 6, 7, 8].includes(s))) {
+if (
+  !scale ||
+  (soakMinutes !== undefined && !(soakMinutes > 0)) ||
+  [...scenarios].some((s) => ![1, 2, 3, 4, 5, 6, 7, 8, 9, 10].includes(s))
+) {
   console.error(USAGE);
   process.exit(2);
 }
@@ -48,7 +62,7 @@ const result = await runSuite({
 console.log(formatReport(result));
 // A smoke run must not replace the figures docs/benchmarks.md records.
 const out = resolve(
-  values.out ?? `bench/results/${scale === SCALES.smoke ? 'smoke' : 'latest'}.json`,
+  values.out ?? `bench/results/${chosen === SCALES.smoke ? 'smoke' : 'latest'}.json`,
 );
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, `${JSON.stringify(result, null, 2)}\n`);

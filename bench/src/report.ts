@@ -184,7 +184,98 @@ export function formatReport(result: SuiteResult): string {
       ),
     );
   }
+  if (result.soak) parts.push('### 9. Soak', ...soakTables(result.soak));
+  if (result.slowloris) parts.push('### 10. Slowloris', ...slowlorisTables(result.slowloris));
   return parts.join('\n\n');
+}
+
+function soakTables(r: NonNullable<SuiteResult['soak']>): string[] {
+  const v = r.verdicts;
+  const na = (value: number | null): string => (value === null ? 'n/a' : `${value}`);
+  const verdict = (ok: boolean | null): string => (ok === null ? 'n/a' : ok ? 'met' : 'missed');
+  const l = r.load;
+  return [
+    table(
+      ['s', 'RSS MiB', 'heap used MiB', 'event-loop p99 ms', 'open fds'],
+      r.samples.map((s) => [
+        `${s.atS}`,
+        `${s.rssMiB}`,
+        na(s.heapUsedMiB),
+        na(s.loopP99Ms),
+        `${s.fds}`,
+      ]),
+    ),
+    table(
+      ['bound', `at ${v.referenceAtS} s`, 'end', 'change', ''],
+      [
+        [
+          'RSS within 10 %',
+          `${v.rss.reference} MiB`,
+          `${v.rss.end} MiB`,
+          `${v.rss.changePercent} %`,
+          verdict(v.rss.ok),
+        ],
+        [
+          'open fds within 10 %',
+          `${v.fds.reference}`,
+          `${v.fds.end}`,
+          `${v.fds.changePercent} %`,
+          verdict(v.fds.ok),
+        ],
+        [
+          'event-loop delay p99 ≤ 20 ms',
+          '',
+          `max ${na(v.loopP99.maxMs)} ms`,
+          '',
+          verdict(v.loopP99.ok),
+        ],
+      ],
+    ),
+    `Heap and event-loop delay: ${r.metrics}. Load: ${l.created} jobs, ${l.polls} polls, ` +
+      `${l.batches} batches, ${l.heldWaits} held waits (held p50 ${ms(l.heldMs.p50)} ms), ` +
+      `${l.cancelled} cancels (+${l.cancelTooLate} too late), ${l.streamsOpened} streams ` +
+      `(${l.streamEvents} events, ${l.streamsCutByServer} cut by the server), slow readers ` +
+      `dropped by the server: ${l.slowReaders.dropped} of ${l.slowReaders.checked} checked after ` +
+      `${l.slowReaders.stallS} s stopped, ${l.failures} failed requests, unexpected ` +
+      `answers: ${JSON.stringify(l.unexpected)}.`,
+  ];
+}
+
+function slowlorisTables(r: NonNullable<SuiteResult['slowloris']>): string[] {
+  const rounds = (name: string, c: NonNullable<SuiteResult['slowloris']>['idle']): string[] => [
+    name,
+    `${c.rounds - c.failed} / ${c.rounds}`,
+    dist(c.createMs, ['p50', 'p99', 'max']).join(' / '),
+    dist(c.connectedMs, ['p50', 'p99', 'max']).join(' / '),
+    dist(c.finalLagMs, ['p50', 'p99', 'max']).join(' / '),
+    dist(c.finalMs, ['p50', 'max']).join(' / '),
+  ];
+  const c = r.closeAfterMs;
+  return [
+    table(
+      [
+        'server',
+        'rounds done',
+        'create p50 / p99 / max ms',
+        'stream connected p50 / p99 / max ms',
+        'final event − finishedAt p50 / p99 / max ms',
+        'create → final p50 / max ms',
+      ],
+      [rounds('idle', r.idle), rounds(`${r.connections} slowloris held`, r.attacked)],
+    ),
+    `${r.connections} connections (${r.attackers} process(es), open-files limit ${r.fdLimit.bench}; ` +
+      `the server's ${r.fdLimit.server}) opened in ${r.openMs} ms; server fds ${r.serverFds.idle} → ` +
+      `${r.serverFds.attacked}. Over ${r.attackS} s the server closed ${r.closedByServer} ` +
+      `(HEADERS_TIMEOUT_MS ${r.headersTimeoutMs}), after p50 ${ms(c.p50)} / max ${ms(c.max)} ms, ` +
+      `answers ${JSON.stringify(r.answers)}; ${r.opened} opened in all, ${r.connectErrors} connect errors.` +
+      (r.attacked.failed ? ` Failed rounds: ${JSON.stringify(r.attacked.errors)}.` : '') +
+      // The server inherits the bench's limit: below the connections, it runs out of descriptors
+      // long before HEADERS_TIMEOUT_MS matters.
+      (r.fdLimit.server < r.connections + 100
+        ? ` The server's open-files limit (${r.fdLimit.server}) is below the connections held: ` +
+          'run through bench/run.sh (npm run bench), which raises it, to measure HEADERS_TIMEOUT_MS.'
+        : ''),
+  ];
 }
 
 function fanOutTable(results: SuiteResult['fanOut']): string {
@@ -202,6 +293,7 @@ function fanOutTable(results: SuiteResult['fanOut']): string {
       'RSS before / idle / end MiB',
       'RSS per idle stream KiB',
       'open / create s',
+      '/metrics scrape p50 / p99 ms (server: mean ms, % ≤ 5 ms)',
     ],
     results.map((r) => [
       `${r.streams}`,
@@ -214,6 +306,12 @@ function fanOutTable(results: SuiteResult['fanOut']): string {
       `${r.rssMiB.before} / ${r.rssMiB.idle} / ${r.rssMiB.end}`,
       `${r.rssPerIdleStreamKiB}`,
       `${(r.openMs / 1000).toFixed(1)} / ${(r.createMs / 1000).toFixed(1)}`,
+      r.metricsScrapeMs
+        ? `${dist(r.metricsScrapeMs, ['p50', 'p99']).join(' / ')}` +
+          (r.metricsScrapeServer
+            ? ` (${r.metricsScrapeServer.meanMs}, ${r.metricsScrapeServer.within5msPercent} %)`
+            : '')
+        : '–',
     ]),
   );
 }

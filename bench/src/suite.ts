@@ -20,6 +20,12 @@ import {
   type RetainedMemoryResult,
 } from './scenarios/retained-memory.js';
 import {
+  runSlowloris,
+  type SlowlorisOptions,
+  type SlowlorisResult,
+} from './scenarios/slowloris.js';
+import { runSoak, type SoakOptions, type SoakResult } from './scenarios/soak.js';
+import {
   runTabHandover,
   type TabHandoverOptions,
   type TabHandoverResult,
@@ -42,6 +48,8 @@ export interface Scale {
   retainedMemory: RetainedMemoryOptions;
   redisScale: RedisScaleOptions;
   tabHandover: TabHandoverOptions;
+  soak: SoakOptions;
+  slowloris: SlowlorisOptions;
 }
 
 export const SCALES = {
@@ -72,6 +80,18 @@ export const SCALES = {
       failover: { streams: 1000, jobTimeMs: 8000 },
     },
     tabHandover: { pages: 3, handovers: 20, jobTimeMs: 2000 },
+    soak: {
+      minutes: 10,
+      sampleS: 10,
+      createsPerS: 20,
+      busyCreatesPerS: 20,
+      streams: 20,
+      slowReaders: 3,
+      slowReaderStallS: 60,
+      chartFile: 'docs/soak.svg',
+    },
+    // 40 s of attack: four rounds of the server's 10 s HEADERS_TIMEOUT_MS.
+    slowloris: { connections: 2000, jobTimeMs: 1000, idleRounds: 10, attackS: 40 },
   },
   smoke: {
     delay: { jobs: 10, jobTimeMs: 300, listenWindowMs: 200 },
@@ -104,10 +124,27 @@ export const SCALES = {
       failover: { streams: 10, jobTimeMs: 1000, runnerLockMs: 1000 },
     },
     tabHandover: { pages: 2, handovers: 3, jobTimeMs: 2000 },
+    soak: {
+      minutes: 1,
+      sampleS: 10,
+      createsPerS: 20,
+      busyCreatesPerS: 20,
+      streams: 20,
+      slowReaders: 3,
+      slowReaderStallS: 40,
+    },
+    // A 2 s headers timeout, so the server closes connections within the smoke run's 5 s.
+    slowloris: {
+      connections: 200,
+      jobTimeMs: 300,
+      idleRounds: 3,
+      attackS: 5,
+      headersTimeoutMs: 2000,
+    },
   },
 } satisfies Record<string, Scale>;
 
-export type Scenario = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
+export type Scenario = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10;
 
 export interface SuiteOptions {
   scale: Scale;
@@ -131,6 +168,8 @@ export interface SuiteResult {
   retainedMemory?: RetainedMemoryResult;
   redisScale?: RedisScaleResult;
   tabHandover?: TabHandoverResult;
+  soak?: SoakResult;
+  slowloris?: SlowlorisResult;
 }
 
 /**
@@ -243,6 +282,14 @@ export async function runSuite({
   if (scenarios.has(8)) {
     log('scenario 8: leader tab hand-over in headless Chromium');
     result.tabHandover = await runTabHandover(scale.tabHandover);
+  }
+  if (scenarios.has(9)) {
+    log(`scenario 9: soak, ${scale.soak.minutes} min of mixed load on one server`);
+    result.soak = await runSoak(scale.soak);
+  }
+  if (scenarios.has(10)) {
+    log(`scenario 10: slowloris, ${scale.slowloris.connections} connections held`);
+    result.slowloris = await runSlowloris(scale.slowloris);
   }
   return result;
 }

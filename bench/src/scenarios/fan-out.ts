@@ -38,6 +38,18 @@ export interface FanOutResult {
   /** How long opening every stream took, and how long creating every job took, ms. */
   openMs: number;
   createMs: number;
+  /**
+   * `GET /metrics` of the first instance, scraped `METRICS_SCRAPES` times one after another while
+   * every stream is open and idle, ms (issue 13: at most 5 ms with 10,000 streams); undefined
+   * when the server serves no metrics.
+   */
+  metricsScrapeMs: Distribution | undefined;
+  /**
+   * The same scrapes as the server timed them (its own `heygen_http_request_duration_seconds` for
+   * `/metrics`): the mean, ms, and the share within 5 ms, %. The client's figures add the loopback
+   * and the wait for an event loop busy with heartbeats (and, on a shared machine, other work).
+   */
+  metricsScrapeServer: { meanMs: number; within5msPercent: number } | undefined;
 }
 
 /** One stream of one client, over a raw socket: the least client-side cost per stream. */
@@ -58,6 +70,10 @@ interface StreamClient {
 }
 
 const MiB = 1024 * 1024;
+/** Scrapes timed per run, after one untimed (the first starts the process metrics). */
+const METRICS_SCRAPES = 20;
+/** Between scrapes: spread over a second or so, as scrapes are, rather than back to back. */
+const METRICS_SCRAPE_GAP_MS = 50;
 
 /**
  * Scenario 2: `streams` event streams, each its own client, opened by a raw socket client in this
@@ -137,6 +153,8 @@ export async function runFanOut({
     const openMs = Date.now() - openStart;
     await sleep(1000);
     const idle = rss();
+    const metricsScrapeMs = await timeScrapes(servers[0]!.url);
+    const metricsScrapeServer = metricsScrapeMs && (await serverScrapeTimes(servers[0]!.url));
 
     const createStart = Date.now();
     const perTick = Math.max(1, Math.ceil(streams / (createWindowMs / 10)));
@@ -175,12 +193,51 @@ export async function runFanOut({
       rssPerIdleStreamKiB: round((idle - before) / streams / 1024),
       openMs,
       createMs,
+      metricsScrapeMs,
+      metricsScrapeServer,
     };
   } finally {
     for (const client of clients) client.socket?.destroy();
     agent.destroy();
     await Promise.all(servers.map((server) => server.stop()));
   }
+}
+
+/** Times `GET /metrics` (request to last byte, as a Prometheus scrape sees it), one at a time. */
+async function timeScrapes(base: string): Promise<Distribution | undefined> {
+  if ((await send(`${base}/metrics`)).status !== 200) return undefined;
+  const times: number[] = [];
+  for (let i = 0; i < METRICS_SCRAPES; i++) {
+    const start = performance.now();
+    await send(`${base}/metrics`);
+    times.push(round(performance.now() - start, 2));
+    await sleep(METRICS_SCRAPE_GAP_MS);
+  }
+  return distribution(times);
+}
+
+/** What the server's own histogram says of its `GET /metrics` answers (see FanOutResult). */
+async function serverScrapeTimes(
+  base: string,
+): Promise<{ meanMs: number; within5msPercent: number }> {
+  const { body } = await send(`${base}/metrics`);
+  const sample = (metric: string, le?: string): number => {
+    const line = body
+      .split('\n')
+      .find(
+        (text) =>
+          text.startsWith(`${metric}{`) &&
+          text.includes('route="/metrics",method="GET",status_code="200"') &&
+          (le === undefined || text.includes(`le="${le}"`)),
+      );
+    return Number(line?.slice(line.lastIndexOf(' ') + 1) ?? NaN);
+  };
+  const name = 'heygen_http_request_duration_seconds';
+  const count = sample(`${name}_count`);
+  return {
+    meanMs: round((sample(`${name}_sum`) / count) * 1000, 2),
+    within5msPercent: round((sample(`${name}_bucket`, '0.005') / count) * 100),
+  };
 }
 
 /** Opens one stream with a hand-written request; resolves once its `connected` event arrived. */
