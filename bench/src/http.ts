@@ -10,7 +10,12 @@ export interface HttpAnswer {
 export const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
 /** One HTTP request over the shared agent, with a 30 s bound. */
-export function send(url: string, method = 'GET', body?: string): Promise<HttpAnswer> {
+export function send(
+  url: string,
+  method = 'GET',
+  body?: string,
+  headers: Record<string, string> = {},
+): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const req = request(
       url,
@@ -18,7 +23,7 @@ export function send(url: string, method = 'GET', body?: string): Promise<HttpAn
         method,
         agent,
         timeout: 30_000,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
       },
       (res) => {
         let text = '';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ServerStartError, spawnServer } from 'heygen-test-support';
-import { currentAdapter, describeEachAdapter } from './support/adapters.js';
+import { describeEachAdapter } from './support/adapters.js';
+import { builtServerEnv } from './support/built-server.js';
 
 /** Starts the built server (npm run build) with `env`, expecting it to refuse; its lines. */
 async function refusedStart(
@@ -8,13 +9,7 @@ async function refusedStart(
 ): Promise<{ lines: string[]; error: Error }> {
   const lines: string[] = [];
   const error = await spawnServer({
-    env: {
-      PATH: process.env.PATH ?? '',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      HTTP_ADAPTER: currentAdapter(),
-      ...env,
-    },
+    env: builtServerEnv(env),
     onLine: (line) => lines.push(line),
     timeoutMs: 10_000,
   }).then(
@@ -52,13 +47,7 @@ describeEachAdapter(() => {
     async function startLines(env: Record<string, string>): Promise<string[]> {
       const lines: string[] = [];
       const server = await spawnServer({
-        env: {
-          PATH: process.env.PATH ?? '',
-          PORT: '0',
-          HOST: '127.0.0.1',
-          HTTP_ADAPTER: currentAdapter(),
-          ...env,
-        },
+        env: builtServerEnv(env),
         onLine: (line) => lines.push(line),
       });
       await server.stop();

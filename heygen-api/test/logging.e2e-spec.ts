@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openSse, spawnServer, type RunningServer } from 'heygen-test-support';
-import { currentAdapter, describeEachAdapter } from './support/adapters.js';
+import { describeEachAdapter } from './support/adapters.js';
+import { builtServerEnv } from './support/built-server.js';
 import { newClientId } from './support/client-id.js';
 
 const API_KEY = 'log-test-key-0123456789';
@@ -22,14 +23,7 @@ async function startLogged(
 ): Promise<{ server: RunningServer; lines: string[] }> {
   const lines: string[] = [];
   const server = await spawnServer({
-    env: {
-      PATH: process.env.PATH ?? '',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      HTTP_ADAPTER: currentAdapter(),
-      API_KEYS: API_KEY,
-      ...env,
-    },
+    env: builtServerEnv({ API_KEYS: API_KEY, ...env }),
     onLine: (line) => lines.push(line),
   });
   return { server, lines };

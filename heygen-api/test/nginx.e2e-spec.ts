@@ -176,3 +176,15 @@ describe('the event stream through nginx with the shipped config', () => {
     }
   });
 });
+
+describe('requests through nginx with the shipped config', () => {
+  it("should answer with nginx's request id, so that both logs name the request alike", async () => {
+    const client = new JobsClient(nginx.url);
+
+    const created = await client.create();
+
+    expect(created.status).toBe(201);
+    // nginx's $request_id: 32 hex digits, set for the replica, which keeps and echoes it.
+    expect(created.headers.get('x-request-id')).toMatch(/^[0-9a-f]{32}$/);
+  });
+});

@@ -1,9 +1,8 @@
 import { createFrameParser } from 'heygen-test-support/sse-frames';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { dirname, resolve } from 'node:path';
-import { agent, warmUp } from '../http.js';
+import { agent, send, warmUp } from '../http.js';
 import { scrapeMetrics } from '../scrape-metrics.js';
 import { openFds } from '../proc.js';
 import { startServer, type BenchServer } from '../server.js';
@@ -349,7 +348,7 @@ class Load {
     const duration = Math.round(randomIn(1000, 3000));
     // One job in twenty fails, so failed jobs are part of what is kept and forgotten.
     const body = JSON.stringify(Math.random() < 0.05 ? { duration, fail: true } : { duration });
-    const res = await call(this.url('/create', client), 'POST', {}, body);
+    const res = await send(this.url('/create', client), 'POST', body);
     if (!this.expect('POST /create', res.status, 201)) return;
     this.counts.created++;
     client.recent.push((JSON.parse(res.body) as { id: number }).id);
@@ -360,7 +359,7 @@ class Load {
     const client = pick(this.clients)!;
     const id = pick(client.recent);
     if (id === undefined) return;
-    const res = await call(this.url(`/status/${id}`, client));
+    const res = await send(this.url(`/status/${id}`, client));
     // 404: a job forgotten after RETENTION_MS, or by MAX_JOBS_PER_CLIENT.
     if (this.expect('GET /status/:id', res.status, 200, 404)) this.counts.polls++;
   }
@@ -368,7 +367,7 @@ class Load {
   private async batch(): Promise<void> {
     const client = pick(this.clients)!;
     if (client.recent.length === 0) return;
-    const res = await call(this.url(`/status?ids=${client.recent.slice(-20).join(',')}`, client));
+    const res = await send(this.url(`/status?ids=${client.recent.slice(-20).join(',')}`, client));
     if (this.expect('GET /status?ids', res.status, 200)) this.counts.batches++;
   }
 
@@ -377,7 +376,9 @@ class Load {
     const id = client.recent.at(-1);
     if (id === undefined) return;
     const started = Date.now();
-    const res = await call(this.url(`/status/${id}`, client), 'GET', { prefer: 'wait=5' });
+    const res = await send(this.url(`/status/${id}`, client), 'GET', undefined, {
+      prefer: 'wait=5',
+    });
     if (!this.expect('GET /status/:id (wait)', res.status, 200, 404)) return;
     this.counts.heldWaits++;
     this.heldMs.push(Date.now() - started);
@@ -387,7 +388,7 @@ class Load {
     const client = pick(this.clients)!;
     const id = client.recent.at(-1);
     if (id === undefined) return;
-    const res = await call(this.url(`/cancel/${id}`, client), 'POST');
+    const res = await send(this.url(`/cancel/${id}`, client), 'POST');
     if (!this.expect('POST /cancel/:id', res.status, 200, 409, 404)) return;
     if (res.status === 200) this.counts.cancelled++;
     else this.counts.cancelTooLate++;
@@ -485,34 +486,4 @@ class Load {
 
 function newClient(): Client {
   return { uuid: crypto.randomUUID(), recent: [], streams: 0 };
-}
-
-/** One request over the shared keep-alive agent, with headers; a 30 s bound. */
-function call(
-  url: string,
-  method = 'GET',
-  headers: Record<string, string> = {},
-  body?: string,
-): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      {
-        method,
-        agent,
-        timeout: 30_000,
-        headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`timeout: ${method} ${url}`)));
-    req.on('error', reject);
-    req.end(body);
-  });
 }
