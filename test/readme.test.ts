@@ -317,6 +317,16 @@ describe('heygen-lib for the registry', () => {
       for (const [file, code] of [
         ['esm.mjs', "import { HeyGenAPI } from 'heygen-lib'; console.log(typeof HeyGenAPI);"],
         ['cjs.cjs', "const { HeyGenAPI } = require('heygen-lib'); console.log(typeof HeyGenAPI);"],
+        // Every subpath, from the packed tarball as a user installs it.
+        ['tabs.mjs', "import { HeyGenAPI } from 'heygen-lib/tabs'; console.log(typeof HeyGenAPI);"],
+        [
+          'webhooks.mjs',
+          "import { verifyWebhook } from 'heygen-lib/webhooks'; console.log(typeof verifyWebhook);",
+        ],
+        [
+          'webhooks.cjs',
+          "const { verifyWebhook } = require('heygen-lib/webhooks'); console.log(typeof verifyWebhook);",
+        ],
       ] as const) {
         writeFileSync(join(app, file), code);
         const result = spawnSync(process.execPath, [file], { cwd: app, encoding: 'utf8' });

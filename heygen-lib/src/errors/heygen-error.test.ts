@@ -25,6 +25,14 @@ describe(isHeyGenError.name, () => {
     expect(isHeyGenError(foreign)).toBe(true);
   });
 
+  it('should accept the error of the heygen-lib/webhooks bundle, a copy of its own', () => {
+    const fromWebhooks = Object.assign(new Error('x'), {
+      name: 'WebhookVerificationError',
+      code: 'WEBHOOK_VERIFICATION',
+    });
+    expect(isHeyGenError(fromWebhooks)).toBe(true);
+  });
+
   it('should reject other errors, including ones with a string code', () => {
     expect(isHeyGenError(Object.assign(new Error('x'), { code: 'ECONNREFUSED' }))).toBe(false);
     // A name of ours with a code that is not that class's, or with none.

@@ -8,7 +8,8 @@ export type HeyGenErrorCode =
   | 'TIMEOUT'
   | 'ABORTED'
   | 'HTTP_ERROR'
-  | 'NETWORK_ERROR';
+  | 'NETWORK_ERROR'
+  | 'WEBHOOK_VERIFICATION';
 
 /** The base class of every error the library raises; branch on `code`. */
 export class HeyGenError extends Error {
@@ -39,6 +40,7 @@ const CODES = new Map<string, string[]>([
   ['TimeoutError', ['TIMEOUT']],
   ['AbortError', ['ABORTED']],
   ['HttpError', ['HTTP_ERROR', 'NETWORK_ERROR']],
+  ['WebhookVerificationError', ['WEBHOOK_VERIFICATION']],
 ]);
 CODES.set('HeyGenError', [...CODES.values()].flat());
 

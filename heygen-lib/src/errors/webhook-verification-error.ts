@@ -1,0 +1,36 @@
+import { HeyGenError } from './heygen-error.js';
+
+/**
+ * Why {@link verifyWebhook} refused a request: a `webhook-*` header is missing or is not in the
+ * Standard Webhooks format, the timestamp is outside the tolerance, no `v1` signature matches the
+ * body, or the signed body is not JSON.
+ */
+export type WebhookVerificationReason =
+  | 'MISSING_HEADER'
+  | 'MALFORMED_HEADER'
+  | 'TIMESTAMP_TOO_OLD'
+  | 'TIMESTAMP_TOO_NEW'
+  | 'NO_MATCHING_SIGNATURE'
+  | 'INVALID_PAYLOAD';
+
+/**
+ * A webhook request failed verification: answer it with a 4xx and do not act on it. Thrown by
+ * `heygen-lib/webhooks`, a bundle of its own: `instanceof` works with this class or `HeyGenError`
+ * from that subpath; `isHeyGenError` from either entry knows it by its name and code.
+ */
+export class WebhookVerificationError extends HeyGenError {
+  /** Always `'WebhookVerificationError'`. */
+  override name = 'WebhookVerificationError';
+
+  /**
+   * @param reason - which check failed, for logs and metrics (clock skew is not forgery)
+   * @param cause - the underlying error, if any
+   */
+  constructor(
+    readonly reason: WebhookVerificationReason,
+    message: string,
+    cause?: unknown,
+  ) {
+    super('WEBHOOK_VERIFICATION', message, cause);
+  }
+}
