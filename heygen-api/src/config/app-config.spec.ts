@@ -260,4 +260,45 @@ describe(parseConfig.name, () => {
     });
     expect(rateLimitsOn(rateLimits)).toBe(true);
   });
+
+  it('should read the webhook settings, with the issue 19 schedule by default', () => {
+    expect(parseConfig({})).toMatchObject({
+      maxBodyBytes: 4096,
+      webhookAllowPrivate: false,
+      webhookTimeoutMs: 15_000,
+      webhookSecretGraceS: 86_400,
+      webhookRetryScheduleMs: [
+        0, 5000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000,
+      ],
+    });
+    expect(parseConfig({}).webhookSecret).toBeUndefined();
+    const secret = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
+    expect(
+      parseConfig({
+        WEBHOOK_SECRET: secret,
+        WEBHOOK_ALLOW_PRIVATE: 'true',
+        WEBHOOK_TIMEOUT_MS: '200',
+        WEBHOOK_RETRY_SCHEDULE: '0, 50,100',
+        WEBHOOK_SECRET_GRACE_S: '0',
+      }),
+    ).toMatchObject({
+      webhookSecret: secret,
+      webhookAllowPrivate: true,
+      webhookTimeoutMs: 200,
+      webhookRetryScheduleMs: [0, 50, 100],
+      webhookSecretGraceS: 0,
+    });
+  });
+
+  it.each([
+    ['WEBHOOK_SECRET', 'hunter2hunter2hunter2hunter2'],
+    ['WEBHOOK_SECRET', `whsec_${Buffer.alloc(8).toString('base64')}`],
+    ['WEBHOOK_ALLOW_PRIVATE', 'yes'],
+    ['WEBHOOK_RETRY_SCHEDULE', '0,5s'],
+    ['WEBHOOK_RETRY_SCHEDULE', '0,,5'],
+    ['WEBHOOK_TIMEOUT_MS', '0'],
+  ])('should reject %s=%s, never echoing a secret', (name, value) => {
+    expect(() => parseConfig({ [name]: value })).toThrow(name);
+    if (name === 'WEBHOOK_SECRET') expect(() => parseConfig({ [name]: value })).not.toThrow(value);
+  });
 });

@@ -116,6 +116,16 @@ export class AppConfig {
   dashboard!: boolean;
   /** METRICS: serve Prometheus metrics at `GET /metrics` (docs/metrics.md). */
   metrics!: boolean;
+  /** WEBHOOK_SECRET: the master signing secret (`whsec_…`); unset: one generated at start. */
+  webhookSecret?: string;
+  /** WEBHOOK_SECRET_GRACE_S: how long a rotated-out secret still signs. */
+  webhookSecretGraceS!: number;
+  /** WEBHOOK_ALLOW_PRIVATE: webhooks may reach loopback and private addresses (tests, local setups). */
+  webhookAllowPrivate!: boolean;
+  /** WEBHOOK_TIMEOUT_MS: the longest one delivery attempt may take. */
+  webhookTimeoutMs!: number;
+  /** WEBHOOK_RETRY_SCHEDULE: the delay before each attempt of a delivery, ms. */
+  webhookRetryScheduleMs!: number[];
 }
 
 /** The requests the rate limits count (docs/design.md, "Rate limits"). */
@@ -200,7 +210,8 @@ export function parseConfig(env: Env): AppConfig {
     1,
     config.maxWaits,
   );
-  config.maxBodyBytes = int('MAX_BODY_BYTES', 1024, 16, 1_048_576);
+  // Room for a create body with a webhook URL of up to 2048 characters (issue 19).
+  config.maxBodyBytes = int('MAX_BODY_BYTES', 4096, 16, 1_048_576);
   config.streamBufferBytes = int('STREAM_BUFFER_BYTES', 1_048_576, 1024, 1_073_741_824);
   config.pollHintMarginMs = int('POLL_HINT_MARGIN_MS', 10, 0, 60_000);
   config.headersTimeoutMs = int('HEADERS_TIMEOUT_MS', 10_000, 100, 600_000);
@@ -238,6 +249,13 @@ export function parseConfig(env: Env): AppConfig {
   config.httpAdapter = parseHttpAdapter(env, problems);
   config.dashboard = parseDashboard(env, problems);
   config.metrics = parseMetrics(env, problems);
+
+  const webhookSecret = parseWebhookSecret(env.WEBHOOK_SECRET, problems);
+  if (webhookSecret !== undefined) config.webhookSecret = webhookSecret;
+  config.webhookSecretGraceS = int('WEBHOOK_SECRET_GRACE_S', 86_400, 0, 30 * 86_400);
+  config.webhookAllowPrivate = parseWebhookAllowPrivate(env.WEBHOOK_ALLOW_PRIVATE, problems);
+  config.webhookTimeoutMs = int('WEBHOOK_TIMEOUT_MS', 15_000, 10, 300_000);
+  config.webhookRetryScheduleMs = parseRetrySchedule(env.WEBHOOK_RETRY_SCHEDULE, problems);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return config;
@@ -380,6 +398,58 @@ function parseRedisUrl(raw: string | undefined, problems: string[]): string {
     problems.push(`REDIS_URL=${shown}: expected redis://[user:password@]host[:port][/db]`);
   }
   return url;
+}
+
+/** WEBHOOK_SECRET: Standard Webhooks' form, `whsec_` and base64 of 24 to 64 bytes; never echoed. */
+function parseWebhookSecret(raw: string | undefined, problems: string[]): string | undefined {
+  const secret = raw?.trim();
+  if (secret === undefined || secret === '') return undefined;
+  const base64 = secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : undefined;
+  const bytes =
+    base64 !== undefined && /^[A-Za-z0-9+/]+={0,2}$/.test(base64)
+      ? Buffer.from(base64, 'base64').length
+      : 0;
+  if (bytes < 24 || bytes > 64) {
+    problems.push('WEBHOOK_SECRET: expected whsec_ followed by 24 to 64 bytes in base64');
+    return undefined;
+  }
+  return secret;
+}
+
+function parseWebhookAllowPrivate(raw: string | undefined, problems: string[]): boolean {
+  const value = raw?.trim().toLowerCase() || 'false';
+  if (value === 'true' || value === 'false') return value === 'true';
+  problems.push(`WEBHOOK_ALLOW_PRIVATE=${JSON.stringify(raw)}: expected true or false`);
+  return false;
+}
+
+/**
+ * When a webhook delivery is tried, each delay after the attempt before (issue 19): at once, then
+ * 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h, Standard Webhooks' example, about a day and a half.
+ */
+export const DEFAULT_RETRY_SCHEDULE_MS: readonly number[] = [
+  0,
+  5_000,
+  5 * 60_000,
+  30 * 60_000,
+  2 * 3_600_000,
+  5 * 3_600_000,
+  10 * 3_600_000,
+  10 * 3_600_000,
+];
+
+/** WEBHOOK_RETRY_SCHEDULE: comma-separated delays in ms, one per attempt, 1 to 20 of them. */
+function parseRetrySchedule(raw: string | undefined, problems: string[]): number[] {
+  if (raw === undefined || raw.trim() === '') return [...DEFAULT_RETRY_SCHEDULE_MS];
+  const steps = raw.split(',').map((step) => step.trim());
+  const delays = steps.map((step) => (/^\d{1,9}$/.test(step) ? Number(step) : NaN));
+  if (delays.length > 20 || delays.some((delay) => Number.isNaN(delay) || delay > 172_800_000)) {
+    problems.push(
+      `WEBHOOK_RETRY_SCHEDULE=${JSON.stringify(raw)}: expected 1 to 20 delays in ms (at most 2 days each) separated by commas, such as 0,5000,300000`,
+    );
+    return [...DEFAULT_RETRY_SCHEDULE_MS];
+  }
+  return delays;
 }
 
 /** API_KEYS: comma-separated Bearer tokens, kept as digests. A bad key is never echoed. */

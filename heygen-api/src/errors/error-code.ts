@@ -23,7 +23,11 @@ export type ErrorCode =
   | 'STORE_UNAVAILABLE'
   | 'BAD_REQUEST'
   | 'REQUEST_TIMEOUT'
-  | 'HEADERS_TOO_LARGE';
+  | 'HEADERS_TOO_LARGE'
+  | 'INVALID_WEBHOOK_URL'
+  | 'WEBHOOK_URL_PRIVATE'
+  | 'WEBHOOKS_UNSUPPORTED'
+  | 'DELIVERY_NOT_FOUND';
 
 /** The one table from codes to HTTP statuses: services speak codes, only the exception filter speaks HTTP. */
 export const CODE_TO_STATUS: Readonly<Record<ErrorCode, number>> = {
@@ -51,4 +55,8 @@ export const CODE_TO_STATUS: Readonly<Record<ErrorCode, number>> = {
   BAD_REQUEST: 400,
   REQUEST_TIMEOUT: 408,
   HEADERS_TOO_LARGE: 431,
+  INVALID_WEBHOOK_URL: 400,
+  WEBHOOK_URL_PRIVATE: 400,
+  WEBHOOKS_UNSUPPORTED: 400,
+  DELIVERY_NOT_FOUND: 404,
 };

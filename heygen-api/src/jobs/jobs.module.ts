@@ -10,6 +10,8 @@ import { SimulatedJobRunner } from '../runner/simulated-job-runner.js';
 import { InMemoryJobStore } from '../store/in-memory-job-store.js';
 import { JOB_STORE } from '../store/job-store.js';
 import { WaitsModule } from '../waits/waits.module.js';
+import { WebhooksModule } from '../webhooks/webhooks.module.js';
+import { DeliveriesController } from './deliveries.controller.js';
 import { JobsController } from './jobs.controller.js';
 import { JobsService } from './jobs.service.js';
 
@@ -82,8 +84,8 @@ export class JobsModule {
     return {
       module: JobsModule,
       global: true,
-      imports: [...imports, WaitsModule],
-      controllers: [JobsController],
+      imports: [...imports, WaitsModule, await WebhooksModule.forRoot(chosen)],
+      controllers: [JobsController, DeliveriesController],
       providers: [...providers, JobsService],
       exports: [JobsService, JOB_EVENTS, ...exports],
     };

@@ -12,6 +12,7 @@ import { DomainError } from '../errors/domain-error.js';
 import { InMemoryJobEvents } from '../events/in-memory-job-events.js';
 import { type ApplyTransition, type JobRunner } from '../runner/job-runner.js';
 import { InMemoryJobStore } from '../store/in-memory-job-store.js';
+import { type JobWebhooks } from '../webhooks/job-webhooks.js';
 import { JobsService } from './jobs.service.js';
 
 /** The service with real in-memory collaborators and a runner that only records what it is asked. */
@@ -185,5 +186,66 @@ describe(JobsService.name, () => {
     await applies.get(job.id)!(complete);
     expect(await codeOf(sut.cancel(clientStub, job.id))).toBe('JOB_FINISHED');
     expect((await sut.get(clientStub, job.id)).status).toBe('completed');
+  });
+
+  it('should register a webhook before the first change, and tell it every change with its event', async () => {
+    const config = configStub();
+    const store = new InMemoryJobStore(config);
+    const events = new InMemoryJobEvents(config);
+    const applied: ApplyTransition[] = [];
+    const runner = {
+      run: strictMock<JobRunner['run']>('run').mockImplementation((_record, apply) => {
+        applied.push(apply);
+      }),
+      stop: strictMock<JobRunner['stop']>('stop'),
+    };
+    const target = { url: 'https://example.com/hook', events: new Set(['completed'] as const) };
+    const calls: string[] = [];
+    const webhooks = {
+      check: strictMock<JobWebhooks['check']>('check').mockResolvedValue(target),
+      subscribe: strictMock<JobWebhooks['subscribe']>('subscribe').mockImplementation(() => {
+        calls.push('subscribe');
+        return Promise.resolve();
+      }),
+      changed: strictMock<JobWebhooks['changed']>('changed').mockImplementation((event) => {
+        calls.push(`changed ${event.job.status} ${event.id}`);
+      }),
+    };
+    const published: string[] = [];
+    events.subscribe(clientStub, (event) => published.push(event.id));
+    const sut = new JobsService(config, store, events, runner, undefined, undefined, webhooks);
+
+    const { job } = await sut.create(clientStub, { webhook: target.url });
+    await applied[0]!(start);
+    expect(webhooks.subscribe).toHaveBeenCalledWith(clientStub, job.id, target);
+    expect(calls).toEqual([
+      'subscribe',
+      `changed pending ${published[0]}`,
+      `changed running ${published[1]}`,
+    ]);
+  });
+
+  it('should refuse a creation whose webhook the check refuses, creating nothing', async () => {
+    const { sut, store } = newTestService();
+    const webhooks = {
+      check: strictMock<JobWebhooks['check']>('check').mockRejectedValue(
+        new DomainError('WEBHOOK_URL_PRIVATE', 'private'),
+      ),
+      subscribe: strictMock<JobWebhooks['subscribe']>('subscribe'),
+      changed: strictMock<JobWebhooks['changed']>('changed'),
+    };
+    const withHooks = new JobsService(
+      configStub(),
+      store,
+      new InMemoryJobEvents(configStub()),
+      { run: strictMock('run'), stop: strictMock('stop') },
+      undefined,
+      undefined,
+      webhooks,
+    );
+    expect(await codeOf(withHooks.create(clientStub, { webhook: 'http://10.0.0.1/' }))).toBe(
+      'WEBHOOK_URL_PRIVATE',
+    );
+    expect(await sut.list(clientStub)).toEqual([]);
   });
 });

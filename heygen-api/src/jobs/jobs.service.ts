@@ -10,11 +10,16 @@ import { ROOT_LOGGER } from '../logging/logging.module.js';
 import { AppMetrics } from '../metrics/app-metrics.js';
 import { JOB_RUNNER, type JobRunner } from '../runner/job-runner.js';
 import { JOB_STORE, type JobStore } from '../store/job-store.js';
+import { JOB_WEBHOOKS, type JobWebhooks } from '../webhooks/job-webhooks.js';
 
 /** How a client asks for a job to be simulated (POST /create body). */
 export interface JobRequest {
   duration?: number;
   fail?: boolean;
+  /** Where to POST the job's changes (docs/protocol.md, "Webhooks"). */
+  webhook?: string;
+  /** Which changes; `canceled` is accepted for `cancelled`. */
+  webhookEvents?: string[];
 }
 
 export interface BatchResult {
@@ -33,6 +38,7 @@ export class JobsService {
     @Inject(JOB_RUNNER) private readonly runner: JobRunner,
     @Inject(AppMetrics) private readonly metrics: AppMetrics = new AppMetrics(),
     @Optional() @Inject(ROOT_LOGGER) logger?: Logger,
+    @Optional() @Inject(JOB_WEBHOOKS) private readonly webhooks?: JobWebhooks,
   ) {
     this.transitions = new JobTransitionLog(logger);
   }
@@ -51,7 +57,14 @@ export class JobsService {
       );
     }
     const fail = request.fail ?? false;
-    const fingerprint = JSON.stringify({ duration, fail });
+    const asksWebhook = request.webhook !== undefined || request.webhookEvents !== undefined;
+    const webhook = asksWebhook ? await this.webhooks?.check(request) : undefined;
+    // A webhook is part of the request: the same key with another webhook is another request.
+    const fingerprint = JSON.stringify(
+      webhook
+        ? { duration, fail, webhook: webhook.url, events: [...webhook.events] }
+        : { duration, fail },
+    );
 
     const result = await this.store.create({
       clientId,
@@ -93,10 +106,13 @@ export class JobsService {
       if (!isFinished(record.job)) this.run(record);
       return { job: record.job, created: false };
     }
+    // Registered before the runner can change the job: its first change must find the webhook.
+    if (webhook) await this.webhooks?.subscribe(clientId, record.job.id, webhook);
     // The redis store logged the created event with the job (Logged); the memory one did not.
-    if (!result.event) await this.events.publish(clientId, record.job);
+    const event = result.event ?? (await this.events.publish(clientId, record.job));
     this.metrics.jobCreated();
     this.transitions.changed(clientId, record.job);
+    this.webhooks?.changed(event);
     this.run(record);
     return { job: record.job, created: true };
   }
@@ -147,7 +163,8 @@ export class JobsService {
     // counts the changes it makes.
     this.metrics.jobChanged(record.job);
     this.transitions.changed(clientId, record.job);
-    if (!record.event) await this.events.publish(clientId, record.job);
+    const event = record.event ?? (await this.events.publish(clientId, record.job));
+    this.webhooks?.changed(event);
     return record.job;
   }
 

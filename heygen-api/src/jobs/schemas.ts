@@ -38,9 +38,15 @@ export const REVISION_LIST_SCHEMA: JsonSchema = {
   example: '3,0,12',
 };
 
+/** The longest webhook URL accepted: browsers' and CDNs' common limit, well within MAX_BODY_BYTES. */
+export const MAX_WEBHOOK_URL_LENGTH = 2048;
+
+/** What `webhookEvents` may name: the API's statuses, `progress`, and the alias `canceled`. */
+const WEBHOOK_EVENT_ENUM = ['running', 'progress', 'completed', 'failed', 'cancelled', 'canceled'];
+
 /**
- * The optional body of POST /create (a `JobRequest`): nothing but an integer `duration` ≥ 0 and a
- * boolean `fail`.
+ * The optional body of POST /create (a `JobRequest`): an integer `duration` ≥ 0, a boolean `fail`,
+ * and a webhook with the events it wants (the URL itself is checked by the webhooks module).
  */
 export const CREATE_JOB_BODY_SCHEMA: JsonSchema = {
   type: 'object',
@@ -55,6 +61,23 @@ export const CREATE_JOB_BODY_SCHEMA: JsonSchema = {
       type: 'boolean',
       description: 'End the job as failed instead of completed',
       example: false,
+    },
+    webhook: {
+      type: 'string',
+      minLength: 1,
+      maxLength: MAX_WEBHOOK_URL_LENGTH,
+      description:
+        'An absolute http(s) URL that receives the job\'s changes, signed (docs/protocol.md, "Webhooks")',
+      example: 'https://example.com/hooks/heygen',
+    },
+    webhookEvents: {
+      type: 'array',
+      items: { type: 'string', enum: WEBHOOK_EVENT_ENUM },
+      minItems: 1,
+      maxItems: WEBHOOK_EVENT_ENUM.length,
+      description:
+        'The changes to send (default: completed, failed, cancelled); canceled is cancelled',
+      example: ['running', 'completed', 'failed', 'cancelled'],
     },
   },
   additionalProperties: false,

@@ -21,6 +21,7 @@ import { RedisConnections } from '../redis/redis-connections.js';
 import { retryWhileUnavailable, settlesWithin } from '../redis/redis-unavailable.js';
 import { type WorkerStatus } from '../redis/redis.health.js';
 import { JOB_STORE, type JobStore } from '../store/job-store.js';
+import { JOB_CHANGE_OBSERVER, type JobChangeObserver } from './job-change-observer.js';
 import { type JobRunner } from './job-runner.js';
 import { SimulatedJobRunner } from './simulated-job-runner.js';
 
@@ -75,6 +76,7 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
     @Inject(JOB_EVENTS) private readonly events: JobEvents,
     @Inject(AppMetrics) private readonly metrics: AppMetrics = new AppMetrics(),
     @Optional() @Inject(ROOT_LOGGER) logger?: PinoLogger,
+    @Optional() @Inject(JOB_CHANGE_OBSERVER) private readonly observer?: JobChangeObserver,
   ) {
     this.transitions = new JobTransitionLog(logger);
     this.simulation = new SimulatedJobRunner(config);
@@ -222,8 +224,10 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
       this.metrics.jobChanged(record.job);
       this.transitions.changed(clientId, record.job);
       // Only a store that does not log its changes (not the redis one) leaves this to do.
-      if (!record.event)
-        await this.untilRedisAnswers(() => this.events.publish(clientId, record.job));
+      const event =
+        record.event ??
+        (await this.untilRedisAnswers(() => this.events.publish(clientId, record.job)));
+      this.observer?.changed(event);
       return record.job;
     }
     // Declined: when the job was cancelled meanwhile (and the stop message missed), stop here.

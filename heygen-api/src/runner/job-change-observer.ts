@@ -1,0 +1,13 @@
+import { type JobEvent } from '../events/job-events.js';
+
+/**
+ * Injection token of who else hears of every change the BullMQ runner makes (the webhooks, issue
+ * 19). Declared here, not by the webhooks, so that runner/ does not import webhooks/, which
+ * imports runner/'s MinHeap: folders import one way only.
+ */
+export const JOB_CHANGE_OBSERVER = Symbol('JobChangeObserver');
+
+export interface JobChangeObserver {
+  /** Told a change once its event exists. Never throws, never waits. */
+  changed(event: JobEvent): void;
+}

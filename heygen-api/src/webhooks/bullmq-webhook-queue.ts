@@ -1,0 +1,108 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnModuleDestroy,
+  type OnModuleInit,
+} from '@nestjs/common';
+import { Queue, Worker } from 'bullmq';
+import { AppConfig } from '../config/app-config.js';
+import { RedisConnections } from '../redis/redis-connections.js';
+import { settlesWithin } from '../redis/redis-unavailable.js';
+import { SHARED_REDIS } from '../redis/shared-redis.js';
+import { type WebhookDelivery } from './webhook-delivery.js';
+import { type DeliveryHandler, type DeliveryRef, type WebhookQueue } from './webhook-queue.js';
+
+/** The BullMQ queue of webhook attempts, beside the runner's `jobs`. */
+export const WEBHOOK_QUEUE_NAME = 'webhooks';
+
+/** Attempts one instance makes at once. */
+const CONCURRENCY = 64;
+/** How long a stop waits for the queue to close (the runner's hand-over bound). */
+const CLOSE_MS = 3000;
+
+/**
+ * The redis driver's delivery queue: each attempt is a BullMQ job, delayed until it is due, so a
+ * pending retry survives a restart and runs once across instances (BullMQ's lock); an instance
+ * that dies mid-attempt has it run again elsewhere (at least once). The job id is the delivery
+ * and its place in the schedule: the same attempt queued twice is queued once.
+ */
+@Injectable()
+export class BullmqWebhookQueue implements WebhookQueue, OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('Webhooks');
+  private handler: DeliveryHandler | undefined;
+  private queue?: Queue<DeliveryRef>;
+  private worker?: Worker<DeliveryRef>;
+
+  constructor(
+    @Inject(AppConfig) private readonly config: AppConfig,
+    @Inject(SHARED_REDIS) private readonly redis: RedisConnections,
+  ) {}
+
+  /** Not counted here: the delayed jobs are in Redis. */
+  readonly size = 0;
+
+  process(handler: DeliveryHandler): void {
+    this.handler = handler;
+  }
+
+  onModuleInit(): void {
+    const connection = this.redis.open('webhooks', { maxRetriesPerRequest: null });
+    const prefix = `${this.redis.prefix}bull`;
+    this.queue = new Queue<DeliveryRef>(WEBHOOK_QUEUE_NAME, {
+      connection,
+      prefix,
+      defaultJobOptions: { removeOnComplete: true, removeOnFail: { age: 24 * 3600, count: 1000 } },
+      streams: { events: { maxLen: 1000 } },
+    });
+    this.queue.on('error', (error) => this.logger.warn(`queue: ${error.message}`));
+    // RUNNER_CONCURRENCY=0: an HTTP-only instance; the others deliver.
+    if (this.config.runnerConcurrency === 0) return;
+    this.worker = new Worker<DeliveryRef>(
+      WEBHOOK_QUEUE_NAME,
+      async (job) => this.handler?.(job.data),
+      {
+        connection,
+        prefix,
+        concurrency: CONCURRENCY,
+        // An attempt takes at most WEBHOOK_TIMEOUT_MS: its lock must outlast it.
+        lockDuration: this.config.webhookTimeoutMs + 10_000,
+        drainDelay: 1,
+      },
+    );
+    this.worker.on('error', (error) => this.logger.warn(`worker: ${error.message}`));
+  }
+
+  schedule(delivery: WebhookDelivery, dueAt: number): void {
+    const { clientId, jobId, deliveryId } = delivery;
+    this.queue
+      ?.add(
+        'deliver',
+        { clientId, jobId, deliveryId },
+        {
+          delay: Math.max(0, dueAt - Date.now()),
+          jobId: `${deliveryId}-${delivery.scheduled}`,
+        },
+      )
+      .catch((error: Error) => {
+        this.logger.error(`Delivery ${deliveryId}: could not be queued: ${error.message}`);
+      });
+  }
+
+  cancel(): void {
+    // A queued attempt of a delivery that settled meanwhile is skipped when it comes up.
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    // As the runner does: Redis away, the worker is closed forced, and the wait is bounded; an
+    // attempt cut short runs again elsewhere (at least once).
+    const away = this.redis.command.status !== 'ready';
+    const closed = (async () => {
+      await this.worker?.close(away);
+      await this.queue?.close();
+    })();
+    if (!(await settlesWithin(closed, CLOSE_MS))) {
+      this.logger.warn('Redis did not answer while the webhook queue closed');
+    }
+  }
+}

@@ -1,0 +1,116 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
+import { type ClientKey } from '../domain/client.js';
+import { RedisConnections } from '../redis/redis-connections.js';
+import { storeCommand } from '../redis/redis-unavailable.js';
+import { SHARED_REDIS } from '../redis/shared-redis.js';
+import { type DeliveryAttempt, type WebhookDelivery } from './webhook-delivery.js';
+import { type WebhookEventName } from './webhook-events.js';
+import { type StoredSubscription, type WebhookState } from './webhook-state.js';
+import { MAX_ATTEMPTS_KEPT } from './webhook-subscriptions.js';
+import { type WebhookTarget } from './webhook-target.js';
+
+/**
+ * The redis driver's webhook state, so that any instance runs a delivery and answers its history
+ * (docs/design.md, "What Redis holds"): per job a hash `<prefix>{<client>}:webhook:<id>`
+ * (`target`, `gone`, `d:<deliveryId>` → the delivery) and a list `…:attempts` of the latest
+ * MAX_ATTEMPTS_KEPT attempts. Both expire after the longest a job and its deliveries can take
+ * (MAX_JOB_TIME_MS + the whole schedule + RETENTION_MS), renewed on every write.
+ */
+@Injectable()
+export class RedisWebhookState implements WebhookState {
+  private readonly ttlMs: number;
+
+  constructor(
+    @Inject(AppConfig) config: AppConfig,
+    @Inject(SHARED_REDIS) private readonly redis: RedisConnections,
+  ) {
+    const schedule = config.webhookRetryScheduleMs.reduce((sum, delay) => sum + delay, 0);
+    this.ttlMs =
+      config.maxJobTimeMs + schedule + config.webhookTimeoutMs * 20 + config.retentionMs + 60_000;
+  }
+
+  async subscribe(clientId: ClientKey, jobId: number, target: WebhookTarget): Promise<void> {
+    const key = this.key(clientId, jobId);
+    const stored = JSON.stringify({ url: target.url, events: [...target.events] });
+    await storeCommand(
+      this.redis.command.multi().hset(key, 'target', stored).pexpire(key, this.ttlMs).exec(),
+    );
+  }
+
+  async subscription(clientId: ClientKey, jobId: number): Promise<StoredSubscription | undefined> {
+    const [target, gone] = await storeCommand(
+      this.redis.command.hmget(this.key(clientId, jobId), 'target', 'gone'),
+    );
+    if (!target) return undefined;
+    const { url, events } = JSON.parse(target) as { url: string; events: WebhookEventName[] };
+    return { target: { url, events: new Set(events) }, gone: gone === '1' };
+  }
+
+  finished(): void {
+    // Nothing to do: the keys expire on their own.
+  }
+
+  async delivery(
+    clientId: ClientKey,
+    jobId: number,
+    deliveryId: string,
+  ): Promise<WebhookDelivery | undefined> {
+    const stored = await storeCommand(
+      this.redis.command.hget(this.key(clientId, jobId), `d:${deliveryId}`),
+    );
+    return stored ? (JSON.parse(stored) as WebhookDelivery) : undefined;
+  }
+
+  async saveDelivery(delivery: WebhookDelivery): Promise<void> {
+    const key = this.key(delivery.clientId, delivery.jobId);
+    await storeCommand(
+      this.redis.command
+        .multi()
+        .hset(key, `d:${delivery.deliveryId}`, JSON.stringify(delivery))
+        .pexpire(key, this.ttlMs)
+        .exec(),
+    );
+  }
+
+  async markGone(clientId: ClientKey, jobId: number): Promise<WebhookDelivery[]> {
+    const key = this.key(clientId, jobId);
+    await storeCommand(this.redis.command.hset(key, 'gone', '1'));
+    const all = await storeCommand(this.redis.command.hgetall(key));
+    const pending: WebhookDelivery[] = [];
+    for (const [field, value] of Object.entries(all)) {
+      if (!field.startsWith('d:')) continue;
+      const delivery = JSON.parse(value) as WebhookDelivery;
+      if (delivery.state !== 'pending') continue;
+      delivery.state = 'failed';
+      delete delivery.nextAttemptAt;
+      pending.push(delivery);
+      await this.saveDelivery(delivery);
+    }
+    return pending;
+  }
+
+  async record(clientId: ClientKey, jobId: number, attempt: DeliveryAttempt): Promise<void> {
+    const key = `${this.key(clientId, jobId)}:attempts`;
+    await storeCommand(
+      this.redis.command
+        .multi()
+        .rpush(key, JSON.stringify(attempt))
+        .ltrim(key, -MAX_ATTEMPTS_KEPT, -1)
+        .pexpire(key, this.ttlMs)
+        .exec(),
+    );
+  }
+
+  async attempts(clientId: ClientKey, jobId: number): Promise<DeliveryAttempt[]> {
+    const stored = await storeCommand(
+      this.redis.command.lrange(`${this.key(clientId, jobId)}:attempts`, 0, -1),
+    );
+    return stored.map((attempt) => JSON.parse(attempt) as DeliveryAttempt);
+  }
+
+  private key(clientId: ClientKey, jobId: number): string {
+    // The client in braces, as the job store's keys: one client's keys share a hash slot.
+    return `${this.redis.prefix}{${clientId}}:webhook:${jobId}`;
+  }
+}

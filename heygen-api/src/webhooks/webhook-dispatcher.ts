@@ -1,0 +1,195 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { AppConfig } from '../config/app-config.js';
+import { uuidOf, type ClientKey } from '../domain/client.js';
+import { isFinished } from '../domain/job.js';
+import { DomainError } from '../errors/domain-error.js';
+import { type JobEvent } from '../events/job-events.js';
+import { type JobWebhooks } from './job-webhooks.js';
+import { parseRetryAfter, retryDelayMs } from './retry-schedule.js';
+import { type DeliveryAttempt, type WebhookDelivery } from './webhook-delivery.js';
+import { webhookEventOf } from './webhook-events.js';
+import { WEBHOOK_QUEUE, type DeliveryRef, type WebhookQueue } from './webhook-queue.js';
+import { WebhookSecrets } from './webhook-secrets.js';
+import { WebhookSender } from './webhook-sender.js';
+import { WEBHOOK_STATE, type StoredSubscription, type WebhookState } from './webhook-state.js';
+import { checkWebhookTarget, type WebhookFields, type WebhookTarget } from './webhook-target.js';
+
+/** What `GET /status/:id/deliveries` answers. */
+export interface DeliveryHistory {
+  webhook: string | null;
+  events: string[];
+  attempts: DeliveryAttempt[];
+}
+
+/**
+ * Turns job changes into signed deliveries, at least once (docs/protocol.md, "Webhooks"): each
+ * change a job's webhook asked for becomes a delivery, tried on the retry schedule until the
+ * receiver answers 2xx, answers 410, or the schedule ends. Nothing here ever reaches the job or
+ * the HTTP answer that changed it: failures are recorded, logged, and retried.
+ */
+@Injectable()
+export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
+  private readonly logger = new Logger('Webhooks');
+  private readonly sender = new WebhookSender();
+
+  constructor(
+    @Inject(AppConfig) private readonly config: AppConfig,
+    @Inject(WEBHOOK_QUEUE) private readonly queue: WebhookQueue,
+    @Inject(WEBHOOK_STATE) private readonly state: WebhookState,
+    @Inject(WebhookSecrets) private readonly secrets: WebhookSecrets,
+  ) {
+    queue.process((ref) => this.attempt(ref));
+  }
+
+  check(fields: WebhookFields): Promise<WebhookTarget | undefined> {
+    return checkWebhookTarget(fields, this.config.webhookAllowPrivate);
+  }
+
+  async subscribe(clientId: ClientKey, jobId: number, target: WebhookTarget): Promise<void> {
+    await this.state.subscribe(clientId, jobId, target);
+  }
+
+  changed(event: JobEvent): void {
+    this.enqueue(event).catch((error: unknown) => {
+      this.logger.error(`Job ${event.job.id}: could not queue a webhook`, error);
+    });
+  }
+
+  /** The job's delivery attempts, oldest first (the caller has checked the job is the client's). */
+  async history(clientId: ClientKey, jobId: number): Promise<DeliveryHistory> {
+    const subscription = await this.state.subscription(clientId, jobId);
+    if (!subscription) return { webhook: null, events: [], attempts: [] };
+    return {
+      webhook: subscription.target.url,
+      events: [...subscription.target.events],
+      attempts: await this.state.attempts(clientId, jobId),
+    };
+  }
+
+  /** Attempts a delivery again now, whatever came of it before (even a 410); its schedule goes on. */
+  async retry(clientId: ClientKey, jobId: number, deliveryId: string): Promise<void> {
+    const delivery = await this.state.delivery(clientId, jobId, deliveryId);
+    if (!delivery) {
+      throw new DomainError('DELIVERY_NOT_FOUND', `Delivery ${deliveryId} not found`);
+    }
+    void this.attempt(delivery, true);
+  }
+
+  onModuleDestroy(): void {
+    this.sender.close();
+  }
+
+  private async enqueue({ id, clientId, job }: JobEvent): Promise<void> {
+    // Most jobs have no webhook: with the memory driver this is one map lookup.
+    const subscription = await this.state.subscription(clientId, job.id);
+    if (!subscription) return;
+    if (isFinished(job)) this.state.finished(clientId, job.id);
+    const name = webhookEventOf(job);
+    if (!name || !subscription.target.events.has(name) || subscription.gone) return;
+    const type = `job.${name}` as const;
+    const delivery: WebhookDelivery = {
+      deliveryId: randomUUID(),
+      clientId,
+      jobId: job.id,
+      eventId: id,
+      type,
+      // `client`: event and job ids are counted per client, so a receiver several clients share
+      // tells their deliveries apart by it (docs/protocol.md, "Webhooks").
+      body: JSON.stringify({ type, timestamp: job.updatedAt, client: uuidOf(clientId), data: job }),
+      attempts: 0,
+      scheduled: 0,
+      state: 'pending',
+      nextAttemptAt: Date.now() + (retryDelayMs(this.config.webhookRetryScheduleMs, 1) ?? 0),
+    };
+    await this.state.saveDelivery(delivery);
+    this.queue.schedule(delivery, delivery.nextAttemptAt!);
+  }
+
+  /** One POST of a delivery, then its next step on the schedule. Never rejects. */
+  private async attempt(ref: DeliveryRef, manual = false): Promise<void> {
+    try {
+      const [subscription, delivery] = await Promise.all([
+        this.state.subscription(ref.clientId, ref.jobId),
+        this.state.delivery(ref.clientId, ref.jobId, ref.deliveryId),
+      ]);
+      if (!subscription || !delivery) return;
+      if (!manual && (subscription.gone || delivery.state !== 'pending')) return;
+      await this.send(subscription, delivery, manual);
+    } catch (error) {
+      this.logger.error(`Job ${ref.jobId}: webhook attempt failed unexpectedly`, error);
+    }
+  }
+
+  private async send(
+    subscription: StoredSubscription,
+    delivery: WebhookDelivery,
+    manual: boolean,
+  ): Promise<void> {
+    const { clientId, jobId } = delivery;
+    const at = new Date();
+    const headers = {
+      'webhook-id': delivery.eventId,
+      'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+      'webhook-signature': this.secrets.sign(clientId, delivery.eventId, at, delivery.body),
+    };
+    delivery.attempts += 1;
+    // The schedule counts automatic attempts only: a manual one leaves it where it stands.
+    if (!manual) delivery.scheduled += 1;
+    const attempt = delivery.attempts;
+    const outcome = await this.sender.send(subscription.target.url, headers, delivery.body, {
+      timeoutMs: this.config.webhookTimeoutMs,
+      allowPrivate: this.config.webhookAllowPrivate,
+    });
+    const now = Date.now();
+    const status = outcome.statusCode;
+    let reschedule = false;
+    if (status !== undefined && status >= 200 && status < 300) {
+      delivery.state = 'delivered';
+      delete delivery.nextAttemptAt;
+      this.queue.cancel(delivery.deliveryId);
+    } else if (status === 410) {
+      // [Standard Webhooks] 410 Gone: the receiver wants no more; this job's webhook is disabled.
+      delivery.state = 'failed';
+      delete delivery.nextAttemptAt;
+      for (const pending of await this.state.markGone(clientId, jobId)) {
+        this.queue.cancel(pending.deliveryId);
+      }
+    } else if (!manual) {
+      const delay = retryDelayMs(
+        this.config.webhookRetryScheduleMs,
+        delivery.scheduled + 1,
+        parseRetryAfter(outcome.retryAfter, now),
+      );
+      if (delay === undefined) {
+        delivery.state = 'failed';
+        delete delivery.nextAttemptAt;
+      } else {
+        delivery.nextAttemptAt = now + delay;
+        reschedule = true;
+      }
+    }
+    await this.state.saveDelivery(delivery);
+    if (reschedule) this.queue.schedule(delivery, delivery.nextAttemptAt!);
+    const record: DeliveryAttempt = {
+      deliveryId: delivery.deliveryId,
+      eventId: delivery.eventId,
+      type: delivery.type,
+      attempt,
+      at: at.toISOString(),
+      ...(status !== undefined && { statusCode: status }),
+      ...(outcome.error !== undefined && { error: outcome.error }),
+      durationMs: outcome.durationMs,
+      ...(delivery.state === 'pending' &&
+        delivery.nextAttemptAt !== undefined && {
+          nextAttemptAt: new Date(delivery.nextAttemptAt).toISOString(),
+        }),
+    };
+    await this.state.record(clientId, jobId, record);
+    if (record.statusCode === undefined || record.statusCode >= 300) {
+      this.logger.debug(
+        `Job ${jobId}: webhook attempt ${attempt} ${record.error ?? String(record.statusCode)}`,
+      );
+    }
+  }
+}

@@ -1,0 +1,118 @@
+import { Inject, Injectable, Optional, type OnModuleInit } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { createHmac, randomBytes } from 'node:crypto';
+import { Webhook } from 'standardwebhooks';
+import { AppConfig } from '../config/app-config.js';
+import { type ClientKey } from '../domain/client.js';
+import { DomainError } from '../errors/domain-error.js';
+import { SHARED_REDIS } from '../redis/shared-redis.js';
+
+const PREFIX = 'whsec_';
+
+/** A fresh secret in Standard Webhooks' form: `whsec_` and 32 random bytes in base64. */
+export const newWebhookSecret = (): string => PREFIX + randomBytes(32).toString('base64');
+
+/** The API-key scope of a client (domain/client.ts): `''` when API keys are off. */
+export const scopeOf = (clientId: ClientKey): string =>
+  clientId.includes('/') ? clientId.slice(0, clientId.indexOf('/')) : '';
+
+/** What is used of the redis driver's RedisConnections (redis/redis-connections.ts). */
+interface SharedRedis {
+  prefix: string;
+  command: Pick<Redis, 'set' | 'get'>;
+}
+
+interface Rotated {
+  current: string;
+  previous: string;
+  /** Until when `previous` still signs (ms since the epoch). */
+  previousUntil: number;
+}
+
+/**
+ * One signing secret per API key (issue 19). Each scope's secret is derived from a master —
+ * WEBHOOK_SECRET, or one generated at start — so every instance configured alike signs alike and
+ * nothing is stored; without API keys the master is the secret itself. With the redis driver and
+ * no WEBHOOK_SECRET, the first instance to start stores its generated master (SET NX) and every
+ * other takes it, so all instances show and sign with the same secrets. A rotation (memory driver
+ * only, for now) replaces the derived secret of its scope with a random one, in this process, and
+ * keeps the old one signing for WEBHOOK_SECRET_GRACE_S.
+ */
+@Injectable()
+export class WebhookSecrets implements OnModuleInit {
+  private master: string;
+  private readonly rotated = new Map<string, Rotated>();
+  private readonly signers = new Map<string, Webhook>();
+
+  constructor(
+    @Inject(AppConfig) private readonly config: AppConfig,
+    @Optional() @Inject(SHARED_REDIS) private readonly redis?: SharedRedis,
+  ) {
+    this.master = config.webhookSecret ?? newWebhookSecret();
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (this.config.webhookSecret !== undefined || !this.redis) return;
+    const key = `${this.redis.prefix}webhooks:secret`;
+    await this.redis.command.set(key, this.master, 'NX');
+    this.master = (await this.redis.command.get(key)) ?? this.master;
+  }
+
+  /** The secret a receiver verifies this client's webhooks with. */
+  secretOf(clientId: ClientKey): string {
+    const scope = scopeOf(clientId);
+    return this.rotated.get(scope)?.current ?? this.derived(scope);
+  }
+
+  /** Replaces the client's secret; the old one signs too until the grace period ends. */
+  rotate(clientId: ClientKey, now = Date.now()): { secret: string; previousValidUntil: string } {
+    if (this.redis) {
+      // A rotation kept by one instance would make the others sign with the old secret.
+      throw new DomainError(
+        'WEBHOOKS_UNSUPPORTED',
+        'Rotating the webhook secret is not available with JOBS_DRIVER=redis yet',
+      );
+    }
+    const scope = scopeOf(clientId);
+    const previous = this.secretOf(clientId);
+    const rotated: Rotated = {
+      current: newWebhookSecret(),
+      previous,
+      previousUntil: now + this.config.webhookSecretGraceS * 1000,
+    };
+    this.rotated.set(scope, rotated);
+    return {
+      secret: rotated.current,
+      previousValidUntil: new Date(rotated.previousUntil).toISOString(),
+    };
+  }
+
+  /**
+   * `webhook-signature`: `v1,<base64>` by the current secret, and by the previous one during its
+   * grace period, space-separated as Standard Webhooks allows, so that a receiver holding either
+   * verifies.
+   */
+  sign(clientId: ClientKey, id: string, at: Date, body: string): string {
+    const scope = scopeOf(clientId);
+    const rotated = this.rotated.get(scope);
+    const secrets = [rotated?.current ?? this.derived(scope)];
+    if (rotated && at.getTime() < rotated.previousUntil) secrets.push(rotated.previous);
+    return secrets.map((secret) => this.signer(secret).sign(id, at, body)).join(' ');
+  }
+
+  private derived(scope: string): string {
+    if (scope === '') return this.master;
+    return PREFIX + createHmac('sha256', this.master).update(`webhooks:${scope}`).digest('base64');
+  }
+
+  private signer(secret: string): Webhook {
+    let signer = this.signers.get(secret);
+    if (!signer) {
+      // Rotations add secrets: a bounded cache, rebuilt when full.
+      if (this.signers.size >= 1024) this.signers.clear();
+      signer = new Webhook(secret);
+      this.signers.set(secret, signer);
+    }
+    return signer;
+  }
+}

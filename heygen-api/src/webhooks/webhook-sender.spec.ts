@@ -1,0 +1,70 @@
+import { createServer } from 'node:http';
+import { type AddressInfo } from 'node:net';
+import { describe, expect, it, onTestFinished } from 'vitest';
+import { WebhookSender } from './webhook-sender.js';
+
+/** A real receiver on loopback that counts what reaches it. */
+async function startReceiver() {
+  const hits: string[] = [];
+  const server = createServer((req, res) => {
+    hits.push(req.url ?? '');
+    res.end('ok');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return { port: (server.address() as AddressInfo).port, hits };
+}
+
+function newTestSender() {
+  const sut = new WebhookSender();
+  onTestFinished(() => sut.close());
+  return sut;
+}
+
+describe(WebhookSender.name, () => {
+  it('should refuse at connect time a name that resolves to loopback (DNS rebinding)', async () => {
+    const { port, hits } = await startReceiver();
+    const sut = newTestSender();
+    const outcome = await sut.send(`http://localhost:${port}/hook`, {}, '{}', {
+      timeoutMs: 1000,
+      allowPrivate: false,
+    });
+    expect(outcome).toMatchObject({ error: 'address not allowed' });
+    expect(outcome.statusCode).toBeUndefined();
+    expect(hits).toEqual([]);
+  });
+
+  it('should refuse a private IP literal without connecting', async () => {
+    const { port, hits } = await startReceiver();
+    const outcome = await newTestSender().send(`http://127.0.0.1:${port}/hook`, {}, '{}', {
+      timeoutMs: 1000,
+      allowPrivate: false,
+    });
+    expect(outcome).toMatchObject({ error: 'address not allowed' });
+    expect(hits).toEqual([]);
+  });
+
+  it('should deliver to loopback when private addresses are allowed', async () => {
+    const { port, hits } = await startReceiver();
+    const outcome = await newTestSender().send(`http://localhost:${port}/hook`, {}, '{}', {
+      timeoutMs: 1000,
+      allowPrivate: true,
+    });
+    expect(outcome).toMatchObject({ statusCode: 200 });
+    expect(hits).toEqual(['/hook']);
+  });
+
+  it('should report a refused connection', async () => {
+    const { port } = await startReceiver();
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const free = (closed.address() as AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    expect(free).not.toBe(port);
+    const outcome = await newTestSender().send(`http://127.0.0.1:${free}/`, {}, '{}', {
+      timeoutMs: 1000,
+      allowPrivate: true,
+    });
+    expect(outcome).toMatchObject({ error: 'connection refused' });
+  });
+});

@@ -1,0 +1,154 @@
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
+import { isPublicAddress } from './public-address.js';
+
+/** At most this much of a receiver's answer is read (issue 19): a 10 MB reply costs nothing. */
+export const MAX_RESPONSE_BYTES = 64 * 1024;
+
+/** What one POST to a receiver came to. */
+export interface SendOutcome {
+  /** The receiver's status, when it answered. */
+  statusCode?: number;
+  /** Why it did not answer. */
+  error?: string;
+  /** `Retry-After` as sent, when the receiver sent one. */
+  retryAfter?: string;
+  durationMs: number;
+}
+
+export interface SendOptions {
+  timeoutMs: number;
+  /** WEBHOOK_ALLOW_PRIVATE: connect to loopback and private addresses too (tests, local setups). */
+  allowPrivate: boolean;
+}
+
+class AddressNotAllowed extends Error {
+  override name = 'AddressNotAllowed';
+  readonly code = 'EADDRNOTALLOWED';
+}
+
+/**
+ * The connection's own name resolution refuses non-public addresses (issue 19, "Safety"): checked
+ * again here, when the socket connects, a host that resolved to a public address at create and to
+ * 127.0.0.1 now (DNS rebinding) is still refused. Node calls it with `all: true` when it races
+ * address families (autoSelectFamily).
+ */
+const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
+  dnsLookup(hostname, options, (error, address, family) => {
+    if (error) return callback(error, '', 0);
+    const all: LookupAddress[] = Array.isArray(address) ? address : [{ address, family }];
+    if (all.length === 0 || !all.every((entry) => isPublicAddress(entry.address))) {
+      return callback(
+        new AddressNotAllowed(`${hostname} resolves to an address not allowed`),
+        '',
+        0,
+      );
+    }
+    if (Array.isArray(address)) {
+      (callback as unknown as (error: null, addresses: LookupAddress[]) => void)(null, all);
+    } else callback(null, all[0]!.address, all[0]!.family);
+  });
+};
+
+/**
+ * POSTs a webhook with node:http, which follows no redirect (a 3xx is a failed attempt), reads at
+ * most MAX_RESPONSE_BYTES of the answer and gives up after the timeout. Never rejects.
+ */
+export class WebhookSender {
+  private readonly agents = {
+    'http:': new HttpAgent({ keepAlive: true, maxSockets: 64, lookup: publicOnlyLookup }),
+    'https:': new HttpsAgent({ keepAlive: true, maxSockets: 64, lookup: publicOnlyLookup }),
+    private: {
+      'http:': new HttpAgent({ keepAlive: true, maxSockets: 64 }),
+      'https:': new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
+    },
+  };
+
+  send(
+    target: string,
+    headers: Record<string, string>,
+    body: string,
+    { timeoutMs, allowPrivate }: SendOptions,
+  ): Promise<SendOutcome> {
+    const started = performance.now();
+    const url = new URL(target);
+    const protocol = url.protocol === 'https:' ? 'https:' : 'http:';
+    const durationMs = (): number => Math.round(performance.now() - started);
+    // An IP literal is never looked up, so the connect-time check above never sees it.
+    const literal = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    if (!allowPrivate && isIP(literal) !== 0 && !isPublicAddress(literal)) {
+      return Promise.resolve({ error: 'address not allowed', durationMs: durationMs() });
+    }
+    return new Promise((resolve) => {
+      let settled = false;
+      const finish = (outcome: Omit<SendOutcome, 'durationMs'>): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve({ ...outcome, durationMs: durationMs() });
+      };
+      const send = protocol === 'https:' ? httpsRequest : httpRequest;
+      const req = send(url, {
+        method: 'POST',
+        agent: allowPrivate ? this.agents.private[protocol] : this.agents[protocol],
+        headers: {
+          ...headers,
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          'user-agent': 'heygen-webhooks/1',
+        },
+      });
+      const timer = setTimeout(() => {
+        finish({ error: 'timeout' });
+        req.destroy();
+      }, timeoutMs);
+      req.on('error', (error: NodeJS.ErrnoException) => finish({ error: describe(error) }));
+      req.on('response', (res: IncomingMessage) => {
+        const statusCode = res.statusCode ?? 0;
+        const retryAfter = res.headers['retry-after'];
+        const outcome = { statusCode, ...(retryAfter !== undefined && { retryAfter }) };
+        let read = 0;
+        res.on('data', (chunk: Buffer) => {
+          read += chunk.length;
+          if (read < MAX_RESPONSE_BYTES) return;
+          // Enough: the rest is never read, and the socket is not reused.
+          finish(outcome);
+          res.destroy();
+        });
+        res.on('end', () => finish(outcome));
+        res.on('error', () => finish(outcome));
+        res.on('close', () => finish(outcome));
+      });
+      req.end(body);
+    });
+  }
+
+  close(): void {
+    for (const agent of [
+      this.agents['http:'],
+      this.agents['https:'],
+      this.agents.private['http:'],
+      this.agents.private['https:'],
+    ]) {
+      agent.destroy();
+    }
+  }
+}
+
+function describe(error: NodeJS.ErrnoException): string {
+  switch (error.code ?? '') {
+    case 'EADDRNOTALLOWED':
+      return 'address not allowed';
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ECONNRESET':
+      return 'connection reset';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'host not found';
+    default:
+      return error.code || error.message;
+  }
+}

@@ -1,0 +1,35 @@
+import { type ClientKey } from '../domain/client.js';
+import { type DeliveryAttempt, type WebhookDelivery } from './webhook-delivery.js';
+import { type WebhookTarget } from './webhook-target.js';
+
+/** Injection token of where webhooks, deliveries and attempts are kept: this process, or Redis. */
+export const WEBHOOK_STATE = Symbol('WebhookState');
+
+/** A job's webhook as kept: where, which events, and whether the receiver answered 410. */
+export interface StoredSubscription {
+  target: WebhookTarget;
+  gone: boolean;
+}
+
+/**
+ * The webhooks' state, a port like JobStore: the memory driver keeps it in a map beside the jobs,
+ * the redis driver in Redis, so that any instance runs a delivery and answers its history.
+ */
+export interface WebhookState {
+  subscribe(clientId: ClientKey, jobId: number, target: WebhookTarget): Promise<void>;
+  subscription(clientId: ClientKey, jobId: number): Promise<StoredSubscription | undefined>;
+  /** The job finished: its webhook may be forgotten once its deliveries settle (memory). */
+  finished(clientId: ClientKey, jobId: number): void;
+  delivery(
+    clientId: ClientKey,
+    jobId: number,
+    deliveryId: string,
+  ): Promise<WebhookDelivery | undefined>;
+  /** Stores a new delivery or its new state. */
+  saveDelivery(delivery: WebhookDelivery): Promise<void>;
+  /** Marks the webhook gone (410) and its pending deliveries failed; returns those. */
+  markGone(clientId: ClientKey, jobId: number): Promise<WebhookDelivery[]>;
+  record(clientId: ClientKey, jobId: number, attempt: DeliveryAttempt): Promise<void>;
+  /** Oldest first, the latest MAX_ATTEMPTS_KEPT. */
+  attempts(clientId: ClientKey, jobId: number): Promise<DeliveryAttempt[]>;
+}

@@ -1,0 +1,105 @@
+import { type ClientKey } from '../domain/client.js';
+import { type DeliveryAttempt, type WebhookDelivery } from './webhook-delivery.js';
+import { type WebhookTarget } from './webhook-target.js';
+
+/** Attempts kept per job for its history, the latest ones (bounded memory, issue 19). */
+export const MAX_ATTEMPTS_KEPT = 100;
+/** Deliveries kept per job: a job sends at most ~100 progress events and one final one. */
+const MAX_DELIVERIES_KEPT = 128;
+/** Expired subscriptions looked at per registration: the sweep is spread over creates. */
+const SWEEP_STEP = 16;
+
+/** A job's webhook and what was sent to it. */
+export interface WebhookSubscription {
+  clientId: ClientKey;
+  jobId: number;
+  target: WebhookTarget;
+  /** The receiver answered 410 Gone: no more automatic deliveries to it for this job. */
+  gone: boolean;
+  /** The job reached its final state. */
+  finished: boolean;
+  deliveries: Map<string, WebhookDelivery>;
+  /** Oldest first, at most MAX_ATTEMPTS_KEPT. */
+  attempts: DeliveryAttempt[];
+  /** The latest change or attempt (ms since the epoch): kept RETENTION_MS after it once idle. */
+  touchedAt: number;
+}
+
+const keyOf = (clientId: ClientKey, jobId: number): string => `${clientId}#${jobId}`;
+
+/**
+ * The webhooks of this process's jobs, apart from the tightly packed job records
+ * (store/packed-job.ts): only jobs created with a webhook have an entry. An entry is dropped
+ * RETENTION_MS after its job finished and its deliveries settled, like the job itself, and the
+ * oldest goes first when `maxKept` are held.
+ */
+export class WebhookSubscriptions {
+  private readonly byJob = new Map<string, WebhookSubscription>();
+
+  constructor(
+    private readonly maxKept: number,
+    private readonly retentionMs: number,
+  ) {}
+
+  get size(): number {
+    return this.byJob.size;
+  }
+
+  add(clientId: ClientKey, jobId: number, target: WebhookTarget, now: number): void {
+    this.sweep(now);
+    this.byJob.set(keyOf(clientId, jobId), {
+      clientId,
+      jobId,
+      target,
+      gone: false,
+      finished: false,
+      deliveries: new Map(),
+      attempts: [],
+      touchedAt: now,
+    });
+  }
+
+  get(clientId: ClientKey, jobId: number): WebhookSubscription | undefined {
+    return this.byJob.get(keyOf(clientId, jobId));
+  }
+
+  addDelivery(subscription: WebhookSubscription, delivery: WebhookDelivery): void {
+    const { deliveries } = subscription;
+    deliveries.set(delivery.deliveryId, delivery);
+    if (deliveries.size <= MAX_DELIVERIES_KEPT) return;
+    for (const [id, kept] of deliveries) {
+      if (kept.state !== 'pending') {
+        deliveries.delete(id);
+        return;
+      }
+    }
+  }
+
+  record(subscription: WebhookSubscription, attempt: DeliveryAttempt, now: number): void {
+    subscription.attempts.push(attempt);
+    if (subscription.attempts.length > MAX_ATTEMPTS_KEPT) subscription.attempts.shift();
+    subscription.touchedAt = now;
+  }
+
+  clear(): void {
+    this.byJob.clear();
+  }
+
+  private sweep(now: number): void {
+    let looked = 0;
+    for (const [key, subscription] of this.byJob) {
+      if (this.byJob.size < this.maxKept && looked++ >= SWEEP_STEP) break;
+      if (this.byJob.size >= this.maxKept || this.expired(subscription, now)) {
+        this.byJob.delete(key);
+      }
+    }
+  }
+
+  private expired(subscription: WebhookSubscription, now: number): boolean {
+    if (!subscription.finished || now - subscription.touchedAt < this.retentionMs) return false;
+    for (const delivery of subscription.deliveries.values()) {
+      if (delivery.state === 'pending') return false;
+    }
+    return true;
+  }
+}

@@ -1,0 +1,499 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { type AddressInfo } from 'node:net';
+import { openSse, type Job } from 'heygen-test-support';
+import { Webhook } from 'standardwebhooks';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { describeEachAdapter } from './support/adapters.js';
+import { requestJson } from './support/http.js';
+import { JobsClient } from './support/jobs-client.js';
+import { useTestRedis } from './support/redis-server.js';
+import { startServer, type TestServer } from './support/server.js';
+
+const ENV = {
+  JOB_TIME: '100',
+  PROGRESS_INTERVAL_MS: '20',
+  HEARTBEAT_MS: '60000',
+  // Every test receiver is on loopback.
+  WEBHOOK_ALLOW_PRIVATE: 'true',
+  WEBHOOK_RETRY_SCHEDULE: '0,50,50,50',
+  WEBHOOK_TIMEOUT_MS: '300',
+};
+
+interface Received {
+  headers: Record<string, string>;
+  body: string;
+  url: string;
+}
+
+type Answer = (req: IncomingMessage, res: ServerResponse, index: number) => void;
+
+/** A real receiver on a random port; `answer` decides each reply (200 by default). */
+async function startReceiver(answer: Answer = (_req, res) => res.end('ok')) {
+  const received: Received[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const index = received.length;
+      received.push({
+        headers: req.headers as Record<string, string>,
+        body: Buffer.concat(chunks).toString('utf8'),
+        url: req.url ?? '',
+      });
+      answer(req, res, index);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  onTestFinished(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}/hook`, received };
+}
+
+interface Attempt {
+  deliveryId: string;
+  eventId: string;
+  type: string;
+  attempt: number;
+  at: string;
+  statusCode?: number;
+  error?: string;
+  durationMs: number;
+  nextAttemptAt?: string;
+}
+
+interface History {
+  webhook: string | null;
+  events: string[];
+  attempts: Attempt[];
+}
+
+async function setUp(env: Record<string, string> = {}) {
+  const server = await startServer({ ...ENV, ...env });
+  const client = new JobsClient(server.url);
+  const secret = await secretOf(server, client);
+  return { server, client, verifier: new Webhook(secret) };
+}
+
+async function secretOf(_server: TestServer, client: JobsClient): Promise<string> {
+  const res = await requestJson<{ secret: string }>(client.url('/webhooks/secret'));
+  expect(res.status).toBe(200);
+  expect(res.body.secret).toMatch(/^whsec_/);
+  return res.body.secret;
+}
+
+const history = async (client: JobsClient, id: number) =>
+  requestJson<History & { code?: string }>(client.url(`/status/${id}/deliveries`));
+
+/** Polls the history until `done` holds. */
+const historyUntil = (client: JobsClient, id: number, done: (h: History) => boolean) =>
+  vi.waitFor(
+    async () => {
+      const { body } = await history(client, id);
+      if (!done(body)) throw new Error(`history: ${JSON.stringify(body)}`);
+      return body;
+    },
+    { timeout: 5000, interval: 20 },
+  );
+
+const payloadOf = (received: Received) =>
+  JSON.parse(received.body) as { type: string; timestamp: string; data: Job };
+
+describeEachAdapter(() => {
+  describe('webhooks: delivery', () => {
+    it('should deliver the final event, signed per Standard Webhooks', async () => {
+      const { client, verifier } = await setUp();
+      const receiver = await startReceiver();
+      const job = await client.createOk({ webhook: receiver.url });
+
+      await vi.waitFor(() => expect(receiver.received).toHaveLength(1), { timeout: 5000 });
+      const [delivery] = receiver.received;
+      expect(() => verifier.verify(delivery!.body, delivery!.headers)).not.toThrow();
+      expect(delivery!.headers['content-type']).toBe('application/json');
+      const payload = payloadOf(delivery!);
+      expect(payload.type).toBe('job.completed');
+      expect(payload.data).toMatchObject({ id: job.id, status: 'completed', progress: 100 });
+      expect(payload.timestamp).toBe(payload.data.updatedAt);
+
+      const { body } = await historyUntil(client, job.id, (h) => h.attempts.length === 1).then(
+        (h) => ({ body: h }),
+      );
+      expect(body.webhook).toBe(receiver.url);
+      expect(body.attempts[0]).toMatchObject({
+        eventId: delivery!.headers['webhook-id'],
+        type: 'job.completed',
+        attempt: 1,
+        statusCode: 200,
+      });
+      expect(body.attempts[0]!.nextAttemptAt).toBeUndefined();
+    });
+
+    it('should send only the events asked for, running and progress included, canceled as cancelled', async () => {
+      const { client, verifier } = await setUp({ JOB_TIME: '2000' });
+      const receiver = await startReceiver();
+      const job = await client.createOk({
+        webhook: receiver.url,
+        webhookEvents: ['running', 'progress', 'canceled'],
+      });
+      await vi.waitFor(
+        () => expect(receiver.received.map((r) => payloadOf(r).type)).toContain('job.progress'),
+        { timeout: 5000 },
+      );
+      await client.cancel(job.id);
+      await vi.waitFor(
+        () => expect(receiver.received.map((r) => payloadOf(r).type)).toContain('job.cancelled'),
+        { timeout: 5000 },
+      );
+      const types = receiver.received.map((r) => payloadOf(r).type);
+      expect(types).toContain('job.running');
+      expect(types).not.toContain('job.completed');
+      for (const delivery of receiver.received) {
+        expect(() => verifier.verify(delivery.body, delivery.headers)).not.toThrow();
+      }
+      const { body } = await history(client, job.id);
+      expect(body.events).toEqual(['running', 'progress', 'cancelled']);
+    });
+
+    it("should send as webhook-id the stream's event id for the same change", async () => {
+      const { client } = await setUp();
+      const receiver = await startReceiver();
+      const stream = await openSse(client.url('/status'));
+      await stream.nextEvent('connected');
+      const job = await client.createOk({ webhook: receiver.url });
+
+      let final: { id?: string; data: Job } | undefined;
+      while (!final) {
+        const event = await stream.nextEvent<Job>('job');
+        if (event.data.id === job.id && event.data.status === 'completed') final = event;
+      }
+      await vi.waitFor(() => expect(receiver.received).toHaveLength(1), { timeout: 5000 });
+      expect(final.id).toBeDefined();
+      expect(receiver.received[0]!.headers['webhook-id']).toBe(final.id);
+      expect(payloadOf(receiver.received[0]!).data).toEqual(final.data);
+    });
+
+    it('should retry after a 500 and record both attempts', async () => {
+      const { client, verifier } = await setUp();
+      const receiver = await startReceiver((_req, res, index) => {
+        res.statusCode = index === 0 ? 500 : 200;
+        res.end();
+      });
+      const job = await client.createOk({ webhook: receiver.url });
+      const done = await historyUntil(client, job.id, (h) => h.attempts.length === 2);
+      expect(done.attempts.map((a) => [a.attempt, a.statusCode])).toEqual([
+        [1, 500],
+        [2, 200],
+      ]);
+      expect(done.attempts[0]!.nextAttemptAt).toBeDefined();
+      expect(done.attempts[0]!.deliveryId).toBe(done.attempts[1]!.deliveryId);
+      // The same event, the same id: the receiver de-duplicates on it.
+      expect(receiver.received[0]!.headers['webhook-id']).toBe(
+        receiver.received[1]!.headers['webhook-id'],
+      );
+      expect(() =>
+        verifier.verify(receiver.received[1]!.body, receiver.received[1]!.headers),
+      ).not.toThrow();
+    });
+
+    it('should stop after a 410', async () => {
+      const { client } = await setUp();
+      const receiver = await startReceiver((_req, res) => {
+        res.statusCode = 410;
+        res.end();
+      });
+      const job = await client.createOk({ webhook: receiver.url });
+      const done = await historyUntil(client, job.id, (h) => h.attempts.length >= 1);
+      expect(done.attempts[0]).toMatchObject({ attempt: 1, statusCode: 410 });
+      expect(done.attempts[0]!.nextAttemptAt).toBeUndefined();
+      // A 500 would have been retried 50 ms later (WEBHOOK_RETRY_SCHEDULE): a second job whose
+      // receiver answers 500 shows the retry has had time to come, and the 410 one had none.
+      const control = await startReceiver((_req, res) => {
+        res.statusCode = 500;
+        res.end();
+      });
+      const other = await client.createOk({ webhook: control.url });
+      await historyUntil(client, other.id, (h) => h.attempts.length >= 2);
+      expect((await history(client, job.id)).body.attempts).toHaveLength(1);
+      expect(receiver.received).toHaveLength(1);
+    });
+
+    it('should retry a receiver that hangs past the timeout', async () => {
+      const { client } = await setUp({ WEBHOOK_TIMEOUT_MS: '100' });
+      const receiver = await startReceiver((_req, res, index) => {
+        if (index > 0) res.end('ok');
+        // index 0: never answered
+      });
+      const job = await client.createOk({ webhook: receiver.url });
+      const done = await historyUntil(client, job.id, (h) => h.attempts.length === 2);
+      expect(done.attempts[0]).toMatchObject({ attempt: 1, error: 'timeout' });
+      expect(done.attempts[0]!.durationMs).toBeGreaterThanOrEqual(90);
+      expect(done.attempts[1]).toMatchObject({ attempt: 2, statusCode: 200 });
+    });
+
+    it('should retry after the receiver resets the connection', async () => {
+      const { client } = await setUp();
+      const receiver = await startReceiver((req, res, index) => {
+        if (index === 0) req.socket.destroy();
+        else res.end('ok');
+      });
+      const job = await client.createOk({ webhook: receiver.url });
+      const done = await historyUntil(client, job.id, (h) => h.attempts.length === 2);
+      expect(done.attempts[0]).toMatchObject({ attempt: 1, error: 'connection reset' });
+      expect(done.attempts[1]).toMatchObject({ attempt: 2, statusCode: 200 });
+    });
+
+    it('should give up when the schedule is over', async () => {
+      const { client } = await setUp({ WEBHOOK_RETRY_SCHEDULE: '0,10,10' });
+      const receiver = await startReceiver((_req, res) => {
+        res.statusCode = 503;
+        res.end();
+      });
+      const job = await client.createOk({ webhook: receiver.url });
+      const done = await historyUntil(client, job.id, (h) => h.attempts.length === 3);
+      expect(done.attempts.map((a) => a.statusCode)).toEqual([503, 503, 503]);
+      expect(done.attempts[2]!.nextAttemptAt).toBeUndefined();
+      expect(done.attempts[1]!.nextAttemptAt).toBeDefined();
+    });
+
+    it('should not follow a redirect, and record it as a failure', async () => {
+      const { client } = await setUp({ WEBHOOK_RETRY_SCHEDULE: '0' });
+      const target = await startReceiver();
+      const receiver = await startReceiver((_req, res) => {
+        res.statusCode = 307;
+        res.setHeader('location', target.url);
+        res.end();
+      });
+      const job = await client.createOk({ webhook: receiver.url });
+      const done = await historyUntil(client, job.id, (h) => h.attempts.length === 1);
+      expect(done.attempts[0]).toMatchObject({ statusCode: 307 });
+      expect(done.attempts[0]!.nextAttemptAt).toBeUndefined();
+      expect(target.received).toHaveLength(0);
+    });
+
+    it('should read at most 64 KiB of a 10 MB answer, without a crash', async () => {
+      const { client } = await setUp();
+      let written = 0;
+      const receiver = await startReceiver((_req, res) => {
+        res.statusCode = 200;
+        const chunk = Buffer.alloc(64 * 1024, 'x');
+        const write = (): void => {
+          while (written < 10 * 1024 * 1024) {
+            written += chunk.length;
+            if (!res.write(chunk)) return void res.once('drain', write);
+          }
+          res.end();
+        };
+        res.on('error', () => {});
+        write();
+      });
+      const job = await client.createOk({ webhook: receiver.url });
+      const done = await historyUntil(client, job.id, (h) => h.attempts.length === 1);
+      expect(done.attempts[0]).toMatchObject({ statusCode: 200 });
+      // The sender stopped reading: far from the whole body was taken from the socket.
+      expect(written).toBeLessThan(10 * 1024 * 1024);
+      expect((await client.status(job.id)).status).toBe(200);
+    });
+
+    it('should redeliver on the retry endpoint', async () => {
+      const { client } = await setUp();
+      const receiver = await startReceiver();
+      const job = await client.createOk({ webhook: receiver.url });
+      const first = await historyUntil(client, job.id, (h) => h.attempts.length === 1);
+      const { deliveryId } = first.attempts[0]!;
+      const res = await requestJson(
+        client.url(`/status/${job.id}/deliveries/${deliveryId}/retry`),
+        { method: 'POST' },
+      );
+      expect(res.status).toBe(202);
+      const done = await historyUntil(client, job.id, (h) => h.attempts.length === 2);
+      expect(done.attempts[1]).toMatchObject({ deliveryId, attempt: 2, statusCode: 200 });
+      expect(receiver.received).toHaveLength(2);
+      expect(receiver.received[1]!.headers['webhook-id']).toBe(
+        receiver.received[0]!.headers['webhook-id'],
+      );
+
+      const unknown = await requestJson<{ code: string }>(
+        client.url(`/status/${job.id}/deliveries/nope/retry`),
+        { method: 'POST' },
+      );
+      expect(unknown.status).toBe(404);
+      expect(unknown.body.code).toBe('DELIVERY_NOT_FOUND');
+    });
+
+    it("should answer 404 JOB_NOT_FOUND for another client's deliveries", async () => {
+      const { server, client } = await setUp();
+      const receiver = await startReceiver();
+      const job = await client.createOk({ webhook: receiver.url });
+      const done = await historyUntil(client, job.id, (h) => h.attempts.length === 1);
+      const other = new JobsClient(server.url);
+      const list = await history(other, job.id);
+      expect(list.status).toBe(404);
+      expect(list.body.code).toBe('JOB_NOT_FOUND');
+      const retry = await requestJson<{ code: string }>(
+        other.url(`/status/${job.id}/deliveries/${done.attempts[0]!.deliveryId}/retry`),
+        { method: 'POST' },
+      );
+      expect(retry.status).toBe(404);
+      expect(retry.body.code).toBe('JOB_NOT_FOUND');
+    });
+
+    it('should list no deliveries for a job without a webhook', async () => {
+      const { client } = await setUp();
+      const job = await client.createOk();
+      const { status, body } = await history(client, job.id);
+      expect(status).toBe(200);
+      expect(body).toEqual({ webhook: null, events: [], attempts: [] });
+    });
+  });
+
+  describe('webhooks: signing secret', () => {
+    it('should sign with both secrets during the grace period after a rotation', async () => {
+      const { client, verifier: old } = await setUp();
+      const rotated = await requestJson<{ secret: string; previousValidUntil: string }>(
+        client.url('/webhooks/secret/rotate'),
+        { method: 'POST' },
+      );
+      expect(rotated.status).toBe(200);
+      expect(rotated.body.secret).toMatch(/^whsec_/);
+      expect(await secretOf(undefined as never, client)).toBe(rotated.body.secret);
+      const receiver = await startReceiver();
+      await client.createOk({ webhook: receiver.url });
+      await vi.waitFor(() => expect(receiver.received).toHaveLength(1), { timeout: 5000 });
+      const [delivery] = receiver.received;
+      expect(delivery!.headers['webhook-signature']!.split(' ')).toHaveLength(2);
+      expect(() => old.verify(delivery!.body, delivery!.headers)).not.toThrow();
+      expect(() =>
+        new Webhook(rotated.body.secret).verify(delivery!.body, delivery!.headers),
+      ).not.toThrow();
+    });
+
+    it('should give each API key its own secret', async () => {
+      const server = await startServer({ ...ENV, API_KEYS: 'key-one,key-two' });
+      const one = new JobsClient(server.url, { apiKey: 'key-one' });
+      const get = (apiKey: string) =>
+        requestJson<{ secret: string }>(one.url('/webhooks/secret'), {
+          headers: { Authorization: `Bearer ${apiKey}` },
+        });
+      const [a, b] = await Promise.all([get('key-one'), get('key-two')]);
+      expect(a.body.secret).toMatch(/^whsec_/);
+      expect(a.body.secret).not.toBe(b.body.secret);
+      expect((await requestJson(one.url('/webhooks/secret'))).status).toBe(401);
+    });
+  });
+
+  describe('webhooks: bad input', () => {
+    it.each([
+      ['a relative URL', { webhook: '/hooks' }, 'INVALID_WEBHOOK_URL'],
+      ['an unsupported scheme', { webhook: 'ftp://example.com/hook' }, 'INVALID_WEBHOOK_URL'],
+      ['credentials in the URL', { webhook: 'http://a:b@127.0.0.1/hook' }, 'INVALID_WEBHOOK_URL'],
+      [
+        'a URL over 2048 characters',
+        { webhook: `https://example.com/${'x'.repeat(2048)}` },
+        'INVALID_BODY',
+      ],
+      ['a webhook that is not a string', { webhook: 42 }, 'INVALID_BODY'],
+      [
+        'an unknown event',
+        { webhook: 'http://127.0.0.1/h', webhookEvents: ['done'] },
+        'INVALID_BODY',
+      ],
+      ['no events', { webhook: 'http://127.0.0.1/h', webhookEvents: [] }, 'INVALID_BODY'],
+      ['events without a webhook', { webhookEvents: ['completed'] }, 'INVALID_BODY'],
+    ])('should answer 400 to %s', async (_name, body, code) => {
+      const { client } = await setUp();
+      const res = await client.create(body);
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe(code);
+    });
+
+    it.each([
+      'http://127.0.0.1:9/hook',
+      'http://localhost/hook',
+      'http://10.1.2.3/hook',
+      'http://169.254.169.254/latest/meta-data',
+      'http://[::1]/hook',
+      'http://[::ffff:127.0.0.1]/hook',
+    ])('should refuse %s without WEBHOOK_ALLOW_PRIVATE', async (webhook) => {
+      const { client } = await setUp({ WEBHOOK_ALLOW_PRIVATE: 'false' });
+      const res = await client.create({ webhook });
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('WEBHOOK_URL_PRIVATE');
+    });
+  });
+});
+
+describe('webhooks: redis driver', () => {
+  const redis = useTestRedis();
+
+  const redisEnv = () => ({ ...ENV, JOBS_DRIVER: 'redis', REDIS_URL: redis.url });
+
+  it('should deliver from any instance, and show the history on every one', async () => {
+    const [a, b] = await Promise.all([startServer(redisEnv()), startServer(redisEnv())]);
+    const onA = new JobsClient(a.url);
+    const onB = new JobsClient(b.url, { clientId: onA.clientId });
+    const verifier = new Webhook(await secretOf(a, onA));
+    const receiver = await startReceiver((_req, res, index) => {
+      res.statusCode = index === 0 ? 500 : 200;
+      res.end();
+    });
+    const job = await onA.createOk({ webhook: receiver.url, webhookEvents: ['completed'] });
+    const done = await historyUntil(onB, job.id, (h) => h.attempts.length === 2);
+    expect(done.attempts.map((a) => a.statusCode)).toEqual([500, 200]);
+    expect(receiver.received).toHaveLength(2);
+    for (const delivery of receiver.received) {
+      expect(() => verifier.verify(delivery.body, delivery.headers)).not.toThrow();
+    }
+    expect(payloadOf(receiver.received[1]!).data).toMatchObject({
+      id: job.id,
+      status: 'completed',
+    });
+    const other = await history(new JobsClient(b.url), job.id);
+    expect(other.status).toBe(404);
+  });
+
+  it('should make a retry pending at a restart once, after it', async () => {
+    const env = { ...redisEnv(), WEBHOOK_RETRY_SCHEDULE: '0,1500' };
+    const first = await startServer(env);
+    const client = new JobsClient(first.url);
+    const receiver = await startReceiver((_req, res, index) => {
+      res.statusCode = index === 0 ? 500 : 200;
+      res.end();
+    });
+    const job = await client.createOk({ webhook: receiver.url });
+    await historyUntil(client, job.id, (h) => h.attempts.length === 1);
+    await first.close();
+
+    const second = await startServer(env);
+    const again = new JobsClient(second.url, { clientId: client.clientId });
+    const done = await historyUntil(again, job.id, (h) => h.attempts.length === 2);
+    expect(done.attempts.map((a) => [a.attempt, a.statusCode])).toEqual([
+      [1, 500],
+      [2, 200],
+    ]);
+    expect(receiver.received).toHaveLength(2);
+    expect(receiver.received[1]!.headers['webhook-id']).toBe(
+      receiver.received[0]!.headers['webhook-id'],
+    );
+  });
+
+  it('should show every instance the same generated secret, kept in Redis', async () => {
+    const env = { ...ENV, JOBS_DRIVER: 'redis', REDIS_URL: redis.url };
+    const [a, b] = await Promise.all([startServer(env), startServer(env)]);
+    const clientId = new JobsClient(a.url).clientId;
+    const [first, second] = await Promise.all(
+      [a, b].map((server) => secretOf(server, new JobsClient(server.url, { clientId }))),
+    );
+    expect(first).toBe(second);
+    const rotate = await requestJson<{ code: string }>(
+      new JobsClient(a.url).url('/webhooks/secret/rotate'),
+      { method: 'POST' },
+    );
+    expect(rotate.status).toBe(400);
+    expect(rotate.body.code).toBe('WEBHOOKS_UNSUPPORTED');
+  });
+});
