@@ -83,4 +83,16 @@ describe('bench, every scenario at a tiny scale', () => {
     expect(result.slowloris!.answers['408']).toBeGreaterThan(0);
     expect(formatReport(result)).toContain('### 10. Slowloris');
   });
+
+  it("should deliver every job's final webhook (11) and compare the create rates", async () => {
+    const result = await smoke(11);
+
+    expect(result.webhooks).toMatchObject({ jobs: 20, lost: 0 });
+    expect(result.webhooks!.delayMs.count).toBe(20);
+    expect(result.webhooks!.createRates.map((r) => r.webhooks)).toEqual([false, true, false, true]);
+    for (const rate of result.webhooks!.createRates) {
+      expect(rate).toMatchObject({ errors: 0, non2xx: 0 });
+    }
+    expect(formatReport(result)).toContain('### 11. Webhooks');
+  });
 });

@@ -7,8 +7,8 @@ import { runSuite, SCALES, type Scenario } from './suite.js';
 
 const USAGE = `npm run bench -- [options]
 
-  --only 1,2,...,10  scenarios to run (default: 1 to 8; 7 needs redis-server, 8 Chromium;
-                     9, a 10-minute soak, and 10, slowloris, run only when named)
+  --only 1,2,...,11  scenarios to run (default: 1 to 8 and 11, webhooks; 7 needs redis-server,
+                     8 Chromium; 9, a 10-minute soak, and 10, slowloris, run only when named)
   --soak-minutes <n> how long scenario 9 runs (default: 10; smoke: 1); at full scale it also
                      draws docs/soak.svg
   --scale full|smoke full: the issue's sizes (default); smoke: tiny, for a quick check
@@ -18,7 +18,7 @@ const USAGE = `npm run bench -- [options]
 
 const { values } = parseArgs({
   options: {
-    only: { type: 'string', default: '1,2,3,4,5,6,7,8' },
+    only: { type: 'string', default: '1,2,3,4,5,6,7,8,11' },
     scale: { type: 'string', default: 'full' },
     'soak-minutes': { type: 'string' },
     profile: { type: 'string' },
@@ -43,7 +43,7 @@ const scenarios = new Set(values.only.split(',').map(Number));
 if (
   !scale ||
   (soakMinutes !== undefined && !(soakMinutes > 0)) ||
-  [...scenarios].some((s) => ![1, 2, 3, 4, 5, 6, 7, 8, 9, 10].includes(s))
+  [...scenarios].some((s) => ![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11].includes(s))
 ) {
   console.error(USAGE);
   process.exit(2);

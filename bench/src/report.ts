@@ -186,7 +186,40 @@ export function formatReport(result: SuiteResult): string {
   }
   if (result.soak) parts.push('### 9. Soak', ...soakTables(result.soak));
   if (result.slowloris) parts.push('### 10. Slowloris', ...slowlorisTables(result.slowloris));
+  if (result.webhooks) parts.push('### 11. Webhooks', ...webhooksTables(result.webhooks));
   return parts.join('\n\n');
+}
+
+function webhooksTables(r: NonNullable<SuiteResult['webhooks']>): string[] {
+  return [
+    table(
+      ['jobs', 'delivery − finishedAt p50 / p99 / max ms', 'lost', 'duplicates', 'deliveries/s'],
+      [
+        [
+          `${r.jobs}`,
+          dist(r.delayMs, ['p50', 'p99', 'max']).join(' / '),
+          `${r.lost}`,
+          `${r.duplicates}`,
+          `${r.deliveriesPerS}`,
+        ],
+      ],
+    ),
+    table(
+      ['round', 'jobs of', 'POST /create', 'requests/s', 'p99 ms', 'non-2xx', 'errors'],
+      r.createRates.map((rate) => [
+        `${rate.round}`,
+        `${rate.jobTimeMs} ms`,
+        rate.webhooks ? 'with a webhook' : 'without',
+        `${rate.requestsPerS}`,
+        `${rate.p99Ms}`,
+        `${rate.non2xx}`,
+        `${rate.errors}`,
+      ]),
+    ),
+    `Create rate with webhooks over without: ${r.createRatio} with ${r.jobTimeMs} ms jobs ` +
+      `(delivered during the run), ${r.createPathRatio} with jobs that outlast it (the create ` +
+      `path alone; target ≥ 0.8).`,
+  ];
 }
 
 function soakTables(r: NonNullable<SuiteResult['soak']>): string[] {

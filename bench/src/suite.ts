@@ -25,6 +25,7 @@ import {
   type SlowlorisResult,
 } from './scenarios/slowloris.js';
 import { runSoak, type SoakOptions, type SoakResult } from './scenarios/soak.js';
+import { runWebhooks, type WebhooksOptions, type WebhooksResult } from './scenarios/webhooks.js';
 import {
   runTabHandover,
   type TabHandoverOptions,
@@ -50,6 +51,7 @@ export interface Scale {
   tabHandover: TabHandoverOptions;
   soak: SoakOptions;
   slowloris: SlowlorisOptions;
+  webhooks: WebhooksOptions;
 }
 
 export const SCALES = {
@@ -92,6 +94,12 @@ export const SCALES = {
     },
     // 40 s of attack: four rounds of the server's 10 s HEADERS_TIMEOUT_MS.
     slowloris: { connections: 2000, jobTimeMs: 1000, idleRounds: 10, attackS: 40 },
+    webhooks: {
+      jobs: 1000,
+      jobTimeMs: 1000,
+      createWindowMs: 1000,
+      throughput: { connections: 50, durationS: 8, warmUpS: 2, rounds: 2 },
+    },
   },
   smoke: {
     delay: { jobs: 10, jobTimeMs: 300, listenWindowMs: 200 },
@@ -141,10 +149,16 @@ export const SCALES = {
       attackS: 5,
       headersTimeoutMs: 2000,
     },
+    webhooks: {
+      jobs: 20,
+      jobTimeMs: 300,
+      createWindowMs: 100,
+      throughput: { connections: 8, durationS: 1, warmUpS: 0, rounds: 1 },
+    },
   },
 } satisfies Record<string, Scale>;
 
-export type Scenario = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10;
+export type Scenario = 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8 | 9 | 10 | 11;
 
 export interface SuiteOptions {
   scale: Scale;
@@ -170,6 +184,7 @@ export interface SuiteResult {
   tabHandover?: TabHandoverResult;
   soak?: SoakResult;
   slowloris?: SlowlorisResult;
+  webhooks?: WebhooksResult;
 }
 
 /**
@@ -290,6 +305,10 @@ export async function runSuite({
   if (scenarios.has(10)) {
     log(`scenario 10: slowloris, ${scale.slowloris.connections} connections held`);
     result.slowloris = await runSlowloris(scale.slowloris);
+  }
+  if (scenarios.has(11)) {
+    log(`scenario 11: webhooks, ${scale.webhooks.jobs} jobs to a local receiver`);
+    result.webhooks = await runWebhooks(scale.webhooks);
   }
   return result;
 }

@@ -16,6 +16,7 @@ describe(parseCliArgs.name, () => {
       version: false,
       fallback: true,
       fail: [],
+      webhook: false,
     });
   });
 
@@ -40,6 +41,7 @@ describe(parseCliArgs.name, () => {
         '--fail',
         '2',
         '--fail=3',
+        '--webhook',
         '-h',
       ]),
     ).toMatchObject({
@@ -51,6 +53,7 @@ describe(parseCliArgs.name, () => {
       json: true,
       help: true,
       fail: [2, 3],
+      webhook: true,
     });
   });
 

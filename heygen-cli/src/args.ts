@@ -30,6 +30,11 @@ export interface CliOptions {
   fallback: boolean;
   /** Jobs (by number, 1-based) that the server is asked to fail, to exercise the failure path. */
   fail: number[];
+  /**
+   * Every job also reports its final state by webhook to a receiver the run starts, which checks
+   * each signature and answers 500 to job 1's first attempt, so the report shows a retry (issue 19).
+   */
+  webhook: boolean;
 }
 
 /** The most instances `--instances` starts: each is a Node process on a machine of a few cores. */
@@ -60,6 +65,10 @@ Options:
                         spreads connections over them, and the disruption kills (SIGKILL) the
                         instance holding the event stream, restarted when the network heals
   --fail <n>            make job n fail on the server (repeatable), to see a failed run
+  --webhook             also learn each job's final state by webhook: a local receiver verifies
+                        every signature, answers 500 to job 1's first attempt (the retry shows),
+                        and the report adds each job's webhook delay and attempts; with --url
+                        the server must run with WEBHOOK_ALLOW_PRIVATE=true
   --json                print the report as JSON on stdout (logs go to stderr)
   -h, --help            show this help
   -v, --version         print the version
@@ -154,6 +163,7 @@ export function parseCliArgs(
         instances: { type: 'string' },
         json: { type: 'boolean' },
         fail: { type: 'string', multiple: true },
+        webhook: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -212,5 +222,6 @@ export function parseCliArgs(
     version: values.version ?? false,
     fallback: mode !== 'poll' && !values['no-fallback'],
     fail: (values.fail ?? []).map((raw) => integer('--fail', raw, 0, 1, jobs)),
+    webhook: values.webhook ?? false,
   };
 }

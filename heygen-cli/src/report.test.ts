@@ -3,6 +3,7 @@ import {
   buildReport,
   describeDisruption,
   describeKill,
+  describeWebhooks,
   formatReport,
   type JobOutcome,
   type KillReport,
@@ -82,6 +83,70 @@ describe(formatReport.name, () => {
     expect(text).toMatch(/^sse +2 +4\.0 KiB +2$/m);
     expect(text).toContain('fallback to POLL happened, return to SSE happened');
     expect(text).toContain('Result: every job completed and was seen once.');
+  });
+});
+
+describe('with --webhook', () => {
+  const webhooks = {
+    url: 'http://127.0.0.1:4100',
+    deliveries: 3,
+    verified: 3,
+    failedVerification: 0,
+    retries: 1,
+  };
+  const receiptStub = (attempts: number, receivedAt?: number) => ({
+    eventId: '42',
+    status: 'completed',
+    attempts,
+    ...(receivedAt !== undefined && { receivedAt }),
+  });
+  const reportStub = (jobs: JobOutcome[], totals: Partial<typeof webhooks> = {}) =>
+    buildReport({ ...inputStub(jobs), webhooks: { ...webhooks, ...totals } });
+
+  it("should set each job's webhook delay and attempts beside its delay, and sum them up", () => {
+    const report = reportStub([
+      outcomeStub(1, { webhook: receiptStub(2, T0 + 4012) }),
+      outcomeStub(2, { webhook: receiptStub(1, T0 + 3003) }),
+    ]);
+    expect(report.ok).toBe(true);
+    expect(report.jobs.map((job) => job.webhookDelayMs)).toEqual([1012, 3]);
+    const text = formatReport(report);
+    expect(text).toMatch(/^job +created .* +delay +seen by +webhook +attempts +status$/m);
+    expect(text).toMatch(/^1 +18:00:00\.000 .* +4 ms +sse +1012 ms +2 +completed$/m);
+    expect(text).toMatch(/^2 +18:00:00\.000 .* +4 ms +sse +3 ms +1 +completed$/m);
+    expect(text).toContain(
+      'Webhooks: 3 deliveries to http://127.0.0.1:4100, 3 verified, 0 failed verification, 1 retry',
+    );
+    expect(text).toContain(
+      'Result: every job completed and was seen once; every final webhook arrived, verified.',
+    );
+  });
+
+  it('should fail on a missing or contradicting webhook, and on a failed verification', () => {
+    const report = reportStub(
+      [
+        outcomeStub(1, { webhook: receiptStub(3) }),
+        outcomeStub(2),
+        outcomeStub(3, { webhook: { ...receiptStub(1, T0 + 3005), status: 'failed' } }),
+      ],
+      { failedVerification: 1 },
+    );
+    expect(report.ok).toBe(false);
+    expect(report.problems).toEqual([
+      'job 1: its final webhook did not arrive',
+      'job 2: its final webhook did not arrive',
+      'job 3: its webhook said failed, the client saw completed',
+      '1 webhook request failed verification',
+    ]);
+    expect(formatReport(report)).toMatch(/^1 +18:00:00\.000 .* +4 ms +sse +- +3 +completed$/m);
+    expect(formatReport(report)).toMatch(/^2 +18:00:00\.000 .* +4 ms +sse +- +0 +completed$/m);
+  });
+
+  it('should add neither columns nor a line without --webhook', () => {
+    const report = buildReport(inputStub([outcomeStub(1)]));
+    expect(describeWebhooks(report)).toBeUndefined();
+    expect(formatReport(report)).not.toMatch(/webhook|attempts/i);
+    expect(report.jobs[0]).not.toHaveProperty('webhookDelayMs');
   });
 });
 

@@ -1,4 +1,5 @@
 import { type InstanceInfo, type KillEvent } from './deployment.js';
+import { type WebhookReceipt, type WebhookTotals } from './webhook-receiver.js';
 
 /** Statuses of a job that one instance carried over one transport, in a row. */
 export interface Carrier {
@@ -31,6 +32,14 @@ export interface JobOutcome {
   seenOn?: string;
   /** Which instances carried its statuses, in order (see {@link Carrier}). */
   servedBy?: Carrier[];
+  /** With --webhook: what the run's receiver got of its final event. */
+  webhook?: WebhookReceipt;
+}
+
+/** With --webhook: the receiver, and every request it answered. */
+export interface WebhookSummary extends WebhookTotals {
+  /** The receiver's base URL; job n's webhook is `<url>/jobs/<n>`. */
+  url: string;
 }
 
 /** One instance of the run and what it served through the proxy. */
@@ -58,7 +67,11 @@ export interface RunReport {
   problems: string[];
   jobTime: number;
   mode: string;
-  jobs: Array<JobOutcome & { delayMs?: number }>;
+  /**
+   * `delayMs`: the final status seen by the client − `finishedAt`; `webhookDelayMs` (with
+   * --webhook): the accepted webhook's arrival − `finishedAt`, retries included.
+   */
+  jobs: Array<JobOutcome & { delayMs?: number; webhookDelayMs?: number }>;
   totals: {
     sse: ChannelTotals;
     poll: ChannelTotals;
@@ -83,6 +96,8 @@ export interface RunReport {
     unfinishedAtHeal: number;
     kill?: KillReport;
   };
+  /** With --webhook: what the receiver got over the run. */
+  webhooks?: WebhookSummary;
 }
 
 /** Judges the run: every job completed and was seen exactly once. */
@@ -99,11 +114,34 @@ export function buildReport(
       job.seenAt !== undefined && job.finishedAt !== undefined
         ? job.seenAt - job.finishedAt
         : undefined;
-    return { ...job, ...(delayMs !== undefined && { delayMs }) };
+    const received = job.webhook?.receivedAt;
+    const webhookDelayMs =
+      received !== undefined && job.finishedAt !== undefined
+        ? received - job.finishedAt
+        : undefined;
+    if (input.webhooks) problems.push(...webhookProblems(job));
+    return {
+      ...job,
+      ...(delayMs !== undefined && { delayMs }),
+      ...(webhookDelayMs !== undefined && { webhookDelayMs }),
+    };
   });
+  const failed = input.webhooks?.failedVerification ?? 0;
+  if (failed > 0) problems.push(`${plural(failed, 'webhook request')} failed verification`);
   return { ...input, jobs, ok: problems.length === 0, problems };
 }
 
+/** With --webhook, a job's final state must arrive by webhook too, and say what the client saw. */
+function webhookProblems({ id, status, webhook }: JobOutcome): string[] {
+  if (webhook?.receivedAt === undefined) return [`job ${id}: its final webhook did not arrive`];
+  if (status !== undefined && webhook.status !== status) {
+    return [`job ${id}: its webhook said ${webhook.status}, the client saw ${status}`];
+  }
+  return [];
+}
+
+const plural = (count: number, word: string, words = `${word}s`): string =>
+  `${count} ${count === 1 ? word : words}`;
 const time = (ms: number | undefined): string =>
   ms === undefined ? '-' : new Date(ms).toISOString().slice(11, 23);
 const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
@@ -149,8 +187,6 @@ export function describeDisruption({ mode, disruption, totals }: RunReport): str
   return `${what ? `${what}; fallback` : 'Network disruption: fallback'} to POLL ${happened(fellBack)}, return to SSE ${back ?? `${happened(returnedToSse)}${returnedToSse ? moved : ''}`} (${totals.fallbacks} fallbacks, ${totals.upgrades} upgrades)`;
 }
 
-const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
-
 /** What became of the killed instance, in one line; undefined without a kill. */
 export function describeKill({ disruption: { kill } }: RunReport): string | undefined {
   if (!kill) return undefined;
@@ -174,9 +210,17 @@ const carriers = (job: JobOutcome): string =>
     .map(({ instance, via, statuses }) => `${instance} ${via} (${statuses.join(', ')})`)
     .join(', ') || '-';
 
+/** With --webhook, what the receiver answered over the run, in one line. */
+export function describeWebhooks({ webhooks }: RunReport): string | undefined {
+  if (!webhooks) return undefined;
+  const { url, deliveries, verified, failedVerification, retries } = webhooks;
+  return `Webhooks: ${plural(deliveries, 'delivery', 'deliveries')} to ${url}, ${verified} verified, ${failedVerification} failed verification, ${plural(retries, 'retry', 'retries')}`;
+}
+
 /** The report as text for a person; with several instances, which one served what. */
 export function formatReport(report: RunReport): string {
   const several = report.instances.length > 1;
+  const hooks = report.webhooks !== undefined;
   const jobRows = [
     [
       'job',
@@ -185,6 +229,7 @@ export function formatReport(report: RunReport): string {
       'seen (client)',
       'delay',
       'seen by',
+      ...(hooks ? ['webhook', 'attempts'] : []),
       'status',
       ...(several ? ['seen on'] : []),
     ],
@@ -195,6 +240,12 @@ export function formatReport(report: RunReport): string {
       time(job.seenAt),
       job.delayMs === undefined ? '-' : `${job.delayMs} ms`,
       job.seenBy ?? '-',
+      ...(hooks
+        ? [
+            job.webhookDelayMs === undefined ? '-' : `${job.webhookDelayMs} ms`,
+            String(job.webhook?.attempts ?? 0),
+          ]
+        : []),
       job.error ?? job.status ?? '-',
       ...(several ? [job.seenOn ?? '-'] : []),
     ]),
@@ -226,6 +277,7 @@ export function formatReport(report: RunReport): string {
     (job) => `  job ${job.id}: created on ${job.createdOn ?? '-'}; statuses from ${carriers(job)}`,
   );
   const killLine = describeKill(report);
+  const webhookLine = describeWebhooks(report);
   const lines = [
     `Report: ${report.jobs.length} jobs, JOB_TIME ${report.jobTime} ms, mode ${report.mode}${
       several ? `, ${report.instances.length} instances on Redis` : ''
@@ -238,8 +290,9 @@ export function formatReport(report: RunReport): string {
     '',
     describeDisruption(report),
     ...(killLine ? [killLine] : []),
+    ...(webhookLine ? [webhookLine] : []),
     report.ok
-      ? 'Result: every job completed and was seen once.'
+      ? `Result: every job completed and was seen once${hooks ? '; every final webhook arrived, verified' : ''}.`
       : `Result: FAILED\n  - ${report.problems.join('\n  - ')}`,
   ];
   return lines.join('\n');

@@ -12,6 +12,13 @@ import { RequestLog } from './requests.js';
 import { disruptionJob, gapBefore, SCHEDULE } from './schedule.js';
 import { checkServer, startServer } from './server.js';
 import { JobTracker } from './track.js';
+import { type WebhookReceiver } from './webhook-receiver.js';
+import {
+  fetchWebhookSecret,
+  refusedWebhookMessage,
+  startWebhookReceiver,
+  webhookServerEnv,
+} from './webhooks.js';
 
 export interface RunContext {
   options: CliOptions;
@@ -25,9 +32,12 @@ export interface RunContext {
  * The integration run, as a story: start the server behind a proxy (or, with --instances, Redis
  * and several servers behind a round-robin proxy), create the jobs on schedule, break the network
  * after the third (cut the stream, or kill the instance holding it) and heal it after the last,
- * wait for every job, report.
+ * wait for every job, report. With --webhook, a receiver of the run's own gets each job's final
+ * state from the server too, signed, and the report sets its delay beside the client's.
  */
 export async function run({ options, log, cleanup, onProgress }: RunContext): Promise<RunReport> {
+  const receiver = options.webhook ? await startWebhookReceiver(log, cleanup) : undefined;
+  const env = { ...process.env, ...(receiver && webhookServerEnv(options.instances)) };
   const deployment =
     options.instances > 1
       ? await startInstances({
@@ -36,10 +46,16 @@ export async function run({ options, log, cleanup, onProgress }: RunContext): Pr
           streams: options.mode !== 'poll',
           log,
           cleanup,
+          env,
         })
-      : await startSingle(options, log, cleanup);
+      : await startSingle(options, log, cleanup, env);
   const connection = new ConnectionWatch();
   const heygen = connectClient(deployment.url, options, log, cleanup, connection);
+  const serverUrl = deployment.instances()[0]!.url;
+  if (receiver) {
+    receiver.secret = await fetchWebhookSecret(serverUrl, heygen.clientId, SCHEDULE.callTimeoutMs);
+    log.log('heygen-cli', 'webhook signing secret read from GET /webhooks/secret');
+  }
   const tracker = new JobTracker(heygen, connection, log, {
     requests: deployment.requests,
     logInstances: options.instances > 1,
@@ -49,10 +65,16 @@ export async function run({ options, log, cleanup, onProgress }: RunContext): Pr
   let unfinished = 0;
   for (let n = 1; n <= options.jobs; n++) {
     await sleep(gapBefore(n));
-    const id = await heygen.createJob({
-      timeout: SCHEDULE.callTimeoutMs,
-      ...(options.fail.includes(n) && { fail: true }),
-    });
+    const id = await heygen
+      .createJob({
+        timeout: SCHEDULE.callTimeoutMs,
+        ...(options.fail.includes(n) && { fail: true }),
+        ...(receiver && { webhook: receiver.urlFor(n) }),
+      })
+      .catch((error: unknown) => {
+        const refused = refusedWebhookMessage(error, options.url ?? serverUrl);
+        throw refused ? new Error(refused, { cause: error }) : error;
+      });
     const createdOn = deployment.requests.lastCreate();
     log.log('heygen-cli', `job ${id} created`, {
       n,
@@ -91,10 +113,15 @@ export async function run({ options, log, cleanup, onProgress }: RunContext): Pr
     fallbacks: stats.fallbacks,
     upgrades: stats.upgrades,
   });
+  if (receiver) await waitForWebhooks(receiver, tracker, log);
   return buildReport({
     jobTime: options.jobTime,
     mode: options.mode,
-    jobs: tracker.results(),
+    jobs: tracker.results().map((job) => {
+      const webhook = receiver?.receipt(job.id);
+      return webhook ? { ...job, webhook } : job;
+    }),
+    ...(receiver && { webhooks: { url: receiver.url, ...receiver.totals() } }),
     totals: stats,
     instances: deployment.instances().map((instance) => ({
       ...instance,
@@ -118,8 +145,9 @@ async function startSingle(
   options: CliOptions,
   log: Logger,
   cleanup: Cleanup,
+  env: Record<string, string | undefined>,
 ): Promise<Deployment> {
-  const { url: serverUrl, pid: serverPid } = await startOrUseServer(options, log, cleanup);
+  const { url: serverUrl, pid: serverPid } = await startOrUseServer(options, log, cleanup, env);
   const proxy = await startDisruptionProxy(serverUrl, log, cleanup);
   const requests = new RequestLog();
   proxy.onRequest((line, stream) => requests.add(line, stream, 'api-1'));
@@ -143,6 +171,7 @@ async function startOrUseServer(
   options: CliOptions,
   log: Logger,
   cleanup: Cleanup,
+  env: Record<string, string | undefined>,
 ): Promise<{ url: string; pid?: number }> {
   if (options.url) {
     log.log('heygen-cli', 'using a running heygen-api', { url: options.url });
@@ -150,7 +179,7 @@ async function startOrUseServer(
     return { url: options.url };
   }
   log.log('heygen-cli', 'starting heygen-api', { jobTime: options.jobTime });
-  const server = await startServer({ jobTime: options.jobTime, port: options.port, log });
+  const server = await startServer({ jobTime: options.jobTime, port: options.port, log, env });
   cleanup.defer(() => server.stop());
   log.log('heygen-cli', 'heygen-api is ready', { url: server.url, pid: server.pid });
   return { url: server.url, pid: server.pid };
@@ -215,6 +244,27 @@ async function waitFor(
   } catch (error) {
     tracker.fail(id, error);
   }
+}
+
+/**
+ * The jobs are settled; their final webhooks may still be on the way (job 1's retry comes a
+ * second after its refused first attempt). Bounded: a missing webhook is the report's to name.
+ */
+async function waitForWebhooks(
+  receiver: WebhookReceiver,
+  tracker: JobTracker,
+  log: Logger,
+): Promise<void> {
+  const ids = tracker.results().map((job) => job.id);
+  if (await receiver.waitFor(ids, SCHEDULE.webhookGraceMs)) {
+    log.log('heygen-cli', 'every final webhook arrived', { ...receiver.totals() });
+    return;
+  }
+  const missing = ids.filter((id) => receiver.receipt(id)?.receivedAt === undefined);
+  log.error(
+    'heygen-cli',
+    `no final webhook within ${SCHEDULE.webhookGraceMs} ms for job ${missing.join(', ')}`,
+  );
 }
 
 function disruptNetwork(proxy: Proxy, log: Logger): void {

@@ -18,6 +18,13 @@ export const SCHEDULE = {
    * included): a dead --url fails in seconds, not after the library's 10 s default (issue 16).
    */
   callTimeoutMs: 3000,
+  /**
+   * With --webhook, the servers the run starts retry a webhook at once, then 1, 2 and 4 s later
+   * (WEBHOOK_RETRY_SCHEDULE), so the retry of job 1's refused first attempt lands within the run.
+   */
+  webhookRetryScheduleMs: [0, 1000, 2000, 4000],
+  /** With --webhook, how long the run waits for the last webhook once every job has settled. */
+  webhookGraceMs: 10_000,
 } as const;
 
 /** Wait before creating job `n` (1-based). */

@@ -184,6 +184,40 @@ describe('the integration run', () => {
   });
 });
 
+describe('with --webhook', () => {
+  it("should verify every job's final webhook, and show job 1's refused first attempt retried", async () => {
+    const { code, stdout, stderr } = await runCli([
+      '--webhook',
+      '--jobs',
+      '2',
+      '--job-time',
+      '500',
+      '--no-drop',
+      '--json',
+    ]);
+    expect(code, stderr).toBe(0);
+    const report = JSON.parse(stdout) as RunReport;
+    expect(report.ok, report.problems.join('; ')).toBe(true);
+    expect(report.jobs).toHaveLength(2);
+    expect(report.jobs.map((job) => job.webhook?.attempts)).toEqual([2, 1]);
+    for (const job of report.jobs) {
+      expect(job.webhook).toMatchObject({ status: 'completed' });
+      expect(job.webhookDelayMs).toBe(job.webhook!.receivedAt! - job.finishedAt!);
+      expect(job.webhookDelayMs).toBeGreaterThanOrEqual(0);
+    }
+    // The retry comes a second after the refused attempt (WEBHOOK_RETRY_SCHEDULE 0,1000,…).
+    expect(report.jobs[0]!.webhookDelayMs).toBeGreaterThanOrEqual(1000);
+    expect(report.webhooks).toMatchObject({
+      url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/) as unknown,
+      deliveries: 3,
+      verified: 3,
+      failedVerification: 0,
+      retries: 1,
+    });
+    expect(stderr).toMatch(/\[heygen-cli\] webhook job \d+ completed verified: answered 500/);
+  });
+});
+
 describe('with --instances', () => {
   it('should run two instances on Redis, kill the one holding the stream, and say who served what', async () => {
     const { code, stdout, stderr } = await runCli(['--json', '--instances', '2']);

@@ -207,6 +207,43 @@ describe(HeyGenAPI.name, () => {
       expect(calls[0]!.headers['Content-Type']).toBe('application/json');
     });
 
+    it('should send a webhook and its events in the body only when given', async () => {
+      const { fetch, calls } = fakeFetch(() => ({ status: 201, body: jobStub(7, 'pending', 1) }));
+      const sut = newSut({ fetch });
+      await sut.createJob({ webhook: 'https://hooks.test/heygen' });
+      await sut.createJob({
+        duration: 50,
+        webhook: 'https://hooks.test/heygen',
+        webhookEvents: ['running', 'completed'],
+        timeout: 1000,
+      });
+      await sut.createJob({ fail: false });
+      expect(calls.map((call) => call.body && (JSON.parse(call.body) as unknown))).toEqual([
+        { webhook: 'https://hooks.test/heygen' },
+        {
+          duration: 50,
+          webhook: 'https://hooks.test/heygen',
+          webhookEvents: ['running', 'completed'],
+        },
+        { fail: false },
+      ]);
+    });
+
+    it('should reject a webhook that is not a string, or events not in an array, unsent', async () => {
+      const { fetch, calls } = fakeFetch(() => ({ status: 201, body: jobStub(7, 'pending', 1) }));
+      const sut = newSut({ fetch });
+      const bad = [
+        { webhook: new URL('https://hooks.test/heygen') },
+        { webhook: 'https://hooks.test/heygen', webhookEvents: 'completed' },
+      ] as unknown as Parameters<HeyGenAPI['createJob']>[0][];
+      for (const options of bad) {
+        await expect(sut.createJob(options)).rejects.toThrow(
+          new TypeError('HeyGenAPI: option webhook must be a string, webhookEvents an array'),
+        );
+      }
+      expect(calls).toHaveLength(0);
+    });
+
     it('should retry a lost request with the same key', async () => {
       using clock = fakeClock();
       let n = 0;

@@ -116,15 +116,26 @@ export class HeyGenAPI {
   /**
    * Create a job on the server. A lost request is retried with the same `Idempotency-Key`, so a
    * retry never creates a second job.
-   * @param options - optional simulation settings (`duration` in ms, `fail`), and the call's
-   * `timeout` (default 10 s, retries included) and `signal`
+   * @param options - optional simulation settings (`duration` in ms, `fail`), a `webhook` URL
+   * and its `webhookEvents`, and the call's `timeout` (default 10 s, retries included) and
+   * `signal`
    * @returns the new job's id
-   * @throws HttpError, TimeoutError, AbortError (its signal, or dispose())
+   * @throws TypeError when `webhook` is not a string or `webhookEvents` not an array;
+   * HttpError (400 `INVALID_WEBHOOK_URL`, `WEBHOOK_URL_PRIVATE`), TimeoutError, AbortError (its
+   * signal, or dispose())
    */
   async createJob(options: CreateJobOptions = {}): Promise<number> {
-    const { duration, fail } = options;
-    const body =
-      duration === undefined && fail === undefined ? undefined : JSON.stringify({ duration, fail });
+    const { duration, fail, webhook, webhookEvents } = options;
+    // Caught here rather than as the server's 400: the URL itself is the server's to judge.
+    if (
+      (webhook !== undefined && typeof webhook != 'string') ||
+      (webhookEvents !== undefined && !Array.isArray(webhookEvents))
+    ) {
+      throw new TypeError('HeyGenAPI: option webhook must be a string, webhookEvents an array');
+    }
+    // JSON leaves out what is undefined: only the settings given are sent, none as no body.
+    const json = JSON.stringify({ duration, fail, webhook, webhookEvents });
+    const body = json == '{}' ? undefined : json;
     const headers = { 'Idempotency-Key': crypto.randomUUID() };
     const job = await this.#call(options, { call: 'createJob' }, (signal) =>
       this.#http.send({ via: 'api', method: 'POST', path: '/create', body, headers, signal }),

@@ -218,6 +218,19 @@ export interface CreateJobOptions extends CallOptions {
   duration?: number;
   /** `true`: the job ends as `failed`. */
   fail?: boolean;
+  /**
+   * An absolute http(s) URL the server POSTs the job's changes to, signed per Standard Webhooks
+   * and retried until it answers 2xx; check each request with `verifyWebhook` from
+   * `heygen-lib/webhooks`. A server refuses a loopback or private address unless it allows them.
+   * @example 'https://example.com/hooks/heygen'
+   */
+  webhook?: string;
+  /**
+   * The changes sent to `webhook`; `progress` is every change while the job runs after its start.
+   * Only with `webhook`: without it the server answers 400 `INVALID_BODY`.
+   * @default ['completed', 'failed', 'cancelled'] (the server's default: the final ones)
+   */
+  webhookEvents?: ('running' | 'progress' | 'completed' | 'failed' | 'cancelled')[];
 }
 
 /** Options of {@link HeyGenAPI.waitForJob}. */
