@@ -79,7 +79,7 @@ export class HeyGenAPI {
       (this.clientId = options.clientId ?? crypto.randomUUID()),
       options.fetch ?? ((input, init) => fetch(input, init as RequestInit)),
       createLogger(options.logging),
-      options.apiKey,
+      options,
     ));
     const registry = (this.#registry = createListenerRegistry({
       safely: (run) => this.#safely(run),

@@ -4,7 +4,7 @@ import { HttpError } from './errors/http-error.js';
 import { JobNotFoundError } from './errors/job-not-found-error.js';
 import { MessageParseError } from './errors/message-parse-error.js';
 import type { Log } from './logger.js';
-import type { ChannelStats, FetchLike, HeyGenStats } from './types.js';
+import type { ChannelStats, FetchLike, HeyGenAPIOptions, HeyGenStats } from './types.js';
 
 /** A parsed answer: its JSON body, the server's poll hint, if any, and whether it was held. */
 export interface Answer {
@@ -38,15 +38,19 @@ export interface Http {
   readonly stats: HeyGenStats;
   readonly fetch: FetchLike;
   readonly log: Log;
-  readonly apiKey: string | undefined;
-  /** Headers every request carries. */
-  readonly headers: Record<string, string>;
+  /**
+   * The headers every request and stream carries now: `apiKey`'s `Authorization`, then the
+   * `headers` option's. A record when the option is not a function (so an EventSource opens at
+   * once); a promise, rejecting with the function's error, when it is one.
+   */
+  readonly headers: () => Record<string, string> | Promise<Record<string, string>>;
   /** The absolute URL of `path` for this client; `query` starts with `&`. */
   url(path: string, query?: string): string;
   /**
-   * One JSON request, cut after its `timeout` or {@link REQUEST_TIMEOUT} ms. Rejects with HttpError (status 0 when
-   * nothing came back; `retryAfterMs` from a `Retry-After` header), JobNotFoundError for a 404
-   * about `jobId`, MessageParseError for a success that is not JSON, or the signal's reason.
+   * One JSON request, cut after its `timeout` or {@link REQUEST_TIMEOUT} ms. Rejects with
+   * HttpError (status 0 when nothing came back or the headers function failed; `retryAfterMs`
+   * from a `Retry-After` header), JobNotFoundError for a 404 about `jobId`, MessageParseError for
+   * a success that is not JSON, or the signal's reason.
    */
   send(request: Request): Promise<Answer>;
 }
@@ -89,7 +93,7 @@ export const createHttp = (
   clientId: string,
   fetch: FetchLike,
   log: Log,
-  apiKey?: string,
+  { apiKey, headers: extra }: Pick<HeyGenAPIOptions, 'apiKey' | 'headers'> = {},
 ): Http => {
   const stats: HeyGenStats = {
     sse: channel(),
@@ -102,12 +106,17 @@ export const createHttp = (
   const root = base.replace(/\/+$/, '');
   const url = (path: string, query = ''): string =>
     `${root}${path}?uuid=${encodeURIComponent(clientId)}${query}`;
+  // Issue 19: a function is called for every request, so a token that expired is refreshed.
+  // Async, so that what it throws comes back as a rejection.
+  const current = (): Record<string, string> | Promise<Record<string, string>> =>
+    typeof extra === 'function'
+      ? (async () => ({ ...auth, ...(await extra()) }))()
+      : { ...auth, ...extra };
   return {
     stats,
     fetch,
     log,
-    apiKey,
-    headers: auth,
+    headers: current,
     url,
     async send({ via, method, path, query, body, headers, jobId, signal, timeout }) {
       stats[via].requests++;
@@ -117,15 +126,18 @@ export const createHttp = (
       let applied: string | null;
       let retryAfter: string | null;
       let text: string;
+      let common: Record<string, string> | undefined;
       try {
+        // Inside the request's bound: a function that never settles is cut like a request.
+        common = await untilAborted(Promise.resolve(current()), bound.signal);
         const res = await untilAborted(
           fetch(url(path, query), {
             method,
             // Content-Type only with a body: on a GET it would cost browsers a CORS preflight.
             headers: {
+              ...common,
               Accept: 'application/json',
               ...(body && { 'Content-Type': 'application/json' }),
-              ...auth,
               ...headers,
             },
             body,
@@ -141,12 +153,10 @@ export const createHttp = (
       } catch (error) {
         // Aborted by the caller (dispose, its signal, its deadline): that reason, as it is.
         if (signal?.aborted && isHeyGenError(signal.reason)) throw signal.reason;
-        throw new HttpError(
-          0,
-          `${method} ${root}${path}: no answer (${why(error)})`,
-          undefined,
-          error,
-        );
+        // A headers function that failed is retried like a lost answer (issue 19): a token
+        // service that is down for a moment must not fail a wait for good.
+        const reason = common ? `no answer (${why(error)})` : 'headers function failed';
+        throw new HttpError(0, `${method} ${root}${path}: ${reason}`, undefined, error);
       } finally {
         bound.release();
       }

@@ -94,7 +94,7 @@ export class HeyGenAPI extends SoloHeyGenAPI {
       clientId,
       options.fetch ?? ((input, init) => fetch(input, init as RequestInit)),
       createLogger(options.logging),
-      options.apiKey,
+      options,
     );
     this.#groupStats = http.stats;
     this.#group = createTabGroup({

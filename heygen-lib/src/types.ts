@@ -135,6 +135,35 @@ export interface HeyGenAPIOptions {
   /** Sent as `Authorization: Bearer` (and `access_token` for an EventSource). */
   apiKey?: string;
   /**
+   * Extra headers for every request, or a function (sync or async) that returns them, called
+   * before every request (create, cancel, getJob, each poll and held wait, lookups) and before
+   * every stream connect and reconnect: a token that expires during a long render is refreshed,
+   * and the stream resumes from its last event id. Its `Authorization` overrides `apiKey`'s; the
+   * library's own headers (`Accept`, `Content-Type`, `Idempotency-Key`, `Prefer`) override it.
+   *
+   * An EventSource cannot send headers: it sends only the `Authorization: Bearer` token, as
+   * `access_token` in the stream's URL (as with `apiKey`); pass `EventSource: null` in Node to
+   * stream over `fetch` with every header.
+   *
+   * When the function throws or rejects, the request fails as one that got no answer (HttpError
+   * `NETWORK_ERROR`, the error as its `cause`) and is retried like one; a stream reconnects with
+   * backoff. A function that never settles is cut like a request that hangs (its timeout, or the
+   * stream's heartbeat watchdog).
+   *
+   * With heygen-api's `API_KEYS`, the key names the client: a fresh token must stand for the same
+   * key (as a gateway's short-lived tokens do), or the jobs made with the old one are not found.
+   * @example
+   * ```ts
+   * const heygen = new HeyGenAPI({
+   *   url,
+   *   mode: HeyGenStatusListenerMode.AUTO,
+   *   headers: async () => ({ Authorization: `Bearer ${await auth.freshToken()}` }),
+   * });
+   * ```
+   */
+  headers?:
+    Record<string, string> | (() => Record<string, string> | Promise<Record<string, string>>);
+  /**
    * Retries of a call (createJob, cancelJob, getJob), and failures in a row a transport tolerates
    * before affected waits reject.
    * @default 5

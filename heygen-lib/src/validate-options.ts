@@ -56,6 +56,11 @@ export const validateOptions = (options: HeyGenAPIOptions): void => {
     (value) => typeof value === 'boolean' || isFunction(value),
     'a boolean or a function',
   );
+  check(
+    'headers',
+    (value) => isFunction(value) || (!!value && typeof value === 'object' && !Array.isArray(value)),
+    'an object or a function',
+  );
   check('EventSource', (value) => value === null || isFunction(value), 'a constructor or null');
   for (const option of ['fetch', 'onError', 'onStateChange'])
     check(option, isFunction, 'a function');

@@ -1,43 +1,62 @@
 import { SSEError } from '../errors/sse-error.js';
-import type { EventSourceConstructorLike } from '../types.js';
+import type { Http } from '../http.js';
+import type { EventSourceConstructorLike, EventSourceLike } from '../types.js';
 import { MAX_EVENT_SIZE } from './sse-parser.js';
 import type { Connect } from './sse-transport.js';
 
 const EVENTS = ['connected', 'snapshot', 'job', 'heartbeat'];
 
-/** Streams through an `EventSource` (the browser's, or the `eventsource` package in Node). */
+/**
+ * Streams through an `EventSource` (the browser's, or the `eventsource` package in Node). Of the
+ * headers, asked for anew on each connect, only the `Authorization: Bearer` token goes, in the URL.
+ */
 export const eventSourceConnect =
-  (EventSource: EventSourceConstructorLike, apiKey?: string): Connect =>
+  (EventSource: EventSourceConstructorLike, headers: Http['headers']): Connect =>
   (url, on) => {
-    // [protocol] An EventSource cannot send headers: the key goes in the query.
-    const source = new EventSource(
-      apiKey ? `${url}&access_token=${encodeURIComponent(apiKey)}` : url,
-    );
+    let source: EventSourceLike | undefined;
+    let closed = false;
     // The `eventsource` package (3.x) sets its reconnect timer after calling onerror, even when
     // onerror closed it: closing once more after that clears it, so no timer holds Node for 3 s.
     // A browser's EventSource is closed for good at once (the browser build leaves this out).
     const close = (): void => {
-      source.close();
-      if (import.meta.env.MODE !== 'browser') queueMicrotask(() => source.close());
+      closed = true;
+      source?.close();
+      if (import.meta.env.MODE !== 'browser') queueMicrotask(() => source?.close());
     };
-    for (const type of EVENTS) {
-      source.addEventListener(type, (event) => {
-        // The same bound as our own parser's; an EventSource parses with none.
-        if (event.data.length > MAX_EVENT_SIZE) {
-          close();
-          return on.fail(new SSEError('Event too large'));
-        }
-        on.data(event.data.length);
-        on.event(type, event.data, event.lastEventId);
+    const open = (current: Record<string, string>): void => {
+      if (closed) return;
+      // [protocol] An EventSource cannot send headers: the token goes in the query.
+      const token = /^Bearer (.+)/i.exec(current.Authorization ?? '')?.[1];
+      const opened = new EventSource(
+        token ? `${url}&access_token=${encodeURIComponent(token)}` : url,
+      );
+      source = opened;
+      for (const type of EVENTS) {
+        opened.addEventListener(type, (event) => {
+          // The same bound as our own parser's; an EventSource parses with none.
+          if (event.data.length > MAX_EVENT_SIZE) {
+            close();
+            return on.fail(new SSEError('Event too large'));
+          }
+          on.data(event.data.length);
+          on.event(type, event.data, event.lastEventId);
+        });
+      }
+      // [spec] An EventSource reconnects by itself after a network error, but fails for good on
+      // an HTTP error or a wrong content type (readyState CLOSED = 2). Either way it is closed
+      // here and the transport reconnects, so every disruption reaches the fallback decision.
+      opened.onerror = () => {
+        const refused = opened.readyState === 2;
+        close();
+        on.fail(new SSEError(refused ? 'Stream refused' : 'Stream lost'));
+      };
+    };
+    const current = headers();
+    // A headers function (a promise) is waited for; a failure is a lost connection, retried.
+    if (current instanceof Promise) {
+      current.then(open).catch((error: unknown) => {
+        if (!closed) on.fail(new SSEError('Stream lost', 0, error));
       });
-    }
-    // [spec] An EventSource reconnects by itself after a network error, but fails for good on an
-    // HTTP error or a wrong content type (readyState CLOSED = 2). Either way it is closed here and
-    // the transport reconnects, so every disruption reaches the fallback decision.
-    source.onerror = () => {
-      const refused = source.readyState === 2;
-      close();
-      on.fail(new SSEError(refused ? 'Stream refused' : 'Stream lost'));
-    };
+    } else open(current);
     return close;
   };

@@ -25,6 +25,12 @@ const streamResponse = (
   };
 };
 
+/** The part of Http a stream uses: `fetch`, and the headers of the moment. */
+const http = (
+  fetch: FetchLike,
+  headers: () => Record<string, string> | Promise<Record<string, string>> = () => ({}),
+) => ({ fetch, headers });
+
 const handlers = () => {
   const events: string[][] = [];
   const failures: SSEError[] = [];
@@ -48,7 +54,10 @@ describe(fetchConnect.name, () => {
       ),
     );
     const { on, events, failures, bytes } = handlers();
-    const close = fetchConnect(fetch, { Authorization: 'Bearer k' })('http://x/status?uuid=u', on);
+    const close = fetchConnect(http(fetch, () => ({ Authorization: 'Bearer k' })))(
+      'http://x/status?uuid=u',
+      on,
+    );
     await vi.waitFor(() => expect(events).toHaveLength(2));
     expect(events).toEqual([
       ['connected', '{"a":1}', ''],
@@ -70,15 +79,43 @@ describe(fetchConnect.name, () => {
     ['the end of the stream', { end: true }],
   ])('should fail on %s', async (_name, init) => {
     const { on, failures } = handlers();
-    fetchConnect(() => Promise.resolve(streamResponse([], init)), {})('http://x/', on);
+    fetchConnect(http(() => Promise.resolve(streamResponse([], init))))('http://x/', on);
     await vi.waitFor(() => expect(failures).toHaveLength(1));
     expect(failures[0]).toMatchObject({ code: 'SSE_ERROR' });
   });
 
   it('should fail when fetch rejects', async () => {
     const { on, failures } = handlers();
-    fetchConnect(() => Promise.reject(new TypeError('refused')), {})('http://x/', on);
+    fetchConnect(http(() => Promise.reject(new TypeError('refused'))))('http://x/', on);
     await vi.waitFor(() => expect(failures).toHaveLength(1));
     expect(failures[0]!.cause).toBeInstanceOf(TypeError);
+  });
+
+  it('should ask for the headers on each connect and send the ones of the moment', async () => {
+    const fetch = vi.fn<FetchLike>(() => Promise.resolve(streamResponse([])));
+    let token = 'a';
+    const headers = vi.fn(() => Promise.resolve({ Authorization: `Bearer ${token}` }));
+    const connect = fetchConnect(http(fetch, headers));
+    const closeFirst = connect('http://x/', handlers().on);
+    await vi.waitFor(() => expect(fetch).toHaveBeenCalledTimes(1));
+    closeFirst();
+    token = 'b';
+    connect('http://x/', handlers().on)();
+    await vi.waitFor(() => expect(fetch).toHaveBeenCalledTimes(2));
+    expect(headers).toHaveBeenCalledTimes(2);
+    expect(fetch.mock.calls.map(([, init]) => init.headers?.Authorization)).toEqual([
+      'Bearer a',
+      'Bearer b',
+    ]);
+  });
+
+  it('should fail the connection, without fetching, when the headers function rejects', async () => {
+    const fetch = vi.fn<FetchLike>();
+    const { on, failures } = handlers();
+    const refused = new Error('token service down');
+    fetchConnect(http(fetch, () => Promise.reject(refused)))('http://x/', on);
+    await vi.waitFor(() => expect(failures).toHaveLength(1));
+    expect(failures[0]).toMatchObject({ code: 'SSE_ERROR', cause: refused });
+    expect(fetch).not.toHaveBeenCalled();
   });
 });

@@ -1,19 +1,20 @@
 import { SSEError } from '../errors/sse-error.js';
-import type { FetchLike } from '../types.js';
+import type { Http } from '../http.js';
 import { createParser } from './sse-parser.js';
 import type { Connect } from './sse-transport.js';
 
 /**
  * Streams over `fetch` with a readable body: SSE in Node without a polyfill, and able to send
- * an `Authorization` header.
+ * every header, asked for anew on each connect (issue 19: a refreshed token on reconnect). A
+ * headers function that fails, or never settles, fails the connection like a lost one.
  */
 export const fetchConnect =
-  (fetch: FetchLike, headers: Record<string, string>): Connect =>
+  ({ fetch, headers }: Pick<Http, 'fetch' | 'headers'>): Connect =>
   (url, on) => {
     const abort = new AbortController();
     const run = async (): Promise<never> => {
       const res = await fetch(url, {
-        headers: { Accept: 'text/event-stream', ...headers },
+        headers: { ...(await headers()), Accept: 'text/event-stream' },
         signal: abort.signal,
       });
       // [spec] A response whose status is not 200 or whose Content-Type is not

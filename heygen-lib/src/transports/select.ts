@@ -28,9 +28,9 @@ const streamConnect = (
       ? (globalThis as { EventSource?: EventSourceConstructorLike }).EventSource
       : options.EventSource;
   if (mode === 'poll') return undefined;
-  if (EventSource) return eventSourceConnect(EventSource, host.http.apiKey);
+  if (EventSource) return eventSourceConnect(EventSource, host.http.headers);
   if (STREAM_OVER_FETCH && (mode === 'sse' || typeof ReadableStream === 'function')) {
-    return fetchConnect(host.http.fetch, host.http.headers);
+    return fetchConnect(host.http);
   }
   return undefined; // AUTO without any way to stream: poll.
 };
