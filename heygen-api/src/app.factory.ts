@@ -32,10 +32,12 @@ const EXPOSED_HEADERS = [
   'Idempotent-Replayed',
   'Retry-After',
   'Preference-Applied',
+  'X-Replay-Window',
 ];
 /** Headers a browser script may send: `Prefer` asks for a held wait. */
 const ALLOWED_HEADERS = [
   'Authorization',
+  'Cancel-After',
   'Content-Type',
   'Idempotency-Key',
   'Last-Event-ID',

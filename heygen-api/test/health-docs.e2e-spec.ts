@@ -6,7 +6,13 @@ import { startServer } from './support/server.js';
 import { describeEachAdapter } from './support/adapters.js';
 
 const EXPOSED = ['Location', 'X-Next-Poll-Ms', 'Idempotent-Replayed', 'Retry-After'];
-const ALLOWED = ['Authorization', 'Content-Type', 'Idempotency-Key', 'Last-Event-ID'];
+const ALLOWED = [
+  'Authorization',
+  'Cancel-After',
+  'Content-Type',
+  'Idempotency-Key',
+  'Last-Event-ID',
+];
 
 /** A comma-separated header as a lower-cased list. */
 const list = (header: string | null): string[] =>

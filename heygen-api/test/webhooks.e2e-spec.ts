@@ -175,6 +175,8 @@ describeEachAdapter(() => {
       expect(final.id).toBeDefined();
       expect(receiver.received[0]!.headers['webhook-id']).toBe(final.id);
       expect(payloadOf(receiver.received[0]!).data).toEqual(final.data);
+      // One cursor (issue 19): the job it carries names the same event.
+      expect(payloadOf(receiver.received[0]!).data.eventId).toBe(final.id);
     });
 
     it('should retry after a 500 and record both attempts', async () => {

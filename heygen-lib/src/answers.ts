@@ -11,7 +11,10 @@ export interface Batch {
 
 const isId = (value: unknown): value is number => Number.isSafeInteger(value) && +value! > 0;
 
-/** Whether `value` has what the library relies on of a job: id, status, revision, finishedAt. */
+/**
+ * Whether `value` has what the library relies on of a job: id, status, revision, finishedAt. Other
+ * fields pass through unchecked: `eventId` (issue 19) among them, absent from older servers.
+ */
 const isJob = (value: unknown): value is Job => {
   const job = value as Partial<Job> | null;
   return (

@@ -25,11 +25,21 @@ export interface Job {
   finishedAt?: string;
   /** ISO 8601 time the job is expected to finish. */
   expectedAt: string;
-  /** Why it failed, only when `status` is `failed`. */
+  /**
+   * Why it failed (`status` `failed`), or why the server cancelled it (`status` `cancelled`, code
+   * `DEADLINE`: its `Cancel-After` passed; `UNWATCHED`: nothing watched it for its
+   * `cancelWhenUnwatched` time). A job its client cancelled has none.
+   */
   error?: {
     /** Stable machine code of the failure. */
     code: string;
     /** What went wrong, for humans. */
     message: string;
   };
+  /**
+   * The id of the latest event that produced this state: the same id as the stream's `id:` and a
+   * webhook's `webhook-id`, and the cursor of `GET /status?after=`. Opaque. Absent from servers
+   * older than issue 19.
+   */
+  eventId?: string;
 }

@@ -39,6 +39,19 @@ const recorder = (wait?: boolean) => {
 };
 
 describe(createListenerRegistry.name, () => {
+  it('should drop an event another channel already delivered, passing its eventId on', () => {
+    const { sut } = newSut();
+    const { listener, jobs } = recorder();
+    sut.add(1, listener);
+    // The stream's event, then the same change from a poll after a switch (issue 19).
+    sut.update(jobStub(1, 'running', 2, { eventId: '1764504000123' }));
+    sut.update(jobStub(1, 'running', 2, { eventId: '1764504000123' }));
+    sut.update(jobStub(1, 'completed', 3, { eventId: '1764504000200' }));
+    // A server without eventId: the revision alone still tells.
+    sut.update(jobStub(1, 'completed', 3));
+    expect(jobs.map((job) => job.eventId)).toEqual(['1764504000123', '1764504000200']);
+  });
+
   it('should pass on each newer revision once, and drop repeated and older ones', () => {
     const { sut, finished } = newSut();
     const { listener, jobs } = recorder();

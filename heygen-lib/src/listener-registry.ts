@@ -98,6 +98,9 @@ export const createListenerRegistry = ({
     },
     dueAt: (id) => due.get(id) ?? 0,
     update(job) {
+      // One cursor for every channel (issue 19): each event of a job is one revision, so a copy
+      // whose revision is known is an event already delivered, whatever channel brought it; the
+      // revision also works with servers that send no `eventId`, at no cost to the bundle.
       const known = jobs.get(job.id);
       if (known && known.revision >= job.revision) return;
       jobs.delete(job.id);

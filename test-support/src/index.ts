@@ -34,6 +34,7 @@ export {
   STATUS_RANK,
   type ApiError,
   type Batch,
+  type CatchUp,
   type Job,
   type JobStatus,
 } from './wire.js';

@@ -16,11 +16,23 @@ export interface Job {
   finishedAt?: string;
   expectedAt: string;
   error?: { code: string; message: string };
+  /**
+   * The id of the latest event that produced this state. Every job the server answers carries it;
+   * optional here as in the library, whose Job must stay one shape with this one and accepts older
+   * servers.
+   */
+  eventId?: string;
 }
 
 export interface Batch {
   jobs: Job[];
   missing: number[];
+}
+
+/** `GET /status?after=` (docs/protocol.md, "Catching up over HTTP"). */
+export interface CatchUp {
+  events: { id: string; job: Job }[];
+  more: boolean;
 }
 
 export interface ApiError {

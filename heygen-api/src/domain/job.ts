@@ -26,6 +26,12 @@ export interface Job {
   finishedAt?: string;
   expectedAt: string;
   error?: JobError;
+  /**
+   * The id of the latest event that produced this state: one cursor for the stream, `?after=`,
+   * and webhooks (issue 19). Set once the change's event is logged, so every job a client
+   * receives has it; absent only on a change on its way to the log.
+   */
+  eventId?: string;
 }
 
 /** What the server keeps about a job: the public job plus who owns it and how to simulate it. */
@@ -35,6 +41,18 @@ export interface JobRecord {
   /** Simulation: end as failed instead of completed. */
   fail: boolean;
   idempotency?: { key: string; fingerprint: string };
+}
+
+/** The job as its event `eventId` tells it; the id goes last, as Redis's scripts append it. */
+export function withEventId(job: Job, eventId: string): Job {
+  const { eventId: _, ...rest } = job;
+  return { ...rest, eventId };
+}
+
+/** The job without its event id: what a change is computed on and stored before it is logged. */
+export function withoutEventId(job: Job): Job {
+  const { eventId: _, ...rest } = job;
+  return rest;
 }
 
 export function isFinished(job: Job): boolean {

@@ -27,7 +27,10 @@ export type ErrorCode =
   | 'INVALID_WEBHOOK_URL'
   | 'WEBHOOK_URL_PRIVATE'
   | 'WEBHOOKS_UNSUPPORTED'
-  | 'DELIVERY_NOT_FOUND';
+  | 'DELIVERY_NOT_FOUND'
+  | 'RESYNC_REQUIRED'
+  | 'INVALID_CANCEL_AFTER'
+  | 'CANCEL_WHEN_UNWATCHED_UNSUPPORTED';
 
 /** The one table from codes to HTTP statuses: services speak codes, only the exception filter speaks HTTP. */
 export const CODE_TO_STATUS: Readonly<Record<ErrorCode, number>> = {
@@ -59,4 +62,7 @@ export const CODE_TO_STATUS: Readonly<Record<ErrorCode, number>> = {
   WEBHOOK_URL_PRIVATE: 400,
   WEBHOOKS_UNSUPPORTED: 400,
   DELIVERY_NOT_FOUND: 404,
+  RESYNC_REQUIRED: 410,
+  INVALID_CANCEL_AFTER: 400,
+  CANCEL_WHEN_UNWATCHED_UNSUPPORTED: 400,
 };

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { type ClientKey } from '../domain/client.js';
-import { type Job } from '../domain/job.js';
+import { withEventId, type Job } from '../domain/job.js';
 import { canForget, nextId } from '../domain/sequence.js';
 import { type JobEvent, type JobEventListener, type JobEvents } from './job-events.js';
 import { ReplayLog } from './replay-log.js';
@@ -54,7 +54,8 @@ export class InMemoryJobEvents implements JobEvents, OnModuleDestroy {
   publish(clientId: ClientKey, job: Job): Promise<JobEvent> {
     const client = this.client(clientId);
     client.last = nextId(client.last, Date.now());
-    const event: JobEvent = { id: String(client.last), clientId, job };
+    const id = String(client.last);
+    const event: JobEvent = { id, clientId, job: withEventId(job, id) };
     client.logged += 1;
     const evicted = this.log.append({ seq: client.last, event });
     if (evicted) this.onEvicted(evicted);

@@ -66,6 +66,18 @@ export function describeJobEventsContract(name: string, factory: JobEventsFactor
       expect(sut.subscriptionCount()).toBe(0);
     });
 
+    it("should name each event in its job's eventId, live and replayed alike", async () => {
+      const { sut, peer } = await factory();
+      const mine = await collect(sut);
+      const start = await sut.head(clientStub);
+      const stale = { ...jobStub(1), eventId: '1' };
+      const first = await peer.publish(clientStub, stale);
+      const second = await peer.publish(clientStub, jobStub(2));
+      for (const event of [first, second]) expect(event.job.eventId).toBe(event.id);
+      await vi.waitFor(() => expect(mine.received).toEqual([first, second]));
+      expect(await sut.replay(clientStub, start)).toEqual([first, second]);
+    });
+
     it("should replay only the client's events after an id, in order, on any instance", async () => {
       const { sut, peer } = await factory();
       sut.subscribe(clientStub, () => {});

@@ -12,6 +12,7 @@ export interface JobEvent {
    */
   id: string;
   clientId: ClientKey;
+  /** The job as this event left it: its `eventId` is this event's `id`. */
   job: Job;
 }
 
@@ -19,6 +20,7 @@ export type JobEventListener = (event: JobEvent) => void;
 
 /** Fans job changes out to the subscribers of the job's client, and remembers recent ones for resume. */
 export interface JobEvents {
+  /** Logs and fans out a change; the event's job carries the event's id as its `eventId`. */
   publish(clientId: ClientKey, job: Job): Promise<JobEvent>;
   /** Delivers every later event of this client's jobs, in order. Returns the unsubscribe function. */
   subscribe(clientId: ClientKey, listener: JobEventListener): () => void;

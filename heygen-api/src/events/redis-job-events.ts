@@ -8,7 +8,7 @@ import {
 import { type Redis } from 'ioredis';
 import { AppConfig } from '../config/app-config.js';
 import { type ClientKey } from '../domain/client.js';
-import { type Job } from '../domain/job.js';
+import { withEventId, withoutEventId, type Job } from '../domain/job.js';
 import { storeUnavailable } from '../errors/domain-error.js';
 import { shortClient } from '../logging/redact.js';
 import { eventLogKeys, eventLogTtlMs, LUA_APPEND_EVENT } from '../redis/event-log.js';
@@ -133,11 +133,11 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
 
   async publish(clientId: ClientKey, job: Job): Promise<JobEvent> {
     const id = (await PUBLISH.run(this.redis.command, eventLogKeys(this.redis.prefix, clientId), [
-      JSON.stringify(job),
+      JSON.stringify(withoutEventId(job)),
       this.config.replayLogSize,
       eventLogTtlMs(this.config.retentionMs),
     ])) as string;
-    return { id, clientId, job };
+    return { id, clientId, job: withEventId(job, id) };
   }
 
   subscribe(clientId: ClientKey, listener: JobEventListener): () => void {

@@ -25,6 +25,7 @@ import { AppConfig } from '../config/app-config.js';
 import { type ClientKey } from '../domain/client.js';
 import { type Job } from '../domain/job.js';
 import { ErrorDto } from '../errors/error.dto.js';
+import { advertiseReplayWindow, REPLAY_WINDOW_HEADERS } from '../events/catch-up.js';
 import { ClientApi } from '../http/client-api.decorator.js';
 import { ClientId } from '../http/client-id.decorator.js';
 import { RequestHeader } from '../http/request-header.decorator.js';
@@ -36,12 +37,14 @@ import { ApiPreferWait, HELD_ANSWER_HEADERS } from '../waits/wait-api.decorator.
 import { answeredAtOnce, connectionOf, setWaitHeaders } from '../waits/wait-answer.js';
 import { JobDto } from './dto/job.dto.js';
 import { JobsService, type JobRequest } from './jobs.service.js';
+import { CancelAfterPipe } from './pipes/cancel-after.pipe.js';
 import { CreateJobPipe } from './pipes/create-job.pipe.js';
 import { IdempotencyKeyPipe } from './pipes/idempotency-key.pipe.js';
 import { JobIdPipe } from './pipes/job-id.pipe.js';
 import { RevisionPipe } from './pipes/revision.pipe.js';
 import { POLL_HINT_HEADER, pollHintMs } from './poll-hint.js';
 import {
+  CANCEL_AFTER_SCHEMA,
   CREATE_JOB_BODY_SCHEMA,
   IDEMPOTENCY_KEY_SCHEMA,
   JOB_ID_SCHEMA,
@@ -76,6 +79,13 @@ export class JobsController {
     schema: IDEMPOTENCY_KEY_SCHEMA,
     description: 'Retry-safe creation: the same key gives back the same job',
   })
+  @ApiHeader({
+    name: 'Cancel-After',
+    required: false,
+    schema: CANCEL_AFTER_SCHEMA,
+    description:
+      'A deadline counted from creation (90s, 5m, 1h30m, 1500ms, or seconds; at most 24h): a job not finished by then is cancelled with error DEADLINE',
+  })
   @ApiBody({
     required: false,
     schema: CREATE_JOB_BODY_SCHEMA,
@@ -86,11 +96,12 @@ export class JobsController {
   async create(
     @ClientId() clientId: ClientKey,
     @RequestHeader('idempotency-key', IdempotencyKeyPipe) idempotencyKey: string | undefined,
+    @RequestHeader('cancel-after', CancelAfterPipe) cancelAfterMs: number | undefined,
     // No body at all means the defaults.
     @Body(CreateJobPipe) body: JobRequest,
     @Res({ passthrough: true }) res: object,
   ): Promise<Job> {
-    const { job, created } = await this.jobs.create(clientId, body, idempotencyKey);
+    const { job, created } = await this.jobs.create(clientId, body, idempotencyKey, cancelAfterMs);
     const http = this.adapterHost.httpAdapter;
     http.status(res, created ? 201 : 200);
     if (!created) http.setHeader(res, 'Idempotent-Replayed', 'true');
@@ -113,7 +124,7 @@ export class JobsController {
       'The revision of the job the client has (0: none): a held request answers once the job is past it, instead of once it finishes',
   })
   @ApiPreferWait()
-  @ApiOkResponse({ type: JobDto, headers: HELD_ANSWER_HEADERS })
+  @ApiOkResponse({ type: JobDto, headers: { ...HELD_ANSWER_HEADERS, ...REPLAY_WINDOW_HEADERS } })
   @ApiNotFoundResponse({ type: ErrorDto })
   async status(
     @ClientId() clientId: ClientKey,
@@ -123,6 +134,7 @@ export class JobsController {
     @Req() req: object,
     @Res({ passthrough: true }) res: object,
   ): Promise<Job> {
+    advertiseReplayWindow(res, this.config);
     const outcome = await this.waits.wait({
       clientId,
       ids: [id],

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
 import { AppConfig, parseJobsDriver, type JobsDriver } from '../config/app-config.js';
+import { JobWatches } from '../deadlines/job-watches.js';
 import { InMemoryJobEvents } from '../events/in-memory-job-events.js';
 import { JOB_EVENTS } from '../events/job-events.js';
 import { SHARED_REDIS } from '../redis/shared-redis.js';
@@ -31,9 +32,11 @@ const memoryDriver = (): DriverParts => ({
     { provide: JOB_STORE, useClass: InMemoryJobStore },
     { provide: JOB_EVENTS, useClass: InMemoryJobEvents },
     { provide: JOB_RUNNER, useClass: SimulatedJobRunner },
+    // cancelWhenUnwatched: one process sees every watcher of its jobs (docs/design.md, "Deadlines").
+    JobWatches,
   ],
   imports: [],
-  exports: [],
+  exports: [JobWatches],
 });
 
 /** Loaded only when chosen: the memory driver never pays for importing BullMQ and ioredis. */

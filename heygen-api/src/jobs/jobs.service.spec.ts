@@ -179,6 +179,21 @@ describe(JobsService.name, () => {
     expect(published).toHaveBeenCalledWith(expect.objectContaining({ job: cancelled }));
   });
 
+  it('should answer and keep each change with the id of its event (one cursor, issue 19)', async () => {
+    const { sut, events, applies } = newTestService();
+    const ids: string[] = [];
+    events.subscribe(clientStub, (event) => ids.push(event.id));
+
+    const { job } = await sut.create(clientStub, {});
+    expect(job.eventId).toBe(ids[0]);
+    expect((await sut.get(clientStub, job.id)).eventId).toBe(ids[0]);
+    expect(await applies.get(job.id)!(start)).toMatchObject({ eventId: ids[1] });
+    expect((await sut.getMany(clientStub, [job.id])).jobs[0]!.eventId).toBe(ids[1]);
+    const cancelled = await sut.cancel(clientStub, job.id);
+    expect(cancelled.eventId).toBe(ids[2]);
+    expect(await sut.list(clientStub)).toEqual([cancelled]);
+  });
+
   it('should refuse to cancel a finished job and leave it as it was', async () => {
     const { sut, applies } = newTestService();
     const { job } = await sut.create(clientStub, {});

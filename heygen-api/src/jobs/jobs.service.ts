@@ -1,10 +1,12 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger as NestLogger, Optional } from '@nestjs/common';
 import { type Logger } from 'pino';
 import { AppConfig } from '../config/app-config.js';
+import { cancelBecause, UNWATCHED } from '../deadlines/cancel-reasons.js';
+import { JobWatches } from '../deadlines/job-watches.js';
 import { type ClientKey } from '../domain/client.js';
 import { cancel, isFinished, type Job, type JobRecord, type JobTransition } from '../domain/job.js';
 import { DomainError, jobNotFound } from '../errors/domain-error.js';
-import { JOB_EVENTS, type JobEvents } from '../events/job-events.js';
+import { JOB_EVENTS, type JobEvent, type JobEvents } from '../events/job-events.js';
 import { JobTransitionLog } from '../logging/job-transition-log.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 import { AppMetrics } from '../metrics/app-metrics.js';
@@ -20,6 +22,8 @@ export interface JobRequest {
   webhook?: string;
   /** Which changes; `canceled` is accepted for `cancelled`. */
   webhookEvents?: string[];
+  /** Seconds unwatched after which the job is cancelled (docs/protocol.md, "Deadlines"). */
+  cancelWhenUnwatched?: number;
 }
 
 export interface BatchResult {
@@ -30,6 +34,7 @@ export interface BatchResult {
 /** The rules of jobs: who may see what, how a job is created, changed and cancelled. */
 @Injectable()
 export class JobsService {
+  private readonly logger = new NestLogger(JobsService.name);
   private readonly transitions: JobTransitionLog;
   constructor(
     @Inject(AppConfig) private readonly config: AppConfig,
@@ -39,8 +44,11 @@ export class JobsService {
     @Inject(AppMetrics) private readonly metrics: AppMetrics = new AppMetrics(),
     @Optional() @Inject(ROOT_LOGGER) logger?: Logger,
     @Optional() @Inject(JOB_WEBHOOKS) private readonly webhooks?: JobWebhooks,
+    // The memory driver's: with redis, another instance may serve a job's watchers.
+    @Optional() @Inject(JobWatches) private readonly watches?: JobWatches,
   ) {
     this.transitions = new JobTransitionLog(logger);
+    this.watches?.onUnwatched((clientId, id) => void this.cancelUnwatched(clientId, id));
   }
 
   /** Creates a job, or returns the one this idempotency key already created (`created: false`). */
@@ -48,6 +56,8 @@ export class JobsService {
     clientId: ClientKey,
     request: JobRequest,
     idempotencyKey?: string,
+    /** `Cancel-After`, ms: counted from the job's creation. */
+    cancelAfterMs?: number,
   ): Promise<{ job: Job; created: boolean }> {
     const duration = request.duration ?? this.config.jobTimeMs;
     if (duration > this.config.maxJobTimeMs) {
@@ -57,14 +67,24 @@ export class JobsService {
       );
     }
     const fail = request.fail ?? false;
+    const { cancelWhenUnwatched } = request;
+    if (cancelWhenUnwatched !== undefined && !this.watches) {
+      throw new DomainError(
+        'CANCEL_WHEN_UNWATCHED_UNSUPPORTED',
+        'cancelWhenUnwatched needs the memory driver: with redis, no instance sees every watcher',
+      );
+    }
     const asksWebhook = request.webhook !== undefined || request.webhookEvents !== undefined;
     const webhook = asksWebhook ? await this.webhooks?.check(request) : undefined;
     // A webhook is part of the request: the same key with another webhook is another request.
-    const fingerprint = JSON.stringify(
-      webhook
+    // So are the deadlines, added only when asked so that older fingerprints stay as they were.
+    const fingerprint = JSON.stringify({
+      ...(webhook
         ? { duration, fail, webhook: webhook.url, events: [...webhook.events] }
-        : { duration, fail },
-    );
+        : { duration, fail }),
+      ...(cancelAfterMs !== undefined && { cancelAfter: cancelAfterMs }),
+      ...(cancelWhenUnwatched !== undefined && { cancelWhenUnwatched }),
+    });
 
     const result = await this.store.create({
       clientId,
@@ -103,22 +123,36 @@ export class JobsService {
       // A creation whose answer was lost may also have lost its hand-over to the runner (Redis
       // gone between the two): the retry hands an unfinished job over again. Running is
       // idempotent, so a job already being worked on is left as it is.
-      if (!isFinished(record.job)) this.run(record);
+      if (!isFinished(record.job)) this.run(record, cancelAfterMs);
       return { job: record.job, created: false };
     }
     // Registered before the runner can change the job: its first change must find the webhook.
     if (webhook) await this.webhooks?.subscribe(clientId, record.job.id, webhook);
-    // The redis store logged the created event with the job (Logged); the memory one did not.
-    const event = result.event ?? (await this.events.publish(clientId, record.job));
+    const event = await this.logged(clientId, record.job, result.event);
     this.metrics.jobCreated();
     this.transitions.changed(clientId, record.job);
     this.webhooks?.changed(event);
-    this.run(record);
-    return { job: record.job, created: true };
+    if (cancelWhenUnwatched !== undefined) {
+      this.watches?.add(
+        clientId,
+        record.job.id,
+        Math.round(cancelWhenUnwatched * 1000),
+        Date.parse(record.job.createdAt),
+      );
+    }
+    this.run(record, cancelAfterMs);
+    return { job: event.job, created: true };
   }
 
-  private run(record: JobRecord): void {
-    this.runner.run(record, (transition) => this.apply(record.clientId, record.job.id, transition));
+  /** Hands the job to the runner, with its deadline when `Cancel-After` set one. */
+  private run(record: JobRecord, cancelAfterMs?: number): void {
+    const cancelAt =
+      cancelAfterMs === undefined ? undefined : Date.parse(record.job.createdAt) + cancelAfterMs;
+    this.runner.run(
+      record,
+      (transition) => this.apply(record.clientId, record.job.id, transition),
+      cancelAt,
+    );
   }
 
   async get(clientId: ClientKey, id: number): Promise<Job> {
@@ -151,6 +185,16 @@ export class JobsService {
     return cancelled;
   }
 
+  /** Cancels a job nobody watched for its `cancelWhenUnwatched` time (JobWatches' sweep). */
+  private async cancelUnwatched(clientId: ClientKey, id: number): Promise<void> {
+    try {
+      const cancelled = await this.apply(clientId, id, cancelBecause(UNWATCHED));
+      if (cancelled) this.runner.stop(clientId, id);
+    } catch (error) {
+      this.logger.error(`Job ${id}: could not be cancelled as unwatched`, error);
+    }
+  }
+
   /** Changes a job in the store, then tells its client's streams (unless the store did, Logged). */
   private async apply(
     clientId: ClientKey,
@@ -163,9 +207,25 @@ export class JobsService {
     // counts the changes it makes.
     this.metrics.jobChanged(record.job);
     this.transitions.changed(clientId, record.job);
-    const event = record.event ?? (await this.events.publish(clientId, record.job));
+    if (this.watches && isFinished(record.job)) this.watches.forget(clientId, id);
+    const event = await this.logged(clientId, record.job, record.event);
     this.webhooks?.changed(event);
-    return record.job;
+    return event.job;
+  }
+
+  /**
+   * A change's event: the one the store logged with it (redis, Logged), else published now and its
+   * id recorded with the job (memory), so that every later read carries the job's `eventId`.
+   */
+  private async logged(
+    clientId: ClientKey,
+    job: Job,
+    event: JobEvent | undefined,
+  ): Promise<JobEvent> {
+    if (event) return event;
+    const published = await this.events.publish(clientId, job);
+    await this.store.recordEvent?.(published);
+    return published;
   }
 
   /**

@@ -38,6 +38,9 @@ export const REVISION_LIST_SCHEMA: JsonSchema = {
   example: '3,0,12',
 };
 
+/** The longest `cancelWhenUnwatched` accepted, seconds: a day, like `Cancel-After`. */
+const MAX_UNWATCHED_S = 86_400;
+
 /** The longest webhook URL accepted: browsers' and CDNs' common limit, well within MAX_BODY_BYTES. */
 export const MAX_WEBHOOK_URL_LENGTH = 2048;
 
@@ -46,7 +49,8 @@ const WEBHOOK_EVENT_ENUM = ['running', 'progress', 'completed', 'failed', 'cance
 
 /**
  * The optional body of POST /create (a `JobRequest`): an integer `duration` ≥ 0, a boolean `fail`,
- * and a webhook with the events it wants (the URL itself is checked by the webhooks module).
+ * a webhook with the events it wants (the URL itself is checked by the webhooks module), and
+ * `cancelWhenUnwatched` in seconds.
  */
 export const CREATE_JOB_BODY_SCHEMA: JsonSchema = {
   type: 'object',
@@ -79,8 +83,27 @@ export const CREATE_JOB_BODY_SCHEMA: JsonSchema = {
         'The changes to send (default: completed, failed, cancelled); canceled is cancelled',
       example: ['running', 'completed', 'failed', 'cancelled'],
     },
+    cancelWhenUnwatched: {
+      type: 'number',
+      // 1 ms, rather than exclusiveMinimum: 0, which OpenAPI 3.0 and JSON Schema spell differently.
+      minimum: 0.001,
+      maximum: MAX_UNWATCHED_S,
+      description:
+        'Seconds (fractions allowed, at most a day): cancel the job, with error UNWATCHED, once no stream, status read or held wait has watched it for that long (docs/protocol.md, "Deadlines"); memory driver only',
+      example: 60,
+    },
   },
   additionalProperties: false,
+};
+
+/**
+ * `Cancel-After` on POST /create, as documented: the pipe parses it (deadlines/duration.ts), since a
+ * pattern cannot check "greater than zero, at most a day".
+ */
+export const CANCEL_AFTER_SCHEMA: JsonSchema = {
+  type: 'string',
+  pattern: '^(?:\\d+(?:\\.\\d+)?|(?:\\d+(?:\\.\\d+)?(?:h|m|s|ms))+)$',
+  example: '5m',
 };
 
 /** `Idempotency-Key`: 1–255 printable ASCII characters, no space at either end. */

@@ -18,7 +18,7 @@ export function eventLogKeys(
 
 /**
  * Lua (needs LUA_NOW's fmt): `append_event(S, HS, job, keep, ttl, now)`, `now` being Redis's clock
- * in ms (now_ms), appends `job` (the job's JSON) to the
+ * in ms (now_ms), appends `job` (the job's JSON without `eventId`, which it adds) to the
  * stream S with the next id of the client's sequence as the entry id (`<n>-0`), keeps at most
  * `keep` entries, keeps the stream at least `ttl` ms after this event, tells the instances
  * streaming this client (PUBLISH on the channel S: `<id> <job>`), and returns the id.
@@ -34,6 +34,8 @@ local function append_event(S, HS, job, keep, ttl, now)
   local last = 0
   if newest[1] then last = tonumber(string.match(newest[1][1], '^(%d+)')) end
   local id = fmt(math.max(last + 1, now))
+  -- The job as this event left it names the event (issue 19), as its last field.
+  job = string.sub(job, 1, -2) .. ',"eventId":"' .. id .. '"}'
   -- Trimmed by hand, so that the last id trimmed is recorded: resuming is refused at and below it.
   local floor
   if last == 0 then

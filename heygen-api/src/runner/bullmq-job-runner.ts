@@ -22,7 +22,7 @@ import { retryWhileUnavailable, settlesWithin } from '../redis/redis-unavailable
 import { type WorkerStatus } from '../redis/redis.health.js';
 import { JOB_STORE, type JobStore } from '../store/job-store.js';
 import { JOB_CHANGE_OBSERVER, type JobChangeObserver } from './job-change-observer.js';
-import { type JobRunner } from './job-runner.js';
+import { type ApplyTransition, type JobRunner } from './job-runner.js';
 import { SimulatedJobRunner } from './simulated-job-runner.js';
 
 /** The BullMQ queue every instance adds to and works from. */
@@ -37,6 +37,8 @@ interface RunnerJobData {
   id: number;
   job?: Job;
   fail?: boolean;
+  /** Cancel-After: the job is cancelled at this time (ms) unless finished, even if still queued. */
+  cancelAt?: number;
 }
 
 /** Attempts of a job whose processing throws (Redis away, say) before it is failed for good. */
@@ -128,11 +130,11 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
     });
   }
 
-  run({ clientId, job, fail }: JobRecord): void {
+  run({ clientId, job, fail }: JobRecord, _apply: ApplyTransition, cancelAt?: number): void {
     // The job id dedupes: a job is in the queue once, however often it is added.
     this.queue!.add(
       'simulate',
-      { clientId, id: job.id, job, fail },
+      { clientId, id: job.id, job, fail, ...(cancelAt !== undefined && { cancelAt }) },
       { jobId: `${encodeURIComponent(clientId)}@${job.id}` },
     ).catch((error: Error) => {
       this.logger.error(
@@ -185,7 +187,7 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
   }
 
   private async process(job: QueueJob<RunnerJobData>, token?: string): Promise<void> {
-    const { clientId, id, job: handed, fail } = job.data;
+    const { clientId, id, job: handed, fail, cancelAt } = job.data;
     if (!this.handingOver) {
       // Taken for the first time, the job is as it was handed over but for a cancel, which its
       // first step's compare-and-set finds (and the simulation then stops): no read. Taken again
@@ -195,8 +197,12 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
           ? { clientId, job: handed, fail }
           : await this.store.get(clientId, id);
       if (!record || isFinished(record.job)) return;
-      const outcome = await this.simulation.simulate(record, (transition) =>
-        this.apply(clientId, id, transition),
+      // The deadline travels with the queued job: whichever instance takes it (first, or after
+      // another died) cancels it then, at once if it waited in the queue past it.
+      const outcome = await this.simulation.simulate(
+        record,
+        (transition) => this.apply(clientId, id, transition),
+        cancelAt,
       );
       if (outcome === 'finished' || !this.handingOver) return;
     }

@@ -9,8 +9,12 @@ export type ApplyTransition = (transition: JobTransition) => Promise<unknown>;
 
 /** Does the work of a job and reports each step through `apply`. */
 export interface JobRunner {
-  /** Starts work on the job; idempotent: a job already being worked on is left as it is. */
-  run(record: JobRecord, apply: ApplyTransition): void;
+  /**
+   * Starts work on the job; idempotent: a job already being worked on is left as it is. A job
+   * not finished at `cancelAt` (ms since the epoch; `Cancel-After`) is cancelled with the reason
+   * DEADLINE_PASSED, and that ends the work.
+   */
+  run(record: JobRecord, apply: ApplyTransition, cancelAt?: number): void;
   /** Stops working on a job (it was cancelled); nothing more is reported for it. */
   stop(clientId: ClientKey, id: number): void;
 }

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
+import { cancelBecause, DEADLINE_PASSED } from '../deadlines/cancel-reasons.js';
 import { type ClientKey } from '../domain/client.js';
 import {
   complete,
@@ -27,6 +28,8 @@ interface Task {
   /** At least 1 ms, so that progress is a finite fraction. */
   span: number;
   finishAt: number;
+  /** Cancel-After: cancelled at this time unless finished first; Infinity when none. */
+  cancelAt: number;
   fail: boolean;
   /** The progress last reported. */
   progress: number;
@@ -75,9 +78,9 @@ export class SimulatedJobRunner implements JobRunner, OnModuleDestroy {
     metrics.readAtScrape('runningJobs', () => this.running);
   }
 
-  run(record: JobRecord, apply: ApplyTransition): void {
+  run(record: JobRecord, apply: ApplyTransition, cancelAt?: number): void {
     if (this.tasks.has(taskKey(record.clientId, record.job.id))) return;
-    void this.simulate(record, apply);
+    void this.simulate(record, apply, cancelAt);
   }
 
   /**
@@ -87,6 +90,7 @@ export class SimulatedJobRunner implements JobRunner, OnModuleDestroy {
   simulate(
     { job, clientId, fail: shouldFail }: JobRecord,
     apply: ApplyTransition,
+    cancelAt = Infinity,
   ): Promise<SimulationOutcome> {
     const createdAt = Date.parse(job.createdAt);
     return new Promise((settle) => {
@@ -97,6 +101,7 @@ export class SimulatedJobRunner implements JobRunner, OnModuleDestroy {
         createdAt,
         span: Math.max(1, job.duration),
         finishAt: createdAt + job.duration,
+        cancelAt,
         fail: shouldFail,
         progress: job.progress,
         started: job.status !== 'pending',
@@ -184,7 +189,13 @@ export class SimulatedJobRunner implements JobRunner, OnModuleDestroy {
   private step(task: Task, now: number): void {
     let transition: JobTransition;
     let last = false;
-    if (!task.started) {
+    // The deadline is in the schedule like any step (issue 19): no timer of its own. A job that
+    // finishes by its deadline completes; one not started yet (still queued) is cancelled.
+    if (now >= task.cancelAt && (!task.started || task.cancelAt < task.finishAt)) {
+      last = true;
+      if (this.tasks.get(task.key) === task) this.tasks.delete(task.key);
+      transition = cancelBecause(DEADLINE_PASSED);
+    } else if (!task.started) {
       task.started = true;
       transition = start;
     } else if (now >= task.finishAt) {
@@ -217,12 +228,12 @@ export class SimulatedJobRunner implements JobRunner, OnModuleDestroy {
   private nextDue(task: Task): number {
     const interval = this.config.progressIntervalMs;
     const target = task.progress + 1;
-    if (target >= 100) return task.finishAt;
+    if (target >= 100) return Math.min(task.finishAt, task.cancelAt);
     // The smallest k with 100·k·interval ≥ target·span: all integers, so the ceiling is exact.
     const tick = Math.ceil((target * task.span) / (100 * interval));
     // Rounded up to the wake-up grid, so that jobs created at different moments share wake-ups
     // (20 a second at most) instead of each taking its own; the finish is never rounded.
     const due = Math.ceil((task.createdAt + tick * interval) / WAKE_UP_GRID_MS) * WAKE_UP_GRID_MS;
-    return Math.min(task.finishAt, due);
+    return Math.min(task.finishAt, task.cancelAt, due);
   }
 }

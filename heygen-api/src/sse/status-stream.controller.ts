@@ -1,15 +1,34 @@
 import { Controller, Get, Inject, Query, Req, Res } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiQuery } from '@nestjs/swagger';
+import {
+  ApiExtraModels,
+  ApiGoneResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiProduces,
+  ApiQuery,
+  getSchemaPath,
+} from '@nestjs/swagger';
 import { type IncomingHttpHeaders } from 'node:http';
 import { AppConfig } from '../config/app-config.js';
 import { type ClientKey } from '../domain/client.js';
+import { ErrorDto } from '../errors/error.dto.js';
+import {
+  advertiseReplayWindow,
+  CATCH_UP_LIMIT_SCHEMA,
+  CatchUpLimitPipe,
+  catchUpQuery,
+  EVENT_ID_SCHEMA,
+  EventIdPipe,
+  MAX_CATCH_UP_EVENTS,
+  REPLAY_WINDOW_HEADERS,
+} from '../events/catch-up.js';
 import { prefersEventStream } from '../http/accept.js';
 import { ClientApi } from '../http/client-api.decorator.js';
 import { ClientId } from '../http/client-id.decorator.js';
 import { rawRequest, takeOverResponse } from '../http/raw.js';
 import { RequestHeader } from '../http/request-header.decorator.js';
-import { BatchDto } from '../jobs/dto/job.dto.js';
+import { BatchDto, CatchUpDto } from '../jobs/dto/job.dto.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { JobIdsPipe } from '../jobs/pipes/job-ids.pipe.js';
 import { revisionsByIds, RevisionsPipe } from '../jobs/pipes/revision.pipe.js';
@@ -26,7 +45,8 @@ import { RateLimited } from '../rate-limits/rate-limited.decorator.js';
 
 /**
  * GET /status: the event stream for a client that accepts text/event-stream, else the JSON batch
- * (docs/protocol.md, "Endpoints"), which `Prefer: wait` may hold (JobWaits). The path is the
+ * (docs/protocol.md, "Endpoints"), which `Prefer: wait` may hold (JobWaits), or with `?after=` the
+ * client's events since that id (HTTP catch-up). The path is the
  * stream's, and the batch is answered by JobsService, so the stream depends on the jobs module and
  * never the other way round.
  */
@@ -47,8 +67,9 @@ export class StatusStreamController {
   @ApiOperation({
     operationId: 'getJobs',
     summary:
-      "Many of the client's jobs in one request (with Prefer: wait, held until one finishes or passes its revision), or (Accept: text/event-stream) the event stream",
+      "Many of the client's jobs in one request (with Prefer: wait, held until one finishes or passes its revision), or (with after) the client's events since an eventId, or (Accept: text/event-stream) the event stream",
   })
+  @ApiExtraModels(BatchDto, CatchUpDto)
   @ApiProduces('application/json', 'text/event-stream')
   @ApiQuery({
     name: 'ids',
@@ -69,18 +90,43 @@ export class StatusStreamController {
     schema: { type: 'string' },
     description: 'Stream only: where to resume, for a client that cannot send Last-Event-ID',
   })
+  @ApiQuery({
+    name: 'after',
+    required: false,
+    schema: EVENT_ID_SCHEMA,
+    description:
+      "HTTP catch-up: answer the client's events after this eventId, oldest first, instead of the batch (not with ids, revisions or a held wait)",
+  })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    schema: CATCH_UP_LIMIT_SCHEMA,
+    description: `With after: the most events in the answer (default and at most ${MAX_CATCH_UP_EVENTS})`,
+  })
   @ApiPreferWait()
-  @ApiOkResponse({ type: BatchDto, headers: HELD_ANSWER_HEADERS })
+  @ApiOkResponse({
+    schema: { oneOf: [{ $ref: getSchemaPath(BatchDto) }, { $ref: getSchemaPath(CatchUpDto) }] },
+    description: 'The batch, or with after the catch-up',
+    headers: { ...HELD_ANSWER_HEADERS, ...REPLAY_WINDOW_HEADERS },
+  })
+  @ApiGoneResponse({
+    type: ErrorDto,
+    description:
+      'RESYNC_REQUIRED: after is older than the replay window, or unknown to this client',
+  })
   async streamOrBatch(
     @ClientId() clientId: ClientKey,
     @Query('ids', JobIdsPipe) ids: number[] | undefined,
     @Query('revisions', RevisionsPipe) revisions: number[] | undefined,
     @RequestHeader('prefer', PreferWaitPipe) wait: number | undefined,
     @Query('lastEventId') lastEventIdQuery: unknown,
+    @Query('after', EventIdPipe) after: string | undefined,
+    @Query('limit', CatchUpLimitPipe) limit: number | undefined,
     @RequestHeader('last-event-id') lastEventIdHeader: string | string[] | undefined,
     @Req() req: { headers: IncomingHttpHeaders; method: string },
     @Res() res: object,
   ): Promise<void> {
+    advertiseReplayWindow(res, this.config);
     if (prefersEventStream(req.headers.accept)) {
       // [spec] the header is what an EventSource sends on its own reconnects, so it wins.
       const lastEventId =
@@ -95,6 +141,12 @@ export class StatusStreamController {
       }
       return this.streams.open(raw, rawRequest(req).socket, clientId, lastEventId);
     }
+    const http = this.adapterHost.httpAdapter;
+    const catchUp = catchUpQuery({ after, limit, ids, revisions });
+    if (catchUp) {
+      http.reply(res, await this.streams.catchUp(clientId, catchUp.after, catchUp.limit), 200);
+      return;
+    }
     const outcome = await this.waits.wait({
       clientId,
       ids,
@@ -103,7 +155,6 @@ export class StatusStreamController {
       read: () => this.jobs.getMany(clientId, ids),
       ...connectionOf(req, res),
     });
-    const http = this.adapterHost.httpAdapter;
     setWaitHeaders(http, res, outcome);
     const batch = outcome.listed;
     // Without ids the batch lists every job kept, long-finished ones too: no poll of those.

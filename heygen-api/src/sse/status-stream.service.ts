@@ -2,14 +2,17 @@ import {
   Inject,
   Injectable,
   Logger,
+  Optional,
   type BeforeApplicationShutdown,
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
+import { JobWatches } from '../deadlines/job-watches.js';
 import { uuidOf, type ClientKey } from '../domain/client.js';
 import { type Job } from '../domain/job.js';
 import { DomainError } from '../errors/domain-error.js';
+import { catchUpPage, type CatchUp } from '../events/catch-up.js';
 import { JOB_EVENTS, type JobEvent, type JobEvents } from '../events/job-events.js';
 import { JobsService } from '../jobs/jobs.service.js';
 import { shortClient } from '../logging/redact.js';
@@ -67,6 +70,8 @@ export class StatusStreamService
     @Inject(JOB_EVENTS) private readonly events: JobEvents,
     @Inject(JobsService) private readonly jobs: JobsService,
     @Inject(AppMetrics) private readonly metrics: AppMetrics = new AppMetrics(),
+    // The memory driver's (JobsModule): an open stream watches its client's jobs.
+    @Optional() @Inject(JobWatches) private readonly watches?: JobWatches,
   ) {
     metrics.readAtScrape('openStreams', () => this.openStreams);
     const groups = Math.max(
@@ -118,6 +123,7 @@ export class StatusStreamService
     if (socket.destroyed) return;
     this.perClient.set(clientId, count + 1);
     this.taken += 1;
+    const unwatch = this.watches?.watchAll(clientId);
     const connection = new SseConnection(res, this.config.streamBufferBytes, this.metrics.streams);
     const group = this.heartbeatGroups[this.nextGroup++ % this.heartbeatGroups.length]!;
     group.add(connection);
@@ -134,6 +140,7 @@ export class StatusStreamService
       released = true;
       socket.removeListener('close', release);
       unsubscribe();
+      unwatch?.();
       group.delete(connection);
       this.taken -= 1;
       const left = (this.perClient.get(clientId) ?? 1) - 1;
@@ -164,6 +171,25 @@ export class StatusStreamService
     } finally {
       held = undefined;
     }
+  }
+
+  /**
+   * HTTP catch-up (GET /status?after=, issue 19): the client's events after `after`, oldest first,
+   * at most `limit` of them. The same replay as a stream's `Last-Event-ID`, so an id from any
+   * channel works; one this client cannot resume from (too old, unknown, another client's) is
+   * `RESYNC_REQUIRED`: the client reads the jobs afresh instead.
+   */
+  async catchUp(clientId: ClientKey, after: string, limit: number): Promise<CatchUp> {
+    // A catch-up polls every job of the client: it counts as watching them (cancelWhenUnwatched).
+    this.watches?.watch(clientId, undefined)();
+    const events = await this.events.replay(clientId, after);
+    if (!events) {
+      throw new DomainError(
+        'RESYNC_REQUIRED',
+        `Event ${after} is not in this client's replay window: read the jobs again (GET /status) and continue from their eventId`,
+      );
+    }
+    return catchUpPage(events, limit);
   }
 
   /**

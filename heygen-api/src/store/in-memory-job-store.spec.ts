@@ -1,7 +1,7 @@
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { clientStub, configStub, otherClientStub } from '../../test/unit/stubs.js';
 import { fakeClock } from 'heygen-test-support';
-import { cancel, complete, start } from '../domain/job.js';
+import { cancel, complete, start, withEventId, type Job } from '../domain/job.js';
 import { InMemoryJobStore } from './in-memory-job-store.js';
 import { describeJobStoreContract } from './job-store.contract.js';
 import { type JobLimits } from './job-store.js';
@@ -45,6 +45,32 @@ describe(InMemoryJobStore.name, () => {
     expect(ids).toEqual([...ids].sort((x, y) => x - y));
     await clock.advance(10);
     expect(sut.clientCount).toBe(0);
+  });
+
+  it("should keep the event id recorded for a job's current state, and ignore an older one", async () => {
+    const sut = new InMemoryJobStore(configStub());
+    const { record } = await sut.create(draftStub());
+    const id = record!.job.id;
+    const told = (job: Job, eventId: number) => ({
+      id: String(eventId),
+      clientId: clientStub,
+      job: withEventId(job, String(eventId)),
+    });
+
+    await sut.recordEvent(told(record!.job, id + 1));
+    expect((await sut.get(clientStub, id))?.job.eventId).toBe(String(id + 1));
+    const running = await sut.update(clientStub, id, (job) => start(job, Date.now()));
+    await sut.recordEvent(told(record!.job, id + 1));
+    expect((await sut.get(clientStub, id))?.job).toEqual(running!.job);
+    await sut.recordEvent(told(running!.job, id + 2));
+    const done = await sut.update(clientStub, id, (job) => complete(job, Date.now()));
+    await sut.recordEvent(told(done!.job, id + 3));
+    expect((await sut.listByClient(clientStub))[0]?.job).toEqual(
+      withEventId(done!.job, String(id + 3)),
+    );
+    // A job it does not keep: nothing to record.
+    await sut.recordEvent(told({ ...done!.job, id: id + 99 }, id + 4));
+    expect(await sut.get(clientStub, id + 99)).toBeUndefined();
   });
 
   it('should refuse a job past the limit of unfinished jobs of all clients together', async () => {

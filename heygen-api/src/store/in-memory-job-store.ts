@@ -3,8 +3,16 @@ import { AppConfig } from '../config/app-config.js';
 import { type ClientKey } from '../domain/client.js';
 import { isFinished, newJob, type Job, type JobRecord } from '../domain/job.js';
 import { canForget, nextId } from '../domain/sequence.js';
+import { type JobEvent } from '../events/job-events.js';
 import { type CreateResult, type JobDraft, type JobStore } from './job-store.js';
-import { pack, repack, unpack, type PackedClient, type PackedJob } from './packed-job.js';
+import {
+  pack,
+  repack,
+  stampEvent,
+  unpack,
+  type PackedClient,
+  type PackedJob,
+} from './packed-job.js';
 
 interface ClientJobs extends PackedClient {
   /** The client's id sequence: the last id it was given. */
@@ -105,6 +113,12 @@ export class InMemoryJobStore implements JobStore, OnModuleDestroy {
     repack(packed, next);
     if (!wasFinished && isFinished(next)) this.onFinished(packed, client);
     return Promise.resolve({ ...record, job: next });
+  }
+
+  recordEvent(event: JobEvent): Promise<void> {
+    const packed = this.clients.get(event.clientId)?.jobs.get(event.job.id);
+    if (packed) stampEvent(packed, event.job);
+    return Promise.resolve();
   }
 
   /** Unfinished jobs of every client (leak checks). */

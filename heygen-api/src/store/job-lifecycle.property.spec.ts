@@ -178,6 +178,7 @@ class Model {
     expect(id, `${label}: a numeric id`).toMatch(/^\d+$/);
     expect(Number(id), `${label}: ids grow`).toBeGreaterThan(this.lastEventId.get(clientId) ?? 0);
     this.lastEventId.set(clientId, Number(id));
+    expect(job.eventId, `${label}: the job names its event`).toBe(id);
     const tracked = this.find(clientId, job.id);
     if (!tracked) throw new Error(`${label}: a job that was never created`);
     expect(tracked.gone, `${label}: a job forgotten changed`).toBe(false);

@@ -69,4 +69,11 @@ export interface JobStore {
     id: number,
     change: (job: Job) => Job | undefined,
   ): Promise<(JobRecord & Logged) | undefined>;
+  /**
+   * For a store that does not log its changes (memory): records the id of the event the caller
+   * published for the job's current state (`event.job.eventId`), so that every later read carries
+   * it (issue 19). An event of a state the job has already left is ignored. A store that logs its
+   * changes stores the id with the change, and has no such method.
+   */
+  recordEvent?(event: JobEvent): Promise<void>;
 }

@@ -9,8 +9,9 @@ import {
   start,
   type Job,
   type JobRecord,
+  withEventId,
 } from '../domain/job.js';
-import { pack, repack, unpack } from './packed-job.js';
+import { pack, repack, stampEvent, unpack } from './packed-job.js';
 
 const T0 = Date.UTC(2026, 10, 30, 12, 0, 0, 123);
 const client = { key: clientStub };
@@ -58,5 +59,40 @@ describe('packed jobs', () => {
     repack(packed, start(first.job, T0 + 50)!);
     expect(first.job.status).toBe('pending');
     expect(unpack(packed)).not.toBe(unpack(packed));
+  });
+
+  it.each([
+    ['unfinished', recordAfter(start)],
+    ['finished', recordAfter(start, complete)],
+  ])('should keep the eventId of a %s job, recorded after the change', (_, record) => {
+    const packed = pack(record, client);
+    expect(unpack(packed).job.eventId).toBeUndefined();
+    const told = withEventId(record.job, String(record.job.id + 12));
+
+    stampEvent(packed, told);
+    expect(unpack(packed).job).toStrictEqual(told);
+    // An event id behind the job's id (clocks of two sequences) packs as well.
+    const behind = withEventId(record.job, String(record.job.id - 5));
+    stampEvent(packed, behind);
+    expect(unpack(packed).job).toStrictEqual(behind);
+  });
+
+  it('should ignore the eventId of a state the job has already left', () => {
+    const record = recordAfter(start);
+    const packed = pack(record, client);
+    const next = progressTo(20)(record.job, T0 + 500)!;
+    repack(packed, next);
+
+    stampEvent(packed, withEventId(record.job, String(T0 + 400)));
+    expect(unpack(packed).job).toStrictEqual(next);
+  });
+
+  it('should pack a finished job with its eventId, and the eventId moves to the next change', () => {
+    const running = withEventId(recordAfter(start).job, String(T0 + 30));
+    const packed = pack({ job: running, clientId: clientStub, fail: false }, client);
+    const done = withEventId(complete(running, T0 + 90)!, String(T0 + 91));
+
+    repack(packed, done);
+    expect(unpack(packed).job).toStrictEqual(done);
   });
 });

@@ -47,6 +47,9 @@ describe('RedisJobStore: a change and its event, one script', () => {
     const completed = await store.update(clientStub, id, (job) => complete(job, Date.now()));
     const logged = [created.event, started!.event, completed!.event];
     expect(logged.map((event) => event?.job.status)).toEqual(['pending', 'running', 'completed']);
+    // Each state is stored and logged with the id of its event (issue 19).
+    for (const event of logged) expect(event?.job.eventId).toBe(event?.id);
+    expect((await store.get(clientStub, id))?.job).toEqual(completed!.event!.job);
 
     // In the stream as soon as each call returned, and live on the other instance, in order.
     expect(await events.replay(clientStub, head)).toEqual(logged);

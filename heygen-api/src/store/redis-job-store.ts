@@ -1,17 +1,28 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { type ClientKey } from '../domain/client.js';
-import { isFinished, newJob, type Job, type JobRecord } from '../domain/job.js';
+import {
+  isFinished,
+  newJob,
+  withEventId,
+  withoutEventId,
+  type Job,
+  type JobRecord,
+} from '../domain/job.js';
 import { eventLogKeys, eventLogTtlMs, LUA_APPEND_EVENT } from '../redis/event-log.js';
 import { RedisConnections } from '../redis/redis-connections.js';
 import { LUA_NOW, RedisScript } from '../redis/redis-script.js';
 import { type CreateResult, type JobDraft, type JobStore, type Logged } from './job-store.js';
 
-/** A record as stored: the job without its id, which is the hash field (so Lua can assign it). */
+/**
+ * A record as stored: the job without its id, which is the hash field (so Lua can assign it), and
+ * without its event id, which the script adds beside it once the change's event is appended.
+ */
 interface StoredRecord {
-  job: Omit<Job, 'id'>;
+  job: Omit<Job, 'id' | 'eventId'>;
   fail: boolean;
   idempotency?: { key: string; fingerprint: string };
+  eventId?: string;
 }
 
 /**
@@ -32,6 +43,10 @@ local function forget(id)
     redis.call('HDEL', J, id)
   end
   redis.call('ZREM', D, id)
+end
+-- The record (JSON) with the id of the event that left its job so (issue 19).
+local function with_event(record, event)
+  return '{"eventId":"' .. event .. '",' .. string.sub(record, 2)
 end
 local function purge(now)
   for _, id in ipairs(redis.call('ZRANGEBYSCORE', D, '-inf', now)) do forget(id) end
@@ -76,13 +91,13 @@ local id = fmt(math.max(tonumber(redis.call('HGET', M, 'last') or '0') + 1, now)
 redis.call('HSET', M, 'last', id)
 local active = redis.call('HINCRBY', M, 'active', 1)
 redis.call('INCR', A)
-redis.call('HSET', J, id, record)
+local job = '{"id":' .. id .. ',' .. string.sub(ARGV[6], 2)
+local event = append_event(KEYS[6], KEYS[7], job, tonumber(ARGV[7]), tonumber(ARGV[8]), now)
+redis.call('HSET', J, id, with_event(record, event))
 if key ~= '' then redis.call('HSET', K, key, id) end
 if active == 1 then
   for _, k in ipairs({J, D, K, M}) do redis.call('PERSIST', k) end
 end
-local job = '{"id":' .. id .. ',' .. string.sub(ARGV[6], 2)
-local event = append_event(KEYS[6], KEYS[7], job, tonumber(ARGV[7]), tonumber(ARGV[8]), now)
 return {'created', id, record, event}
 `);
 
@@ -111,14 +126,15 @@ local now = now_ms()
 local v = redis.call('HGET', J, id)
 if not v then return {'gone'} end
 if cjson.decode(v).job.revision ~= tonumber(ARGV[2]) then return {'conflict', v} end
-redis.call('HSET', J, id, ARGV[3])
+local event = append_event(KEYS[6], KEYS[7], ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8]), now)
+redis.call('HSET', J, id, with_event(ARGV[3], event))
 if ARGV[4] == '1' then
   local active = redis.call('HINCRBY', M, 'active', -1)
   redis.call('DECR', A)
   redis.call('ZADD', D, fmt(now + tonumber(ARGV[5])), id)
   settle(now, active)
 end
-return {'ok', append_event(KEYS[6], KEYS[7], ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8]), now)}
+return {'ok', event}
 `);
 
 /** Concurrent changes of one job retry this often before the last error is reported. */
@@ -171,8 +187,9 @@ export class RedisJobStore implements JobStore {
       ],
     )) as [string, string, string?, string?];
     if (outcome === 'limit') return { outcome, limit: id === 'server' ? 'server' : 'client' };
-    const record = this.parse(clientId, id, value!);
-    if (outcome === 'existing') return { outcome, record };
+    const parsed = this.parse(clientId, id, value!);
+    if (outcome === 'existing') return { outcome, record: parsed };
+    const record = { ...parsed, job: withEventId(parsed.job, eventId!) };
     this.remember(`${id} ${clientId}`, record);
     return { outcome: 'created', record, event: { id: eventId!, clientId, job: record.job } };
   }
@@ -215,7 +232,7 @@ export class RedisJobStore implements JobStore {
         }
         return undefined;
       }
-      const { id: _, ...job } = next;
+      const { id: _, ...job } = withoutEventId(next);
       const stored: StoredRecord = {
         job,
         fail: record.fail,
@@ -230,14 +247,14 @@ export class RedisJobStore implements JobStore {
           JSON.stringify(stored),
           !isFinished(record.job) && isFinished(next) ? '1' : '0',
           this.config.retentionMs,
-          JSON.stringify(next),
+          JSON.stringify(withoutEventId(next)),
           ...this.eventArgs(),
         ],
       )) as [string, string?];
       if (outcome === 'ok') {
-        const updated = { ...record, job: next };
+        const updated = { ...record, job: withEventId(next, value!) };
         this.remember(name, updated);
-        return { ...updated, event: { id: value!, clientId, job: next } };
+        return { ...updated, event: { id: value!, clientId, job: updated.job } };
       }
       if (outcome === 'gone') {
         this.lastSeen.delete(name);
@@ -277,8 +294,10 @@ export class RedisJobStore implements JobStore {
 
   private parse(clientId: ClientKey, id: string, value: string): JobRecord {
     const stored = JSON.parse(value) as StoredRecord;
+    const job: Job = { id: Number(id), ...stored.job };
     return {
-      job: { id: Number(id), ...stored.job },
+      // Records stored before issue 19 have no event id.
+      job: stored.eventId === undefined ? job : withEventId(job, stored.eventId),
       clientId,
       fail: stored.fail,
       ...(stored.idempotency && { idempotency: stored.idempotency }),

@@ -1,5 +1,6 @@
-import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Optional, type BeforeApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
+import { JobWatches } from '../deadlines/job-watches.js';
 import { type ClientKey } from '../domain/client.js';
 import { isFinished, type Job } from '../domain/job.js';
 import { JOB_EVENTS, type JobEvents } from '../events/job-events.js';
@@ -99,6 +100,8 @@ export class JobWaits implements BeforeApplicationShutdown {
     @Inject(AppConfig) private readonly config: AppConfig,
     @Inject(JOB_EVENTS) private readonly events: JobEvents,
     @Inject(AppMetrics) private readonly metrics: AppMetrics = new AppMetrics(),
+    // The memory driver's (JobsModule); absent with redis, which refuses cancelWhenUnwatched.
+    @Optional() @Inject(JobWatches) private readonly watches?: JobWatches,
   ) {
     metrics.readAtScrape('heldWaits', () => this.held.size);
   }
@@ -117,6 +120,16 @@ export class JobWaits implements BeforeApplicationShutdown {
    * when one gets news, when the wait ends, or when the server stops.
    */
   async wait(request: WaitRequest): Promise<WaitOutcome> {
+    // Every status read watches the jobs it lists, for as long as it is held (cancelWhenUnwatched).
+    const unwatch = this.watches?.watch(request.clientId, request.ids);
+    try {
+      return await this.answer(request);
+    } finally {
+      unwatch?.();
+    }
+  }
+
+  private async answer(request: WaitRequest): Promise<WaitOutcome> {
     const seconds = this.take(request);
     if (seconds === undefined) {
       return { listed: await request.read(), appliedS: undefined, end: 'not-held' };

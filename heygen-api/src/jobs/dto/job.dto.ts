@@ -22,12 +22,39 @@ export class JobDto implements Job {
   @ApiPropertyOptional({ format: 'date-time' }) finishedAt?: string;
   @ApiProperty({ format: 'date-time', description: 'When the job is expected to finish' })
   expectedAt!: string;
-  @ApiPropertyOptional({ type: JobErrorDto, description: 'Present when the job failed' })
+  @ApiPropertyOptional({
+    type: JobErrorDto,
+    description:
+      'Present when the job failed, or when the server cancelled it: code DEADLINE (Cancel-After) or UNWATCHED (cancelWhenUnwatched)',
+  })
   error?: JobErrorDto;
+  @ApiProperty({
+    description:
+      "The id of the latest event that produced this state (the stream's `id:`, the webhook-id): the cursor of `GET /status?after=`. Opaque",
+    example: '1764504000123',
+  })
+  eventId!: string;
 }
 
 export class BatchDto {
   @ApiProperty({ type: [JobDto] }) jobs!: JobDto[];
   @ApiProperty({ type: [Number], description: 'Requested ids this client does not own' })
   missing!: number[];
+}
+
+export class CatchUpEventDto {
+  @ApiProperty({ description: 'The event id, as the stream sends it', example: '1764504000123' })
+  id!: string;
+  @ApiProperty({ type: JobDto, description: 'The job as the event left it (its eventId is id)' })
+  job!: JobDto;
+}
+
+export class CatchUpDto {
+  @ApiProperty({
+    type: [CatchUpEventDto],
+    description: "The client's events after `after`, oldest first",
+  })
+  events!: CatchUpEventDto[];
+  @ApiProperty({ description: 'More events follow: ask again with after = the last id' })
+  more!: boolean;
 }
