@@ -1,5 +1,6 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { type ClientKey } from '../domain/client.js';
+import { EarliestTimer } from '../scheduling/earliest-timer.js';
 
 /** One job that asked to be cancelled once nobody watches it (`cancelWhenUnwatched`). */
 interface Watched {
@@ -35,8 +36,7 @@ const MIN_SWEEP_GAP_MS = 100;
 @Injectable()
 export class JobWatches implements OnModuleDestroy {
   private readonly clients = new Map<ClientKey, ClientWatches>();
-  private timer: NodeJS.Timeout | undefined;
-  private timerDue = Infinity;
+  private readonly timer = new EarliestTimer(() => this.sweep());
   private unwatched: (clientId: ClientKey, id: number) => void = () => {};
 
   /** Who cancels a job found unwatched (JobsService; set once, at its construction). */
@@ -92,16 +92,14 @@ export class JobWatches implements OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerDue = Infinity;
+    this.timer.clear();
     this.clients.clear();
   }
 
   /** Finds the jobs unwatched for their time, hands them over, and sets the next sweep. */
   sweep(now = Date.now()): void {
-    this.timer = undefined;
-    this.timerDue = Infinity;
+    // Called by its timer, or directly (tests): the next sweep is set again below.
+    this.timer.clear();
     const due: Array<[ClientKey, number]> = [];
     let next = Infinity;
     for (const [clientId, client] of this.clients) {
@@ -153,13 +151,7 @@ export class JobWatches implements OnModuleDestroy {
   /** Sets the one timer for `due` (at least MIN_SWEEP_GAP_MS away), unless it fires sooner. */
   private arm(due: number, now: number): void {
     if (due === Infinity) return;
-    const at = Math.max(due, now + MIN_SWEEP_GAP_MS);
-    if (at >= this.timerDue) return;
-    clearTimeout(this.timer);
-    this.timerDue = at;
-    this.timer = setTimeout(() => this.sweep(), at - now);
-    // The HTTP server keeps the process alive; a closed app must not be held by this.
-    this.timer.unref();
+    this.timer.setFor(Math.max(due, now + MIN_SWEEP_GAP_MS));
   }
 }
 

@@ -13,6 +13,7 @@ import {
 import { AppMetrics } from '../metrics/app-metrics.js';
 import { type ApplyTransition, type JobRunner } from './job-runner.js';
 import { MinHeap } from './min-heap.js';
+import { EarliestTimer } from '../scheduling/earliest-timer.js';
 
 export const SIMULATED_FAILURE = {
   code: 'SIMULATED_FAILURE',
@@ -67,9 +68,7 @@ export class SimulatedJobRunner implements JobRunner, OnModuleDestroy {
     (a, b) => a.due < b.due || (a.due === b.due && a.order < b.order),
   );
   private scheduled = 0;
-  private timer: NodeJS.Timeout | undefined;
-  /** When `timer` fires; Infinity when none is set. */
-  private timerDue = Infinity;
+  private readonly timer = new EarliestTimer(() => this.fire());
 
   constructor(
     @Inject(AppConfig) private readonly config: AppConfig,
@@ -145,9 +144,7 @@ export class SimulatedJobRunner implements JobRunner, OnModuleDestroy {
   onModuleDestroy(): void {
     this.stopAll();
     this.schedule.clear();
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerDue = Infinity;
+    this.timer.clear();
   }
 
   private enqueue(task: Task): void {
@@ -163,17 +160,10 @@ export class SimulatedJobRunner implements JobRunner, OnModuleDestroy {
       this.schedule.pop();
       next = this.schedule.peek();
     }
-    if (!next || next.due >= this.timerDue) return;
-    clearTimeout(this.timer);
-    this.timerDue = next.due;
-    this.timer = setTimeout(() => this.fire(), Math.max(0, next.due - Date.now()));
-    // The HTTP server keeps the process alive; a closed app must not be held by its jobs.
-    this.timer.unref();
+    if (next) this.timer.setFor(next.due);
   }
 
   private fire(): void {
-    this.timer = undefined;
-    this.timerDue = Infinity;
     const now = Date.now();
     for (let task = this.schedule.peek(); task && task.due <= now; task = this.schedule.peek()) {
       this.schedule.pop();

@@ -2,6 +2,7 @@ import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { MinHeap } from '../runner/min-heap.js';
 import { type WebhookDelivery } from './webhook-delivery.js';
 import { type DeliveryHandler, type WebhookQueue } from './webhook-queue.js';
+import { EarliestTimer } from '../scheduling/earliest-timer.js';
 
 interface Entry {
   delivery: WebhookDelivery;
@@ -26,8 +27,7 @@ export class InMemoryWebhookQueue implements WebhookQueue, OnModuleDestroy {
   private handler: DeliveryHandler | undefined;
   private order = 0;
   private inFlight = 0;
-  private timer: NodeJS.Timeout | undefined;
-  private timerDue = Infinity;
+  private readonly timer = new EarliestTimer(() => this.fire());
   private closed = false;
 
   get size(): number {
@@ -52,7 +52,7 @@ export class InMemoryWebhookQueue implements WebhookQueue, OnModuleDestroy {
 
   onModuleDestroy(): void {
     this.closed = true;
-    clearTimeout(this.timer);
+    this.timer.clear();
     this.heap.clear();
     this.current.clear();
   }
@@ -67,17 +67,10 @@ export class InMemoryWebhookQueue implements WebhookQueue, OnModuleDestroy {
       this.heap.pop();
       next = this.heap.peek();
     }
-    if (!next || next.due >= this.timerDue || this.inFlight >= MAX_IN_FLIGHT) return;
-    clearTimeout(this.timer);
-    this.timerDue = next.due;
-    this.timer = setTimeout(() => this.fire(), Math.max(0, next.due - Date.now()));
-    // Pending retries must not keep a closed app's process alive.
-    this.timer.unref();
+    if (next && this.inFlight < MAX_IN_FLIGHT) this.timer.setFor(next.due);
   }
 
   private fire(): void {
-    this.timer = undefined;
-    this.timerDue = Infinity;
     const now = Date.now();
     for (let entry = this.heap.peek(); entry && entry.due <= now; entry = this.heap.peek()) {
       if (this.inFlight >= MAX_IN_FLIGHT) break;
