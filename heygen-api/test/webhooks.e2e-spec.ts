@@ -491,11 +491,26 @@ describe('webhooks: redis driver', () => {
       [a, b].map((server) => secretOf(server, new JobsClient(server.url, { clientId }))),
     );
     expect(first).toBe(second);
-    const rotate = await requestJson<{ code: string }>(
-      new JobsClient(a.url).url('/webhooks/secret/rotate'),
-      { method: 'POST' },
-    );
-    expect(rotate.status).toBe(400);
-    expect(rotate.body.code).toBe('WEBHOOKS_UNSUPPORTED');
+  });
+
+  it('should rotate on one instance and sign with both secrets on every other', async () => {
+    const [a, b] = await Promise.all([startServer(redisEnv()), startServer(redisEnv())]);
+    const onA = new JobsClient(a.url);
+    const onB = new JobsClient(b.url, { clientId: onA.clientId });
+    const old = await secretOf(a, onA);
+    const receiver = await startReceiver((_req, res) => res.end());
+
+    const rotated = await requestJson<{ secret: string }>(onA.url('/webhooks/secret/rotate'), {
+      method: 'POST',
+    });
+    expect(rotated.status).toBe(200);
+    expect(await secretOf(b, onB)).toBe(rotated.body.secret);
+    // Created and delivered through the other instance: both secrets verify its signature.
+    const job = await onB.createOk({ webhook: receiver.url, webhookEvents: ['completed'] });
+    await historyUntil(onB, job.id, (h) => h.attempts.length === 1);
+    const [delivery] = receiver.received;
+    for (const secret of [old, rotated.body.secret]) {
+      expect(() => new Webhook(secret).verify(delivery!.body, delivery!.headers)).not.toThrow();
+    }
   });
 });

@@ -131,7 +131,7 @@ export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
     const headers = {
       'webhook-id': delivery.eventId,
       'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-      'webhook-signature': this.secrets.sign(clientId, delivery.eventId, at, delivery.body),
+      'webhook-signature': await this.secrets.sign(clientId, delivery.eventId, at, delivery.body),
     };
     delivery.attempts += 1;
     // The schedule counts automatic attempts only: a manual one leaves it where it stands.

@@ -18,8 +18,8 @@ export class WebhookSecretController {
   @Get()
   @ApiOperation({ operationId: 'getWebhookSecret', summary: 'The webhook signing secret' })
   @ApiOkResponse({ type: WebhookSecretDto })
-  secret(@ClientId() clientId: ClientKey): WebhookSecretDto {
-    return { secret: this.secrets.secretOf(clientId) };
+  async secret(@ClientId() clientId: ClientKey): Promise<WebhookSecretDto> {
+    return { secret: await this.secrets.secretOf(clientId) };
   }
 
   @Post('rotate')
@@ -29,7 +29,7 @@ export class WebhookSecretController {
     summary: 'A new signing secret; the old one also signs for WEBHOOK_SECRET_GRACE_S',
   })
   @ApiOkResponse({ type: WebhookSecretDto })
-  rotate(@ClientId() clientId: ClientKey): WebhookSecretDto {
+  rotate(@ClientId() clientId: ClientKey): Promise<WebhookSecretDto> {
     return this.secrets.rotate(clientId);
   }
 }

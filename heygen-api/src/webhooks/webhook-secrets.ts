@@ -4,7 +4,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { AppConfig } from '../config/app-config.js';
 import { type ClientKey } from '../domain/client.js';
-import { DomainError } from '../errors/domain-error.js';
+import { storeCommand } from '../redis/redis-unavailable.js';
 import { SHARED_REDIS } from '../redis/shared-redis.js';
 
 const PREFIX = 'whsec_';
@@ -19,7 +19,7 @@ export const scopeOf = (clientId: ClientKey): string =>
 /** What is used of the redis driver's RedisConnections (redis/redis-connections.ts). */
 interface SharedRedis {
   prefix: string;
-  command: Pick<Redis, 'set' | 'get'>;
+  command: Pick<Redis, 'set' | 'get' | 'hget' | 'hset'>;
 }
 
 interface Rotated {
@@ -34,9 +34,10 @@ interface Rotated {
  * WEBHOOK_SECRET, or one generated at start — so every instance configured alike signs alike and
  * nothing is stored; without API keys the master is the secret itself. With the redis driver and
  * no WEBHOOK_SECRET, the first instance to start stores its generated master (SET NX) and every
- * other takes it, so all instances show and sign with the same secrets. A rotation (memory driver
- * only, for now) replaces the derived secret of its scope with a random one, in this process, and
- * keeps the old one signing for WEBHOOK_SECRET_GRACE_S.
+ * other takes it, so all instances show and sign with the same secrets. A rotation replaces the
+ * derived secret of its scope with a random one and keeps the old one signing for
+ * WEBHOOK_SECRET_GRACE_S: kept in this process with the memory driver, in Redis (one hash field
+ * per scope, read at each signature) with the redis driver, so every instance signs alike.
  */
 @Injectable()
 export class WebhookSecrets implements OnModuleInit {
@@ -59,28 +60,32 @@ export class WebhookSecrets implements OnModuleInit {
   }
 
   /** The secret a receiver verifies this client's webhooks with. */
-  secretOf(clientId: ClientKey): string {
+  async secretOf(clientId: ClientKey): Promise<string> {
     const scope = scopeOf(clientId);
-    return this.rotated.get(scope)?.current ?? this.derived(scope);
+    return (await this.rotationOf(scope))?.current ?? this.derived(scope);
   }
 
-  /** Replaces the client's secret; the old one signs too until the grace period ends. */
-  rotate(clientId: ClientKey, now = Date.now()): { secret: string; previousValidUntil: string } {
-    if (this.redis) {
-      // A rotation kept by one instance would make the others sign with the old secret.
-      throw new DomainError(
-        'WEBHOOKS_UNSUPPORTED',
-        'Rotating the webhook secret is not available with JOBS_DRIVER=redis yet',
-      );
-    }
+  /**
+   * Replaces the client's secret; the old one signs too until the grace period ends. Two rotations
+   * at once on two instances: the last one written wins, and the other's secret never signs.
+   */
+  async rotate(
+    clientId: ClientKey,
+    now = Date.now(),
+  ): Promise<{ secret: string; previousValidUntil: string }> {
     const scope = scopeOf(clientId);
-    const previous = this.secretOf(clientId);
     const rotated: Rotated = {
       current: newWebhookSecret(),
-      previous,
+      previous: await this.secretOf(clientId),
       previousUntil: now + this.config.webhookSecretGraceS * 1000,
     };
-    this.rotated.set(scope, rotated);
+    if (this.redis) {
+      await storeCommand(
+        this.redis.command.hset(this.rotationsKey(this.redis), scope, JSON.stringify(rotated)),
+      );
+    } else {
+      this.rotated.set(scope, rotated);
+    }
     return {
       secret: rotated.current,
       previousValidUntil: new Date(rotated.previousUntil).toISOString(),
@@ -92,12 +97,24 @@ export class WebhookSecrets implements OnModuleInit {
    * grace period, space-separated as Standard Webhooks allows, so that a receiver holding either
    * verifies.
    */
-  sign(clientId: ClientKey, id: string, at: Date, body: string): string {
+  async sign(clientId: ClientKey, id: string, at: Date, body: string): Promise<string> {
     const scope = scopeOf(clientId);
-    const rotated = this.rotated.get(scope);
+    const rotated = await this.rotationOf(scope);
     const secrets = [rotated?.current ?? this.derived(scope)];
     if (rotated && at.getTime() < rotated.previousUntil) secrets.push(rotated.previous);
     return secrets.map((secret) => this.signer(secret).sign(id, at, body)).join(' ');
+  }
+
+  private async rotationOf(scope: string): Promise<Rotated | undefined> {
+    if (!this.redis) return this.rotated.get(scope);
+    const stored = await storeCommand(
+      this.redis.command.hget(this.rotationsKey(this.redis), scope),
+    );
+    return stored === null ? undefined : (JSON.parse(stored) as Rotated);
+  }
+
+  private rotationsKey(redis: SharedRedis): string {
+    return `${redis.prefix}webhooks:rotated`;
   }
 
   private derived(scope: string): string {
