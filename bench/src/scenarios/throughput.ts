@@ -1,5 +1,5 @@
-import autocannon from 'autocannon';
 import { pooled, send, warmUp } from '../http.js';
+import { measureLoad } from '../load.js';
 import {
   REFERENCE_ENTRY,
   REFERENCE_EXPRESS_ENTRY,
@@ -121,24 +121,16 @@ export async function runThroughput({
         jobIds[index] = (JSON.parse(body) as { id: number }).id;
       });
     }
-    let next = 0;
-    const pathFor = (index: number): string =>
-      route === 'POST /create'
-        ? `/create?uuid=${uuids[index]}`
-        : `/status/${jobIds[index] ?? 1}?uuid=${uuids[index]}`;
-    const method = route === 'POST /create' ? 'POST' : 'GET';
-    const run = (seconds: number): Promise<autocannon.Result> =>
-      autocannon({
-        url: server.url,
-        connections,
-        duration: seconds,
-        // One client per connection; a static request per connection keeps autocannon cheap.
-        setupClient: (client) =>
-          client.setRequests([{ method, path: pathFor(next++ % connections) }]),
-      });
-    if (warmUpS > 0) await run(warmUpS);
-    next = 0;
-    const result = await run(durationS);
+    const result = await measureLoad({
+      url: server.url,
+      connections,
+      durationS,
+      warmUpS,
+      requestFor: (index) =>
+        route === 'POST /create'
+          ? { method: 'POST', path: `/create?uuid=${uuids[index]}` }
+          : { method: 'GET', path: `/status/${jobIds[index] ?? 1}?uuid=${uuids[index]}` },
+    });
     return {
       route,
       server: target,

@@ -1,8 +1,8 @@
-import autocannon from 'autocannon';
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { pooled, send, warmUp } from '../http.js';
+import { measureLoad } from '../load.js';
 import { startServer } from '../server.js';
 import { distribution, round, sleep, type Distribution } from '../stats.js';
 
@@ -209,24 +209,19 @@ async function measureCreateRate(
   try {
     await warmUp(server.url);
     const body = JSON.stringify(webhooks ? { webhook: receiverUrl } : {});
-    const run = (seconds: number): Promise<autocannon.Result> =>
-      autocannon({
-        url: server.url,
-        connections,
-        duration: seconds,
-        // One client per connection, as in scenario 3.
-        setupClient: (client) =>
-          client.setRequests([
-            {
-              method: 'POST',
-              path: `/create?uuid=${crypto.randomUUID()}`,
-              headers: { 'content-type': 'application/json' },
-              body,
-            },
-          ]),
-      });
-    if (warmUpS > 0) await run(warmUpS);
-    const result = await run(durationS);
+    const uuids = Array.from({ length: connections }, () => crypto.randomUUID());
+    const result = await measureLoad({
+      url: server.url,
+      connections,
+      durationS,
+      warmUpS,
+      requestFor: (index) => ({
+        method: 'POST',
+        path: `/create?uuid=${uuids[index]}`,
+        headers: { 'content-type': 'application/json' },
+        body,
+      }),
+    });
     return {
       round: roundNumber,
       webhooks,
