@@ -229,6 +229,20 @@ describe(HeyGenAPI.name, () => {
       ]);
     });
 
+    it('should send cancelAfter as the Cancel-After header and cancelWhenUnwatched in the body', async () => {
+      const { fetch, calls } = fakeFetch(() => ({ status: 201, body: jobStub(7, 'pending', 1) }));
+      const sut = newSut({ fetch });
+      await sut.createJob({ cancelAfter: '5m', cancelWhenUnwatched: 30 });
+      await sut.createJob({ cancelAfter: 90 });
+      await sut.createJob();
+      expect(calls.map((call) => call.headers['Cancel-After'])).toEqual(['5m', '90', undefined]);
+      expect(calls.map((call) => call.body)).toEqual([
+        '{"cancelWhenUnwatched":30}',
+        undefined,
+        undefined,
+      ]);
+    });
+
     it('should reject a webhook that is not a string, or events not in an array, unsent', async () => {
       const { fetch, calls } = fakeFetch(() => ({ status: 201, body: jobStub(7, 'pending', 1) }));
       const sut = newSut({ fetch });

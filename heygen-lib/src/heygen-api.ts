@@ -125,7 +125,7 @@ export class HeyGenAPI {
    * signal, or dispose())
    */
   async createJob(options: CreateJobOptions = {}): Promise<number> {
-    const { duration, fail, webhook, webhookEvents } = options;
+    const { duration, fail, webhook, webhookEvents, cancelAfter, cancelWhenUnwatched } = options;
     // Caught here rather than as the server's 400: the URL itself is the server's to judge.
     if (
       (webhook !== undefined && typeof webhook != 'string') ||
@@ -134,9 +134,11 @@ export class HeyGenAPI {
       throw new TypeError('HeyGenAPI: option webhook must be a string, webhookEvents an array');
     }
     // JSON leaves out what is undefined: only the settings given are sent, none as no body.
-    const json = JSON.stringify({ duration, fail, webhook, webhookEvents });
+    const json = JSON.stringify({ duration, fail, webhook, webhookEvents, cancelWhenUnwatched });
     const body = json == '{}' ? undefined : json;
-    const headers = { 'Idempotency-Key': crypto.randomUUID() };
+    const headers: Record<string, string> = { 'Idempotency-Key': crypto.randomUUID() };
+    // The server parses it (a bad one is its 400 INVALID_CANCEL_AFTER): a number is seconds.
+    if (cancelAfter !== undefined) headers['Cancel-After'] = String(cancelAfter);
     const job = await this.#call(options, { call: 'createJob' }, (signal) =>
       this.#http.send({ via: 'api', method: 'POST', path: '/create', body, headers, signal }),
     );

@@ -260,6 +260,16 @@ export interface CreateJobOptions extends CallOptions {
    * @default ['completed', 'failed', 'cancelled'] (the server's default: the final ones)
    */
   webhookEvents?: ('running' | 'progress' | 'completed' | 'failed' | 'cancelled')[];
+  /**
+   * A deadline from the creation: a job not finished by then ends `cancelled` with error code
+   * `DEADLINE`. Seconds, or a duration such as `'90s'`, `'5m'`, `'1h30m'` (sent as `Cancel-After`).
+   */
+  cancelAfter?: number | string;
+  /**
+   * Seconds: the job ends `cancelled` with error code `UNWATCHED` once no stream, status read or
+   * held wait has watched it for that long, so work nobody waits for any more stops.
+   */
+  cancelWhenUnwatched?: number;
 }
 
 /** Options of {@link HeyGenAPI.waitForJob}. */

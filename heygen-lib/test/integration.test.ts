@@ -105,6 +105,37 @@ describe.each(TRANSPORTS)('$name', ({ options }) => {
   });
 });
 
+describe('createJob deadlines', () => {
+  it('should end a job at its cancelAfter deadline, rejecting the wait with code DEADLINE', async () => {
+    const sut = newSut();
+    const id = await sut.createJob({ duration: 60_000, cancelAfter: '200ms' });
+    const error = await sut.waitForJob(id).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(JobFailedError);
+    expect((error as JobFailedError).job).toMatchObject({
+      status: 'cancelled',
+      error: { code: 'DEADLINE' },
+    });
+  });
+
+  it('should let the server cancel a job nobody watches, with cancelWhenUnwatched', async () => {
+    const sut = newSut();
+    const id = await sut.createJob({ duration: 60_000, cancelWhenUnwatched: 0.2 });
+    // Nothing may watch the job meanwhile: a status read would keep it alive.
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    await expect(sut.getJob(id)).resolves.toMatchObject({
+      status: 'cancelled',
+      error: { code: 'UNWATCHED' },
+    });
+  });
+
+  it('should reject a cancelAfter the server cannot read with its 400', async () => {
+    const sut = newSut();
+    const error = await sut.createJob({ cancelAfter: '-5s' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(HttpError);
+    expect(error).toMatchObject({ status: 400, serverCode: 'INVALID_CANCEL_AFTER' });
+  });
+});
+
 describe('changeBackend', () => {
   it.each([
     ['eventsource', EventSource],
