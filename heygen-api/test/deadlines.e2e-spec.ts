@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { openSse, type Job, type RawSseStream, type SseEvent } from 'heygen-test-support';
 import { JobsService } from '../src/jobs/jobs.service.js';
+import { RedisConnections } from '../src/redis/redis-connections.js';
 import { describeEachAdapter } from './support/adapters.js';
 import { requestJson } from './support/http.js';
 import { JobsClient } from './support/jobs-client.js';
@@ -266,10 +267,36 @@ describe('deadlines: redis driver', () => {
     expect(job.startedAt).toBeUndefined();
   });
 
-  it('should refuse cancelWhenUnwatched with 400 CANCEL_WHEN_UNWATCHED_UNSUPPORTED', async () => {
-    const { client } = await setUp(redisEnv());
-    const res = await client.create({ duration: 100, cancelWhenUnwatched: 5 });
-    expect(res.status).toBe(400);
-    expect(res.body.code).toBe('CANCEL_WHEN_UNWATCHED_UNSUPPORTED');
+  it('should cancel a job nobody watches, with error UNWATCHED, within the grace', async () => {
+    const { server, client } = await setUp(redisEnv());
+
+    const created = await client.createOk({ duration: 10_000, cancelWhenUnwatched: 0.3 });
+    const job = await finishedUnwatched(server, client, created.id);
+
+    expect(job).toMatchObject({ status: 'cancelled', error: { code: 'UNWATCHED' } });
+    // Its time, then the grace (2 × 500 ms) that lets every instance's watches be refreshed.
+    const ranMs = Date.parse(job.finishedAt!) - Date.parse(job.createdAt);
+    expect(ranMs).toBeGreaterThanOrEqual(1250);
+    expect(ranMs).toBeLessThan(5000);
+  });
+
+  it('should spare a job while a stream of its client is open on another instance', async () => {
+    const a = await startServer(redisEnv());
+    const b = await startServer(redisEnv());
+    const onA = new JobsClient(a.url);
+    const onB = new JobsClient(b.url, { clientId: onA.clientId });
+    const stream = await openSse(onA.url('/status'));
+    await stream.nextEvent('snapshot');
+
+    // Unwatched on B, where it is created and maybe run, for all of its 2.5 s.
+    const created = await onB.createOk({ duration: 2500, cancelWhenUnwatched: 0.3 });
+    const jobs = await readUntilFinished(stream, created.id);
+
+    expect(jobs.at(-1)).toMatchObject({ id: created.id, status: 'completed' });
+    // Finished by the BullMQ runner: nothing of it is left to sweep.
+    const redisOf = a.app.get(RedisConnections);
+    await vi.waitFor(async () =>
+      expect(await redisOf.command.zcard(`${redisOf.prefix}unwatched`)).toBe(0),
+    );
   });
 });

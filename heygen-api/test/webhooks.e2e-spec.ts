@@ -6,6 +6,9 @@ import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { describeEachAdapter } from './support/adapters.js';
 import { requestJson } from './support/http.js';
 import { JobsClient } from './support/jobs-client.js';
+import { cancel } from '../src/domain/job.js';
+import { BullmqJobRunner } from '../src/runner/bullmq-job-runner.js';
+import { JOB_STORE, type JobStore } from '../src/store/job-store.js';
 import { useTestRedis } from './support/redis-server.js';
 import { startServer, type TestServer } from './support/server.js';
 
@@ -481,6 +484,52 @@ describe('webhooks: redis driver', () => {
     expect(receiver.received[1]!.headers['webhook-id']).toBe(
       receiver.received[0]!.headers['webhook-id'],
     );
+  });
+
+  it('should deliver a change whose instance died before queueing it, when another takes the job over', async () => {
+    // A has no worker: the job waits in the queue, as when its instance died.
+    const a = await startServer({ ...redisEnv(), RUNNER_CONCURRENCY: '0' });
+    const client = new JobsClient(a.url);
+    const verifier = new Webhook(await secretOf(a, client));
+    const receiver = await startReceiver();
+    const job = await client.createOk({ duration: 10_000, webhook: receiver.url });
+    // The change stored (and its event logged) by an instance that died before telling the
+    // webhooks: the store alone changes the job.
+    const stored = await a.app
+      .get<JobStore>(JOB_STORE)
+      .update(client.clientId, job.id, (current) => cancel(current, Date.now()));
+    expect(stored?.job.status).toBe('cancelled');
+    expect(receiver.received).toHaveLength(0);
+
+    // B's worker takes the queued job, finds it finished, and tells the webhooks.
+    await startServer(redisEnv());
+    const done = await historyUntil(client, job.id, (h) => h.attempts.length === 1);
+    expect(done.attempts[0]).toMatchObject({ type: 'job.cancelled', statusCode: 200 });
+    expect(receiver.received).toHaveLength(1);
+    const delivered = receiver.received[0]!;
+    expect(() => verifier.verify(delivered.body, delivered.headers)).not.toThrow();
+    expect(delivered.headers['webhook-id']).toBe(stored?.job.eventId);
+  });
+
+  it('should deliver a cancel once, though both the cancelling instance and the runner tell it', async () => {
+    const [a, b] = await Promise.all([
+      startServer({ ...redisEnv(), RUNNER_CONCURRENCY: '0' }),
+      startServer(redisEnv()),
+    ]);
+    const client = new JobsClient(a.url);
+    const receiver = await startReceiver();
+    const job = await client.createOk({ duration: 10_000, webhook: receiver.url });
+    await client.waitFor(job.id, (current) => current.status === 'running');
+
+    const cancelled = await client.cancel(job.id);
+    expect(cancelled.status).toBe(200);
+    // B's simulation stops at the cancel and tells the webhooks the final change again.
+    await vi.waitFor(() => expect(b.app.get(BullmqJobRunner).running).toBe(0), { interval: 20 });
+    const done = await historyUntil(client, job.id, (h) => h.attempts.length >= 1);
+    // Given the runner's second telling time to land, if it were to make a second delivery.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(receiver.received).toHaveLength(1);
+    expect((await history(client, job.id)).body.attempts).toEqual(done.attempts);
   });
 
   it('should show every instance the same generated secret, kept in Redis', async () => {

@@ -1,165 +1,45 @@
-import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { type ClientKey } from '../domain/client.js';
-import { EarliestTimer } from '../scheduling/earliest-timer.js';
-
-/** One job that asked to be cancelled once nobody watches it (`cancelWhenUnwatched`). */
-interface Watched {
-  afterMs: number;
-  /** When it was last watched, ms since the epoch. */
-  lastWatched: number;
-  /** Held waits listing it by id, open now: watched as long as any is. */
-  holds: number;
-}
-
-/** A client's jobs that opted in, and what watches all of its jobs at once. */
-interface ClientWatches {
-  jobs: Map<number, Watched>;
-  /** Open streams and held waits without `ids` (every job of the client). */
-  holds: number;
-}
 
 /** Ends a watch: the jobs it covered were watched until now. */
 export type Unwatch = () => void;
 
-const NOTHING: Unwatch = () => {};
-
-/** The sweep never runs more often than this, however many jobs are due. */
-const MIN_SWEEP_GAP_MS = 100;
-
 /**
  * Who watches the jobs that opted into `cancelWhenUnwatched` (docs/protocol.md, "Deadlines";
- * docs/design.md, "Deadlines"), memory driver. A job is watched while a stream of its client is
- * open or a held wait lists it, and at every status read naming it; one unwatched for its time is
- * handed to `onUnwatched`. No timer per job: one sweep over the opted-in jobs, set for the earliest
- * time one could be due. A client none of whose jobs opted in costs a status read one map lookup.
+ * docs/design.md, "Deadlines"), and the injection token for it: each driver provides its own
+ * (InMemoryJobWatches, RedisJobWatches). A job is watched while a stream of its client is open or
+ * a held wait lists it, and at every status read naming it; one unwatched for its time is handed
+ * to `onUnwatched`.
  */
-@Injectable()
-export class JobWatches implements OnModuleDestroy {
-  private readonly clients = new Map<ClientKey, ClientWatches>();
-  private readonly timer = new EarliestTimer(() => this.sweep());
-  private unwatched: (clientId: ClientKey, id: number) => void = () => {};
-
+export abstract class JobWatches {
   /** Who cancels a job found unwatched (JobsService; set once, at its construction). */
-  onUnwatched(cancel: (clientId: ClientKey, id: number) => void): void {
-    this.unwatched = cancel;
-  }
+  abstract onUnwatched(cancel: (clientId: ClientKey, id: number) => void): void;
 
-  /** Jobs being watched for, for leak checks. */
-  get size(): number {
-    let count = 0;
-    for (const client of this.clients.values()) count += client.jobs.size;
-    return count;
-  }
+  /** What this instance keeps for the watches, for leak checks. */
+  abstract get size(): number;
 
-  /** A new job that is cancelled once unwatched for `afterMs`. */
-  add(clientId: ClientKey, id: number, afterMs: number, now = Date.now()): void {
-    this.client(clientId).jobs.set(id, { afterMs, lastWatched: now, holds: 0 });
-    this.arm(now + afterMs, now);
-  }
+  /**
+   * A new job that is cancelled once unwatched for `afterMs`, counted from `now` (its creation).
+   * Again for a job already added: kept as it is.
+   */
+  abstract add(
+    clientId: ClientKey,
+    id: number,
+    afterMs: number,
+    now?: number,
+  ): void | Promise<void>;
 
   /** The job finished: nothing to watch for any more. */
-  forget(clientId: ClientKey, id: number): void {
-    const client = this.clients.get(clientId);
-    if (!client?.jobs.delete(id)) return;
-    this.dropIfIdle(clientId, client);
-  }
+  abstract forget(clientId: ClientKey, id: number): void;
 
   /**
    * A status read or held wait starts watching `ids` of the client (undefined: all of its jobs);
    * watched until the returned function is called, which a plain read does at once.
    */
-  watch(clientId: ClientKey, ids: readonly number[] | undefined): Unwatch {
-    const client = this.clients.get(clientId);
-    if (!client || client.jobs.size === 0) return NOTHING;
-    if (ids === undefined) return this.watchAll(clientId);
-    const now = Date.now();
-    const watched: Watched[] = [];
-    for (const id of ids) {
-      const job = client.jobs.get(id);
-      if (!job) continue;
-      job.holds += 1;
-      job.lastWatched = now;
-      watched.push(job);
-    }
-    if (watched.length === 0) return NOTHING;
-    return once(() => {
-      const at = Date.now();
-      for (const job of watched) {
-        job.holds -= 1;
-        job.lastWatched = at;
-      }
-    });
-  }
-
-  onModuleDestroy(): void {
-    this.timer.clear();
-    this.clients.clear();
-  }
-
-  /** Finds the jobs unwatched for their time, hands them over, and sets the next sweep. */
-  sweep(now = Date.now()): void {
-    // Called by its timer, or directly (tests): the next sweep is set again below.
-    this.timer.clear();
-    const due: Array<[ClientKey, number]> = [];
-    let next = Infinity;
-    for (const [clientId, client] of this.clients) {
-      for (const [id, job] of client.jobs) {
-        if (client.holds > 0 || job.holds > 0) job.lastWatched = now;
-        const expiry = job.lastWatched + job.afterMs;
-        if (expiry <= now) {
-          client.jobs.delete(id);
-          due.push([clientId, id]);
-        } else {
-          next = Math.min(next, expiry);
-        }
-      }
-      this.dropIfIdle(clientId, client);
-    }
-    this.arm(next, now);
-    for (const [clientId, id] of due) this.unwatched(clientId, id);
-  }
+  abstract watch(clientId: ClientKey, ids: readonly number[] | undefined): Unwatch;
 
   /**
-   * An open stream watches every job of its client, those created while it is open too: kept even
-   * while none of its jobs opted in.
+   * An open stream watches every job of its client, those created while it is open too, until the
+   * returned function is called.
    */
-  watchAll(clientId: ClientKey): Unwatch {
-    const client = this.client(clientId);
-    client.holds += 1;
-    return once(() => {
-      client.holds -= 1;
-      const at = Date.now();
-      for (const job of client.jobs.values()) job.lastWatched = at;
-      this.dropIfIdle(clientId, client);
-    });
-  }
-
-  private client(clientId: ClientKey): ClientWatches {
-    let client = this.clients.get(clientId);
-    if (!client) {
-      client = { jobs: new Map(), holds: 0 };
-      this.clients.set(clientId, client);
-    }
-    return client;
-  }
-
-  private dropIfIdle(clientId: ClientKey, client: ClientWatches): void {
-    if (client.jobs.size > 0 || client.holds > 0) return;
-    if (this.clients.get(clientId) === client) this.clients.delete(clientId);
-  }
-
-  /** Sets the one timer for `due` (at least MIN_SWEEP_GAP_MS away), unless it fires sooner. */
-  private arm(due: number, now: number): void {
-    if (due === Infinity) return;
-    this.timer.setFor(Math.max(due, now + MIN_SWEEP_GAP_MS));
-  }
-}
-
-function once(end: () => void): Unwatch {
-  let ended = false;
-  return () => {
-    if (ended) return;
-    ended = true;
-    end();
-  };
+  abstract watchAll(clientId: ClientKey): Unwatch;
 }

@@ -28,8 +28,7 @@ export type ErrorCode =
   | 'WEBHOOK_URL_PRIVATE'
   | 'DELIVERY_NOT_FOUND'
   | 'RESYNC_REQUIRED'
-  | 'INVALID_CANCEL_AFTER'
-  | 'CANCEL_WHEN_UNWATCHED_UNSUPPORTED';
+  | 'INVALID_CANCEL_AFTER';
 
 /** The one table from codes to HTTP statuses: services speak codes, only the exception filter speaks HTTP. */
 export const CODE_TO_STATUS: Readonly<Record<ErrorCode, number>> = {
@@ -62,5 +61,4 @@ export const CODE_TO_STATUS: Readonly<Record<ErrorCode, number>> = {
   DELIVERY_NOT_FOUND: 404,
   RESYNC_REQUIRED: 410,
   INVALID_CANCEL_AFTER: 400,
-  CANCEL_WHEN_UNWATCHED_UNSUPPORTED: 400,
 };

@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
 import { AppConfig, parseJobsDriver, type JobsDriver } from '../config/app-config.js';
+import { InMemoryJobWatches } from '../deadlines/in-memory-job-watches.js';
 import { JobWatches } from '../deadlines/job-watches.js';
 import { InMemoryJobEvents } from '../events/in-memory-job-events.js';
 import { JOB_EVENTS } from '../events/job-events.js';
@@ -33,7 +34,7 @@ const memoryDriver = (): DriverParts => ({
     { provide: JOB_EVENTS, useClass: InMemoryJobEvents },
     { provide: JOB_RUNNER, useClass: SimulatedJobRunner },
     // cancelWhenUnwatched: one process sees every watcher of its jobs (docs/design.md, "Deadlines").
-    JobWatches,
+    { provide: JobWatches, useClass: InMemoryJobWatches },
   ],
   imports: [],
   exports: [JobWatches],
@@ -41,14 +42,21 @@ const memoryDriver = (): DriverParts => ({
 
 /** Loaded only when chosen: the memory driver never pays for importing BullMQ and ioredis. */
 async function redisDriver(): Promise<DriverParts> {
-  const [{ RedisConnections }, health, { RedisJobStore }, { RedisJobEvents }, { BullmqJobRunner }] =
-    await Promise.all([
-      import('../redis/redis-connections.js'),
-      import('../redis/redis.health.js'),
-      import('../store/redis-job-store.js'),
-      import('../events/redis-job-events.js'),
-      import('../runner/bullmq-job-runner.js'),
-    ]);
+  const [
+    { RedisConnections },
+    health,
+    { RedisJobStore },
+    { RedisJobEvents },
+    { BullmqJobRunner },
+    { RedisJobWatches },
+  ] = await Promise.all([
+    import('../redis/redis-connections.js'),
+    import('../redis/redis.health.js'),
+    import('../store/redis-job-store.js'),
+    import('../events/redis-job-events.js'),
+    import('../runner/bullmq-job-runner.js'),
+    import('../deadlines/redis-job-watches.js'),
+  ]);
   return {
     providers: [
       {
@@ -64,9 +72,11 @@ async function redisDriver(): Promise<DriverParts> {
       { provide: health.WORKER_STATUS, useExisting: BullmqJobRunner },
       { provide: health.REDIS_HEALTH, useClass: health.RedisHealthIndicator },
       { provide: SHARED_REDIS, useExisting: RedisConnections },
+      // cancelWhenUnwatched: the watches live in Redis, swept by every instance (docs/design.md).
+      { provide: JobWatches, useClass: RedisJobWatches },
     ],
     imports: [TerminusModule],
-    exports: [health.REDIS_HEALTH, SHARED_REDIS],
+    exports: [health.REDIS_HEALTH, SHARED_REDIS, JobWatches],
   };
 }
 

@@ -224,6 +224,7 @@ describe(JobsService.name, () => {
       }),
       changed: strictMock<JobWebhooks['changed']>('changed').mockImplementation((event) => {
         calls.push(`changed ${event.job.status} ${event.id}`);
+        return Promise.resolve();
       }),
     };
     const published: string[] = [];

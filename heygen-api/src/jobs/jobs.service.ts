@@ -44,7 +44,7 @@ export class JobsService {
     @Inject(AppMetrics) private readonly metrics: AppMetrics = new AppMetrics(),
     @Optional() @Inject(ROOT_LOGGER) logger?: Logger,
     @Optional() @Inject(JOB_WEBHOOKS) private readonly webhooks?: JobWebhooks,
-    // The memory driver's: with redis, another instance may serve a job's watchers.
+    // Each driver's (JobsModule); optional for unit tests that build the service by hand.
     @Optional() @Inject(JobWatches) private readonly watches?: JobWatches,
   ) {
     this.transitions = new JobTransitionLog(logger);
@@ -68,12 +68,6 @@ export class JobsService {
     }
     const fail = request.fail ?? false;
     const { cancelWhenUnwatched } = request;
-    if (cancelWhenUnwatched !== undefined && !this.watches) {
-      throw new DomainError(
-        'CANCEL_WHEN_UNWATCHED_UNSUPPORTED',
-        'cancelWhenUnwatched needs the memory driver: with redis, no instance sees every watcher',
-      );
-    }
     const asksWebhook = request.webhook !== undefined || request.webhookEvents !== undefined;
     const webhook = asksWebhook ? await this.webhooks?.check(request) : undefined;
     // A webhook is part of the request: the same key with another webhook is another request.
@@ -123,7 +117,11 @@ export class JobsService {
       // A creation whose answer was lost may also have lost its hand-over to the runner (Redis
       // gone between the two): the retry hands an unfinished job over again. Running is
       // idempotent, so a job already being worked on is left as it is.
-      if (!isFinished(record.job)) this.run(record, cancelAfterMs);
+      // So may its watch for cancelWhenUnwatched (redis): added again, an added one is kept as is.
+      if (!isFinished(record.job)) {
+        await this.watchFor(record, cancelWhenUnwatched);
+        this.run(record, cancelAfterMs);
+      }
       return { job: record.job, created: false };
     }
     // Registered before the runner can change the job: its first change must find the webhook.
@@ -131,17 +129,24 @@ export class JobsService {
     const event = await this.logged(clientId, record.job, result.event);
     this.metrics.jobCreated();
     this.transitions.changed(clientId, record.job);
-    this.webhooks?.changed(event);
-    if (cancelWhenUnwatched !== undefined) {
-      this.watches?.add(
-        clientId,
-        record.job.id,
-        Math.round(cancelWhenUnwatched * 1000),
-        Date.parse(record.job.createdAt),
-      );
-    }
+    void this.webhooks?.changed(event);
+    await this.watchFor(record, cancelWhenUnwatched);
     this.run(record, cancelAfterMs);
     return { job: event.job, created: true };
+  }
+
+  /** Has the job cancelled once unwatched for `cancelWhenUnwatched` seconds, when it asked. */
+  private async watchFor(
+    record: JobRecord,
+    cancelWhenUnwatched: number | undefined,
+  ): Promise<void> {
+    if (cancelWhenUnwatched === undefined) return;
+    await this.watches?.add(
+      record.clientId,
+      record.job.id,
+      Math.round(cancelWhenUnwatched * 1000),
+      Date.parse(record.job.createdAt),
+    );
   }
 
   /** Hands the job to the runner, with its deadline when `Cancel-After` set one. */
@@ -209,7 +214,7 @@ export class JobsService {
     this.transitions.changed(clientId, record.job);
     if (this.watches && isFinished(record.job)) this.watches.forget(clientId, id);
     const event = await this.logged(clientId, record.job, record.event);
-    this.webhooks?.changed(event);
+    void this.webhooks?.changed(event);
     return event.job;
   }
 

@@ -89,7 +89,7 @@ export const CREATE_JOB_BODY_SCHEMA: JsonSchema = {
       minimum: 0.001,
       maximum: MAX_UNWATCHED_S,
       description:
-        'Seconds (fractions allowed, at most a day): cancel the job, with error UNWATCHED, once no stream, status read or held wait has watched it for that long (docs/protocol.md, "Deadlines"); memory driver only',
+        'Seconds (fractions allowed, at most a day): cancel the job, with error UNWATCHED, once no stream, status read or held wait has watched it for that long (docs/protocol.md, "Deadlines"); with JOBS_DRIVER=redis up to about 1.5 s later',
       example: 60,
     },
   },

@@ -10,6 +10,7 @@ import { Queue, WaitingError, Worker, type Job as QueueJob } from 'bullmq';
 import { type Redis } from 'ioredis';
 import { type Logger as PinoLogger } from 'pino';
 import { AppConfig } from '../config/app-config.js';
+import { JobWatches } from '../deadlines/job-watches.js';
 import { type ClientKey } from '../domain/client.js';
 import { fail, isFinished, type Job, type JobRecord, type JobTransition } from '../domain/job.js';
 import { JOB_EVENTS, type JobEvents } from '../events/job-events.js';
@@ -79,6 +80,7 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
     @Inject(AppMetrics) private readonly metrics: AppMetrics = new AppMetrics(),
     @Optional() @Inject(ROOT_LOGGER) logger?: PinoLogger,
     @Optional() @Inject(JOB_CHANGE_OBSERVER) private readonly observer?: JobChangeObserver,
+    @Optional() @Inject(JobWatches) private readonly watches?: JobWatches,
   ) {
     this.transitions = new JobTransitionLog(logger);
     this.simulation = new SimulatedJobRunner(config);
@@ -192,11 +194,19 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
       // Taken for the first time, the job is as it was handed over but for a cancel, which its
       // first step's compare-and-set finds (and the simulation then stops): no read. Taken again
       // (handed back, or its instance died), it may have moved on: read it.
-      const record: JobRecord | undefined =
-        handed && fail !== undefined && job.attemptsStarted === 1 && job.stalledCounter === 0
-          ? { clientId, job: handed, fail }
-          : await this.store.get(clientId, id);
-      if (!record || isFinished(record.job)) return;
+      const firstTake =
+        handed !== undefined &&
+        fail !== undefined &&
+        job.attemptsStarted === 1 &&
+        job.stalledCounter === 0;
+      const record: JobRecord | undefined = firstTake
+        ? { clientId, job: handed, fail }
+        : await this.store.get(clientId, id);
+      if (!record) return;
+      // Taken again, the job's latest change may be one whose instance died before telling the
+      // webhooks: told again (an event told twice is delivered once).
+      if (!firstTake) await this.announce(record);
+      if (isFinished(record.job)) return;
       // The deadline travels with the queued job: whichever instance takes it (first, or after
       // another died) cancels it then, at once if it waited in the queue past it.
       const outcome = await this.simulation.simulate(
@@ -204,7 +214,14 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
         (transition) => this.apply(clientId, id, transition),
         cancelAt,
       );
-      if (outcome === 'finished' || !this.handingOver) return;
+      if (outcome === 'finished') return;
+      if (!this.handingOver) {
+        // Stopped: another instance cancelled the job. Its final change is told here too, before
+        // the queued job completes, in case that instance died before it could.
+        const stopped = await this.untilRedisAnswers(() => this.store.get(clientId, id));
+        if (stopped && isFinished(stopped.job)) await this.announce(stopped);
+        return;
+      }
     }
     // Back to the queue now, rather than when the lock expires: another instance takes it on.
     await job.moveToWait(token);
@@ -229,17 +246,26 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
     if (record) {
       this.metrics.jobChanged(record.job);
       this.transitions.changed(clientId, record.job);
+      // A finished job needs no watching for cancelWhenUnwatched any more.
+      if (isFinished(record.job)) this.watches?.forget(clientId, id);
       // Only a store that does not log its changes (not the redis one) leaves this to do.
       const event =
         record.event ??
         (await this.untilRedisAnswers(() => this.events.publish(clientId, record.job)));
-      this.observer?.changed(event);
+      // Awaited: the next step, and the queued job's completion, wait until the change's webhook
+      // delivery is queued, so an instance dying now loses none (docs/design.md, "Webhooks").
+      await this.observer?.changed(event);
       return record.job;
     }
     // Declined: when the job was cancelled meanwhile (and the stop message missed), stop here.
     const current = await this.untilRedisAnswers(() => this.store.get(clientId, id));
     if (!current || isFinished(current.job)) this.simulation.stop(clientId, id);
     return undefined;
+  }
+
+  /** Tells the observer the job's latest change again, as its event (job.eventId) logged it. */
+  private async announce({ clientId, job }: JobRecord): Promise<void> {
+    if (job.eventId !== undefined) await this.observer?.changed({ id: job.eventId, clientId, job });
   }
 
   /** A job BullMQ gave up on still reaches a final state: failed, with the reason. */

@@ -8,6 +8,10 @@ import { type JobEvent } from '../events/job-events.js';
 export const JOB_CHANGE_OBSERVER = Symbol('JobChangeObserver');
 
 export interface JobChangeObserver {
-  /** Told a change once its event exists. Never throws, never waits. */
-  changed(event: JobEvent): void;
+  /**
+   * Told a change once its event exists; settles once what it does with it survives this
+   * instance (a webhook delivery queued in Redis). Never rejects; the same event told twice is
+   * acted on once.
+   */
+  changed(event: JobEvent): Promise<void>;
 }

@@ -70,7 +70,7 @@ export class StatusStreamService
     @Inject(JOB_EVENTS) private readonly events: JobEvents,
     @Inject(JobsService) private readonly jobs: JobsService,
     @Inject(AppMetrics) private readonly metrics: AppMetrics = new AppMetrics(),
-    // The memory driver's (JobsModule): an open stream watches its client's jobs.
+    // Each driver's (JobsModule): an open stream watches its client's jobs.
     @Optional() @Inject(JobWatches) private readonly watches?: JobWatches,
   ) {
     metrics.readAtScrape('openStreams', () => this.openStreams);

@@ -100,7 +100,7 @@ export class JobWaits implements BeforeApplicationShutdown {
     @Inject(AppConfig) private readonly config: AppConfig,
     @Inject(JOB_EVENTS) private readonly events: JobEvents,
     @Inject(AppMetrics) private readonly metrics: AppMetrics = new AppMetrics(),
-    // The memory driver's (JobsModule); absent with redis, which refuses cancelWhenUnwatched.
+    // Each driver's (JobsModule); optional for unit tests that build the waits by hand.
     @Optional() @Inject(JobWatches) private readonly watches?: JobWatches,
   ) {
     metrics.readAtScrape('heldWaits', () => this.held.size);

@@ -18,6 +18,9 @@ export const WEBHOOK_QUEUE_NAME = 'webhooks';
 
 /** Attempts one instance makes at once. */
 const CONCURRENCY = 64;
+/** How long, and how many, done attempts stay in Redis to de-duplicate their ids. */
+const KEEP_DONE_S = 3600;
+const KEEP_DONE_COUNT = 10_000;
 /** How long a stop waits for the queue to close (the runner's hand-over bound). */
 const CLOSE_MS = 3000;
 
@@ -52,7 +55,12 @@ export class BullmqWebhookQueue implements WebhookQueue, OnModuleInit, OnModuleD
     this.queue = new Queue<DeliveryRef>(WEBHOOK_QUEUE_NAME, {
       connection,
       prefix,
-      defaultJobOptions: { removeOnComplete: true, removeOnFail: { age: 24 * 3600, count: 1000 } },
+      // Done attempts are kept a while: an attempt queued again (its event announced twice) finds
+      // its id taken and is not made twice.
+      defaultJobOptions: {
+        removeOnComplete: { age: KEEP_DONE_S, count: KEEP_DONE_COUNT },
+        removeOnFail: { age: 24 * 3600, count: 1000 },
+      },
       streams: { events: { maxLen: 1000 } },
     });
     this.queue.on('error', (error) => this.logger.warn(`queue: ${error.message}`));
@@ -73,9 +81,9 @@ export class BullmqWebhookQueue implements WebhookQueue, OnModuleInit, OnModuleD
     this.worker.on('error', (error) => this.logger.warn(`worker: ${error.message}`));
   }
 
-  schedule(delivery: WebhookDelivery, dueAt: number): void {
+  async schedule(delivery: WebhookDelivery, dueAt: number): Promise<void> {
     const { clientId, jobId, deliveryId } = delivery;
-    this.queue
+    await this.queue
       ?.add(
         'deliver',
         { clientId, jobId, deliveryId },

@@ -37,6 +37,14 @@ export class InMemoryWebhookState implements WebhookState, OnModuleDestroy {
     return Promise.resolve(this.subscriptions.get(clientId, jobId)?.deliveries.get(deliveryId));
   }
 
+  addDelivery(delivery: WebhookDelivery): Promise<WebhookDelivery> {
+    const subscription = this.subscriptions.get(delivery.clientId, delivery.jobId);
+    for (const kept of subscription?.deliveries.values() ?? []) {
+      if (kept.eventId === delivery.eventId) return Promise.resolve(kept);
+    }
+    return this.saveDelivery(delivery).then(() => delivery);
+  }
+
   saveDelivery(delivery: WebhookDelivery): Promise<void> {
     const subscription = this.subscriptions.get(delivery.clientId, delivery.jobId);
     if (subscription) {

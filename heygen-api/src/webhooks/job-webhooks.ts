@@ -11,6 +11,9 @@ export interface JobWebhooks {
   check(fields: WebhookFields): Promise<WebhookTarget | undefined>;
   /** Registers a new job's webhook, before its first change. */
   subscribe(clientId: ClientKey, jobId: number, target: WebhookTarget): Promise<void>;
-  /** Told every change of every job once its event exists. Never throws, never waits. */
-  changed(event: JobEvent): void;
+  /**
+   * Told every change of every job once its event exists; settles once its delivery is queued.
+   * Never rejects; an event told twice is delivered once.
+   */
+  changed(event: JobEvent): Promise<void>;
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { type ClientKey } from '../domain/client.js';
 import { RedisConnections } from '../redis/redis-connections.js';
+import { RedisScript } from '../redis/redis-script.js';
 import { storeCommand } from '../redis/redis-unavailable.js';
 import { SHARED_REDIS } from '../redis/shared-redis.js';
 import { type DeliveryAttempt, type WebhookDelivery } from './webhook-delivery.js';
@@ -11,9 +12,22 @@ import { MAX_ATTEMPTS_KEPT } from './webhook-subscriptions.js';
 import { type WebhookTarget } from './webhook-target.js';
 
 /**
+ * Adds a delivery unless the event has one: `e:<eventId>` names the event's delivery, so that an
+ * event announced twice (by JobsService and by the runner that took the job over) is sent once.
+ * Returns the delivery kept, or nil when this one was added.
+ */
+const ADD_DELIVERY = new RedisScript(`
+local kept = redis.call('HGET', KEYS[1], 'e:' .. ARGV[1])
+if kept then return redis.call('HGET', KEYS[1], 'd:' .. kept) end
+redis.call('HSET', KEYS[1], 'e:' .. ARGV[1], ARGV[2], 'd:' .. ARGV[2], ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return false
+`);
+
+/**
  * The redis driver's webhook state, so that any instance runs a delivery and answers its history
  * (docs/design.md, "What Redis holds"): per job a hash `<prefix>{<client>}:webhook:<id>`
- * (`target`, `gone`, `d:<deliveryId>` → the delivery) and a list `…:attempts` of the latest
+ * (`target`, `gone`, `d:<deliveryId>` → the delivery, `e:<eventId>` → its delivery's id) and a list `…:attempts` of the latest
  * MAX_ATTEMPTS_KEPT attempts. Both expire after the longest a job and its deliveries can take
  * (MAX_JOB_TIME_MS + the whole schedule + RETENTION_MS), renewed on every write.
  */
@@ -60,6 +74,15 @@ export class RedisWebhookState implements WebhookState {
       this.redis.command.hget(this.key(clientId, jobId), `d:${deliveryId}`),
     );
     return stored ? (JSON.parse(stored) as WebhookDelivery) : undefined;
+  }
+
+  async addDelivery(delivery: WebhookDelivery): Promise<WebhookDelivery> {
+    const kept = await ADD_DELIVERY.run(
+      this.redis.command,
+      [this.key(delivery.clientId, delivery.jobId)],
+      [delivery.eventId, delivery.deliveryId, JSON.stringify(delivery), this.ttlMs],
+    );
+    return typeof kept === 'string' ? (JSON.parse(kept) as WebhookDelivery) : delivery;
   }
 
   async saveDelivery(delivery: WebhookDelivery): Promise<void> {

@@ -26,7 +26,8 @@ export interface DeliveryHistory {
  * Turns job changes into signed deliveries, at least once (docs/protocol.md, "Webhooks"): each
  * change a job's webhook asked for becomes a delivery, tried on the retry schedule until the
  * receiver answers 2xx, answers 410, or the schedule ends. Nothing here ever reaches the job or
- * the HTTP answer that changed it: failures are recorded, logged, and retried.
+ * the HTTP answer that changed it: failures are recorded, logged, and retried. An event told twice
+ * is delivered once: its delivery is found by the event's id.
  */
 @Injectable()
 export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
@@ -50,8 +51,8 @@ export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
     await this.state.subscribe(clientId, jobId, target);
   }
 
-  changed(event: JobEvent): void {
-    this.enqueue(event).catch((error: unknown) => {
+  changed(event: JobEvent): Promise<void> {
+    return this.enqueue(event).catch((error: unknown) => {
       this.logger.error(`Job ${event.job.id}: could not queue a webhook`, error);
     });
   }
@@ -102,8 +103,12 @@ export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
       state: 'pending',
       nextAttemptAt: Date.now() + (retryDelayMs(this.config.webhookRetryScheduleMs, 1) ?? 0),
     };
-    await this.state.saveDelivery(delivery);
-    this.queue.schedule(delivery, delivery.nextAttemptAt!);
+    // An event announced again (the runner that took a job over) finds its delivery: queued once
+    // more while pending, which a queue that keeps its attempts ignores.
+    const kept = await this.state.addDelivery(delivery);
+    if (kept.state === 'pending' && kept.nextAttemptAt !== undefined) {
+      await this.queue.schedule(kept, kept.nextAttemptAt);
+    }
   }
 
   /** One POST of a delivery, then its next step on the schedule. Never rejects. */
@@ -170,7 +175,8 @@ export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
       }
     }
     await this.state.saveDelivery(delivery);
-    if (reschedule) this.queue.schedule(delivery, delivery.nextAttemptAt!);
+    // Awaited: BullMQ completes this attempt only once the next one is queued.
+    if (reschedule) await this.queue.schedule(delivery, delivery.nextAttemptAt!);
     const record: DeliveryAttempt = {
       deliveryId: delivery.deliveryId,
       eventId: delivery.eventId,

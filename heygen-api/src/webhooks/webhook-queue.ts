@@ -17,8 +17,12 @@ export type DeliveryHandler = (delivery: DeliveryRef) => Promise<void>;
 export interface WebhookQueue {
   /** Sets what an attempt does; called once, before anything is scheduled. */
   process(handler: DeliveryHandler): void;
-  /** Hands `delivery` to the handler at `dueAt` (ms since the epoch; past: at once). Replaces an earlier schedule of the same delivery. */
-  schedule(delivery: WebhookDelivery, dueAt: number): void;
+  /**
+   * Hands `delivery` to the handler at `dueAt` (ms since the epoch; past: at once). Replaces an
+   * earlier schedule of the same delivery; the same attempt scheduled twice is made once. Settles
+   * (never rejects) once the attempt is kept where a restart finds it, for a queue that can.
+   */
+  schedule(delivery: WebhookDelivery, dueAt: number): void | Promise<void>;
   /** Forgets a delivery not yet handed over (a queue that cannot hands it over, and it is skipped). */
   cancel(deliveryId: string): void;
   /** Deliveries scheduled and not yet handed over, for health and leak checks. */

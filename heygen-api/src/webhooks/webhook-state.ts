@@ -25,7 +25,12 @@ export interface WebhookState {
     jobId: number,
     deliveryId: string,
   ): Promise<WebhookDelivery | undefined>;
-  /** Stores a new delivery or its new state. */
+  /**
+   * Stores a new delivery of an event, unless that event of the job has one already (an event
+   * announced again, after an instance died before queueing it): returns the one kept.
+   */
+  addDelivery(delivery: WebhookDelivery): Promise<WebhookDelivery>;
+  /** Stores a delivery's new state. */
   saveDelivery(delivery: WebhookDelivery): Promise<void>;
   /** Marks the webhook gone (410) and its pending deliveries failed; returns those. */
   markGone(clientId: ClientKey, jobId: number): Promise<WebhookDelivery[]>;

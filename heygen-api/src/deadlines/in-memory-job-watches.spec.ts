@@ -1,14 +1,14 @@
 import { afterEach, describe, expect, it, vi, type Mock } from 'vitest';
-import { JobWatches } from './job-watches.js';
+import { InMemoryJobWatches } from './in-memory-job-watches.js';
 
 const clientStub = 'client-a';
 
-describe(JobWatches.name, () => {
-  let sut: JobWatches;
+describe(InMemoryJobWatches.name, () => {
+  let sut: InMemoryJobWatches;
   let unwatched: Mock<(clientId: string, id: number) => void>;
 
-  const newTestWatches = (): JobWatches => {
-    sut = new JobWatches();
+  const newTestWatches = (): InMemoryJobWatches => {
+    sut = new InMemoryJobWatches();
     unwatched = vi.fn<(clientId: string, id: number) => void>();
     sut.onUnwatched(unwatched);
     return sut;

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { type AppConfig } from '../config/app-config.js';
+import { InMemoryWebhookState } from './in-memory-webhook-state.js';
+import { type WebhookDelivery } from './webhook-delivery.js';
+
+const config = { maxRetainedJobs: 100, retentionMs: 60_000 } as AppConfig;
+const target = { url: 'https://example.com/hook', events: new Set(['completed'] as const) };
+
+function delivery(deliveryId: string, eventId: string): WebhookDelivery {
+  return {
+    deliveryId,
+    clientId: 'client',
+    jobId: 1,
+    eventId,
+    type: 'job.completed',
+    body: '{}',
+    attempts: 0,
+    scheduled: 0,
+    state: 'pending',
+    nextAttemptAt: 0,
+  };
+}
+
+describe('InMemoryWebhookState', () => {
+  it('should keep one delivery per event, and answer the kept one when told it again', async () => {
+    const sut = new InMemoryWebhookState(config);
+    await sut.subscribe('client', 1, target);
+
+    const first = await sut.addDelivery(delivery('a', 'ev-1'));
+    const again = await sut.addDelivery(delivery('b', 'ev-1'));
+    const other = await sut.addDelivery(delivery('c', 'ev-2'));
+
+    expect(first.deliveryId).toBe('a');
+    expect(again).toBe(first);
+    expect(other.deliveryId).toBe('c');
+    expect(await sut.delivery('client', 1, 'b')).toBeUndefined();
+  });
+});
