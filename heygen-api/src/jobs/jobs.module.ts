@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { ConfigModule } from '@nestjs/config';
 import { TerminusModule } from '@nestjs/terminus';
+import { JobChanges } from '../changes/job-changes.js';
 import { AppConfig, parseJobsDriver, type JobsDriver } from '../config/app-config.js';
 import { InMemoryJobWatches } from '../deadlines/in-memory-job-watches.js';
 import { JobWatches } from '../deadlines/job-watches.js';
@@ -99,7 +100,7 @@ export class JobsModule {
       global: true,
       imports: [...imports, WaitsModule, await WebhooksModule.forRoot(chosen)],
       controllers: [JobsController, DeliveriesController],
-      providers: [...providers, JobsService],
+      providers: [...providers, JobChanges, JobsService],
       exports: [JobsService, JOB_EVENTS, ...exports],
     };
   }

@@ -7,6 +7,7 @@ import {
   thirdClientStub,
 } from '../../test/unit/stubs.js';
 import { fakeClock } from 'heygen-test-support';
+import { JobChanges } from '../changes/job-changes.js';
 import { complete, start } from '../domain/job.js';
 import { DomainError } from '../errors/domain-error.js';
 import { InMemoryJobEvents } from '../events/in-memory-job-events.js';
@@ -229,7 +230,8 @@ describe(JobsService.name, () => {
     };
     const published: string[] = [];
     events.subscribe(clientStub, (event) => published.push(event.id));
-    const sut = new JobsService(config, store, events, runner, undefined, undefined, webhooks);
+    const changes = new JobChanges(undefined, undefined, webhooks);
+    const sut = new JobsService(config, store, events, runner, changes, webhooks);
 
     const { job } = await sut.create(clientStub, { webhook: target.url });
     await applied[0]!(start);
@@ -255,8 +257,7 @@ describe(JobsService.name, () => {
       store,
       new InMemoryJobEvents(configStub()),
       { run: strictMock('run'), stop: strictMock('stop') },
-      undefined,
-      undefined,
+      new JobChanges(undefined, undefined, webhooks),
       webhooks,
     );
     expect(await codeOf(withHooks.create(clientStub, { webhook: 'http://10.0.0.1/' }))).toBe(

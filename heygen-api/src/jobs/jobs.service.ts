@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger as NestLogger, Optional } from '@nestjs/common';
-import { type Logger } from 'pino';
+import { JobChanges } from '../changes/job-changes.js';
 import { AppConfig } from '../config/app-config.js';
 import { cancelBecause, UNWATCHED } from '../deadlines/cancel-reasons.js';
 import { JobWatches } from '../deadlines/job-watches.js';
@@ -7,9 +7,6 @@ import { type ClientKey } from '../domain/client.js';
 import { cancel, isFinished, type Job, type JobRecord, type JobTransition } from '../domain/job.js';
 import { DomainError, jobNotFound } from '../errors/domain-error.js';
 import { JOB_EVENTS, type JobEvent, type JobEvents } from '../events/job-events.js';
-import { JobTransitionLog } from '../logging/job-transition-log.js';
-import { ROOT_LOGGER } from '../logging/logging.module.js';
-import { AppMetrics } from '../metrics/app-metrics.js';
 import { JOB_RUNNER, type JobRunner } from '../runner/job-runner.js';
 import { JOB_STORE, type JobStore } from '../store/job-store.js';
 import { JOB_WEBHOOKS, type JobWebhooks } from '../webhooks/job-webhooks.js';
@@ -35,19 +32,16 @@ export interface BatchResult {
 @Injectable()
 export class JobsService {
   private readonly logger = new NestLogger(JobsService.name);
-  private readonly transitions: JobTransitionLog;
   constructor(
     @Inject(AppConfig) private readonly config: AppConfig,
     @Inject(JOB_STORE) private readonly store: JobStore,
     @Inject(JOB_EVENTS) private readonly events: JobEvents,
     @Inject(JOB_RUNNER) private readonly runner: JobRunner,
-    @Inject(AppMetrics) private readonly metrics: AppMetrics = new AppMetrics(),
-    @Optional() @Inject(ROOT_LOGGER) logger?: Logger,
+    @Inject(JobChanges) private readonly changes: JobChanges = new JobChanges(),
+    // Optional: unit tests build the service by hand, without webhooks or watches.
     @Optional() @Inject(JOB_WEBHOOKS) private readonly webhooks?: JobWebhooks,
-    // Each driver's (JobsModule); optional for unit tests that build the service by hand.
     @Optional() @Inject(JobWatches) private readonly watches?: JobWatches,
   ) {
-    this.transitions = new JobTransitionLog(logger);
     this.watches?.onUnwatched((clientId, id) => void this.cancelUnwatched(clientId, id));
   }
 
@@ -127,9 +121,7 @@ export class JobsService {
     // Registered before the runner can change the job: its first change must find the webhook.
     if (webhook) await this.webhooks?.subscribe(clientId, record.job.id, webhook);
     const event = await this.logged(clientId, record.job, result.event);
-    this.metrics.jobCreated();
-    this.transitions.changed(clientId, record.job);
-    void this.webhooks?.changed(event);
+    this.changes.created(event);
     await this.watchFor(record, cancelWhenUnwatched);
     this.run(record, cancelAfterMs);
     return { job: event.job, created: true };
@@ -208,13 +200,10 @@ export class JobsService {
   ): Promise<Job | undefined> {
     const record = await this.store.update(clientId, id, (job) => transition(job, Date.now()));
     if (!record) return undefined;
-    // Here for the memory driver's every change and any driver's cancel; the BullMQ runner
-    // counts the changes it makes.
-    this.metrics.jobChanged(record.job);
-    this.transitions.changed(clientId, record.job);
-    if (this.watches && isFinished(record.job)) this.watches.forget(clientId, id);
     const event = await this.logged(clientId, record.job, record.event);
-    void this.webhooks?.changed(event);
+    // Here for the memory driver's every change and any driver's cancel; the BullMQ runner tells
+    // of the changes it makes. Not waited for: the answer never waits for a webhook's queueing.
+    void this.changes.changed(event);
     return event.job;
   }
 

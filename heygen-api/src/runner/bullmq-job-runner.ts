@@ -2,27 +2,22 @@ import {
   Inject,
   Injectable,
   Logger,
-  Optional,
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
 import { Queue, WaitingError, Worker, type Job as QueueJob } from 'bullmq';
 import { type Redis } from 'ioredis';
-import { type Logger as PinoLogger } from 'pino';
+import { JobChanges } from '../changes/job-changes.js';
 import { AppConfig } from '../config/app-config.js';
-import { JobWatches } from '../deadlines/job-watches.js';
 import { type ClientKey } from '../domain/client.js';
 import { fail, isFinished, type Job, type JobRecord, type JobTransition } from '../domain/job.js';
 import { JOB_EVENTS, type JobEvents } from '../events/job-events.js';
-import { JobTransitionLog } from '../logging/job-transition-log.js';
-import { ROOT_LOGGER } from '../logging/logging.module.js';
 import { shortClient } from '../logging/redact.js';
 import { AppMetrics } from '../metrics/app-metrics.js';
 import { RedisConnections } from '../redis/redis-connections.js';
 import { retryWhileUnavailable, settlesWithin } from '../redis/redis-unavailable.js';
 import { type WorkerStatus } from '../redis/redis.health.js';
 import { JOB_STORE, type JobStore } from '../store/job-store.js';
-import { JOB_CHANGE_OBSERVER, type JobChangeObserver } from './job-change-observer.js';
 import { type ApplyTransition, type JobRunner } from './job-runner.js';
 import { SimulatedJobRunner } from './simulated-job-runner.js';
 
@@ -64,7 +59,6 @@ export const RUNNER_FAILURE = {
  */
 @Injectable()
 export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, OnModuleDestroy {
-  private readonly transitions: JobTransitionLog;
   private readonly logger = new Logger(BullmqJobRunner.name);
   private readonly simulation: SimulatedJobRunner;
   private queue?: Queue<RunnerJobData>;
@@ -77,12 +71,9 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
     @Inject(RedisConnections) private readonly redis: RedisConnections,
     @Inject(JOB_STORE) private readonly store: JobStore,
     @Inject(JOB_EVENTS) private readonly events: JobEvents,
-    @Inject(AppMetrics) private readonly metrics: AppMetrics = new AppMetrics(),
-    @Optional() @Inject(ROOT_LOGGER) logger?: PinoLogger,
-    @Optional() @Inject(JOB_CHANGE_OBSERVER) private readonly observer?: JobChangeObserver,
-    @Optional() @Inject(JobWatches) private readonly watches?: JobWatches,
+    @Inject(AppMetrics) metrics: AppMetrics = new AppMetrics(),
+    @Inject(JobChanges) private readonly changes: JobChanges = new JobChanges(metrics),
   ) {
-    this.transitions = new JobTransitionLog(logger);
     this.simulation = new SimulatedJobRunner(config);
     metrics.readAtScrape('runningJobs', () => this.running);
   }
@@ -244,17 +235,13 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
       this.store.update(clientId, id, (job) => transition(job, Date.now())),
     );
     if (record) {
-      this.metrics.jobChanged(record.job);
-      this.transitions.changed(clientId, record.job);
-      // A finished job needs no watching for cancelWhenUnwatched any more.
-      if (isFinished(record.job)) this.watches?.forget(clientId, id);
       // Only a store that does not log its changes (not the redis one) leaves this to do.
       const event =
         record.event ??
         (await this.untilRedisAnswers(() => this.events.publish(clientId, record.job)));
       // Awaited: the next step, and the queued job's completion, wait until the change's webhook
       // delivery is queued, so an instance dying now loses none (docs/design.md, "Webhooks").
-      await this.observer?.changed(event);
+      await this.changes.changed(event);
       return record.job;
     }
     // Declined: when the job was cancelled meanwhile (and the stop message missed), stop here.
@@ -263,9 +250,9 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
     return undefined;
   }
 
-  /** Tells the observer the job's latest change again, as its event (job.eventId) logged it. */
+  /** Tells the job's latest change again, as its event (job.eventId) logged it. */
   private async announce({ clientId, job }: JobRecord): Promise<void> {
-    if (job.eventId !== undefined) await this.observer?.changed({ id: job.eventId, clientId, job });
+    if (job.eventId !== undefined) await this.changes.announced({ id: job.eventId, clientId, job });
   }
 
   /** A job BullMQ gave up on still reaches a final state: failed, with the reason. */

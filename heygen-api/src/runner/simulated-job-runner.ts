@@ -12,7 +12,7 @@ import {
 } from '../domain/job.js';
 import { AppMetrics } from '../metrics/app-metrics.js';
 import { type ApplyTransition, type JobRunner } from './job-runner.js';
-import { MinHeap } from './min-heap.js';
+import { MinHeap } from '../scheduling/min-heap.js';
 import { EarliestTimer } from '../scheduling/earliest-timer.js';
 
 export const SIMULATED_FAILURE = {

@@ -1,5 +1,5 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { MinHeap } from '../runner/min-heap.js';
+import { MinHeap } from '../scheduling/min-heap.js';
 import { type WebhookDelivery } from './webhook-delivery.js';
 import { type DeliveryHandler, type WebhookQueue } from './webhook-queue.js';
 import { EarliestTimer } from '../scheduling/earliest-timer.js';

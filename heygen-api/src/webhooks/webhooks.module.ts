@@ -2,7 +2,6 @@ import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { type JobsDriver } from '../config/app-config.js';
 import { InMemoryWebhookQueue } from './in-memory-webhook-queue.js';
 import { InMemoryWebhookState } from './in-memory-webhook-state.js';
-import { JOB_CHANGE_OBSERVER } from '../runner/job-change-observer.js';
 import { JOB_WEBHOOKS } from './job-webhooks.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
 import { WEBHOOK_QUEUE } from './webhook-queue.js';
@@ -29,8 +28,8 @@ async function driverProviders(driver: JobsDriver): Promise<Provider[]> {
 }
 
 /**
- * Webhooks (issue 19): imported by JobsModule.forRoot with its driver; JobsService and the BullMQ
- * runner tell the dispatcher every change, and DeliveriesController (jobs/) shows the history.
+ * Webhooks (issue 19): imported by JobsModule.forRoot with its driver; JobChanges (changes/) tells
+ * the dispatcher every change, and DeliveriesController (jobs/) shows the history.
  * SHARED_REDIS, for the redis driver, comes from the global JobsModule.
  */
 @Module({})
@@ -44,9 +43,8 @@ export class WebhooksModule {
         WebhookSecrets,
         WebhookDispatcher,
         { provide: JOB_WEBHOOKS, useExisting: WebhookDispatcher },
-        { provide: JOB_CHANGE_OBSERVER, useExisting: WebhookDispatcher },
       ],
-      exports: [JOB_WEBHOOKS, JOB_CHANGE_OBSERVER, WebhookDispatcher],
+      exports: [JOB_WEBHOOKS, WebhookDispatcher],
     };
   }
 }
