@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { type ClientKey } from '../domain/client.js';
 import { EarliestTimer } from '../scheduling/earliest-timer.js';
-import { JobWatches, type Unwatch } from './job-watches.js';
+import { JobWatches, unwatchOnce, type Unwatch } from './job-watches.js';
 
 /** One job that asked to be cancelled once nobody watches it (`cancelWhenUnwatched`). */
 interface Watched {
@@ -82,7 +82,7 @@ export class InMemoryJobWatches implements JobWatches, OnModuleDestroy {
       watched.push(job);
     }
     if (watched.length === 0) return NOTHING;
-    return once(() => {
+    return unwatchOnce(() => {
       const at = Date.now();
       for (const job of watched) {
         job.holds -= 1;
@@ -126,7 +126,7 @@ export class InMemoryJobWatches implements JobWatches, OnModuleDestroy {
   watchAll(clientId: ClientKey): Unwatch {
     const client = this.client(clientId);
     client.holds += 1;
-    return once(() => {
+    return unwatchOnce(() => {
       client.holds -= 1;
       const at = Date.now();
       for (const job of client.jobs.values()) job.lastWatched = at;
@@ -153,13 +153,4 @@ export class InMemoryJobWatches implements JobWatches, OnModuleDestroy {
     if (due === Infinity) return;
     this.timer.setFor(Math.max(due, now + MIN_SWEEP_GAP_MS));
   }
-}
-
-function once(end: () => void): Unwatch {
-  let ended = false;
-  return () => {
-    if (ended) return;
-    ended = true;
-    end();
-  };
 }

@@ -3,6 +3,16 @@ import { type ClientKey } from '../domain/client.js';
 /** Ends a watch: the jobs it covered were watched until now. */
 export type Unwatch = () => void;
 
+/** `end` as an Unwatch that acts on its first call only: a watch ends once. */
+export function unwatchOnce(end: () => void): Unwatch {
+  let ended = false;
+  return () => {
+    if (ended) return;
+    ended = true;
+    end();
+  };
+}
+
 /**
  * Who watches the jobs that opted into `cancelWhenUnwatched` (docs/protocol.md, "Deadlines";
  * docs/design.md, "Deadlines"), and the injection token for it: each driver provides its own

@@ -9,7 +9,7 @@ import {
 import { type ClientKey } from '../domain/client.js';
 import { RedisConnections } from '../redis/redis-connections.js';
 import { LUA_NOW, RedisScript } from '../redis/redis-script.js';
-import { JobWatches, type Unwatch } from './job-watches.js';
+import { JobWatches, unwatchOnce, type Unwatch } from './job-watches.js';
 
 /**
  * How often an instance refreshes what its own watches hold and sweeps for unwatched jobs, ms. A
@@ -153,7 +153,7 @@ export class RedisJobWatches implements JobWatches, OnModuleInit, OnModuleDestro
     if (members.length === 0) return NOTHING;
     for (const key of members) this.held.set(key, (this.held.get(key) ?? 0) + 1);
     // Nothing sent now: a job held for longer is refreshed by the next tick, well within the grace.
-    return once(() => {
+    return unwatchOnce(() => {
       for (const key of members) {
         const left = (this.held.get(key) ?? 1) - 1;
         if (left > 0) this.held.set(key, left);
@@ -166,7 +166,7 @@ export class RedisJobWatches implements JobWatches, OnModuleInit, OnModuleDestro
 
   watchAll(clientId: ClientKey): Unwatch {
     this.streams.set(clientId, (this.streams.get(clientId) ?? 0) + 1);
-    return once(() => {
+    return unwatchOnce(() => {
       const left = (this.streams.get(clientId) ?? 1) - 1;
       if (left > 0) this.streams.set(clientId, left);
       else this.streams.delete(clientId);
@@ -287,12 +287,3 @@ export class RedisJobWatches implements JobWatches, OnModuleInit, OnModuleDestro
 
 /** A job in the zset and the hash: its id first, which has no `@`, so the split is unambiguous. */
 const member = (clientId: ClientKey, id: number): string => `${id}@${clientId}`;
-
-function once(end: () => void): Unwatch {
-  let ended = false;
-  return () => {
-    if (ended) return;
-    ended = true;
-    end();
-  };
-}
