@@ -9,6 +9,7 @@ import { JobsClient } from './support/jobs-client.js';
 import { cancel } from '../src/domain/job.js';
 import { BullmqJobRunner } from '../src/runner/bullmq-job-runner.js';
 import { JOB_STORE, type JobStore } from '../src/store/job-store.js';
+import { type DeliveryHistory } from '../src/webhooks/webhook-dispatcher.js';
 import { useTestRedis } from './support/redis-server.js';
 import { startServer, type TestServer } from './support/server.js';
 
@@ -58,23 +59,8 @@ async function startReceiver(answer: Answer = (_req, res) => res.end('ok')) {
   return { url: `http://127.0.0.1:${port}/hook`, received };
 }
 
-interface Attempt {
-  deliveryId: string;
-  eventId: string;
-  type: string;
-  attempt: number;
-  at: string;
-  statusCode?: number;
-  error?: string;
-  durationMs: number;
-  nextAttemptAt?: string;
-}
-
-interface History {
-  webhook: string | null;
-  events: string[];
-  attempts: Attempt[];
-}
+/** What `GET /status/:id/deliveries` answers, as the server declares it. */
+type History = DeliveryHistory;
 
 async function setUp(env: Record<string, string> = {}) {
   const server = await startServer({ ...ENV, ...env });
