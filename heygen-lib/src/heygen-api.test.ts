@@ -1051,6 +1051,25 @@ describe(HeyGenAPI.name, () => {
       sut.dispose();
     });
 
+    it('should fall back to POLL when no connected event comes within 10 s (a buffering proxy)', async () => {
+      using clock = fakeClock();
+      const jobs = new Map([[1, jobStub(1, 'running', 2)]]);
+      const { sut, calls } = sseSut({ fallback: true }, jobs);
+      const wait = sut.waitForJob(1);
+      // The default heartbeat is 15 s: a 37.5 s watchdog, were it not for the first-event bound.
+      await clock.advance(9_999);
+      expect(sut.stats().fallbacks).toBe(0);
+      await clock.advance(1);
+      expect(FakeEventSource.instances[0]!.closed).toBe(true);
+      expect(sut.stats().fallbacks).toBe(1);
+      expect(sut.state).toMatchObject({ transport: 'poll' });
+      jobs.set(1, jobStub(1, 'completed', 3));
+      await clock.advance(2000);
+      expect(pollCalls(calls).length).toBeGreaterThan(0);
+      await expect(wait).resolves.toMatchObject({ status: 'completed' });
+      sut.dispose();
+    });
+
     it('should run out of retries against a server that says connected and hangs up', async () => {
       using clock = fakeClock();
       const { sut } = sseSut({}, new Map([[1, jobStub(1, 'running', 2)]]));

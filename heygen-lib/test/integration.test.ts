@@ -11,6 +11,7 @@ import {
   JobFailedError,
   JobNotFoundError,
   SSEError,
+  type ConnectionState,
   type HeyGenAPIOptions,
 } from '../src/index.js';
 import { createJobs, eventually, expectStates, track } from './support/track.js';
@@ -205,6 +206,31 @@ describe('through a disruptive proxy', () => {
         const late = await sut.createJob({ duration: 200 });
         await sut.waitForJob(late);
         expect(sut.stats().poll.requests).toBe(polls);
+      },
+    );
+
+    it(
+      'should fall back to POLL well before 2.5 default heartbeats when a proxy holds every stream byte',
+      { timeout: 30_000 },
+      async () => {
+        // Like a buffering proxy: not one byte of a new stream (not even `connected`) gets
+        // through. The client never learns the server's heartbeat, so only the first-event bound
+        // (10 s, not 2.5 × the default 15 s) can end the wait for it within the timeout.
+        proxy.setMode('stall-streams');
+        const states: ConnectionState[] = [];
+        const sut = newSut({
+          url: proxy.url,
+          mode: 'auto',
+          EventSource: ES,
+          fallback: true,
+          onStateChange: (state) => states.push(state),
+        });
+        const id = await sut.createJob({ duration: 200 });
+        await expect(sut.waitForJob(id)).resolves.toMatchObject({ id, status: 'completed' });
+        expect(states).toContainEqual({ state: 'open', transport: 'poll' });
+        expect(sut.stats()).toMatchObject({ fallbacks: 1, upgrades: 0 });
+        expect(sut.stats().poll.requests).toBeGreaterThan(0);
+        expect(sut.stats().sse.bytes).toBe(0);
       },
     );
 

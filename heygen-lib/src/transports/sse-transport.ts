@@ -10,6 +10,12 @@ import {
   type TransportHost,
 } from './transport.js';
 
+/**
+ * The server sends `connected` at once, so silence past this means a buffering proxy or a dead
+ * path; 10 s leaves room for slow mobile handshakes.
+ */
+export const CONNECTED_WITHIN_MS = 10_000;
+
 /** What a stream connection reports to its SSE transport. */
 export interface StreamHandlers {
   /** Bytes arrived (a sign of life). */
@@ -25,7 +31,8 @@ export type Connect = (url: string, on: StreamHandlers) => () => void;
 
 /**
  * SSE: one stream for every job of the client. Reconnects with backoff and Last-Event-ID up to
- * `retries` failures in a row, and treats a missed heartbeat window as a disruption.
+ * `retries` failures in a row, and treats a missed heartbeat window, or no `connected` within
+ * {@link CONNECTED_WITHIN_MS} of the open, as a disruption.
  */
 export const createSseTransport = (
   host: TransportHost,
@@ -42,12 +49,21 @@ export const createSseTransport = (
   let disconnect: (() => void) | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
 
-  /** [protocol] No bytes for about two heartbeat intervals means the connection is gone. */
+  /**
+   * [protocol] No bytes for about two heartbeat intervals means the connection is gone. Until
+   * `connected`, bytes do not count: the stream has {@link CONNECTED_WITHIN_MS} from its open.
+   */
   const watch = (): void => {
     clearTimeout(timer);
+    const heartbeatBound = 2.5 * host.heartbeatMs;
     timer = setTimeout(
-      () => fail(new SSEError('No heartbeat')),
-      clampDelay(2.5 * host.heartbeatMs),
+      () =>
+        fail(
+          new SSEError(
+            connectedAt ? 'No heartbeat' : 'No connected event: is a proxy buffering the stream?',
+          ),
+        ),
+      clampDelay(connectedAt ? heartbeatBound : Math.min(CONNECTED_WITHIN_MS, heartbeatBound)),
     );
   };
 
@@ -61,7 +77,8 @@ export const createSseTransport = (
         // A chunk read before close() may be handled after it: it must not re-arm the watchdog.
         if (closed) return;
         sse.bytes += bytes;
-        watch();
+        // Before `connected`, bytes (a proxy's padding, a partial event) extend nothing.
+        if (connectedAt) watch();
       },
       event,
       fail,

@@ -184,8 +184,15 @@ const L = term('L', (t) => t.slowMs);
 const K = term('K', (t) => t.faultAtMs);
 const C = term('C', (t) => t.changeAfterMs);
 const WATCHDOG = term('2.5H', (t) => 2.5 * t.heartbeatMs);
-/** Every attempt of a stalled stream waits out the watchdog: (n + 1) of them. */
-const STALLED = term('(n+1)·2.5H', (t) => (t.maxRetries + 1) * 2.5 * t.heartbeatMs);
+/**
+ * Every attempt of a stalled stream waits out the watchdog: 2.5H for the stream that was connected,
+ * then n streams stalled from their first byte, each given up with no `connected` after
+ * min(10 s, 2.5H) (CONNECTED_WITHIN_MS in sse-transport.ts).
+ */
+const STALLED = term(
+  '2.5H + n·min(10 s, 2.5H)',
+  (t) => 2.5 * t.heartbeatMs + t.maxRetries * Math.min(10_000, 2.5 * t.heartbeatMs),
+);
 
 export type ErrorName =
   | 'HttpError'
