@@ -28,11 +28,10 @@ export class JobChanges {
     this.transitions = new JobTransitionLog(logger);
   }
 
-  /** A new job, once its first event exists. */
+  /** A new job, once its first event exists. Not the webhooks': a creation is no webhook event. */
   created(event: JobEvent): void {
     this.metrics.jobCreated();
     this.transitions.changed(event.clientId, event.job);
-    void this.webhooks?.changed(event);
   }
 
   /**

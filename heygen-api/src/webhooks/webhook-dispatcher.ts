@@ -82,12 +82,14 @@ export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
   }
 
   private async enqueue({ id, clientId, job }: JobEvent): Promise<void> {
+    // A creation (`pending`) is no webhook event: no lookup for it.
+    const name = webhookEventOf(job);
+    if (!name) return;
     // Most jobs have no webhook: with the memory driver this is one map lookup.
     const subscription = await this.state.subscription(clientId, job.id);
     if (!subscription) return;
     if (isFinished(job)) this.state.finished(clientId, job.id);
-    const name = webhookEventOf(job);
-    if (!name || !subscription.target.events.has(name) || subscription.gone) return;
+    if (!subscription.target.events.has(name) || subscription.gone) return;
     const type = `job.${name}` as const;
     const delivery: WebhookDelivery = {
       deliveryId: randomUUID(),
