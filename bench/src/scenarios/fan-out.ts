@@ -30,6 +30,11 @@ export interface FanOutResult {
   deliveryMs: Distribution;
   /** The same, for the final (`completed`) events only: client received − `finishedAt`. */
   finalDeliveryMs: Distribution;
+  /**
+   * How late each job finished: `finishedAt` − `expectedAt`. Delivery is counted from the change's
+   * own time, so a server too busy to apply its steps on time shows here, not there.
+   */
+  finishedLateMs: Distribution;
   /** Revisions never received, over every client; must be 0. */
   lost: number;
   /** Server RSS (all instances together) before the streams, with them idle, and at the end, MiB. */
@@ -113,6 +118,7 @@ export async function runFanOut({
   }));
   const delays: number[] = [];
   const finalDelays: number[] = [];
+  const finishedLate: number[] = [];
   try {
     for (const server of servers) await warmUp(server.url);
     // Let the warm-up's jobs end and the heap settle before the baseline.
@@ -130,7 +136,12 @@ export async function runFanOut({
         return;
       }
       if (event !== 'job') return;
-      const job = JSON.parse(data) as { revision: number; updatedAt: string; finishedAt?: string };
+      const job = JSON.parse(data) as {
+        revision: number;
+        updatedAt: string;
+        finishedAt?: string;
+        expectedAt: string;
+      };
       delays.push(now - Date.parse(job.updatedAt));
       if (job.revision > client.lastRevision) {
         client.revisions++;
@@ -138,6 +149,7 @@ export async function runFanOut({
       }
       if (job.finishedAt !== undefined) {
         finalDelays.push(now - Date.parse(job.finishedAt));
+        finishedLate.push(Date.parse(job.finishedAt) - Date.parse(job.expectedAt));
         client.finalRevision = job.revision;
       }
     };
@@ -188,6 +200,7 @@ export async function runFanOut({
       events: delays.length,
       deliveryMs: distribution(delays),
       finalDeliveryMs: distribution(finalDelays),
+      finishedLateMs: distribution(finishedLate),
       lost,
       rssMiB: { before: round(before / MiB), idle: round(idle / MiB), end: round(end / MiB) },
       rssPerIdleStreamKiB: round((idle - before) / streams / 1024),

@@ -49,6 +49,18 @@ export type SimulationOutcome = 'finished' | 'stopped';
 /** Progress steps are woken on this grid of the clock, ms. */
 const WAKE_UP_GRID_MS = 50;
 
+/**
+ * The most steps one turn of the event loop applies: thousands of jobs due at one grid tick would
+ * otherwise hold every change's stream write until the last of them is applied.
+ */
+const STEPS_PER_TURN = 128;
+
+/**
+ * Steps already this late (ms) are applied at once, however many: a server too busy for its steps
+ * falls no further behind (docs/design.md, "One timer for every job").
+ */
+const MAX_STEP_LAG_MS = 50;
+
 const taskKey = (clientId: ClientKey, id: number): string => `${clientId}#${id}`;
 
 /**
@@ -165,9 +177,15 @@ export class SimulatedJobRunner implements JobRunner, OnModuleDestroy {
 
   private fire(): void {
     const now = Date.now();
+    let steps = 0;
     for (let task = this.schedule.peek(); task && task.due <= now; task = this.schedule.peek()) {
+      // The rest of a large batch waits for the next turn of the event loop (the timer, set again
+      // below, fires at once): each turn's changes reach their streams before the next batch.
+      if (steps >= STEPS_PER_TURN && task.due > now - MAX_STEP_LAG_MS) break;
       this.schedule.pop();
-      if (!task.stopped) this.step(task, now);
+      if (task.stopped) continue;
+      this.step(task, now);
+      steps += 1;
     }
     this.arm();
   }
