@@ -1,15 +1,9 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fakeClock } from 'heygen-test-support';
 import { SSEError } from '../errors/sse-error.js';
-import { createHttp } from '../http.js';
+import { transportHostStub } from '../../test/support/fakes.js';
 import { createFailoverTransport } from './failover-transport.js';
-import type {
-  StateListener,
-  Transport,
-  TransportFactory,
-  TransportHost,
-  TransportState,
-} from './transport.js';
+import type { StateListener, Transport, TransportFactory, TransportState } from './transport.js';
 
 /** A transport driven by the test: it reports what the test tells it to. */
 interface Scripted extends Transport {
@@ -47,19 +41,8 @@ const scripted = () => {
 };
 
 const newSut = () => {
-  const http = createHttp('http://api.test', 'c1', vi.fn(), () => {});
-  const host: TransportHost = {
-    http,
-    heartbeatMs: 1000,
-    retryDelay: 100,
-    pollInterval: 1000,
-    ids: () => [],
-    dueAt: () => 0,
-    update: () => {},
-    missing: () => {},
-    error: () => {},
-    snapshot: () => {},
-  };
+  const host = transportHostStub({ heartbeatMs: 1000 });
+  const { http } = host;
   const states: TransportState[] = [];
   const transports = scripted();
   const sut = createFailoverTransport(host, transports.stream, transports.poll, 3, (state) =>

@@ -1,9 +1,9 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { fakeClock } from 'heygen-test-support';
 import { SSEError } from '../errors/sse-error.js';
-import { createHttp } from '../http.js';
+import { transportHostStub } from '../../test/support/fakes.js';
 import { createSseTransport, type Connect, type StreamHandlers } from './sse-transport.js';
-import type { TransportHost, TransportState } from './transport.js';
+import type { TransportState } from './transport.js';
 
 /** One stream opened by the transport, driven by the test. */
 interface Stream {
@@ -14,19 +14,7 @@ interface Stream {
 
 /** An SSE transport over a scripted connect, with the client's default 15 s heartbeat. */
 const newSut = () => {
-  const http = createHttp('http://api.test', 'c1', vi.fn(), () => {});
-  const host: TransportHost = {
-    http,
-    heartbeatMs: 15_000,
-    retryDelay: 100,
-    pollInterval: 1000,
-    ids: () => [1],
-    dueAt: () => 0,
-    update: () => {},
-    missing: () => {},
-    error: () => {},
-    snapshot: () => {},
-  };
+  const host = transportHostStub({ ids: () => [1] });
   const streams: Stream[] = [];
   const connect: Connect = (_url, on) => {
     const stream: Stream = { on, openedAt: Date.now(), closed: false };
@@ -44,7 +32,7 @@ const newSut = () => {
   };
   /** The errors of the failures reported so far. */
   const failures = () => states.flatMap((state) => ('error' in state ? [state.error] : []));
-  return { sut, http, streams, states, connected, failures };
+  return { sut, http: host.http, streams, states, connected, failures };
 };
 
 describe(createSseTransport.name, () => {

@@ -6,6 +6,9 @@ import type {
   ResponseLike,
 } from '../../src/index.js';
 import { isFinished } from 'heygen-test-support';
+import { vi } from 'vitest';
+import { createHttp } from '../../src/http.js';
+import type { TransportHost } from '../../src/transports/transport.js';
 
 /** A job object as the server would send it. */
 export const jobStub = (
@@ -123,3 +126,21 @@ export class FakeEventSource implements EventSourceLike {
     this.onerror?.({});
   }
 }
+
+/**
+ * A transport's host for unit tests of one transport: a real `Http` whose fetch is never called,
+ * and callbacks that do nothing, with `overrides` on top.
+ */
+export const transportHostStub = (overrides: Partial<TransportHost> = {}): TransportHost => ({
+  http: createHttp('http://api.test', 'c1', vi.fn(), () => {}),
+  heartbeatMs: 15_000,
+  retryDelay: 100,
+  pollInterval: 1000,
+  ids: () => [],
+  dueAt: () => 0,
+  update: () => {},
+  missing: () => {},
+  error: () => {},
+  snapshot: () => {},
+  ...overrides,
+});
