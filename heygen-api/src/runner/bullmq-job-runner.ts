@@ -14,6 +14,7 @@ import { fail, isFinished, type Job, type JobRecord, type JobTransition } from '
 import { JOB_EVENTS, type JobEvents } from '../events/job-events.js';
 import { shortClient } from '../logging/redact.js';
 import { AppMetrics } from '../metrics/app-metrics.js';
+import { bullmqConnection, closeBullmq } from '../redis/bullmq.js';
 import { RedisConnections } from '../redis/redis-connections.js';
 import { retryWhileUnavailable, settlesWithin } from '../redis/redis-unavailable.js';
 import { type WorkerStatus } from '../redis/redis.health.js';
@@ -79,9 +80,7 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
   }
 
   onModuleInit(): void {
-    // BullMQ's blocking commands must wait out an outage, never fail after N retries.
-    const connection = this.redis.open('bullmq', { maxRetriesPerRequest: null });
-    const prefix = `${this.redis.prefix}bull`;
+    const { connection, prefix } = bullmqConnection(this.redis, 'bullmq');
     this.queue = new Queue<RunnerJobData>(QUEUE_NAME, {
       connection,
       prefix,
@@ -166,14 +165,10 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
   async onModuleDestroy(): Promise<void> {
     this.handingOver = true;
     const away = this.redis.command.status !== 'ready';
-    // Forced: BullMQ neither waits for the running jobs nor QUITs its connection politely.
-    const closing = this.worker?.close(away);
+    // The worker takes no new job from here on; the running ones are handed over below.
+    const closed = closeBullmq(this.worker, this.queue, away);
     const handedOver = this.simulation.stopAll();
     if (handedOver > 0 && !away) this.logger.log(`Handing ${handedOver} running jobs over`);
-    const closed = (async () => {
-      await closing;
-      await this.queue?.close();
-    })();
     if (!(await settlesWithin(closed, HAND_OVER_MS))) {
       this.logger.warn(`Redis did not take ${handedOver} running jobs back: they resume elsewhere`);
     }

@@ -7,6 +7,7 @@ import {
 } from '@nestjs/common';
 import { Queue, Worker } from 'bullmq';
 import { AppConfig } from '../config/app-config.js';
+import { bullmqConnection, closeBullmq } from '../redis/bullmq.js';
 import { RedisConnections } from '../redis/redis-connections.js';
 import { settlesWithin } from '../redis/redis-unavailable.js';
 import { SHARED_REDIS } from '../redis/shared-redis.js';
@@ -50,8 +51,7 @@ export class BullmqWebhookQueue implements WebhookQueue, OnModuleInit, OnModuleD
   }
 
   onModuleInit(): void {
-    const connection = this.redis.open('webhooks', { maxRetriesPerRequest: null });
-    const prefix = `${this.redis.prefix}bull`;
+    const { connection, prefix } = bullmqConnection(this.redis, 'webhooks');
     this.queue = new Queue<DeliveryRef>(WEBHOOK_QUEUE_NAME, {
       connection,
       prefix,
@@ -105,10 +105,7 @@ export class BullmqWebhookQueue implements WebhookQueue, OnModuleInit, OnModuleD
     // As the runner does: Redis away, the worker is closed forced, and the wait is bounded; an
     // attempt cut short runs again elsewhere (at least once).
     const away = this.redis.command.status !== 'ready';
-    const closed = (async () => {
-      await this.worker?.close(away);
-      await this.queue?.close();
-    })();
+    const closed = closeBullmq(this.worker, this.queue, away);
     if (!(await settlesWithin(closed, CLOSE_MS))) {
       this.logger.warn('Redis did not answer while the webhook queue closed');
     }
