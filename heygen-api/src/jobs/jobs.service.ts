@@ -66,13 +66,20 @@ export class JobsService {
     const webhook = asksWebhook ? await this.webhooks?.check(request) : undefined;
     // A webhook is part of the request: the same key with another webhook is another request.
     // So are the deadlines, added only when asked so that older fingerprints stay as they were.
-    const fingerprint = JSON.stringify({
-      ...(webhook
-        ? { duration, fail, webhook: webhook.url, events: [...webhook.events] }
-        : { duration, fail }),
-      ...(cancelAfterMs !== undefined && { cancelAfter: cancelAfterMs }),
-      ...(cancelWhenUnwatched !== undefined && { cancelWhenUnwatched }),
-    });
+    // Only a creation with a key needs one.
+    const idempotency =
+      idempotencyKey === undefined
+        ? undefined
+        : {
+            key: idempotencyKey,
+            fingerprint: JSON.stringify({
+              ...(webhook
+                ? { duration, fail, webhook: webhook.url, events: [...webhook.events] }
+                : { duration, fail }),
+              ...(cancelAfterMs !== undefined && { cancelAfter: cancelAfterMs }),
+              ...(cancelWhenUnwatched !== undefined && { cancelWhenUnwatched }),
+            }),
+          };
 
     const result = await this.store.create({
       clientId,
@@ -84,7 +91,7 @@ export class JobsService {
         keptPerClient: this.config.maxJobsPerClient,
         active: this.config.maxActiveJobs,
       },
-      ...(idempotencyKey !== undefined && { idempotency: { key: idempotencyKey, fingerprint } }),
+      ...(idempotency && { idempotency }),
     });
     if (result.outcome === 'limit' && result.limit === 'server') {
       throw new DomainError(
@@ -102,7 +109,7 @@ export class JobsService {
     }
     const { record } = result;
     if (result.outcome === 'existing') {
-      if (record.idempotency?.fingerprint !== fingerprint) {
+      if (record.idempotency?.fingerprint !== idempotency?.fingerprint) {
         throw new DomainError(
           'IDEMPOTENCY_KEY_REUSED',
           'This Idempotency-Key was already used with a different request body',

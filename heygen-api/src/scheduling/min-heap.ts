@@ -14,33 +14,39 @@ export class MinHeap<T> {
 
   push(item: T): void {
     const items = this.items;
+    // Sifted up as a hole: each parent moves down once, and the item is written once at the end.
+    let i = items.length;
     items.push(item);
-    let i = items.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if (!this.less(items[i]!, items[parent]!)) break;
-      [items[i], items[parent]] = [items[parent]!, items[i]!];
+      const above = items[parent]!;
+      if (!this.less(item, above)) break;
+      items[i] = above;
       i = parent;
     }
+    items[i] = item;
   }
 
   pop(): T | undefined {
     const items = this.items;
     const top = items[0];
     const last = items.pop();
-    if (items.length === 0 || last === undefined) return top;
-    items[0] = last;
+    const n = items.length;
+    if (n === 0 || last === undefined) return top;
+    // The last item sifts down from the root as a hole, as in push.
     let i = 0;
     for (;;) {
-      const left = 2 * i + 1;
-      const right = left + 1;
-      let smallest = i;
-      if (left < items.length && this.less(items[left]!, items[smallest]!)) smallest = left;
-      if (right < items.length && this.less(items[right]!, items[smallest]!)) smallest = right;
-      if (smallest === i) return top;
-      [items[i], items[smallest]] = [items[smallest]!, items[i]!];
-      i = smallest;
+      let child = 2 * i + 1;
+      if (child >= n) break;
+      const right = child + 1;
+      if (right < n && this.less(items[right]!, items[child]!)) child = right;
+      const below = items[child]!;
+      if (!this.less(below, last)) break;
+      items[i] = below;
+      i = child;
     }
+    items[i] = last;
+    return top;
   }
 
   clear(): void {
