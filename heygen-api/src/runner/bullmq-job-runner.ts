@@ -193,18 +193,26 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
       // webhooks: told again (an event told twice is delivered once).
       if (!firstTake) await this.announce(record);
       if (isFinished(record.job)) return;
+      // A step declined because the job had finished elsewhere read it already: kept, so that
+      // the announcement below does not read it again.
+      let finishedElsewhere: { record: JobRecord | undefined } | undefined;
       // The deadline travels with the queued job: whichever instance takes it (first, or after
       // another died) cancels it then, at once if it waited in the queue past it.
       const outcome = await this.simulation.simulate(
         record,
-        (transition) => this.apply(clientId, id, transition),
+        (transition) =>
+          this.apply(clientId, id, transition, (current) => {
+            finishedElsewhere = { record: current };
+          }),
         cancelAt,
       );
       if (outcome === 'finished') return;
       if (!this.handingOver) {
         // Stopped: another instance cancelled the job. Its final change is told here too, before
         // the queued job completes, in case that instance died before it could.
-        const stopped = await this.untilRedisAnswers(() => this.store.get(clientId, id));
+        const stopped = finishedElsewhere
+          ? finishedElsewhere.record
+          : await this.untilRedisAnswers(() => this.store.get(clientId, id));
         if (stopped && isFinished(stopped.job)) await this.announce(stopped);
         return;
       }
@@ -225,6 +233,8 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
     clientId: ClientKey,
     id: number,
     transition: JobTransition,
+    /** Told the job as read when a declined step found it finished (or gone), before the stop. */
+    onFinishedElsewhere?: (current: JobRecord | undefined) => void,
   ): Promise<Job | undefined> {
     const record = await this.untilRedisAnswers(() =>
       this.store.update(clientId, id, (job) => transition(job, Date.now())),
@@ -241,7 +251,10 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
     }
     // Declined: when the job was cancelled meanwhile (and the stop message missed), stop here.
     const current = await this.untilRedisAnswers(() => this.store.get(clientId, id));
-    if (!current || isFinished(current.job)) this.simulation.stop(clientId, id);
+    if (!current || isFinished(current.job)) {
+      onFinishedElsewhere?.(current);
+      this.simulation.stop(clientId, id);
+    }
     return undefined;
   }
 
