@@ -7,7 +7,9 @@ import {
   formatReport,
   type JobOutcome,
   type KillReport,
+  type RunReport,
 } from './report.js';
+import { SCHEDULE } from './schedule.js';
 
 const T0 = Date.parse('2026-11-23T18:00:00.000Z');
 const channel = { requests: 0, bytes: 0, streams: 0 };
@@ -151,10 +153,7 @@ describe('with --webhook', () => {
 });
 
 describe(describeDisruption.name, () => {
-  const reportStub = (
-    mode: string,
-    disruption: Partial<ReturnType<typeof inputStub>['disruption']>,
-  ) =>
+  const reportStub = (mode: string, disruption: Partial<RunReport['disruption']>) =>
     buildReport({
       ...inputStub([outcomeStub(1)]),
       mode,
@@ -192,6 +191,27 @@ describe(describeDisruption.name, () => {
     expect(describeDisruption(reportStub('auto', { dropped: false }))).toBe(
       'Network disruption: none (--no-drop)',
     );
+  });
+
+  it('should tell a stream not due yet from one that never came back', () => {
+    // The last job settled 2 s after the heal: the library's next stream attempt was not due.
+    expect(
+      describeDisruption(
+        reportStub('auto', { returnedToSse: false, unfinishedAtHeal: 2, settledAfterHealMs: 2000 }),
+      ),
+    ).toContain(
+      "return to SSE not seen: the last job finished 2.0 s after the network healed, before the library's next stream attempt was due",
+    );
+    // Jobs ran on for longer than a return may take: that is a failure to report.
+    expect(
+      describeDisruption(
+        reportStub('auto', {
+          returnedToSse: false,
+          unfinishedAtHeal: 2,
+          settledAfterHealMs: SCHEDULE.upgradeTimeoutMs,
+        }),
+      ),
+    ).toContain('return to SSE did NOT happen');
   });
 });
 

@@ -1,4 +1,5 @@
 import { type InstanceInfo, type KillEvent } from './deployment.js';
+import { SCHEDULE } from './schedule.js';
 import { type WebhookReceipt, type WebhookTotals } from './webhook-receiver.js';
 
 /** Statuses of a job that one instance carried over one transport, in a row. */
@@ -94,6 +95,12 @@ export interface RunReport {
     fellBack: boolean;
     returnedToSse: boolean;
     unfinishedAtHeal: number;
+    /**
+     * How long after the heal the last job settled. Within SCHEDULE.upgradeTimeoutMs, a stream
+     * not seen again was not due yet: after a cut the library's attempts back off (about 0.5, 1,
+     * 2, 4 s), and once nothing is watched it opens none.
+     */
+    settledAfterHealMs?: number;
     kill?: KillReport;
   };
   /** With --webhook: what the receiver got over the run. */
@@ -160,7 +167,8 @@ function table(rows: string[][]): string {
 
 /** What the network disruption showed, in the terms of the mode the run used. */
 export function describeDisruption({ mode, disruption, totals }: RunReport): string {
-  const { dropped, fallback, fellBack, returnedToSse, unfinishedAtHeal, kill } = disruption;
+  const { dropped, fallback, fellBack, returnedToSse, unfinishedAtHeal, settledAfterHealMs, kill } =
+    disruption;
   const happened = (yes: boolean): string => (yes ? 'happened' : 'did NOT happen');
   if (!dropped) return 'Network disruption: none (--no-drop)';
   const what = kill
@@ -175,11 +183,15 @@ export function describeDisruption({ mode, disruption, totals }: RunReport): str
       ? `${what}; POLL has no stream to lose and polls on through the other instances`
       : 'Network disruption: event streams cut; POLL does not use them, so there is no fallback to expect';
   }
-  // An idle library keeps no connection: with every job done before the heal, nothing reconnects.
-  const back =
-    returnedToSse || unfinishedAtHeal > 0
-      ? undefined
-      : 'not seen: every job had finished before the network healed (a longer --job-time shows it)';
+  // An idle library keeps no connection: with every job done before the heal, or before its next
+  // stream attempt was due, nothing reconnects.
+  const back = returnedToSse
+    ? undefined
+    : unfinishedAtHeal === 0
+      ? 'not seen: every job had finished before the network healed (a longer --job-time shows it)'
+      : settledAfterHealMs !== undefined && settledAfterHealMs < SCHEDULE.upgradeTimeoutMs
+        ? `not seen: the last job finished ${(settledAfterHealMs / 1000).toFixed(1)} s after the network healed, before the library's next stream attempt was due (attempts back off after a cut: about 0.5, 1, 2, 4 s; a longer --job-time shows it)`
+        : undefined;
   const moved = kill?.streamMovedTo ? ` on ${kill.streamMovedTo}` : '';
   if (!fallback) {
     return `${what ? `${what}; fallback off (--no-fallback)` : 'Network disruption: fallback off (--no-fallback)'}; the stream ${back ? `reconnecting ${back}` : returnedToSse ? `reconnected and resumed${moved}` : 'did NOT reconnect'}`;

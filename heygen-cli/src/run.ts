@@ -31,7 +31,7 @@ export interface RunContext {
 /**
  * The integration run, as a story: start the server behind a proxy (or, with --instances, Redis
  * and several servers behind a round-robin proxy), create the jobs on schedule, break the network
- * after the third (cut the stream, or kill the instance holding it) and heal it after the last,
+ * after the third (cut the stream, or kill the instance holding it) and heal it 1.5 s later,
  * wait for every job, report. With --webhook, a receiver of the run's own gets each job's final
  * state from the server too, signed, and the report sets its delay beside the client's.
  */
@@ -63,6 +63,11 @@ export async function run({ options, log, cleanup, onProgress }: RunContext): Pr
 
   const waits: Array<Promise<unknown>> = [];
   let unfinished = 0;
+  /** When the last job settled: from then on nothing is watched, and no stream is opened. */
+  let lastSettledAt = 0;
+  let healing: Promise<void> | undefined;
+  let healedAt = Infinity;
+  let unfinishedAtHeal = 0;
   for (let n = 1; n <= options.jobs; n++) {
     await sleep(gapBefore(n));
     const id = await heygen
@@ -82,17 +87,25 @@ export async function run({ options, log, cleanup, onProgress }: RunContext): Pr
     });
     tracker.watch(id, Date.now(), createdOn);
     unfinished += 1;
-    waits.push(waitFor(heygen, tracker, id, options, onProgress).finally(() => (unfinished -= 1)));
-    if (options.drop && n === disruptionJob(options.jobs)) await deployment.disrupt(n);
+    waits.push(
+      waitFor(heygen, tracker, id, options, onProgress).finally(() => {
+        unfinished -= 1;
+        lastSettledAt = Date.now();
+      }),
+    );
+    if (options.drop && n === disruptionJob(options.jobs)) {
+      await deployment.disrupt(n);
+      // Healed on its own schedule while the creations go on.
+      healing = sleep(SCHEDULE.healAfterBreakMs).then(async () => {
+        await deployment.heal();
+        healedAt = Date.now();
+        unfinishedAtHeal = unfinished;
+      });
+      // Its failure is the run's, where it is awaited below; not an unhandled rejection meanwhile.
+      healing.catch(() => {});
+    }
   }
-  let healedAt = Infinity;
-  let unfinishedAtHeal = 0;
-  if (options.drop) {
-    await sleep(SCHEDULE.healAfterMs);
-    await deployment.heal();
-    healedAt = Date.now();
-    unfinishedAtHeal = unfinished;
-  }
+  await healing;
 
   await Promise.all(waits);
   // After the disruption, a stream must open again: back from polling (fallback), or reconnected.
@@ -133,6 +146,9 @@ export async function run({ options, log, cleanup, onProgress }: RunContext): Pr
       fellBack: stats.fallbacks > 0,
       returnedToSse,
       unfinishedAtHeal,
+      ...(Number.isFinite(healedAt) && {
+        settledAfterHealMs: Math.max(0, lastSettledAt - healedAt),
+      }),
       ...(kill && {
         kill: { ...kill, ...(nextStream && { streamMovedTo: nextStream.instance }) },
       }),

@@ -1,14 +1,16 @@
 /**
  * The canonical run (issue 4): job 1; 2 s later job 2; 2 s later job 3, and the network breaks;
- * 1 s later job 4; 1 s later job 5; 1 s later the network heals.
+ * 1 s later job 4; 0.5 s later the network heals; 0.5 s later job 5. The heal comes early enough
+ * that the library's stream attempts, which back off after the cut (0.5, 1, 2 s with jitter), find
+ * it healed while jobs still run: the run shows the return to SSE, not only the fallback.
  */
 export const SCHEDULE = {
   /** Wait before creating job n (index n - 1); past the list, the last gap repeats. */
   gapsMs: [0, 2000, 2000, 1000, 1000],
   /** The stream is cut right after this job is created. */
   disruptAfterJob: 3,
-  /** Streams pass again this long after the last job is created. */
-  healAfterMs: 1000,
+  /** Streams pass again this long after the break. */
+  healAfterBreakMs: 1500,
   /** How long a job may run past its JOB_TIME before the run gives up on it. */
   jobGraceMs: 30_000,
   /** How long the library may take to return to SSE once the network heals. */

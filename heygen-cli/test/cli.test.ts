@@ -27,8 +27,8 @@ async function deadPort(): Promise<number> {
 describe('the integration run', () => {
   it('should see all five jobs once each, fall back to POLL on the cut, and return to SSE', async () => {
     // The library keeps no connection once nothing is watched, so the return to SSE shows only
-    // while jobs run: the network heals 7 s in, and SSE probes back off (0.5, 1, 2, 4 s, with
-    // jitter) from the cut at 4 s, so the probe that finds it healed comes by 12.5 s at the latest.
+    // while jobs run: the network heals 5.5 s in, and SSE probes back off (0.5, 1, 2, 4 s, with
+    // jitter) from the cut at 4 s, so the probe that finds it healed comes by 7.5 s at the latest.
     const { code, stdout, stderr } = await runCli(['--json', '--job-time', '8000']);
     expect(code, stderr).toBe(0);
     const report = JSON.parse(stdout) as RunReport;
@@ -160,7 +160,7 @@ describe('the integration run', () => {
   });
 
   it('should let SSE reconnect and resume by itself with --no-fallback', async () => {
-    // The cut comes right after job 1 and heals 1 s later, while the job still runs.
+    // The cut comes right after job 1 and heals 1.5 s later, while the job still runs.
     const { code, stdout, stderr } = await runCli([
       '--json',
       '--mode',
