@@ -27,9 +27,10 @@ return false
 /**
  * The redis driver's webhook state, so that any instance runs a delivery and answers its history
  * (docs/design.md, "What Redis holds"): per job a hash `<prefix>{<client>}:webhook:<id>`
- * (`target`, `gone`, `d:<deliveryId>` → the delivery, `e:<eventId>` → its delivery's id) and a list `…:attempts` of the latest
- * MAX_ATTEMPTS_KEPT attempts. Both expire after the longest a job and its deliveries can take
- * (MAX_JOB_TIME_MS + the whole schedule + RETENTION_MS), renewed on every write.
+ * (`target`, `gone`, `d:<deliveryId>` → the delivery, `e:<eventId>` → its delivery's id) and a
+ * list `…:attempts` of the latest MAX_ATTEMPTS_KEPT attempts. Both expire after the longest a
+ * job and its deliveries can take (MAX_JOB_TIME_MS + the whole schedule + RETENTION_MS), renewed
+ * on every write.
  */
 @Injectable()
 export class RedisWebhookState implements WebhookState {
