@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { existsSync, readFileSync } from 'node:fs';
-import { type Server } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { type Logger } from 'pino';
@@ -18,32 +18,12 @@ import {
 import { type ConfigOptions } from './config/config.module.js';
 import { answerWithError } from './http/api-exception.filter.js';
 import { answerClientError } from './http/client-error.js';
+import { CorsPolicy } from './http/cors.js';
 import { ROOT_LOGGER } from './logging/logging.module.js';
 import { PinoNestLogger } from './logging/pino-nest-logger.js';
 import { installRequestLog } from './logging/request-log.js';
 import { instrumentHttp } from './metrics/http-metrics.js';
 import { setUpOpenApi } from './openapi-document.js';
-
-/** Headers a browser script may read: the poll hint most of all. */
-const EXPOSED_HEADERS = [
-  'Location',
-  'X-Request-Id',
-  'X-Next-Poll-Ms',
-  'Idempotent-Replayed',
-  'Retry-After',
-  'Preference-Applied',
-  'X-Replay-Window',
-];
-/** Headers a browser script may send: `Prefer` asks for a held wait. */
-const ALLOWED_HEADERS = [
-  'Authorization',
-  'Cancel-After',
-  'Content-Type',
-  'Idempotency-Key',
-  'Last-Event-ID',
-  'Prefer',
-  'X-Request-Id',
-];
 
 /**
  * Longest path parameter Fastify's router matches (its default, 100, answers a longer job id 404
@@ -90,14 +70,7 @@ export async function createApp(options: ConfigOptions = {}): Promise<INestAppli
     // Fastify installs its handler from its options; Node's own answers a bad request with no body.
     server.on('clientError', answerClientError);
   }
-  app.enableCors({
-    origin: config.corsOrigins === true ? '*' : config.corsOrigins,
-    exposedHeaders: EXPOSED_HEADERS,
-    allowedHeaders: ALLOWED_HEADERS,
-    maxAge: 600,
-    // @fastify/cors only: answer a preflight without Origin as Express's cors does, not 400.
-    strictPreflight: false,
-  });
+  installCors(app, config);
   setUpOpenApi(app);
   return app;
 }
@@ -165,6 +138,28 @@ function acceptRawBodies(app: NestFastifyApplication): void {
   const fastify = app.getHttpAdapter().getInstance();
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+}
+
+/**
+ * CORS on every answer, a guard's refusal and a 404 included, and preflights answered before any
+ * guard (a browser sends no `Authorization` with one): a Fastify `onRequest` hook, or the first
+ * Express middleware. Called before the routes exist.
+ */
+function installCors(app: INestApplication, config: AppConfig): void {
+  const cors = new CorsPolicy(config.corsOrigins);
+  if (config.httpAdapter === 'fastify') {
+    const fastify = (app as NestFastifyApplication).getHttpAdapter().getInstance();
+    fastify.addHook('onRequest', (request, reply, done) => {
+      if (request.raw.method === 'OPTIONS') reply.hijack();
+      if (!cors.apply(request.raw, reply.raw)) done();
+    });
+    return;
+  }
+  (app as NestExpressApplication).use(
+    (req: IncomingMessage, res: ServerResponse, next: () => void) => {
+      if (!cors.apply(req, res)) next();
+    },
+  );
 }
 
 /**

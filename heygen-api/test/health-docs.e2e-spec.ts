@@ -163,6 +163,47 @@ describeEachAdapter(() => {
 
       expect(allowed.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
       expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+      // The answer depends on the origin, so a shared cache must not give one origin's to another.
+      expect(list(allowed.headers.get('vary'))).toContain('origin');
+      expect(list(refused.headers.get('vary'))).toContain('origin');
+    });
+
+    it('should answer a preflight before the API key is checked, on any path', async () => {
+      const server = await startServer({ API_KEYS: 'secret-key' });
+
+      const known = await fetch(`${server.url}/create`, {
+        method: 'OPTIONS',
+        headers: { Origin: 'https://app.example.com', 'Access-Control-Request-Method': 'POST' },
+      });
+      const unknown = await fetch(`${server.url}/no-such-route`, {
+        method: 'OPTIONS',
+        headers: { Origin: 'https://app.example.com', 'Access-Control-Request-Method': 'GET' },
+      });
+
+      for (const res of [known, unknown]) {
+        expect(res.status).toBe(204);
+        expect(res.headers.get('access-control-allow-origin')).toBe('*');
+        expect(res.headers.get('access-control-max-age')).toBe('600');
+        expect(await res.text()).toBe('');
+      }
+    });
+
+    it('should put the CORS headers on refusals and 404s too, so a browser can read them', async () => {
+      const server = await startServer({ API_KEYS: 'secret-key' });
+      const origin = { Origin: 'https://app.example.com' };
+
+      const refused = await fetch(`${server.url}/create`, { method: 'POST', headers: origin });
+      const missing = await fetch(`${server.url}/no-such-route`, {
+        headers: { ...origin, Authorization: 'Bearer secret-key' },
+      });
+
+      expect(refused.status).toBe(401);
+      expect(missing.status).toBe(404);
+      for (const res of [refused, missing]) {
+        expect(res.headers.get('access-control-allow-origin')).toBe('*');
+        expect(list(res.headers.get('access-control-expose-headers'))).toContain('x-request-id');
+        expect(res.headers.get('vary')).toBeNull();
+      }
     });
   });
 });

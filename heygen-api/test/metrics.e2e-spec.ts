@@ -157,6 +157,25 @@ describeEachAdapter(() => {
       ).toBe(false);
     });
 
+    it('should label a CORS preflight unmatched, with its method and 204', async () => {
+      const server = await startServer();
+
+      const preflight = await fetch(`${server.url}/status/7`, {
+        method: 'OPTIONS',
+        headers: { Origin: 'https://app.example.com', 'Access-Control-Request-Method': 'GET' },
+      });
+      expect(preflight.status).toBe(204);
+
+      const { value } = await scrape(server);
+      expect(
+        value('heygen_http_request_duration_seconds_count', {
+          route: 'unmatched',
+          method: 'OPTIONS',
+          status_code: '204',
+        }),
+      ).toBe(1);
+    });
+
     it('should count the events of a reader cut for falling behind', async () => {
       const server = await startServer({
         STREAM_BUFFER_BYTES: '1024',

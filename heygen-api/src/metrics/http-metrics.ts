@@ -67,9 +67,8 @@ export function instrumentHttp(app: INestApplication, adapter: HttpAdapter): voi
   if (adapter === 'fastify') {
     const fastify = (app as NestFastifyApplication).getHttpAdapter().getInstance();
     fastify.addHook('onResponse', (request, reply, done) => {
-      // `*` is the CORS plugin's catch-all for preflights: no route of ours (as on Express).
-      const url = request.routeOptions.url;
-      const route = url === '*' ? undefined : url;
+      // Undefined when no route matched: a 404, a CORS preflight (http/cors.ts answers those).
+      const route = request.routeOptions.url;
       if (!isEventStream(route, request.raw)) {
         durations.observe(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
       }
