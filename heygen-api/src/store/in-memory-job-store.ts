@@ -112,7 +112,9 @@ export class InMemoryJobStore implements JobStore, OnModuleDestroy {
     const wasFinished = isFinished(record.job);
     repack(packed, next);
     if (!wasFinished && isFinished(next)) this.onFinished(packed, client);
-    return Promise.resolve({ ...record, job: next });
+    // `unpack` built this record for this call alone: set, not spread into a copy.
+    record.job = next;
+    return Promise.resolve(record);
   }
 
   recordEvent(event: JobEvent): Promise<void> {
