@@ -153,8 +153,9 @@ function installCors(app: INestApplication, config: AppConfig): void {
   if (config.httpAdapter === 'fastify') {
     const fastify = (app as NestFastifyApplication).getHttpAdapter().getInstance();
     fastify.addHook('onRequest', (request, reply, done) => {
-      if (request.raw.method === 'OPTIONS') reply.hijack();
-      if (!cors.apply(request.raw, reply.raw)) done();
+      // A preflight answered here: Fastify must not answer it again.
+      if (cors.apply(request.raw, reply.raw)) reply.hijack();
+      else done();
     });
     return;
   }

@@ -1,7 +1,7 @@
 import { type IncomingMessage, type ServerResponse } from 'node:http';
 
 /** Headers a browser script may read: the poll hint most of all. */
-export const EXPOSED_HEADERS = [
+const EXPOSED_HEADERS = [
   'Location',
   'X-Request-Id',
   'X-Next-Poll-Ms',
@@ -11,7 +11,7 @@ export const EXPOSED_HEADERS = [
   'X-Replay-Window',
 ];
 /** Headers a browser script may send: `Prefer` asks for a held wait. */
-export const ALLOWED_HEADERS = [
+const ALLOWED_HEADERS = [
   'Authorization',
   'Cancel-After',
   'Content-Type',
