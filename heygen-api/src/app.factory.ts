@@ -16,9 +16,12 @@ import {
   type HttpAdapter,
 } from './config/app-config.js';
 import { type ConfigOptions } from './config/config.module.js';
+import { ApiKeys } from './auth/api-keys.js';
 import { answerWithError } from './http/api-exception.filter.js';
 import { answerClientError } from './http/client-error.js';
 import { CorsPolicy } from './http/cors.js';
+import { FirstAnswers } from './http/first-answers.js';
+import { rawRequest, takeOverResponse } from './http/raw.js';
 import { ROOT_LOGGER } from './logging/logging.module.js';
 import { PinoNestLogger } from './logging/pino-nest-logger.js';
 import { installRequestLog } from './logging/request-log.js';
@@ -37,11 +40,18 @@ export async function createApp(options: ConfigOptions = {}): Promise<INestAppli
   // and every module then reads the same variables.
   const env = options.env ?? { ...readEnvFile(), ...process.env };
   const module = AppModule.forRoot({ ...options, env });
+  // Fastify's router refuses a path it cannot decode before any hook: its `frameworkErrors` hands
+  // that to the first answers too, which exist once the configuration is read (installFirstAnswers).
+  const early: { answers?: FirstAnswers } = {};
   const app =
     chooseAdapter(env) === 'fastify'
       ? await NestFactory.create<NestFastifyApplication>(
           module,
-          newFastifyAdapter(parseTrustProxy(env)),
+          newFastifyAdapter(parseTrustProxy(env), (error, request, reply) => {
+            const req = rawRequest(request);
+            const res = takeOverResponse(reply);
+            if (!early.answers?.apply(req, res)) answerWithError(error, req, res);
+          }),
           NEST_OPTIONS,
         )
       : await NestFactory.create<NestExpressApplication>(
@@ -70,7 +80,7 @@ export async function createApp(options: ConfigOptions = {}): Promise<INestAppli
     // Fastify installs its handler from its options; Node's own answers a bad request with no body.
     server.on('clientError', answerClientError);
   }
-  installCors(app, config);
+  early.answers = installFirstAnswers(app, config);
   setUpOpenApi(app);
   return app;
 }
@@ -104,7 +114,10 @@ function readEnvFile(): Record<string, string> {
 }
 
 /** Fastify set to route like Express (issue 10: one protocol on both adapters). */
-function newFastifyAdapter(trustProxy: boolean | number | string[]): FastifyAdapter {
+function newFastifyAdapter(
+  trustProxy: boolean | number | string[],
+  frameworkErrors: (error: Error, request: object, reply: object) => void,
+): FastifyAdapter {
   return new FastifyAdapter({
     // TRUST_PROXY: whose X-Forwarded-For gives `request.ip`, as Express's `trust proxy`; a hop
     // count is, as there, "trust the nearest n".
@@ -118,11 +131,17 @@ function newFastifyAdapter(trustProxy: boolean | number | string[]): FastifyAdap
       caseSensitive: false,
       maxParamLength: MAX_PARAM_LENGTH,
     },
+    // A request target carries no fragment [RFC 9112 §3.2]; one sent anyway is cut off, as Express
+    // does, rather than read as part of the last query parameter.
+    rewriteUrl: (req: IncomingMessage) => {
+      const url = req.url ?? '/';
+      const fragment = url.indexOf('#');
+      return fragment === -1 ? url : url.slice(0, fragment);
+    },
     // A malformed request (bad header, timeout), or a path the router cannot decode, gets our
     // JSON error shape, not Fastify's.
     clientErrorHandler: answerClientError,
-    frameworkErrors: (error: Error, request: object, reply: object) =>
-      answerWithError(error, request, reply),
+    frameworkErrors,
     // New requests during shutdown are served until the server closes, as on Express; streams
     // opened then are refused with SHUTTING_DOWN.
     return503OnClosing: false,
@@ -144,26 +163,30 @@ function acceptRawBodies(app: NestFastifyApplication): void {
 }
 
 /**
- * CORS on every answer, a guard's refusal and a 404 included, and preflights answered before any
- * guard (a browser sends no `Authorization` with one): a Fastify `onRequest` hook, or the first
+ * FirstAnswers on every request before any route or guard: CORS on every answer, a guard's refusal
+ * and a 404 included, preflights answered before the API key (a browser sends no `Authorization`
+ * with one), and the requests no route may see refused. A Fastify `onRequest` hook, or the first
  * Express middleware. Called before the routes exist.
  */
-function installCors(app: INestApplication, config: AppConfig): void {
-  const cors = new CorsPolicy(config.corsOrigins);
+function installFirstAnswers(app: INestApplication, config: AppConfig): FirstAnswers {
+  const answers = new FirstAnswers(new CorsPolicy(config.corsOrigins), app.get(ApiKeys));
+  // Node's own check answers a request with no Host with no body: FirstAnswers answers it instead.
+  (app.getHttpServer() as Server & { requireHostHeader: boolean }).requireHostHeader = false;
   if (config.httpAdapter === 'fastify') {
     const fastify = (app as NestFastifyApplication).getHttpAdapter().getInstance();
     fastify.addHook('onRequest', (request, reply, done) => {
-      // A preflight answered here: Fastify must not answer it again.
-      if (cors.apply(request.raw, reply.raw)) reply.hijack();
+      // Answered here: Fastify must not answer it again.
+      if (answers.apply(request.raw, reply.raw)) reply.hijack();
       else done();
     });
-    return;
+    return answers;
   }
   (app as NestExpressApplication).use(
     (req: IncomingMessage, res: ServerResponse, next: () => void) => {
-      if (!cors.apply(req, res)) next();
+      if (!answers.apply(req, res)) next();
     },
   );
+  return answers;
 }
 
 /**
@@ -181,4 +204,9 @@ function hardenServer(server: Server, config: AppConfig): void {
   // listen, or a 1 s headers timeout would take 30 s to act.
   (server as Server & { connectionsCheckingInterval: number }).connectionsCheckingInterval =
     Math.min(1000, config.headersTimeoutMs);
+  // An `Expect` other than `100-continue`: Node would answer a bare 417. The expectation is ignored
+  // instead, as RFC 9110 §10.1.1 allows, and the request answered like any other.
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    server.emit('request', req, res);
+  });
 }

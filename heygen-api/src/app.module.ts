@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { ApiKeyGuard } from './auth/api-key.guard.js';
+import { ApiKeys } from './auth/api-keys.js';
 import {
   parseDashboard,
   parseMetrics,
@@ -38,6 +39,7 @@ export class AppModule {
         ...(rateLimited ? [RateLimitsModule.forRoot()] : []),
       ],
       providers: [
+        ApiKeys,
         // Global guards run in this order: the key is checked, then the rate limits (which count
         // per key), before the body is read.
         { provide: APP_GUARD, useClass: ApiKeyGuard },

@@ -293,6 +293,66 @@ describeEachAdapter(() => {
     });
   });
 
+  describe('adversarial: what Node or one router answered alone (review of 2026-11-30)', () => {
+    it('should answer an HTTP/1.1 request without Host 400 BAD_REQUEST in JSON and close', async () => {
+      const server = await startServer();
+      const connection = await RawConnection.open(server.url);
+
+      connection.write('GET /health HTTP/1.1\r\nOrigin: https://app.example.com\r\n\r\n');
+
+      await connection.waitForClose(3000);
+      const [answer] = connection.responses();
+      expect(answer?.status).toBe(400);
+      expect(JSON.parse(answer!.body)).toMatchObject({ code: 'BAD_REQUEST' });
+      expect(answer?.headers['x-request-id']).toMatch(/^[\w-]{36}$/);
+      expect(answer?.headers['access-control-allow-origin']).toBe('*');
+    });
+
+    it('should answer a request with an unknown expectation as if it had none', async () => {
+      const server = await startServer();
+      const client = new JobsClient(server.url);
+      const connection = await RawConnection.open(server.url);
+      const search = new URL(client.url('/create')).search;
+
+      connection.write(rawRequest('POST', `/create${search}`, { Expect: 'the-unexpected' }));
+      await connection.waitFor((text) => parseResponses(text).length === 1);
+
+      const [answer] = connection.responses();
+      expect(answer?.status).toBe(201);
+      const job = JSON.parse(answer!.body) as Job;
+      expect((await client.status(job.id)).status).toBe(200);
+    });
+
+    it('should close the connection after a HEAD of the stream that asks it to', async () => {
+      const server = await startServer({ HEARTBEAT_MS: '60000' });
+      const client = new JobsClient(server.url);
+      const connection = await RawConnection.open(server.url);
+      const search = new URL(client.url('/status')).search;
+
+      connection.write(rawRequest('HEAD', `/status${search}`, { ...STREAM, Connection: 'close' }));
+
+      await connection.waitForClose(3000);
+      const [head] = parseResponses(connection.received, new Set([0]));
+      expect(head).toMatchObject({ status: 200, body: '' });
+      expect(head?.headers.connection).toBe('close');
+    });
+
+    it('should ignore a fragment sent in the request target', async () => {
+      const server = await startServer();
+      const client = new JobsClient(server.url);
+      const job = await client.createOk();
+      const connection = await RawConnection.open(server.url);
+      const search = new URL(client.url('/status')).search;
+
+      connection.write(rawRequest('GET', `/status/${job.id}${search}#fragment`));
+      await connection.waitFor((text) => parseResponses(text).length === 1);
+
+      const [answer] = connection.responses();
+      expect(answer?.status).toBe(200);
+      expect(JSON.parse(answer!.body)).toMatchObject({ id: job.id });
+    });
+  });
+
   describe('adversarial: floods under the caps (findings 2, 7)', () => {
     it('should keep at most MAX_JOBS_PER_CLIENT jobs, so batches and snapshots stay bounded', async () => {
       const server = await startServer({

@@ -51,6 +51,18 @@ describeEachAdapter(() => {
       },
     );
 
+    it('should check the key before a job id that cannot be percent-decoded', async () => {
+      const { client } = await setUp();
+
+      const without = await requestJson(client.url('/status/%ZZ'));
+      const withKey = await requestJson(client.url('/status/%ZZ'), {
+        headers: { Authorization: `Bearer ${KEY}` },
+      });
+
+      expect(without).toMatchObject({ status: 401, body: { code: 'UNAUTHORIZED' } });
+      expect(withKey).toMatchObject({ status: 400, body: { code: 'INVALID_JOB_ID' } });
+    });
+
     it('should serve every route with any configured Bearer key', async () => {
       const { client, url } = await setUp();
       // The same uuid under another key is another client (issue 18), with jobs of its own.

@@ -438,10 +438,31 @@ describeEachAdapter(() => {
       ['PUT', '/create'],
       ['GET', '/cancel/1'],
       ['GET', '/status/1/extra'],
+      // A method no route takes, with or without a body Fastify would otherwise look at first.
+      ['QUERY', '/nope'],
+      ['PATCH', '/create'],
+      ['DELETE', '/status/1'],
+      // A path that cannot be decoded, past the job id: it names no route.
+      ['GET', '/status/1/%ZZ'],
+      ['GET', '/status/1/deliveries%ZZ'],
+      ['POST', '/status/1/deliveries/%ZZ/retry'],
     ])('should answer %s %s with 404 NOT_FOUND', async (method, path) => {
       const fixture = await setUp();
 
       const res = await requestJson(fixture.client.url(path), { method });
+
+      expectError(res, 404, 'NOT_FOUND');
+      await expectUntouched(fixture);
+    });
+
+    it('should answer a body sent with a method no route takes 404, whatever its type', async () => {
+      const fixture = await setUp();
+
+      const res = await requestJson(fixture.client.url('/create'), {
+        method: 'PUT',
+        headers: { 'Content-Type': 'text/plain' },
+        body: 'not json',
+      });
 
       expectError(res, 404, 'NOT_FOUND');
       await expectUntouched(fixture);

@@ -42,6 +42,16 @@ describeEachAdapter(() => {
       expect(assets.some((path) => path.endsWith('.css'))).toBe(true);
     });
 
+    it('should vary by Origin and by Accept-Encoding with a CORS_ORIGINS list', async () => {
+      const server = await startServer({ CORS_ORIGINS: 'https://a.example,https://b.example' });
+
+      const res = await get(`${server.url}/`, { Origin: 'https://a.example' });
+
+      expect(res.status).toBe(200);
+      expect(res.headers.get('access-control-allow-origin')).toBe('https://a.example');
+      expect(res.headers.get('vary')?.split(/,\s*/)).toEqual(['Origin', 'Accept-Encoding']);
+    });
+
     it('should answer 304 to a revalidation with the current ETag', async () => {
       const server = await startServer();
       const etag = (await get(`${server.url}/`)).headers.get('etag')!;

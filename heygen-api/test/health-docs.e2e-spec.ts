@@ -197,9 +197,15 @@ describeEachAdapter(() => {
         headers: { ...origin, Authorization: 'Bearer secret-key' },
       });
 
+      // Refused before routing: a path that cannot be decoded, a method no route takes.
+      const undecodable = await fetch(`${server.url}/status/%ZZ`, { headers: origin });
+      const method = await fetch(`${server.url}/create`, { method: 'PUT', headers: origin });
+
       expect(refused.status).toBe(401);
       expect(missing.status).toBe(404);
-      for (const res of [refused, missing]) {
+      expect(undecodable.status).toBe(401);
+      expect(method.status).toBe(404);
+      for (const res of [refused, missing, undecodable, method]) {
         expect(res.headers.get('access-control-allow-origin')).toBe('*');
         expect(list(res.headers.get('access-control-expose-headers'))).toContain('x-request-id');
         expect(res.headers.get('vary')).toBeNull();

@@ -42,7 +42,8 @@ export class DashboardController {
     res.setHeader('Content-Type', file.type);
     res.setHeader('Cache-Control', file.cacheControl);
     res.setHeader('ETag', file.etag);
-    res.setHeader('Vary', 'Accept-Encoding');
+    // Appended: with a CORS_ORIGINS list, FirstAnswers has set `Vary: Origin` already.
+    res.appendHeader('Vary', 'Accept-Encoding');
     res.setHeader('X-Content-Type-Options', 'nosniff');
     if (path === '/') setPageHeaders(res);
     if (req.headers['if-none-match'] === file.etag) {

@@ -23,3 +23,7 @@ export const jobNotFound = (id: number): DomainError =>
  */
 export const storeUnavailable = (): DomainError =>
   new DomainError('STORE_UNAVAILABLE', 'The job store is unavailable; try again shortly', 1);
+
+/** A request without a valid API key, wherever it is found (auth/, http/first-answers.ts). */
+export const unauthorized = (): DomainError =>
+  new DomainError('UNAUTHORIZED', 'A valid API key is required: Authorization: Bearer <key>');

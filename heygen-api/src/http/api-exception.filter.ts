@@ -24,9 +24,6 @@ const STATUS_TO_CODE: Partial<Record<number, ErrorCode>> = {
   415: 'UNSUPPORTED_MEDIA_TYPE',
 };
 
-/** Routes whose path carries a job id: where a path that cannot be decoded is a bad id. */
-const JOB_ID_ROUTE = /^\/(?:status|cancel)\/[^/?]/i;
-
 /** Fastify's own errors (`FST_ERR_…`) carry their status; Nest's are HttpExceptions. */
 interface FastifyError extends Error {
   code: string;
@@ -58,7 +55,7 @@ export function answerWithError(exception: unknown, request: object, response: o
   const res = takeOverResponse(response);
   const health = failedHealthCheck(exception);
   if (health && !res.headersSent) return writeJson(res, HttpStatus.SERVICE_UNAVAILABLE, health);
-  const { code, message, retryAfterSeconds } = describe(exception, req);
+  const { code, message, retryAfterSeconds } = describe(exception);
   const statusCode = CODE_TO_STATUS[code];
   if (res.headersSent) {
     // A stream that already started cannot carry a JSON error: cut it, the client resumes.
@@ -91,10 +88,11 @@ function failedHealthCheck(exception: unknown): object | undefined {
   return typeof report === 'object' && 'details' in report ? report : undefined;
 }
 
-function describe(
-  exception: unknown,
-  req: IncomingMessage,
-): { code: ErrorCode; message: string; retryAfterSeconds?: number } {
+function describe(exception: unknown): {
+  code: ErrorCode;
+  message: string;
+  retryAfterSeconds?: number;
+} {
   if (exception instanceof DomainError) {
     return {
       code: exception.code,
@@ -108,10 +106,9 @@ function describe(
     (exception instanceof HttpException && exception.cause instanceof URIError) ||
     (isFastifyError(exception) && exception.code === 'FST_ERR_BAD_URL')
   ) {
-    // The path could not be percent-decoded: on a job route, that is a bad job id.
-    return JOB_ID_ROUTE.test(req.url ?? '')
-      ? { code: 'INVALID_JOB_ID', message: 'The job id in the path is not valid percent-encoding' }
-      : { code: 'NOT_FOUND', message: 'No such route: the path is not valid percent-encoding' };
+    // FirstAnswers refuses a path that cannot be percent-decoded before routing; should a router
+    // still find one it cannot decode, no route has it.
+    return { code: 'NOT_FOUND', message: 'No such route: the path is not valid percent-encoding' };
   }
   if (exception instanceof HttpException) {
     const code = STATUS_TO_CODE[exception.getStatus()];

@@ -20,8 +20,8 @@ const ALLOWED_HEADERS = [
   'Prefer',
   'X-Request-Id',
 ];
-/** Every method a route of ours answers. */
-const ALLOWED_METHODS = ['GET', 'HEAD', 'POST'];
+/** Every method a route of ours answers (FirstAnswers answers any other 404). */
+export const ROUTE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'POST']);
 /** How long a browser may reuse a preflight's answer, in seconds. */
 const PREFLIGHT_MAX_AGE_S = 600;
 
@@ -39,7 +39,7 @@ export class CorsPolicy {
   private readonly allowed: ReadonlySet<string> | undefined;
   private readonly exposed = EXPOSED_HEADERS.join(', ');
   private readonly preflight = {
-    'Access-Control-Allow-Methods': ALLOWED_METHODS.join(', '),
+    'Access-Control-Allow-Methods': [...ROUTE_METHODS].join(', '),
     'Access-Control-Allow-Headers': ALLOWED_HEADERS.join(', '),
     'Access-Control-Max-Age': String(PREFLIGHT_MAX_AGE_S),
     'Content-Length': '0',

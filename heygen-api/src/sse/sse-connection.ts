@@ -2,13 +2,21 @@ import { type StreamTally } from '../metrics/app-metrics.js';
 import { formatRetry, formatSse, type SseMessage } from './sse-format.js';
 import { type SseResponse } from './sse-response.js';
 
-/** The head of every event stream (docs/protocol.md, "Opening"); HEAD answers it too. */
-export const STREAM_HEADERS: Readonly<Record<string, string>> = {
+/**
+ * The head of a `HEAD` of the stream: the stream's own but for `Connection`, which Node sets from
+ * the request (a `Connection: close` is honoured, where the stream's `keep-alive` would override it).
+ */
+export const STREAM_HEAD_HEADERS: Readonly<Record<string, string>> = {
   'Content-Type': 'text/event-stream; charset=utf-8',
   'Cache-Control': 'no-cache, no-transform',
-  Connection: 'keep-alive',
   // Reverse proxies such as nginx would otherwise buffer the stream.
   'X-Accel-Buffering': 'no',
+};
+
+/** The head of every event stream (docs/protocol.md, "Opening"). */
+export const STREAM_HEADERS: Readonly<Record<string, string>> = {
+  ...STREAM_HEAD_HEADERS,
+  Connection: 'keep-alive',
 };
 
 /**

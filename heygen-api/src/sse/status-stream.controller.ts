@@ -39,7 +39,7 @@ import { JobWaits } from '../waits/job-waits.js';
 import { PreferWaitPipe } from '../waits/prefer-wait.pipe.js';
 import { ApiPreferWait, HELD_ANSWER_HEADERS } from '../waits/wait-api.decorator.js';
 import { answeredAtOnce, connectionOf, setWaitHeaders } from '../waits/wait-answer.js';
-import { STREAM_HEADERS } from './sse-connection.js';
+import { STREAM_HEAD_HEADERS } from './sse-connection.js';
 import { StatusStreamService } from './status-stream.service.js';
 import { RateLimited } from '../rate-limits/rate-limited.decorator.js';
 
@@ -136,7 +136,7 @@ export class StatusStreamController {
       const raw = takeOverResponse(res);
       // HEAD answers the stream's head and nothing more: no slot, no subscription (issue 18).
       if (req.method === 'HEAD') {
-        raw.writeHead(200, STREAM_HEADERS).end();
+        raw.writeHead(200, STREAM_HEAD_HEADERS).end();
         return;
       }
       return this.streams.open(raw, rawRequest(req).socket, clientId, lastEventId);

@@ -1,0 +1,86 @@
+import { type IncomingMessage, type ServerResponse } from 'node:http';
+import { DomainError, unauthorized } from '../errors/domain-error.js';
+import { answerWithError } from './api-exception.filter.js';
+import { ROUTE_METHODS, type CorsPolicy } from './cors.js';
+
+/** What FirstAnswers needs of the API keys (auth/api-keys.ts): whether a request has a valid one. */
+export interface KeyCheck {
+  readonly required: boolean;
+  /** The client scope of the valid key the request presents, else undefined. */
+  scopeOf(req: IncomingMessage): string | undefined;
+}
+
+/** The job id segment of a job route: `/status/:id`, `/status/:id/deliveries…`, `/cancel/:id`. */
+const JOB_ID_SEGMENT = /^\/(?:status|cancel)\/([^/?#]*)/i;
+
+/**
+ * What every request gets before any route sees it, the same on both adapters (a Fastify
+ * `onRequest` hook and its `frameworkErrors`, or the first Express middleware; app.factory.ts):
+ *
+ * - the CORS headers, and a preflight answered (CorsPolicy);
+ * - a method no route takes (`PUT`, `QUERY`…) answered `404 NOT_FOUND`. Fastify would first check
+ *   the body such a method may carry, and answer 400 or 415 where Express answers 404;
+ * - an HTTP/1.1 request with no `Host` refused, `400 BAD_REQUEST` [RFC 9112 §3.2]. Node's own
+ *   check is turned off: it answered with no body, no request id and no CORS;
+ * - a path that cannot be percent-decoded (`/status/%ZZ`) refused. Fastify's router refuses any
+ *   such path before its hooks, Express's only a bad parameter, so the same path got 400 on one and
+ *   404 on the other, with no CORS on Fastify and before the API key on both. A bad escape in a job
+ *   route's id is `400 INVALID_JOB_ID`, after the key like anything else about a job request;
+ *   anywhere else the path names no route, `404 NOT_FOUND`, as an unknown path does.
+ */
+export class FirstAnswers {
+  constructor(
+    private readonly cors: CorsPolicy,
+    private readonly keys: KeyCheck,
+  ) {}
+
+  /** Returns whether it answered, in which case the framework must not. */
+  apply(req: IncomingMessage, res: ServerResponse): boolean {
+    if (this.cors.apply(req, res)) return true;
+    let refusal: DomainError | undefined;
+    if (req.headers.host === undefined && req.httpVersion === '1.1') {
+      refusal = new DomainError('BAD_REQUEST', 'An HTTP/1.1 request must carry a Host header');
+      // As Node closes it: a request that is not valid HTTP/1.1 ends its connection.
+      res.setHeader('Connection', 'close');
+    } else if (!ROUTE_METHODS.has(req.method ?? '')) {
+      refusal = new DomainError('NOT_FOUND', `Cannot ${req.method} ${pathOf(req.url ?? '/')}`);
+    } else {
+      refusal = this.undecodablePath(req);
+    }
+    if (refusal === undefined) return false;
+    answerWithError(refusal, req, res);
+    return true;
+  }
+
+  private undecodablePath(req: IncomingMessage): DomainError | undefined {
+    const url = req.url ?? '/';
+    // Only a path with an escape can fail to decode: the common path costs one search.
+    if (!url.includes('%')) return undefined;
+    const path = pathOf(url);
+    if (decodes(path)) return undefined;
+    const jobId = JOB_ID_SEGMENT.exec(path)?.[1];
+    if (jobId === undefined || decodes(jobId)) {
+      return new DomainError('NOT_FOUND', 'No such route: the path is not valid percent-encoding');
+    }
+    if (this.keys.required && this.keys.scopeOf(req) === undefined) return unauthorized();
+    return new DomainError(
+      'INVALID_JOB_ID',
+      'The job id in the path is not valid percent-encoding',
+    );
+  }
+}
+
+/** The path of a request target, without its query (which may carry a key) or fragment. */
+function pathOf(url: string): string {
+  const query = url.search(/[?#]/);
+  return query === -1 ? url : url.slice(0, query);
+}
+
+function decodes(text: string): boolean {
+  try {
+    decodeURIComponent(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
