@@ -1,4 +1,4 @@
-import { clampDelay } from './delay.js';
+import { clampDelay, isBounded } from './delay.js';
 
 /** A signal made of others; see {@link linkSignals}. */
 export interface LinkedSignal {
@@ -29,8 +29,7 @@ export const linkSignals = (
     source.addEventListener('abort', listener);
     return [() => source.removeEventListener('abort', listener)];
   });
-  const timer =
-    ms === undefined ? undefined : setTimeout(() => abort(onTimeout?.()), clampDelay(ms));
+  const timer = isBounded(ms) ? setTimeout(() => abort(onTimeout?.()), clampDelay(ms)) : undefined;
   const release = (): void => {
     clearTimeout(timer);
     for (const remove of listeners) remove();

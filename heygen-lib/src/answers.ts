@@ -9,7 +9,11 @@ export interface Batch {
   missing: number[];
 }
 
-const isId = (value: unknown): value is number => Number.isSafeInteger(value) && +value! > 0;
+/** A job id: a positive safe integer. */
+export const isId = (value: unknown): value is number => Number.isSafeInteger(value) && +value! > 0;
+
+/** [protocol] The most ids one `GET /status?ids=` may list (the server's default `MAX_BATCH_IDS`). */
+export const MAX_BATCH_IDS = 1000;
 
 /**
  * Whether `value` has what the library relies on of a job: id, status, revision, finishedAt. Other

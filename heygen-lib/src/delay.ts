@@ -6,5 +6,9 @@ export const MAX_DELAY = 2 ** 31 - 1;
  * {@link MAX_DELAY}. Anything else (NaN, Infinity, a string from a server header) means `min`,
  * so a bad hint can neither spin a loop nor overflow into one.
  */
+/** A caller's `timeout`: `undefined` and `Infinity` both mean none. */
+export const isBounded = (timeout: number | undefined): timeout is number =>
+  timeout !== undefined && timeout !== Infinity;
+
 export const clampDelay = (ms: unknown, min = 0): number =>
   typeof ms === 'number' && Number.isFinite(ms) ? Math.min(Math.max(ms, min), MAX_DELAY) : min;

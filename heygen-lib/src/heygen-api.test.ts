@@ -1379,4 +1379,145 @@ describe(HeyGenAPI.name, () => {
       expect(sut.stats().poll.requests).toBe(1);
     });
   });
+
+  describe('reviewed under faults (2026-11-30)', () => {
+    it.each([0, -1, 1.5, Number.NaN, 2 ** 53, '1'])(
+      'should refuse the job id %s at once, leaving every other wait alone',
+      async (id) => {
+        using clock = fakeClock();
+        const jobs = new Map([[1, jobStub(1, 'running', 2)]]);
+        const { fetch, calls } = fakeFetch(batch(jobs));
+        const sut = newSut({ fetch });
+        const good = sut.waitForJob(1);
+        const bad = id as number;
+
+        await expect(sut.waitForJob(bad)).rejects.toThrow(TypeError);
+        await expect(sut.getJob(bad)).rejects.toThrow(TypeError);
+        await expect(sut.cancelJob(bad)).rejects.toThrow(TypeError);
+        expect(() => sut.listen(bad, () => {})).toThrow(TypeError);
+        jobs.set(1, jobStub(1, 'completed', 3));
+        await clock.advance(1000);
+
+        await expect(good).resolves.toMatchObject({ id: 1, status: 'completed' });
+        expect(pollCalls(calls).every((c) => c.url.searchParams.get('ids') === '1')).toBe(true);
+      },
+    );
+
+    it('should poll more jobs than one request may list in turns, losing none', async () => {
+      using clock = fakeClock();
+      const ids = Array.from({ length: 1500 }, (_, i) => i + 1);
+      const jobs = new Map(ids.map((id) => [id, jobStub(id, 'running', 2)]));
+      const answer = batch(jobs);
+      // The server's MAX_BATCH_IDS: a longer list is its 400.
+      const { fetch, calls } = fakeFetch((call) =>
+        (call.url.searchParams.get('ids') ?? '').split(',').length > 1000
+          ? { status: 400, body: { code: 'INVALID_QUERY', message: 'at most 1000' } }
+          : answer(call),
+      );
+      const sut = newSut({ fetch });
+      const waits = ids.map((id) => sut.waitForJob(id));
+
+      await clock.advance(0);
+      for (const id of ids) jobs.set(id, jobStub(id, 'completed', 3));
+      await clock.advance(3000);
+
+      await expect(Promise.all(waits)).resolves.toHaveLength(1500);
+      const listed = pollCalls(calls).map((c) => c.url.searchParams.get('ids')!.split(',').length);
+      expect(Math.max(...listed)).toBe(1000);
+    });
+
+    it('should go on when the logging function throws', async () => {
+      using clock = fakeClock();
+      const jobs = new Map([[1, jobStub(1, 'running', 2)]]);
+      const sut = newSut({
+        fetch: fakeFetch(batch(jobs)).fetch,
+        logging: () => {
+          throw new Error('logger down');
+        },
+      });
+      const done = sut.waitForJob(1);
+      await clock.advance(0);
+      jobs.set(1, jobStub(1, 'completed', 3));
+      await clock.advance(1000);
+
+      await expect(done).resolves.toMatchObject({ status: 'completed' });
+    });
+
+    it('should take a timeout of Infinity as none', async () => {
+      using clock = fakeClock();
+      const jobs = new Map([[1, jobStub(1, 'running', 2)]]);
+      const answer = batch(jobs);
+      const sut = newSut({
+        fetch: fakeFetch((call) =>
+          call.url.pathname === '/status/1' ? { body: jobs.get(1) } : answer(call),
+        ).fetch,
+      });
+
+      const done = sut.waitForJob(1, { timeout: Infinity });
+      const got = sut.getJob(1, { timeout: Infinity });
+      await clock.advance(0);
+      await expect(got).resolves.toMatchObject({ id: 1 });
+      jobs.set(1, jobStub(1, 'completed', 3));
+      await clock.advance(1000);
+
+      await expect(done).resolves.toMatchObject({ status: 'completed' });
+    });
+
+    it('should poll a job that asked to be cancelled once unwatched within half that time', async () => {
+      using clock = fakeClock();
+      const jobs = new Map<number, Job>();
+      const server = heldServer(jobs);
+      const sut = newSut({ fetch: server.fetch });
+      const id = await sut.createJob({ cancelWhenUnwatched: 1 });
+      void sut.waitForJob(id).catch(() => {});
+
+      // Its hint says 2 s, but unwatched for 1 s the server would cancel it.
+      await clock.advance(500);
+
+      expect(server.polls()).toEqual([{ ids: String(id), prefer: 'wait=25' }]);
+      sut.dispose();
+    });
+
+    it('should connect afresh for a wait begun when the transport closes', async () => {
+      using clock = fakeClock();
+      let refuse = true;
+      const jobs = new Map([[1, jobStub(1, 'completed', 3)]]);
+      const answer = batch(jobs);
+      const { fetch } = fakeFetch((call) =>
+        refuse ? { status: 400, body: { code: 'INVALID_QUERY', message: 'no' } } : answer(call),
+      );
+      let again: Promise<Job> | undefined;
+      const sut = newSut({
+        fetch,
+        maxRetries: 0,
+        onStateChange: (state) => {
+          if (state.state !== 'closed' || again) return;
+          refuse = false;
+          again = sut.waitForJob(1);
+        },
+      });
+      const first = sut.waitForJob(2).catch((error: unknown) => error);
+
+      await clock.advance(0);
+      expect(await first).toBeInstanceOf(HttpError);
+      await clock.advance(1000);
+
+      await expect(again).resolves.toMatchObject({ id: 1, status: 'completed' });
+    });
+
+    it('should warn of no listener leak with many calls at once', async () => {
+      const warnings: Error[] = [];
+      const onWarning = (warning: Error): number => warnings.push(warning);
+      process.on('warning', onWarning);
+      try {
+        const { fetch } = fakeFetch(() => ({ body: jobStub(1, 'running', 2) }));
+        const sut = newSut({ fetch });
+        await Promise.all(Array.from({ length: 20 }, () => sut.getJob(1)));
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(warnings.map((w) => w.name)).not.toContain('MaxListenersExceededWarning');
+      } finally {
+        process.off('warning', onWarning);
+      }
+    });
+  });
 });

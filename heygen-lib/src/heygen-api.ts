@@ -4,8 +4,8 @@ import { JobFailedError } from './errors/job-failed-error.js';
 import { JobNotFoundError } from './errors/job-not-found-error.js';
 import { ListenerNotFoundError } from './errors/listener-not-found-error.js';
 import { TimeoutError } from './errors/timeout-error.js';
-import { asJob } from './answers.js';
-import { clampDelay } from './delay.js';
+import { asJob, isId } from './answers.js';
+import { clampDelay, isBounded } from './delay.js';
 import { createHttp, type Answer, type Http } from './http.js';
 import { createJobLookup, type JobLookup } from './job-lookup.js';
 import type { Job } from './job.js';
@@ -72,6 +72,11 @@ export class HeyGenAPI {
   constructor(options: HeyGenAPIOptions) {
     validateOptions(options);
     const { url, mode, maxRetries = 5 } = options;
+    // Every call of the instance listens to its lifetime: Node warns past 10 listeners on one
+    // signal, which concurrent calls reach in normal use. Nothing to do in a browser.
+    (globalThis as { process?: NodeLike }).process
+      ?.getBuiltinModule?.('node:events')
+      ?.setMaxListeners(0, this.#lifetime.signal);
     this.#mode = mode;
     this.#options = options;
     const http = (this.#http = createHttp(
@@ -95,6 +100,7 @@ export class HeyGenAPI {
       pollInterval: options.pollInterval ?? 1000,
       ids: registry.watched,
       dueAt: registry.dueAt,
+      watchWithin: registry.watchWithin,
       update: registry.update,
       missing,
       error: (error, ids) => registry.fail(ids, () => error, true),
@@ -142,6 +148,10 @@ export class HeyGenAPI {
     const job = await this.#call(options, { call: 'createJob' }, (signal) =>
       this.#http.send({ via: 'api', method: 'POST', path: '/create', body, headers, signal }),
     );
+    // [protocol] Unwatched for that long, the server cancels it: polling reads it within half.
+    if (typeof cancelWhenUnwatched == 'number') {
+      this.#registry.setWatchWithin(job.id, cancelWhenUnwatched * 500);
+    }
     return job.id;
   }
 
@@ -153,6 +163,7 @@ export class HeyGenAPI {
    * AbortError
    */
   async cancelJob(id: number, options: CallOptions = {}): Promise<Job> {
+    checkId(id);
     return this.#call(options, { jobId: id, call: 'cancelJob' }, (signal) =>
       this.#http.send({ via: 'api', method: 'POST', path: `/cancel/${id}`, jobId: id, signal }),
     );
@@ -164,6 +175,7 @@ export class HeyGenAPI {
    * @throws JobNotFoundError, HttpError, TimeoutError, AbortError
    */
   async getJob(id: number, options: CallOptions = {}): Promise<Job> {
+    checkId(id);
     return this.#call(options, { jobId: id, call: 'getJob' }, (signal) =>
       this.#http.send({ via: 'api', method: 'GET', path: `/status/${id}`, jobId: id, signal }),
     );
@@ -179,6 +191,7 @@ export class HeyGenAPI {
     const { timeout, signal, onProgress } = options;
     // Nothing is registered on a disposed instance: no timer, no abort listener left behind.
     if (this.#disposed) return Promise.reject(new AbortError('Disposed'));
+    if (!isId(id)) return Promise.reject(badId(id));
     return new Promise<Job>((resolve, reject) => {
       let revision = 0;
       let timer: ReturnType<typeof setTimeout> | undefined;
@@ -203,7 +216,7 @@ export class HeyGenAPI {
       const abort = (): void => settle(new AbortError('Aborted', signal?.reason));
       if (signal?.aborted) return abort();
       signal?.addEventListener('abort', abort);
-      if (timeout !== undefined) {
+      if (isBounded(timeout)) {
         timer = setTimeout(() => settle(new TimeoutError(id)), clampDelay(timeout));
       }
       this.#add(id, listener);
@@ -219,6 +232,7 @@ export class HeyGenAPI {
    * @throws AbortError after dispose()
    */
   listen(id: number, callback: StatusCallback, onError?: (error: HeyGenError) => void): () => void {
+    checkId(id);
     let last: string | undefined;
     const listener: Listener = {
       job: (job) => {
@@ -368,11 +382,16 @@ export class HeyGenAPI {
     if (state.state === 'connecting' && state.error) {
       this.#http.log(`${state.transport} down (${state.attempt}): ${state.error.message}`);
     }
-    this.#setState(state);
-    if (state.state !== 'closed') return;
-    // Given up: everything watched learns why; a later listen() connects afresh.
+    if (state.state !== 'closed') {
+      this.#setState(state);
+      return;
+    }
+    // Given up: everything watched learns why. A listen() from here on, onStateChange's included,
+    // connects afresh and is not failed with the old error.
     this.#transport = undefined;
-    this.#registry.fail(this.#registry.watched(), () => state.error!);
+    const watched = this.#registry.watched();
+    this.#setState(state);
+    this.#registry.fail(watched, () => state.error!);
   }
 
   #setState(state: ConnectionState): void {
@@ -399,3 +418,16 @@ export class HeyGenAPI {
     }
   }
 }
+
+/** What the constructor uses of Node's `process`, where there is one. */
+interface NodeLike {
+  getBuiltinModule?(id: 'node:events'): { setMaxListeners(n: number, target: EventTarget): void };
+}
+
+const badId = (id: unknown): TypeError =>
+  new TypeError(`HeyGenAPI: a job id is a positive integer, not ${String(id)}`);
+
+/** A job id the server could have given; anything else is a mistake in the caller. */
+const checkId = (id: unknown): void => {
+  if (!isId(id)) throw badId(id);
+};

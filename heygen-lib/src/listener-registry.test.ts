@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { fakeClock } from 'heygen-test-support';
 import { jobStub } from '../test/support/fakes.js';
 import { AbortError } from './errors/abort-error.js';
 import type { HeyGenError } from './errors/heygen-error.js';
@@ -175,5 +176,59 @@ describe(createListenerRegistry.name, () => {
     const listener = vi.fn();
     sut.add(1, { job: listener, error: () => {} });
     expect(listener).not.toHaveBeenCalled();
+  });
+});
+
+describe(`${createListenerRegistry.name}, reviewed under faults (2026-11-30)`, () => {
+  it('should keep watched jobs past the cache size, so an older copy is never taken for news', () => {
+    const { sut } = newSut();
+    const watched = recorder();
+    sut.add(100, watched.listener);
+    sut.update(jobStub(100, 'running', 5));
+    // A thousand other jobs seen since, none watched: the cache is full of them.
+    for (let id = 1; id <= 1000; id++) sut.update(jobStub(id + 1000, 'completed', 3));
+
+    sut.update(jobStub(100, 'pending', 2));
+
+    expect(watched.jobs.map((job) => job.revision)).toEqual([5]);
+    expect(sut.watched()).toEqual([100]);
+    expect(sut.job(1001)).toBeUndefined(); // the oldest unwatched one went instead
+  });
+
+  it('should not call a listener removed by another one during the same update', () => {
+    const { sut } = newSut();
+    const second = recorder();
+    sut.add(1, { job: () => sut.remove(1, second.listener), error: () => {} });
+    sut.add(1, second.listener);
+
+    sut.update(jobStub(1, 'running', 2));
+
+    expect(second.jobs).toEqual([]);
+  });
+
+  it('should not tell an error to a listener removed by another one during the same failure', () => {
+    const { sut } = newSut();
+    const second = recorder(true);
+    sut.add(1, { job: () => {}, error: () => sut.remove(1, second.listener) });
+    sut.add(1, second.listener);
+
+    sut.fail([1], (id) => new JobNotFoundError(id));
+
+    expect(second.errors).toEqual([]);
+  });
+
+  it('should bring a due time forward to the watch period, and forget it once finished', () => {
+    using _clock = fakeClock();
+    const { sut } = newSut();
+    sut.update(jobStub(1, 'running', 2));
+    sut.setDueAt(1, Date.now() + 5000);
+
+    sut.setWatchWithin(1, 500);
+
+    expect(sut.dueAt(1)).toBe(Date.now() + 500);
+    expect(sut.watchWithin(1)).toBe(500);
+    expect(sut.watchWithin(2)).toBe(Infinity);
+    sut.update(jobStub(1, 'completed', 3));
+    expect(sut.watchWithin(1)).toBe(Infinity);
   });
 });

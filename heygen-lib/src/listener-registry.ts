@@ -9,7 +9,11 @@ export interface Listener {
   wait?: boolean;
 }
 
-/** Finished jobs remembered for late listeners; the server keeps them longer. */
+/**
+ * Jobs remembered for late listeners, beyond those watched (which are always kept: a watched job
+ * forgotten would be watched again once finished, and an older copy taken for news); the server
+ * keeps them longer.
+ */
 const CACHE_SIZE = 1000;
 
 // [protocol] `finishedAt` is present once a job is completed, failed or cancelled.
@@ -35,6 +39,13 @@ export interface ListenerRegistry {
   setDueAt(id: number, at: number): void;
   /** When a job is due, if an answer said so and it has not finished; else 0 (now). */
   dueAt: (id: number) => number;
+  /**
+   * Have a job read again within `ms` of every read, and of now: it asked the server to cancel it
+   * once unwatched for twice that (`cancelWhenUnwatched`), and polling is how it is watched.
+   */
+  setWatchWithin(id: number, ms: number): void;
+  /** Within how many ms of a read a job must be read again; Infinity when it asked for none. */
+  watchWithin: (id: number) => number;
   /** A copy of a job from anywhere: passed on unless it is not newer than the one known. */
   update: (job: Job) => void;
   /**
@@ -69,7 +80,16 @@ export const createListenerRegistry = ({
   const jobs = new Map<number, Job>();
   /** When known unfinished jobs are due; forgotten with the job. */
   const due = new Map<number, number>();
+  /** How often the jobs that asked for `cancelWhenUnwatched` must be read; forgotten with them. */
+  const watchPeriods = new Map<number, number>();
   const listeners = (id: number): Listener[] => [...(entries.get(id) ?? [])];
+  /** Whether `listener` is still registered for `id`: one removed by an earlier call hears nothing. */
+  const registered = (id: number, listener: Listener): boolean => !!entries.get(id)?.has(listener);
+  const forget = (id: number): void => {
+    jobs.delete(id);
+    due.delete(id);
+    watchPeriods.delete(id);
+  };
 
   return {
     add(id, listener) {
@@ -80,7 +100,7 @@ export const createListenerRegistry = ({
       // Deliver what is known, after the caller got its unsubscribe function.
       queueMicrotask(() => {
         // Still registered: fail() and clear() drop a job's whole set from `entries`.
-        if (entries.get(id)?.has(listener)) safely(() => listener.job(jobs.get(id)!));
+        if (registered(id, listener)) safely(() => listener.job(jobs.get(id)!));
       });
     },
     remove(id, listener) {
@@ -97,6 +117,12 @@ export const createListenerRegistry = ({
       if (jobs.has(id) && !isFinished(jobs.get(id))) due.set(id, at);
     },
     dueAt: (id) => due.get(id) ?? 0,
+    setWatchWithin(id, ms) {
+      if (!jobs.has(id) || isFinished(jobs.get(id))) return;
+      watchPeriods.set(id, ms);
+      due.set(id, Math.min(due.get(id) ?? Infinity, Date.now() + ms));
+    },
+    watchWithin: (id) => watchPeriods.get(id) ?? Infinity,
     update(job) {
       // One cursor for every channel (issue 19): each event of a job is one revision, so a copy
       // whose revision is known is an event already delivered, whatever channel brought it; the
@@ -106,12 +132,20 @@ export const createListenerRegistry = ({
       jobs.delete(job.id);
       jobs.set(job.id, job);
       if (jobs.size > CACHE_SIZE) {
-        const oldest = jobs.keys().next().value!;
-        jobs.delete(oldest);
-        due.delete(oldest);
+        // The least recently updated job nobody watches.
+        for (const id of jobs.keys()) {
+          if (entries.has(id)) continue;
+          forget(id);
+          break;
+        }
       }
-      if (isFinished(job)) due.delete(job.id);
-      for (const listener of listeners(job.id)) safely(() => listener.job(job));
+      if (isFinished(job)) {
+        due.delete(job.id);
+        watchPeriods.delete(job.id);
+      }
+      for (const listener of listeners(job.id)) {
+        if (registered(job.id, listener)) safely(() => listener.job(job));
+      }
       if (isFinished(job)) {
         finished(job);
         changed();
@@ -122,7 +156,9 @@ export const createListenerRegistry = ({
         const told = error(id);
         report(told);
         for (const listener of listeners(id)) {
-          if (!(soft && listener.wait)) safely(() => listener.error(told));
+          if (!(soft && listener.wait) && registered(id, listener)) {
+            safely(() => listener.error(told));
+          }
         }
         if (!soft) entries.delete(id);
       }

@@ -5,6 +5,10 @@ export type Log = (message: string) => void;
 export const createLogger =
   (logging: boolean | Log | undefined): Log =>
   (message) => {
-    if (typeof logging == 'function') logging(message);
-    else if (logging) console.log(`${new Date().toISOString()} [heygen] ${message}`);
+    try {
+      if (typeof logging == 'function') logging(message);
+      else if (logging) console.log(`${new Date().toISOString()} [heygen] ${message}`);
+    } catch {
+      // A logger that throws has nobody to tell; the library logs from everywhere, and must go on.
+    }
   };

@@ -9,6 +9,12 @@ const EVENTS = ['connected', 'snapshot', 'job', 'heartbeat'];
 /**
  * Streams through an `EventSource` (the browser's, or the `eventsource` package in Node). Of the
  * headers, asked for anew on each connect, only the `Authorization: Bearer` token goes, in the URL.
+ *
+ * Its memory cannot be bounded from here: an EventSource buffers a line, or an event, until it
+ * ends, and shows nothing before, so an endless line grows as fast as the server sends it (the
+ * fetch stream stops at 1 MiB, sse-parser.ts). What bounds it is time: no complete event reaches
+ * the transport, whose watchdog closes the EventSource within 10 s of the open, or 2.5 heartbeats
+ * (at most 5 min each) after `connected`, and closing lets the buffer go.
  */
 export const eventSourceConnect =
   (EventSource: EventSourceConstructorLike, headers: Http['headers']): Connect =>
@@ -20,8 +26,11 @@ export const eventSourceConnect =
     // A browser's EventSource is closed for good at once (the browser build leaves this out).
     const close = (): void => {
       closed = true;
-      source?.close();
-      if (import.meta.env.MODE !== 'browser') queueMicrotask(() => source?.close());
+      const current = source;
+      // Let go of it, and of what it buffered, though the transport keeps this function.
+      source = undefined;
+      current?.close();
+      if (import.meta.env.MODE !== 'browser') queueMicrotask(() => current?.close());
     };
     const open = (current: Record<string, string>): void => {
       if (closed) return;
@@ -33,10 +42,17 @@ export const eventSourceConnect =
       source = opened;
       for (const type of EVENTS) {
         opened.addEventListener(type, (event) => {
-          // The same bound as our own parser's; an EventSource parses with none.
-          if (event.data.length > MAX_EVENT_SIZE) {
+          // The same bounds, and errors, as our own parser's, checked once the event is whole:
+          // an EventSource parses with none. The id is one line.
+          const tooLarge =
+            event.data.length > MAX_EVENT_SIZE
+              ? 'Event too large'
+              : event.lastEventId.length > MAX_EVENT_SIZE
+                ? 'Line too long'
+                : '';
+          if (tooLarge) {
             close();
-            return on.fail(new SSEError('Event too large'));
+            return on.fail(new SSEError(tooLarge));
           }
           on.data(event.data.length);
           on.event(type, event.data, event.lastEventId);

@@ -2,7 +2,7 @@ import { backoff } from '../backoff.js';
 import { clampDelay } from '../delay.js';
 import type { HeyGenError } from '../errors/heygen-error.js';
 import { MessageParseError } from '../errors/message-parse-error.js';
-import { asBatch } from '../answers.js';
+import { asBatch, MAX_BATCH_IDS } from '../answers.js';
 import type { HeyGenAPIOptions } from '../types.js';
 import {
   reportFailure,
@@ -76,8 +76,14 @@ export const createPollTransport = (
   let answered = false;
   let closed = false;
 
+  /**
+   * More jobs watched than one request may list: polling is plain, so that each is asked about in
+   * its turn (a held poll names every watched job).
+   */
+  let crowded = false;
+
   /** Plain polling: every request but a held one's. */
-  const plain = (): boolean => !(waitS > 0 && held);
+  const plain = (): boolean => !(waitS > 0 && held) || crowded;
 
   /** When a job may be asked about: when it is due, and, polling plainly, outside its budget. */
   const readyAt = (id: number): number => {
@@ -96,7 +102,9 @@ export const createPollTransport = (
 
   /** The next tick: when the soonest watched job may be asked about. */
   const plan = (): void => {
-    const first = Math.min(...host.ids().map(readyAt));
+    const ids = host.ids();
+    crowded = ids.length > MAX_BATCH_IDS;
+    const first = Math.min(...ids.map(readyAt));
     // Infinity: nothing watched (idle until wake()), or every id being asked about.
     // [protocol] Wait max(own minimum interval, X-Next-Poll-Ms): ask once after a job is due.
     // Plain: GROUP_MS after the first job is due, with every job due by then. Held: be there
@@ -110,9 +118,15 @@ export const createPollTransport = (
 
   const tick = async (): Promise<void> => {
     timer = undefined;
+    const watched = host.ids();
+    crowded = watched.length > MAX_BATCH_IDS;
     const holding = !plain();
     // Plain: the jobs that may be asked about when this tick was due (a timer may fire a ms early).
-    const ids = host.ids().filter((id) => holding || readyAt(id) <= due);
+    let ids = watched.filter((id) => holding || readyAt(id) <= due);
+    // More than one request may list: the longest due first; the rest go right after its answer.
+    if (ids.length > MAX_BATCH_IDS) {
+      ids = ids.sort((a, b) => readyAt(a) - readyAt(b)).slice(0, MAX_BATCH_IDS);
+    }
     if (!ids.length) return plan(); // idle until wake(), or not yet
     // Its answer plans the next poll. Plain: one poll out at a time, the jobs due meanwhile go
     // together after it.
@@ -154,17 +168,23 @@ export const createPollTransport = (
       }
       jobs.forEach(host.update);
       if (missing.length) host.missing(missing);
-      // No hint: ask again once the budget allows.
-      const dueAt = Date.now() + clampDelay(answer.hint);
-      const watched = new Set(host.ids());
+      // No hint: ask again once the budget allows. A job that asked to be cancelled once unwatched
+      // is read again in time (`cancelWhenUnwatched`).
+      const answeredAt = Date.now();
+      const dueAt = answeredAt + clampDelay(answer.hint);
+      const stillWatched = new Set(host.ids());
       // A job no longer watched is forgotten (all are, with the transport, once none is watched).
       for (const id of ids) {
-        if (watched.has(id)) polled.set(id, [askedAt, dueAt]);
-        else polled.delete(id);
+        if (stillWatched.has(id)) {
+          polled.set(id, [
+            askedAt,
+            Math.min(dueAt, answeredAt + (host.watchWithin?.(id) ?? Infinity)),
+          ]);
+        } else polled.delete(id);
       }
       // News (an id asked about finished or went missing, as the registry sees it, so that no
       // server can make the library spin; or a plain look) frees the budget of held polls.
-      if (!plain() && (!prefer || ids.some((id) => !watched.has(id)))) last = -Infinity;
+      if (!plain() && (!prefer || ids.some((id) => !stillWatched.has(id)))) last = -Infinity;
       plan();
     } catch (cause) {
       if (current.signal.aborted) return;

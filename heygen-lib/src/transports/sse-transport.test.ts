@@ -7,6 +7,7 @@ import type { TransportState } from './transport.js';
 
 /** One stream opened by the transport, driven by the test. */
 interface Stream {
+  url: URL;
   on: StreamHandlers;
   openedAt: number;
   closed: boolean;
@@ -16,8 +17,8 @@ interface Stream {
 const newSut = () => {
   const host = transportHostStub({ ids: () => [1] });
   const streams: Stream[] = [];
-  const connect: Connect = (_url, on) => {
-    const stream: Stream = { on, openedAt: Date.now(), closed: false };
+  const connect: Connect = (url, on) => {
+    const stream: Stream = { url: new URL(url), on, openedAt: Date.now(), closed: false };
     streams.push(stream);
     return () => {
       stream.closed = true;
@@ -32,7 +33,7 @@ const newSut = () => {
   };
   /** The errors of the failures reported so far. */
   const failures = () => states.flatMap((state) => ('error' in state ? [state.error] : []));
-  return { sut, http: host.http, streams, states, connected, failures };
+  return { sut, host, http: host.http, streams, states, connected, failures };
 };
 
 describe(createSseTransport.name, () => {
@@ -108,6 +109,94 @@ describe(createSseTransport.name, () => {
       expect(failures()).toHaveLength(1);
       await clock.advance(1); // min(10 s, 2.5 × 1 s)
       expect(failures()[1]!.message).toMatch(/No connected event/);
+      sut.close();
+    });
+
+    it('should hold a stream to 2.5 × 5 min when the server announces a longer heartbeat', async () => {
+      using clock = fakeClock();
+      const { sut, connected, failures } = newSut();
+      sut.start();
+      connected(1e12); // 2.5 × this would be a watchdog of 24 days
+      await clock.advance(2.5 * 300_000 - 1);
+      expect(failures()).toEqual([]);
+      await clock.advance(1);
+      expect(failures().map((error) => error.message)).toEqual(['No heartbeat']);
+      sut.close();
+    });
+  });
+
+  describe('retries', () => {
+    it('should count a stream that goes silent after connected as a failure, and give up', async () => {
+      using clock = fakeClock();
+      const { sut, streams, states, connected, failures } = newSut();
+      sut.start();
+      for (let i = 0; i < 4; i++) {
+        expect(streams).toHaveLength(i + 1);
+        connected(400);
+        // What came with `connected` (a proxy's first flush) proves nothing: then silence.
+        streams.at(-1)!.on.event('snapshot', '{"jobs":[]}', '');
+        await clock.advance(1000); // 2.5 heartbeats
+        expect(streams.at(-1)!.closed).toBe(true);
+        await clock.advance(500); // past the backoff (at most 100 ms × 2²)
+      }
+      expect(failures().map((error) => error.message)).toEqual(Array(4).fill('No heartbeat'));
+      expect(states.flatMap((state) => ('attempt' in state ? [state.attempt] : []))).toEqual([
+        0, 1, 2, 3,
+      ]);
+      expect(states.at(-1)).toEqual({ state: 'closed', error: failures()[3] });
+      await clock.advance(60_000);
+      expect(streams).toHaveLength(4); // the first + 3 retries
+    });
+
+    it('should start counting anew after a stream that carried events for a heartbeat', async () => {
+      using clock = fakeClock();
+      const { sut, streams, states, connected } = newSut();
+      sut.start();
+      for (let i = 0; i < 6; i++) {
+        connected(400);
+        await clock.advance(400);
+        streams.at(-1)!.on.event('heartbeat', '{}', '');
+        streams.at(-1)!.on.fail(new SSEError('Stream lost'));
+        expect(states.at(-1)).toMatchObject({ state: 'connecting', attempt: 1 });
+        await clock.advance(100); // past the first backoff
+      }
+      expect(streams).toHaveLength(7);
+      sut.close();
+    });
+  });
+
+  describe('resuming', () => {
+    const heartbeat = (stream: Stream, id: string): void => stream.on.event('heartbeat', '{}', id);
+
+    it('should not resume from an event id longer than 128 characters, but from the one before', async () => {
+      using clock = fakeClock();
+      const { sut, host, streams, connected } = newSut();
+      sut.start();
+      connected(15_000);
+      heartbeat(streams[0]!, '7'.repeat(128));
+      heartbeat(streams[0]!, '8'.repeat(129));
+      heartbeat(streams[0]!, '9'.repeat(20_000));
+      expect(host.lastEventId).toBe('7'.repeat(128));
+      streams[0]!.on.fail(new SSEError('Stream lost'));
+      await clock.advance(100);
+      expect(streams[1]!.url.searchParams.get('lastEventId')).toBe('7'.repeat(128));
+      sut.close();
+    });
+
+    it.each([
+      [414, null],
+      [431, null],
+      [503, '7'],
+      [401, '7'], // a stale token, say: nothing wrong with the id
+    ])('after a refusal with HTTP %i, should resume from %s', async (status, resume) => {
+      using clock = fakeClock();
+      const { sut, host, streams } = newSut();
+      host.lastEventId = '7';
+      sut.start();
+      expect(streams[0]!.url.searchParams.get('lastEventId')).toBe('7');
+      streams[0]!.on.fail(new SSEError(`HTTP ${status}`, status));
+      await clock.advance(100);
+      expect(streams[1]!.url.searchParams.get('lastEventId')).toBe(resume);
       sut.close();
     });
   });

@@ -16,6 +16,18 @@ import {
  */
 export const CONNECTED_WITHIN_MS = 10_000;
 
+/**
+ * The longest heartbeat interval a server may announce: 5 min. The watchdog waits 2.5 of them,
+ * so a larger one (`1e12`) would leave a stalled stream, and an EventSource's buffer, for weeks.
+ */
+const MAX_HEARTBEAT_MS = 300_000;
+
+/**
+ * The longest event id kept to resume from. The server's ids are decimal numbers (20 digits at
+ * most); a longer one would go in the query of every reconnect, which servers refuse (431).
+ */
+const MAX_EVENT_ID_LENGTH = 128;
+
 /** What a stream connection reports to its SSE transport. */
 export interface StreamHandlers {
   /** Bytes arrived (a sign of life). */
@@ -41,10 +53,12 @@ export const createSseTransport = (
   onState: StateListener,
 ): Transport => {
   const { sse } = host.http.stats;
-  /** Failures in a row; a stream that stayed up for a heartbeat interval resets it. */
+  /** Failures in a row; a stream that carried events for a heartbeat interval resets it. */
   let attempt = 0;
   /** When the current stream said `connected`; 0 when it has not. */
   let connectedAt = 0;
+  /** The current stream delivered an event a heartbeat interval or more after `connected`. */
+  let proven = false;
   let closed = false;
   let disconnect: (() => void) | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -88,13 +102,18 @@ export const createSseTransport = (
 
   const event = (type: string, data: string, id: string): void => {
     if (closed) return;
+    // `connected` alone proves nothing: a server, or a proxy's first flush, that says it and then
+    // goes silent must run out of retries. An event a heartbeat later shows the stream carries.
+    if (connectedAt && Date.now() - connectedAt >= host.heartbeatMs) proven = true;
     // [spec] Events without an id keep the last event id, so a heartbeat never spoils a resume.
-    if (id) host.lastEventId = id;
+    // An id too long to send back keeps the one before it, too.
+    if (id && id.length <= MAX_EVENT_ID_LENGTH) host.lastEventId = id;
     try {
       const value = JSON.parse(data) as { heartbeatMs?: unknown } | null;
       if (type === 'connected') {
         // A heartbeat that is not a positive number of ms keeps the one known.
-        host.heartbeatMs = clampDelay(value?.heartbeatMs) || host.heartbeatMs;
+        host.heartbeatMs =
+          Math.min(clampDelay(value?.heartbeatMs), MAX_HEARTBEAT_MS) || host.heartbeatMs;
         connectedAt = Date.now();
         watch();
         onState({ state: 'open', transport: 'sse' });
@@ -112,9 +131,13 @@ export const createSseTransport = (
     if (closed) return;
     disconnect?.();
     clearTimeout(timer);
-    // A server that says `connected` and hangs up at once must still run out of retries.
-    if (connectedAt && Date.now() - connectedAt >= host.heartbeatMs) attempt = 0;
+    if (proven) attempt = 0;
+    proven = false;
     connectedAt = 0;
+    // Refused for its size: the resume id is the part of the request that grows, so the next
+    // stream goes without it (the server then sends a snapshot). Other refusals keep it. Only a
+    // fetch stream knows the status: an EventSource's URL is kept short by MAX_EVENT_ID_LENGTH.
+    if (error.status === 414 || error.status === 431) delete host.lastEventId;
     reportFailure('sse', retries, onState, error, ++attempt, transport.close);
     if (!closed) timer = setTimeout(open, backoff(attempt, host.retryDelay));
   };

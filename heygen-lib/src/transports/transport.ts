@@ -35,6 +35,11 @@ export interface TransportHost {
   ids(): number[];
   /** When a job is due to finish, as far as the instance knows (epoch ms); now when it doesn't. */
   dueAt(id: number): number;
+  /**
+   * Within how many ms of a read polling must read a job again (`cancelWhenUnwatched`); none when
+   * absent or Infinity. The tabs' leader has none: a follower's job is bounded by its due time.
+   */
+  watchWithin?(id: number): number;
   /** A copy of a job; older or repeated revisions are dropped by the registry. */
   update: (job: Job) => void;
   /** The server does not know these ids. */
