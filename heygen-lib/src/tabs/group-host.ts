@@ -8,6 +8,8 @@ export interface GroupHostHooks {
   /** Every unfinished id some tab of the group watches. */
   ids: () => number[];
   dueAt: (id: number) => number;
+  /** This tab's jobs only: a follower's is read whenever the group's held poll lists it. */
+  watchWithin: (id: number) => number;
   /** A job update, with the stream's last event id at that moment. */
   update: (job: Job, lastEventId: string | undefined) => void;
   missing: (ids: number[]) => void;
@@ -33,6 +35,7 @@ export const createGroupHost = (
     pollInterval: timing.pollInterval,
     ids: hooks.ids,
     dueAt: hooks.dueAt,
+    watchWithin: hooks.watchWithin,
     update: (job) => hooks.update(job, host.lastEventId),
     missing: hooks.missing,
     error: hooks.error,

@@ -167,6 +167,7 @@ export const createTabGroup = (config: TabGroupConfig): TabGroup => {
   const hooks: GroupHostHooks = {
     ids: union,
     dueAt: (id) => localHost?.dueAt(id) ?? 0,
+    watchWithin: (id) => localHost?.watchWithin?.(id) ?? Infinity,
     // Posted before the local registry runs listeners: a listener may dispose this instance.
     update: (job, id) => {
       if (id) lastEventId = id;

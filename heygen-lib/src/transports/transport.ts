@@ -37,7 +37,7 @@ export interface TransportHost {
   dueAt(id: number): number;
   /**
    * Within how many ms of a read polling must read a job again (`cancelWhenUnwatched`); none when
-   * absent or Infinity. The tabs' leader has none: a follower's job is bounded by its due time.
+   * absent or Infinity. The tabs' leader knows it of its own tab's jobs only.
    */
   watchWithin?(id: number): number;
   /** A copy of a job; older or repeated revisions are dropped by the registry. */
