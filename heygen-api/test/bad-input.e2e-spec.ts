@@ -63,7 +63,8 @@ async function expectUntouched({ client, bystander }: Fixture, created: Job[] = 
 function rawRequest(
   url: string,
   method: string,
-  headers: Record<string, string | number>,
+  /** A list is sent as that many header lines. */
+  headers: Record<string, string | number | string[]>,
   body?: string | Buffer,
 ): Promise<JsonResponse<ApiError>> {
   return new Promise((resolve, reject) => {
@@ -322,6 +323,36 @@ describeEachAdapter(() => {
 
       expectError(res, 400, 'INVALID_IDEMPOTENCY_KEY');
       await expectUntouched(fixture);
+    });
+
+    it('should answer 400 INVALID_IDEMPOTENCY_KEY for a key sent twice, creating nothing', async () => {
+      const fixture = await setUp();
+
+      const res = await rawRequest(fixture.client.url('/create'), 'POST', {
+        'Idempotency-Key': ['key-a', 'key-b'],
+      });
+
+      expectError(res, 400, 'INVALID_IDEMPOTENCY_KEY');
+      await expectUntouched(fixture);
+    });
+
+    it('should answer 400 INVALID_CANCEL_AFTER for a Cancel-After sent twice, creating nothing', async () => {
+      const fixture = await setUp();
+
+      const res = await rawRequest(fixture.client.url('/create'), 'POST', {
+        'Cancel-After': ['5m', '10m'],
+      });
+
+      expectError(res, 400, 'INVALID_CANCEL_AFTER');
+      await expectUntouched(fixture);
+    });
+
+    it('should accept a key holding a comma, sent once', async () => {
+      const fixture = await setUp();
+
+      const res = await fixture.client.create(undefined, { 'Idempotency-Key': 'key-a, key-b' });
+
+      expect(res.status).toBe(201);
     });
 
     it('should accept a key of 255 printable characters', async () => {
