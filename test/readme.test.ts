@@ -74,9 +74,10 @@ const NOT_RUN: Record<string, string> = {
   'cp .env.example .env': 'a .env would change the server every other test starts',
   "U=$(node -p 'crypto.randomUUID()')":
     'the curl examples need a server on port 3000; heygen-api/test e2e tests make each request',
-  'curl -s -X POST "localhost:3000/create?uuid=$U"': 'needs a server on port 3000 (as above)',
-  'curl -s "localhost:3000/status/1?uuid=$U"': 'needs a server on port 3000 (as above)',
-  'curl -s "localhost:3000/status?uuid=$U&ids=1,2"': 'needs a server on port 3000 (as above)',
+  'ID=$(curl -s -X POST "localhost:3000/create?uuid=$U" | node -p \'JSON.parse(require("fs").readFileSync(0)).id\')':
+    'needs a server on port 3000 (as above)',
+  'curl -s "localhost:3000/status/$ID?uuid=$U"': 'needs a server on port 3000 (as above)',
+  'curl -s "localhost:3000/status?uuid=$U&ids=$ID"': 'needs a server on port 3000 (as above)',
   'curl -sN -H \'Accept: text/event-stream\' "localhost:3000/status?uuid=$U"':
     'needs a server on port 3000 and streams until stopped',
   'docker build -t heygen .':

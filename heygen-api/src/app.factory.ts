@@ -110,7 +110,14 @@ function chooseAdapter(env: Record<string, string | undefined>): HttpAdapter {
 /** The `.env` file of the working directory; the process environment wins over it. */
 function readEnvFile(): Record<string, string> {
   const path = resolve(process.cwd(), '.env');
-  return existsSync(path) ? (parseEnv(readFileSync(path, 'utf8')) as Record<string, string>) : {};
+  if (!existsSync(path)) return {};
+  try {
+    return parseEnv(readFileSync(path, 'utf8')) as Record<string, string>;
+  } catch (error) {
+    // Unreadable (its permissions, a directory): named, on one line, not blamed on PORT.
+    const { code, message } = error as NodeJS.ErrnoException;
+    throw new ConfigError([`.env: cannot read ${path} (${code ?? message})`]);
+  }
 }
 
 /** Fastify set to route like Express (issue 10: one protocol on both adapters). */

@@ -1,4 +1,7 @@
-import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { ServerStartError, spawnServer } from 'heygen-test-support';
 import { describeEachAdapter } from './support/adapters.js';
 import { builtServerEnv } from './support/built-server.js';
@@ -6,12 +9,14 @@ import { builtServerEnv } from './support/built-server.js';
 /** Starts the built server (npm run build) with `env`, expecting it to refuse; its lines. */
 async function refusedStart(
   env: Record<string, string>,
+  cwd?: string,
 ): Promise<{ lines: string[]; error: Error }> {
   const lines: string[] = [];
   const error = await spawnServer({
     env: builtServerEnv(env),
     onLine: (line) => lines.push(line),
     timeoutMs: 10_000,
+    ...(cwd !== undefined && { cwd }),
   }).then(
     async (server) => {
       await server.stop();
@@ -20,6 +25,14 @@ async function refusedStart(
     (caught: unknown) => caught as Error,
   );
   return { lines, error };
+}
+
+/** A working directory whose `.env` is a directory, removed after the test. */
+function dotEnvDirectory(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'heygen-env-'));
+  mkdirSync(join(dir, '.env'));
+  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
 
 describeEachAdapter(() => {
@@ -31,8 +44,13 @@ describeEachAdapter(() => {
       ['MAX_STREAMS', { MAX_STREAMS: '-1' }],
       ['PORT', { PORT: 'eighty' }],
       ['HTTP_ADAPTER', { HTTP_ADAPTER: 'koa' }],
+      // ioredis would send `SELECT NaN`, and the server died with Redis's error and a stack.
+      ['REDIS_URL', { JOBS_DRIVER: 'redis', REDIS_URL: 'redis://127.0.0.1:6379/abc' }],
+      // A `.env` that cannot be read (here a directory) was blamed on PORT, or printed a stack.
+      ['.env', { DOT_ENV_DIRECTORY: '1' }],
     ])('should print one line naming %s and exit 1, without a stack trace', async (name, env) => {
-      const { lines, error } = await refusedStart(env);
+      const cwd = 'DOT_ENV_DIRECTORY' in env ? dotEnvDirectory() : undefined;
+      const { lines, error } = await refusedStart(env, cwd);
 
       expect(error).toBeInstanceOf(ServerStartError);
       expect(error.message).toMatch(/exited with code 1/);

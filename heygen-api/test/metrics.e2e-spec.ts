@@ -157,6 +157,27 @@ describeEachAdapter(() => {
       ).toBe(false);
     });
 
+    it('should time a stream refused like any answer, and leave an open stream out', async () => {
+      const server = await startServer({ MAX_STREAMS: '1', MAX_STREAMS_PER_CLIENT: '1' });
+      const open = await openSse(new JobsClient(server.url).url('/status'));
+      expect(open.status).toBe(200);
+
+      const refused = await openSse(new JobsClient(server.url).url('/status'));
+      expect(refused.status).toBe(503);
+      await refused.json();
+
+      const { value } = await scrape(server);
+      const count = (status: string): number =>
+        value('heygen_http_request_duration_seconds_count', {
+          route: '/status',
+          method: 'GET',
+          status_code: status,
+        });
+      expect(count('503')).toBe(1);
+      expect(count('200')).toBe(0);
+      open.destroy();
+    });
+
     it('should label a CORS preflight unmatched, with its method and 204', async () => {
       const server = await startServer();
 

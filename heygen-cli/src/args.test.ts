@@ -20,6 +20,12 @@ describe(parseCliArgs.name, () => {
     });
   });
 
+  it('should name JOB_TIME, not the flag, when its value is bad', () => {
+    expect(() => parseCliArgs([], { JOB_TIME: 'abc' })).toThrow(
+      /^JOB_TIME must be an integer from 0 to 600000, not "abc"$/,
+    );
+  });
+
   it('should take JOB_TIME from the environment, and --job-time over it', () => {
     expect(parseCliArgs([], { JOB_TIME: '500' }).jobTime).toBe(500);
     expect(parseCliArgs([], { JOB_TIME: '' }).jobTime).toBe(3000);

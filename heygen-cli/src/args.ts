@@ -205,7 +205,8 @@ export function parseCliArgs(
   return {
     jobs,
     jobTime: integer(
-      '--job-time',
+      // Named as the user gave it: the flag, or the environment variable behind its default.
+      values['job-time'] === undefined ? 'JOB_TIME' : '--job-time',
       values['job-time'] ?? (env.JOB_TIME?.trim() || undefined),
       3000,
       0,

@@ -195,8 +195,14 @@ async function startOrUseServer(
     return { url: options.url };
   }
   log.log('heygen-cli', 'starting heygen-api', { jobTime: options.jobTime });
-  const server = await startServer({ jobTime: options.jobTime, port: options.port, log, env });
-  cleanup.defer(() => server.stop());
+  const server = await startServer({
+    jobTime: options.jobTime,
+    port: options.port,
+    log,
+    env,
+    // Deferred at once: an interrupt while it starts must stop it too.
+    onSpawn: (stop) => cleanup.defer(stop),
+  });
   log.log('heygen-cli', 'heygen-api is ready', { url: server.url, pid: server.pid });
   return { url: server.url, pid: server.pid };
 }

@@ -1,4 +1,8 @@
-import { spawnServer, type RunningServer } from 'heygen-test-support/server';
+import {
+  spawnServer,
+  type RunningServer,
+  type SpawnServerOptions,
+} from 'heygen-test-support/server';
 import { type Logger } from './logger.js';
 
 export interface StartServerOptions {
@@ -9,6 +13,8 @@ export interface StartServerOptions {
   timeoutMs?: number;
   /** With several instances: its name (`api-2`), on each of its log lines and in its errors. */
   instance?: string;
+  /** How to stop it, told as soon as it is spawned (see spawnServer). */
+  onSpawn?: SpawnServerOptions['onSpawn'];
 }
 
 /** Starts the built heygen-api for the integration run, its output logged as [heygen-api]. */
@@ -19,6 +25,7 @@ export function startServer({
   env = process.env,
   timeoutMs,
   instance,
+  onSpawn,
 }: StartServerOptions): Promise<RunningServer> {
   return spawnServer({
     env: {
@@ -34,6 +41,7 @@ export function startServer({
     onLine: (line) => log.log('heygen-api', line, { instance }),
     ...(instance !== undefined && { name: `heygen-api ${instance}` }),
     ...(timeoutMs !== undefined && { timeoutMs }),
+    ...(onSpawn && { onSpawn }),
   });
 }
 

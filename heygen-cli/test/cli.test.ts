@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
@@ -307,7 +307,47 @@ describe('stopping', () => {
       await vi.waitFor(() => expect(isAlive(serverPid)).toBe(false));
     },
   );
+
+  it('should stop the server it is still starting when interrupted', async () => {
+    // The server inherits this mark: found by it in /proc, whoever its parent is by then.
+    const mark = `heygen-cli-test-${crypto.randomUUID()}`;
+    const child = spawn(process.execPath, [CLI_MAIN, '--job-time', '60000'], {
+      env: { ...process.env, NO_COLOR: '1', HEYGEN_TEST_MARK: mark },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (output.includes('starting heygen-api')) resolve();
+      });
+      child.once('exit', () => reject(new Error(`exited early:\n${output}`)));
+    });
+    await vi.waitFor(() => expect(markedProcesses(mark)).not.toEqual([]));
+
+    const exited = once(child, 'exit') as Promise<[number | null]>;
+    child.kill('SIGINT');
+    const [code] = await exited;
+
+    expect(code).toBe(130);
+    expect(output).not.toContain('heygen-api is ready');
+    await vi.waitFor(() => expect(markedProcesses(mark)).toEqual([]), { timeout: 6000 });
+  });
 });
+
+/** Processes whose environment holds `mark`. */
+function markedProcesses(mark: string): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(mark)) found.push(+entry);
+    } catch {
+      // Gone meanwhile, or not ours to read.
+    }
+  }
+  return found;
+}
 
 function isAlive(pid: number): boolean {
   try {

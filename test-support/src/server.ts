@@ -45,12 +45,19 @@ export interface SpawnServerOptions {
   entry?: string;
   /** Node options before the script, e.g. `--cpu-prof`. */
   nodeArgs?: string[];
+  /** The working directory, where the server reads its `.env`. @default this process's */
+  cwd?: string;
   /** What error messages call the server. @default 'heygen-api' */
   name?: string;
   /** Each line the server prints, without terminal colours. */
   onLine?: (line: string) => void;
   /** @default 20000 */
   timeoutMs?: number;
+  /**
+   * Told how to stop the server as soon as it is spawned, before it is ready: a caller interrupted
+   * meanwhile (Ctrl-C during start-up) can still stop it, rather than leave it running.
+   */
+  onSpawn?: (stop: RunningServer['stop']) => void;
 }
 
 /**
@@ -68,12 +75,15 @@ export async function spawnServer({
   env,
   entry = API_MAIN,
   nodeArgs = [],
+  cwd,
   name = 'heygen-api',
   onLine = () => {},
   timeoutMs = 20_000,
+  onSpawn,
 }: SpawnServerOptions): Promise<RunningServer> {
   const child = spawn(process.execPath, [...nodeArgs, entry], {
     env,
+    ...(cwd !== undefined && { cwd }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const exited = once(child, 'exit').then(([code]) => code as number | null);
@@ -104,6 +114,7 @@ export async function spawnServer({
       await exited;
       clearTimeout(timer);
     })());
+  onSpawn?.(stop);
 
   let timer: NodeJS.Timeout | undefined;
   const outcome = await Promise.race([

@@ -153,6 +153,20 @@ describe(parseConfig.name, () => {
     );
   });
 
+  it.each(['redis://127.0.0.1:6379', 'redis://127.0.0.1:6379/', 'redis://:pw@redis:6380/3'])(
+    'should accept REDIS_URL=%s',
+    (url) => {
+      expect(parseConfig({ REDIS_URL: url }).redisUrl).toBe(url);
+    },
+  );
+
+  it('should bring the defaults that depend on another setting along with it', () => {
+    // Else every create without a duration was refused, and a 60 s headers timeout cut at 30 s.
+    expect(parseConfig({ MAX_JOB_TIME_MS: '1000' }).jobTimeMs).toBe(1000);
+    expect(parseConfig({ HEADERS_TIMEOUT_MS: '60000' }).requestTimeoutMs).toBe(60_000);
+    expect(parseConfig({ MAX_ACTIVE_JOBS: '50' }).maxActiveJobsPerClient).toBe(50);
+  });
+
   it.each([
     'not an origin',
     'https://app.example.com/',
@@ -207,6 +221,7 @@ describe(parseConfig.name, () => {
   it.each([
     ['MAX_STREAMS_PER_CLIENT', { MAX_STREAMS: '4', MAX_STREAMS_PER_CLIENT: '5' }],
     ['MAX_JOBS_PER_CLIENT', { MAX_JOBS_PER_CLIENT: '4', MAX_ACTIVE_JOBS_PER_CLIENT: '5' }],
+    ['MAX_ACTIVE_JOBS_PER_CLIENT', { MAX_ACTIVE_JOBS: '4', MAX_ACTIVE_JOBS_PER_CLIENT: '5' }],
     ['REQUEST_TIMEOUT_MS', { HEADERS_TIMEOUT_MS: '5000', REQUEST_TIMEOUT_MS: '4000' }],
     ['MAX_ACTIVE_JOBS', { MAX_ACTIVE_JOBS: '0' }],
     ['MAX_JOBS_PER_CLIENT', { MAX_JOBS_PER_CLIENT: 'many' }],
@@ -224,6 +239,8 @@ describe(parseConfig.name, () => {
     ['LOG_FORMAT', { LOG_FORMAT: 'xml' }],
     ['TRUST_PROXY', { TRUST_PROXY: 'yes' }],
     ['TRUST_PROXY', { TRUST_PROXY: '10.0.0.0/33' }],
+    ['REDIS_URL', { REDIS_URL: 'redis://127.0.0.1:6379/abc' }],
+    ['REDIS_URL', { REDIS_URL: 'redis://127.0.0.1:6379/1.5' }],
   ])('should reject %s out of its bounds', (name, env) => {
     expect(() => parseConfig(env)).toThrow(new RegExp(`^invalid configuration: ${name}=`));
   });

@@ -171,7 +171,8 @@ export function parseConfig(env: Env): AppConfig {
   config.port = int('PORT', 3000, 0, 65_535);
   config.host = parseHost(env.HOST, problems);
   config.maxJobTimeMs = int('MAX_JOB_TIME_MS', 600_000, 0, 86_400_000);
-  config.jobTimeMs = int('JOB_TIME', 3000, 0, config.maxJobTimeMs);
+  // The default follows a lower MAX_JOB_TIME_MS: else every create without a duration is refused.
+  config.jobTimeMs = int('JOB_TIME', Math.min(3000, config.maxJobTimeMs), 0, config.maxJobTimeMs);
   config.progressIntervalMs = int('PROGRESS_INTERVAL_MS', 500, 10, 3_600_000);
   config.heartbeatMs = int('HEARTBEAT_MS', 15_000, 50, 3_600_000);
   config.streamRetryMs = int('STREAM_RETRY_MS', 1000, 0, 3_600_000);
@@ -192,7 +193,13 @@ export function parseConfig(env: Env): AppConfig {
     config.maxActiveJobs,
     100_000_000,
   );
-  config.maxActiveJobsPerClient = int('MAX_ACTIVE_JOBS_PER_CLIENT', 1000, 1, 10_000_000);
+  // One client's cap above everyone's would never be reached: its client would get 503, not 429.
+  config.maxActiveJobsPerClient = int(
+    'MAX_ACTIVE_JOBS_PER_CLIENT',
+    Math.min(1000, config.maxActiveJobs),
+    1,
+    config.maxActiveJobs,
+  );
   // Kept jobs include the unfinished ones: fewer kept than unfinished allowed makes no sense.
   config.maxJobsPerClient = int(
     'MAX_JOBS_PER_CLIENT',
@@ -215,8 +222,14 @@ export function parseConfig(env: Env): AppConfig {
   config.streamBufferBytes = int('STREAM_BUFFER_BYTES', 1_048_576, 1024, 1_073_741_824);
   config.pollHintMarginMs = int('POLL_HINT_MARGIN_MS', 10, 0, 60_000);
   config.headersTimeoutMs = int('HEADERS_TIMEOUT_MS', 10_000, 100, 600_000);
-  // Node requires requestTimeout ≥ headersTimeout (or 0, which we do not offer: it is no limit).
-  config.requestTimeoutMs = int('REQUEST_TIMEOUT_MS', 30_000, config.headersTimeoutMs, 3_600_000);
+  // Node requires requestTimeout ≥ headersTimeout (or 0, which we do not offer: it is no limit);
+  // the default follows a longer headers timeout, which it would otherwise cut short.
+  config.requestTimeoutMs = int(
+    'REQUEST_TIMEOUT_MS',
+    Math.max(30_000, config.headersTimeoutMs),
+    config.headersTimeoutMs,
+    3_600_000,
+  );
   // Off by default: Node answers 503 to a request sent after the last one on a connection, and
   // clients that ignore `Connection: close` (autocannon among them) would see those.
   config.maxRequestsPerSocket = int('MAX_REQUESTS_PER_SOCKET', 0, 0, 10_000_000);
@@ -393,7 +406,13 @@ export function parseMetrics(env: Env, problems: string[] = []): boolean {
 function parseRedisUrl(raw: string | undefined, problems: string[]): string {
   const url = raw?.trim() || 'redis://127.0.0.1:6379';
   const parsed = URL.canParse(url) ? new URL(url) : undefined;
-  if (!parsed || !['redis:', 'rediss:'].includes(parsed.protocol) || parsed.hostname === '') {
+  if (
+    !parsed ||
+    !['redis:', 'rediss:'].includes(parsed.protocol) ||
+    parsed.hostname === '' ||
+    // The database, when given, is a number: ioredis would send `SELECT NaN` and fail with a trace.
+    !/^(\/\d*)?$/.test(parsed.pathname)
+  ) {
     const shown = parsed ? `${parsed.protocol}//${parsed.host}` : JSON.stringify(url);
     problems.push(`REDIS_URL=${shown}: expected redis://[user:password@]host[:port][/db]`);
   }

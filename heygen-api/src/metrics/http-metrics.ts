@@ -52,10 +52,14 @@ export class HttpDurations {
 
 /**
  * An event stream's response lasts as long as its connection: its "duration" says nothing about
- * the server's speed, so it is left out (the open-stream gauge counts streams).
+ * the server's speed, so it is left out (the open-stream gauge counts streams). A stream refused
+ * (`429`, `503 SERVER_STREAMS_FULL`, a bad uuid) is an answer like any other, and is counted.
  */
-const isEventStream = (route: string | undefined, req: IncomingMessage): boolean =>
-  route === '/status' && req.method === 'GET' && prefersEventStream(req.headers.accept);
+const isEventStream = (route: string | undefined, req: IncomingMessage, status: number): boolean =>
+  status === 200 &&
+  route === '/status' &&
+  req.method === 'GET' &&
+  prefersEventStream(req.headers.accept);
 
 /**
  * Times every HTTP request by its route pattern (`/status/:id`, never the URL), under either
@@ -69,7 +73,7 @@ export function instrumentHttp(app: INestApplication, adapter: HttpAdapter): voi
     fastify.addHook('onResponse', (request, reply, done) => {
       // Undefined when no route matched: a 404, a CORS preflight (http/cors.ts answers those).
       const route = request.routeOptions.url;
-      if (!isEventStream(route, request.raw)) {
+      if (!isEventStream(route, request.raw, reply.statusCode)) {
         durations.observe(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
       }
       done();
@@ -81,7 +85,7 @@ export function instrumentHttp(app: INestApplication, adapter: HttpAdapter): voi
   function onFinish(this: ServerResponse): void {
     const req = this.req as IncomingMessage & { route?: { path?: unknown } };
     const route = typeof req.route?.path === 'string' ? req.route.path : undefined;
-    if (isEventStream(route, req)) return;
+    if (isEventStream(route, req, this.statusCode)) return;
     const seconds = (performance.now() - (started.get(this) ?? performance.now())) / 1000;
     durations.observe(route, req.method ?? 'other', this.statusCode, seconds);
   }
