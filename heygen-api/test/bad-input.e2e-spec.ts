@@ -325,27 +325,20 @@ describeEachAdapter(() => {
       await expectUntouched(fixture);
     });
 
-    it('should answer 400 INVALID_IDEMPOTENCY_KEY for a key sent twice, creating nothing', async () => {
-      const fixture = await setUp();
+    it.each([
+      ['Idempotency-Key', ['key-a', 'key-b'], 'INVALID_IDEMPOTENCY_KEY'],
+      ['Cancel-After', ['5m', '10m'], 'INVALID_CANCEL_AFTER'],
+    ])(
+      'should refuse %s sent twice (%j) with 400 %s, creating nothing',
+      async (name, values, code) => {
+        const fixture = await setUp();
 
-      const res = await rawRequest(fixture.client.url('/create'), 'POST', {
-        'Idempotency-Key': ['key-a', 'key-b'],
-      });
+        const res = await rawRequest(fixture.client.url('/create'), 'POST', { [name]: values });
 
-      expectError(res, 400, 'INVALID_IDEMPOTENCY_KEY');
-      await expectUntouched(fixture);
-    });
-
-    it('should answer 400 INVALID_CANCEL_AFTER for a Cancel-After sent twice, creating nothing', async () => {
-      const fixture = await setUp();
-
-      const res = await rawRequest(fixture.client.url('/create'), 'POST', {
-        'Cancel-After': ['5m', '10m'],
-      });
-
-      expectError(res, 400, 'INVALID_CANCEL_AFTER');
-      await expectUntouched(fixture);
-    });
+        expectError(res, 400, code);
+        await expectUntouched(fixture);
+      },
+    );
 
     it('should accept a key holding a comma, sent once', async () => {
       const fixture = await setUp();
