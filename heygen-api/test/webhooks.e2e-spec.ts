@@ -213,6 +213,27 @@ describeEachAdapter(() => {
       expect(receiver.received).toHaveLength(1);
     });
 
+    it('should show no retry to come for a delivery a 410 cancelled', async () => {
+      // The running event's first attempt fails (500) and promises a retry 2 s on; the 410 to the
+      // completed event, meanwhile, cancels it: its history must not still promise it.
+      const { client } = await setUp({ WEBHOOK_RETRY_SCHEDULE: '0,2000', JOB_TIME: '100' });
+      const receiver = await startReceiver((_req, res, index) => {
+        res.statusCode = index === 0 ? 500 : 410;
+        res.end();
+      });
+      const job = await client.createOk({
+        webhook: receiver.url,
+        webhookEvents: ['running', 'completed'],
+      });
+
+      const done = await historyUntil(client, job.id, (h) =>
+        h.attempts.some((attempt) => attempt.statusCode === 410),
+      );
+
+      expect(done.attempts[0]).toMatchObject({ type: 'job.running', statusCode: 500 });
+      expect(done.attempts.every((attempt) => attempt.nextAttemptAt === undefined)).toBe(true);
+    });
+
     it('should retry a receiver that hangs past the timeout', async () => {
       const { client } = await setUp({ WEBHOOK_TIMEOUT_MS: '100' });
       const receiver = await startReceiver((_req, res, index) => {

@@ -272,6 +272,32 @@ describe(verifyWebhook.name, () => {
     }
   });
 
+  it('should throw a TypeError for a clock that gives no number, or headers that are none', async () => {
+    // A `now` giving NaN, a string or a function passed every timestamp, however old.
+    const clocks = [
+      () => Number.NaN,
+      () => undefined,
+      () => new Date().toISOString(),
+      () => Date.now,
+    ];
+    for (const now of clocks) {
+      const options = { now } as unknown as VerifyWebhookOptions;
+      await expect(verify(request.headers, request.body, options)).rejects.toThrow(/option now/);
+    }
+    for (const headers of [null, undefined, 'webhook-id: 1']) {
+      const verifying = verifyWebhook(request.body, headers as unknown as WebhookHeaders, secret);
+      await expect(verifying).rejects.toThrow(TypeError);
+    }
+  });
+
+  it.for(['webhook-id', 'webhook-timestamp', 'webhook-signature'])(
+    'should reject %s that is not text as malformed, not with a TypeError',
+    async (name) => {
+      const headers = { ...request.headers, [name]: 1.5 } as unknown as WebhookHeaders;
+      expect(await rejection(verify(headers))).toBe('MALFORMED_HEADER');
+    },
+  );
+
   it('should agree with standardwebhooks’ own verify on what passes and what fails', async () => {
     // standardwebhooks reads the real clock: sign now.
     const now = new Date();

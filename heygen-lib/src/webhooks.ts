@@ -62,7 +62,8 @@ const fail = (reason: WebhookVerificationReason, message: string, cause?: unknow
  * @returns the payload, parsed as JSON
  * @throws {@link WebhookVerificationError} when a header is missing or malformed, the timestamp
  * is out of tolerance, no `v1` signature matches, or the body is not JSON
- * @throws TypeError when `body`, `secret` or `options` are of the wrong type, or without WebCrypto
+ * @throws TypeError when `body`, `headers`, `secret` or `options` (`now` included) are of the wrong
+ * type, or without WebCrypto
  *
  * @example
  * ```ts
@@ -96,6 +97,18 @@ export async function verifyWebhook<T = unknown>(
   if (typeof toleranceSeconds !== 'number' || !(toleranceSeconds >= 0)) {
     throw new TypeError('verifyWebhook: option toleranceSeconds must be a number >= 0');
   }
+  // Read before anything: a `now` that gives no number (NaN, a string) would pass every timestamp.
+  const nowMs = typeof now === 'function' ? now() : undefined;
+  if (typeof nowMs !== 'number' || !Number.isFinite(nowMs)) {
+    throw new TypeError(
+      'verifyWebhook: option now must be a function returning ms since the epoch',
+    );
+  }
+  if (typeof headers !== 'object' || headers === null) {
+    throw new TypeError(
+      'verifyWebhook: headers must be the request headers (an object or Headers)',
+    );
+  }
   const subtle = globalThis.crypto?.subtle;
   if (!subtle) {
     throw new TypeError('verifyWebhook: needs WebCrypto (crypto.subtle; in a browser, HTTPS)');
@@ -111,7 +124,7 @@ export async function verifyWebhook<T = unknown>(
   const id = requiredHeader(headers, 'webhook-id');
   const timestamp = requiredHeader(headers, 'webhook-timestamp');
   const signatures = parseSignatures(requiredHeader(headers, 'webhook-signature'));
-  checkTimestamp(timestamp, toleranceSeconds, now());
+  checkTimestamp(timestamp, toleranceSeconds, nowMs);
 
   // [spec] "The content to be signed is therefore: `{msg_id}.{timestamp}.{payload}`."
   const bodyBytes = typeof body === 'string' ? encoder.encode(body) : body;
@@ -173,6 +186,9 @@ function requiredHeader(headers: WebhookHeaders, name: string): string {
     value = key === undefined ? undefined : headers[key];
   }
   const text = Array.isArray(value) ? value.join(', ') : value;
+  if (text !== undefined && text !== null && typeof text !== 'string') {
+    fail('MALFORMED_HEADER', `${name} is not text`);
+  }
   return text || fail('MISSING_HEADER', `Missing ${name} header`);
 }
 

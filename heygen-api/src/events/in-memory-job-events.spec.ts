@@ -34,6 +34,19 @@ describe(InMemoryJobEvents.name, () => {
     expect(Number(next.id)).toBeGreaterThan(Number(ids[2]));
   });
 
+  it("should answer a catch-up from a retired client's last id with nothing, not a resync", async () => {
+    using clock = fakeClock();
+    const sut = new InMemoryJobEvents(configStub({ REPLAY_LOG_SIZE: '1' }));
+    const last = (await sut.publish(clientStub, jobStub(1))).id;
+    await sut.publish(otherClientStub, jobStub(2));
+    await clock.advance(10);
+    expect(sut.clientCount).toBe(1); // retired, with no subscriber to bring it back
+
+    // Up to date: read again and again, it must not be sent to resync for ever.
+    expect(await sut.replay(clientStub, last)).toEqual([]);
+    expect(await sut.replay(clientStub, String(Number(last) - 1))).toBeUndefined();
+  });
+
   it('should start a client retired too long ago afresh, above every id it had', async () => {
     using clock = fakeClock();
     const sut = new InMemoryJobEvents(configStub({ REPLAY_LOG_SIZE: '1' }));

@@ -82,7 +82,9 @@ export class InMemoryJobEvents implements JobEvents, OnModuleDestroy {
   replay(clientId: ClientKey, afterId: string): Promise<JobEvent[] | undefined> {
     const after = /^\d{1,16}$/.test(afterId) ? Number(afterId) : NaN;
     const client = this.clients.get(clientId);
-    if (!client || !Number.isSafeInteger(after) || after < client.floor || after > client.last) {
+    // Retired, nothing of it is kept but its last id: from there, it has missed nothing.
+    if (!client) return Promise.resolve(this.retired.get(clientId) === after ? [] : undefined);
+    if (!Number.isSafeInteger(after) || after < client.floor || after > client.last) {
       return Promise.resolve(undefined);
     }
     const events = this.log

@@ -35,4 +35,19 @@ describe('InMemoryWebhookState', () => {
     expect(other.deliveryId).toBe('c');
     expect(await sut.delivery('client', 1, 'b')).toBeUndefined();
   });
+
+  it('should never drop the webhook of an unfinished job to make room, only a settled one', async () => {
+    const sut = new InMemoryWebhookState({ ...config, maxRetainedJobs: 2 });
+    await sut.subscribe('client', 1, target);
+    await sut.subscribe('client', 2, target);
+    sut.finished('client', 2);
+
+    await sut.subscribe('client', 3, target);
+    await sut.subscribe('client', 4, target);
+
+    // Job 1 still runs: its final event must find its webhook; job 2, settled, made room.
+    expect(await sut.subscription('client', 1)).toBeDefined();
+    expect(await sut.subscription('client', 2)).toBeUndefined();
+    expect(await sut.subscription('client', 3)).toBeDefined();
+  });
 });

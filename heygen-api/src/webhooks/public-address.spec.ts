@@ -23,6 +23,7 @@ describe(isPublicAddress.name, () => {
     '::ffff:10.0.0.1',
     '64:ff9b::a00:1',
     '2001:db8::1',
+    '3fff::1', // documentation too, since RFC 9637
   ])('should refuse %s', (address) => {
     expect(isPublicAddress(address)).toBe(false);
   });

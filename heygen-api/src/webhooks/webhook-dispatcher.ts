@@ -64,8 +64,24 @@ export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
     return {
       webhook: subscription.target.url,
       events: [...subscription.target.events],
-      attempts: await this.state.attempts(clientId, jobId),
+      attempts: await this.withoutStalePromises(clientId, jobId),
     };
+  }
+
+  /**
+   * The attempts, each delivery's latest one without the `nextAttemptAt` it promised when the
+   * delivery is no longer pending: a 410 to another of the job's deliveries cancelled it.
+   */
+  private async withoutStalePromises(clientId: ClientKey, jobId: number) {
+    const attempts = await this.state.attempts(clientId, jobId);
+    const latest = new Map(attempts.map((attempt, index) => [attempt.deliveryId, index]));
+    for (const index of latest.values()) {
+      const { nextAttemptAt, deliveryId, ...made } = attempts[index]!;
+      if (nextAttemptAt === undefined) continue;
+      const delivery = await this.state.delivery(clientId, jobId, deliveryId);
+      if (delivery?.state !== 'pending') attempts[index] = { deliveryId, ...made };
+    }
+    return attempts;
   }
 
   /** Attempts a delivery again now, whatever came of it before (even a 410); its schedule goes on. */

@@ -30,8 +30,9 @@ const keyOf = (clientId: ClientKey, jobId: number): string => `${clientId}#${job
 /**
  * The webhooks of this process's jobs, apart from the tightly packed job records
  * (store/packed-job.ts): only jobs created with a webhook have an entry. An entry is dropped
- * RETENTION_MS after its job finished and its deliveries settled, like the job itself, and the
- * oldest goes first when `maxKept` are held.
+ * RETENTION_MS after its job finished and its deliveries settled, like the job itself; when
+ * `maxKept` are held, the oldest settled one goes at once. An unfinished job's entry, or one with a
+ * delivery under way, never goes: its final event would never be sent.
  */
 export class WebhookSubscriptions {
   private readonly byJob = new Map<string, WebhookSubscription>();
@@ -88,18 +89,19 @@ export class WebhookSubscriptions {
   private sweep(now: number): void {
     let looked = 0;
     for (const [key, subscription] of this.byJob) {
-      if (this.byJob.size < this.maxKept && looked++ >= SWEEP_STEP) break;
-      if (this.byJob.size >= this.maxKept || this.expired(subscription, now)) {
-        this.byJob.delete(key);
-      }
+      const full = this.byJob.size >= this.maxKept;
+      if (!full && looked++ >= SWEEP_STEP) break;
+      if (!settled(subscription)) continue;
+      if (full || now - subscription.touchedAt >= this.retentionMs) this.byJob.delete(key);
     }
   }
+}
 
-  private expired(subscription: WebhookSubscription, now: number): boolean {
-    if (!subscription.finished || now - subscription.touchedAt < this.retentionMs) return false;
-    for (const delivery of subscription.deliveries.values()) {
-      if (delivery.state === 'pending') return false;
-    }
-    return true;
+/** The job finished and every delivery of it is over: nothing is left to send. */
+function settled(subscription: WebhookSubscription): boolean {
+  if (!subscription.finished) return false;
+  for (const delivery of subscription.deliveries.values()) {
+    if (delivery.state === 'pending') return false;
   }
+  return true;
 }

@@ -50,10 +50,12 @@ export async function checkWebhookTarget(
     // Credentials in a URL end up in logs and delivery history: a header-less secret is the signature.
     throw new DomainError('INVALID_WEBHOOK_URL', 'webhook must not carry a user name or password');
   }
+  // Resolved whatever WEBHOOK_ALLOW_PRIVATE says: it lifts the refusal of private addresses, and a
+  // host that does not resolve is a mistake either way.
+  const addresses = await withTimeout(resolveAll(url.hostname), RESOLVE_TIMEOUT_MS).catch(() => {
+    throw new DomainError('INVALID_WEBHOOK_URL', `webhook host ${url.hostname} does not resolve`);
+  });
   if (!allowPrivate) {
-    const addresses = await withTimeout(resolveAll(url.hostname), RESOLVE_TIMEOUT_MS).catch(() => {
-      throw new DomainError('INVALID_WEBHOOK_URL', `webhook host ${url.hostname} does not resolve`);
-    });
     if (addresses.length === 0 || !addresses.every(isPublicAddress)) {
       throw new DomainError(
         'WEBHOOK_URL_PRIVATE',
