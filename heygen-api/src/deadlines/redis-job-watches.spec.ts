@@ -22,7 +22,10 @@ interface Instance {
 async function newInstance(prefix: string, { ticking = true } = {}): Promise<Instance> {
   const { connections } = await connectTestRedis(redis, {}, prefix);
   const sut = new RedisJobWatches(connections, { refreshMs: REFRESH_MS });
-  const unwatched = vi.fn<(clientId: string, id: number) => void>();
+  // As JobsService does: the job is cancelled (or found finished), and its watch forgotten.
+  const unwatched = vi.fn<(clientId: string, id: number) => void>((clientId, id) =>
+    sut.forget(clientId, id),
+  );
   sut.onUnwatched(unwatched);
   if (ticking) sut.onModuleInit();
   onTestFinished(() => sut.onModuleDestroy());
@@ -54,6 +57,22 @@ describe(RedisJobWatches.name, () => {
     const { command } = a.connections;
     expect(await command.exists(`${prefix}unwatched`, `${prefix}unwatched:after`)).toBe(0);
     expect(await command.exists(`${prefix}unwatched:client:${clientStub}`)).toBe(0);
+  });
+
+  it('should hand a claimed job over again once its lease ends, unless forgotten', async () => {
+    const prefix = newPrefix();
+    const a = await newInstance(prefix);
+    // The claim's answer never reaches its instance (Redis paused past the command timeout).
+    a.unwatched.mockImplementation(() => {});
+    await a.sut.add(clientStub, 1, 10);
+
+    await vi.waitFor(() => expect(a.unwatched).toHaveBeenCalledTimes(2), {
+      timeout: 3000,
+      interval: 20,
+    });
+    a.sut.forget(clientStub, 1);
+    await sleep(15 * REFRESH_MS);
+    expect(a.unwatched).toHaveBeenCalledTimes(2);
   });
 
   it('should not hand a job over before its time and the grace', async () => {

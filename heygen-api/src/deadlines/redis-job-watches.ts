@@ -21,6 +21,14 @@ export const REFRESH_MS = 500;
 /** The most jobs one sweep claims; a full batch sweeps again at once. */
 const CLAIM_BATCH = 100;
 
+/**
+ * A claim is a lease of this many refresh periods, not a removal: the claimed job comes due again
+ * after it unless its cancel forgot the watch (a finished job is forgotten, JobChanges), so a claim
+ * whose answer was lost (Redis paused past the command timeout) or whose instance died still ends
+ * in a cancel.
+ */
+const LEASE_PERIODS = 10;
+
 /** The most clients, and the most jobs, one script call refreshes (a bound on its arguments). */
 const TOUCH_CHUNK = 1000;
 
@@ -59,13 +67,15 @@ return 1
  * Refreshes what is watched, then claims what is not. KEYS: 1 zset, 2 hash (as ADD's), 3… the sets
  * of the clients whose every job is watched. ARGV: 1 the most to claim (0: none), 2 the grace ms,
  * 3 the prefix of the clients' sets, 4 how many clients, then the clients (as KEYS 3…), then the
- * members watched one by one. A job counts as watched until now + its ms (ZADD XX: a job forgotten
- * meanwhile is not brought back); one whose time passed more than the grace ago is removed from
- * all three keys and returned, in the same step, so exactly one instance claims it.
+ * members watched one by one, 5 + n the lease ms. A job counts as watched until now + its ms (ZADD
+ * XX: a job forgotten meanwhile is not brought back); one whose time passed more than the grace
+ * ago is returned and leased in the same step (scored now + the lease), so one instance at a time
+ * claims it, again once the lease ends if its cancel did not forget it.
  */
 const TICK = new RedisScript(`${LUA_NOW}
 local Z, H = KEYS[1], KEYS[2]
 local limit, grace, sets, n = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
+local lease = tonumber(ARGV[5 + n])
 local now = now_ms()
 local function touch(member)
   local after = redis.call('HGET', H, member)
@@ -75,15 +85,10 @@ for i = 1, n do
   local client = ARGV[4 + i]
   for _, id in ipairs(redis.call('SMEMBERS', KEYS[2 + i])) do touch(id .. '@' .. client) end
 end
-for i = 5 + n, #ARGV do touch(ARGV[i]) end
+for i = 6 + n, #ARGV do touch(ARGV[i]) end
 if limit == 0 then return {} end
 local due = redis.call('ZRANGEBYSCORE', Z, '-inf', fmt(now - grace), 'LIMIT', 0, limit)
-for _, member in ipairs(due) do
-  local at = string.find(member, '@', 1, true)
-  redis.call('ZREM', Z, member)
-  redis.call('HDEL', H, member)
-  if at then redis.call('SREM', sets .. string.sub(member, at + 1), string.sub(member, 1, at - 1)) end
-end
+for _, member in ipairs(due) do redis.call('ZADD', Z, fmt(now + lease), member) end
 return due
 `);
 
@@ -97,7 +102,7 @@ return due
  * tick), and every REFRESH_MS one script refreshes everything this instance's open streams and
  * held waits cover, then claims the jobs unwatched for their time + GRACE_MS, up to CLAIM_BATCH,
  * which are handed to `onUnwatched`. Every instance sweeps; the claim is atomic, so each job is
- * claimed once. A job is cancelled between its time + GRACE_MS and its time + GRACE_MS +
+ * claimed by one instance, for a lease (LEASE_PERIODS), until its cancel forgets the watch. A job is cancelled between its time + GRACE_MS and its time + GRACE_MS +
  * REFRESH_MS after its last watch. While Redis is away the ticks fail, are logged once, and go on.
  */
 @Injectable()
@@ -250,6 +255,7 @@ export class RedisJobWatches implements JobWatches, OnModuleInit, OnModuleDestro
           `${prefix}unwatched:client:`,
           someClients.length,
           ...someClients,
+          LEASE_PERIODS * this.refreshMs,
           ...someMembers,
         ],
       )) as string[];

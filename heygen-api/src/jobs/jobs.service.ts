@@ -194,6 +194,8 @@ export class JobsService {
     try {
       const cancelled = await this.apply(clientId, id, cancelBecause(UNWATCHED));
       if (cancelled) this.runner.stop(clientId, id);
+      // Finished meanwhile, or gone: nothing is left to watch (redis: else the claim comes back).
+      else this.watches?.forget(clientId, id);
     } catch (error) {
       this.logger.error(`Job ${id}: could not be cancelled as unwatched`, error);
     }

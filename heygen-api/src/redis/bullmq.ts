@@ -1,3 +1,4 @@
+import { type Logger } from '@nestjs/common';
 import { type Queue, type Worker } from 'bullmq';
 import { type Redis } from 'ioredis';
 import { type RedisConnections } from './redis-connections.js';
@@ -15,6 +16,19 @@ export function bullmqConnection(
     connection: redis.open(name, { maxRetriesPerRequest: null }),
     prefix: `${redis.prefix}bull`,
   };
+}
+
+/**
+ * Logs an error of a BullMQ queue or worker, unless Redis is away: BullMQ reports every failed
+ * reconnect and lock renewal, and RedisConnections has said once per connection that it is down.
+ */
+export function warnUnlessAway(
+  logger: Pick<Logger, 'warn'>,
+  redis: RedisConnections,
+  source: string,
+  error: Error,
+): void {
+  if (redis.command.status === 'ready') logger.warn(`${source}: ${error.message}`);
 }
 
 /**

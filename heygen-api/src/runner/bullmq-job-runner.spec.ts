@@ -1,6 +1,13 @@
-import { onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { connectTestRedis, newPrefix, useTestRedis } from '../../test/support/redis-server.js';
+import { clientStub } from '../../test/unit/stubs.js';
+import { JobChanges } from '../changes/job-changes.js';
+import { isFinished, type Job } from '../domain/job.js';
+import { storeUnavailable } from '../errors/domain-error.js';
+import { type JobEvent } from '../events/job-events.js';
 import { RedisJobEvents } from '../events/redis-job-events.js';
+import { AppMetrics } from '../metrics/app-metrics.js';
+import { type JobWebhooks } from '../webhooks/job-webhooks.js';
 import { RedisJobStore } from '../store/redis-job-store.js';
 import { BullmqJobRunner } from './bullmq-job-runner.js';
 import { describeJobRunnerContract } from './job-runner.contract.js';
@@ -35,4 +42,92 @@ describeJobRunnerContract('BullMQ, two instances on Redis', async (env = {}) => 
     events: b.events,
     shutdown: (i) => instances[i]!.shutdown(),
   };
+});
+
+describe(BullmqJobRunner.name, () => {
+  it('should tell the webhooks of a change whose answer was lost though Redis made it', async () => {
+    const { config, connections } = await connectTestRedis(
+      redis,
+      { JOB_TIME: '100', PROGRESS_INTERVAL_MS: '60000', RUNNER_LOCK_MS: '5000' },
+      newPrefix(),
+    );
+    // Redis paused past the command timeout: the change is made when it wakes, but its answer
+    // never comes. Here the final change's first answer is lost; the retry finds it made.
+    class AnswerLost extends RedisJobStore {
+      private lost = false;
+      override async update(...args: Parameters<RedisJobStore['update']>) {
+        const updated = await super.update(...args);
+        if (!this.lost && updated && isFinished(updated.job)) {
+          this.lost = true;
+          throw storeUnavailable();
+        }
+        return updated;
+      }
+    }
+    const store = new AnswerLost(config, connections);
+    const events = new RedisJobEvents(config, connections);
+    const told: Job[] = [];
+    const webhooks = {
+      changed: (event: JobEvent) => {
+        told.push(event.job);
+        return Promise.resolve();
+      },
+    } as unknown as JobWebhooks;
+    const runner = new BullmqJobRunner(
+      config,
+      connections,
+      store,
+      events,
+      new AppMetrics(),
+      new JobChanges(new AppMetrics(), undefined, webhooks),
+    );
+    events.onModuleInit();
+    runner.onModuleInit();
+    onTestFinished(() => runner.onModuleDestroy());
+    const { record } = await store.create({
+      clientId: clientStub,
+      duration: 100,
+      fail: false,
+      now: Date.now(),
+      limits: { activePerClient: 10, keptPerClient: 10, active: 10 },
+    });
+
+    runner.run(record!, () => Promise.resolve(undefined));
+
+    await vi.waitFor(() => expect(told.map((job) => job.status)).toContain('completed'), {
+      timeout: 5000,
+    });
+  });
+});
+
+describe(`${BullmqJobRunner.name}: a creation whose hand-over was lost`, () => {
+  it('should run a job left pending by a creation never handed to the queue', async () => {
+    const { config, connections } = await connectTestRedis(
+      redis,
+      { JOB_TIME: '100', RUNNER_LOCK_MS: '300' },
+      newPrefix(),
+    );
+    const store = new RedisJobStore(config, connections);
+    const events = new RedisJobEvents(config, connections);
+    const runner = new BullmqJobRunner(config, connections, store, events);
+    events.onModuleInit();
+    runner.onModuleInit();
+    onTestFinished(() => runner.onModuleDestroy());
+
+    // Created in Redis, but its answer, and so its hand-over to the runner, were lost.
+    const { record } = await store.create({
+      clientId: clientStub,
+      duration: 100,
+      fail: false,
+      now: Date.now(),
+      limits: { activePerClient: 10, keptPerClient: 10, active: 10 },
+    });
+
+    await vi.waitFor(
+      async () =>
+        expect((await store.get(clientStub, record!.job.id))?.job.status).toBe('completed'),
+      { timeout: 5000, interval: 50 },
+    );
+    expect(await store.stillPending?.(0, 10)).toEqual([]);
+  });
 });

@@ -14,7 +14,7 @@ import { fail, isFinished, type Job, type JobRecord, type JobTransition } from '
 import { JOB_EVENTS, type JobEvents } from '../events/job-events.js';
 import { shortClient } from '../logging/redact.js';
 import { AppMetrics } from '../metrics/app-metrics.js';
-import { bullmqConnection, closeBullmq } from '../redis/bullmq.js';
+import { bullmqConnection, closeBullmq, warnUnlessAway } from '../redis/bullmq.js';
 import { RedisConnections } from '../redis/redis-connections.js';
 import { retryWhileUnavailable, settlesWithin } from '../redis/redis-unavailable.js';
 import { type WorkerStatus } from '../redis/redis.health.js';
@@ -46,6 +46,8 @@ const MAX_STALLED_COUNT = 10;
 const EVENTS_KEPT = 1000;
 /** How long a graceful stop waits for Redis to take its running jobs back. */
 const HAND_OVER_MS = 3000;
+/** The most jobs one repair round hands to the queue again (see repair). */
+const REPAIR_BATCH = 100;
 
 export const RUNNER_FAILURE = {
   code: 'RUNNER_FAILED',
@@ -65,6 +67,7 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
   private queue?: Queue<RunnerJobData>;
   private worker?: Worker<RunnerJobData>;
   private subscriber?: Redis;
+  private repairTimer?: NodeJS.Timeout;
   private handingOver = false;
 
   constructor(
@@ -110,6 +113,8 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
     });
     this.worker.on('error', (error) => this.warn('worker', error));
     this.worker.on('failed', (job, error) => void this.onFailed(job, error));
+    this.repairTimer = setInterval(() => void this.repair(), this.config.runnerLockMs);
+    this.repairTimer.unref();
 
     // A cancel reaches the instance working on the job, whichever it is.
     this.subscriber = this.redis.open('runner', { maxRetriesPerRequest: null });
@@ -164,6 +169,7 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
    */
   async onModuleDestroy(): Promise<void> {
     this.handingOver = true;
+    clearInterval(this.repairTimer);
     const away = this.redis.command.status !== 'ready';
     // The worker takes no new job from here on; the running ones are handed over below.
     const closed = closeBullmq(this.worker, this.queue, away);
@@ -251,6 +257,10 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
     }
     // Declined: when the job was cancelled meanwhile (and the stop message missed), stop here.
     const current = await this.untilRedisAnswers(() => this.store.get(clientId, id));
+    // Declined may also mean done: a try that timed out while Redis was paused ran when it woke,
+    // and its retry found the change made. Its event is told again (an event told twice is
+    // delivered once), or its webhook, the final one above all, would never be sent.
+    if (current) await this.announce(current);
     if (!current || isFinished(current.job)) {
       onFinishedElsewhere?.(current);
       this.simulation.stop(clientId, id);
@@ -263,6 +273,26 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
     if (job.eventId !== undefined) await this.changes.announced({ id: job.eventId, clientId, job });
   }
 
+  /**
+   * Queues again the jobs still pending a lock period after their creation. A creation whose answer
+   * was lost (Redis paused past the command timeout, answered 503) made its job without handing it
+   * to the queue: it would stay pending, holding its client's slot, for ever. Queued by its id, a
+   * job already in the queue (every worker busy) is left as it is. Its Cancel-After deadline, which
+   * travelled with the hand-over that was lost, is not known here.
+   */
+  private async repair(): Promise<void> {
+    if (this.handingOver || !this.store.stillPending) return;
+    try {
+      const stuck = await this.store.stillPending(this.config.runnerLockMs, REPAIR_BATCH);
+      for (const { clientId, id } of stuck) {
+        const record = await this.store.get(clientId, id);
+        if (record?.job.status === 'pending') this.run(record, () => Promise.resolve(undefined));
+      }
+    } catch {
+      // Redis away: RedisConnections says so; the next round tries again.
+    }
+  }
+
   /** A job BullMQ gave up on still reaches a final state: failed, with the reason. */
   private async onFailed(job: QueueJob<RunnerJobData> | undefined, error: Error): Promise<void> {
     if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return;
@@ -272,12 +302,8 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
     await this.apply(job.data.clientId, job.data.id, fail(RUNNER_FAILURE)).catch(() => {});
   }
 
-  /**
-   * BullMQ reports every failed reconnect and lock renewal; while Redis is away, RedisConnections
-   * has said so once per connection, and that is enough.
-   */
   private warn(source: string, error: Error): void {
-    if (this.redis.command.status === 'ready') this.logger.warn(`${source}: ${error.message}`);
+    warnUnlessAway(this.logger, this.redis, source, error);
   }
 
   private untilRedisAnswers<T>(step: () => Promise<T>): Promise<T> {

@@ -76,4 +76,11 @@ export interface JobStore {
    * changes stores the id with the change, and has no such method.
    */
   recordEvent?(event: JobEvent): Promise<void>;
+  /**
+   * For a store shared by instances (redis): up to `limit` jobs still pending `olderThanMs` after
+   * their creation, each handed out once per `olderThanMs` (to one instance). A creation whose
+   * answer was lost (Redis paused past the command timeout) made its job, but never handed it to the
+   * runner: this is how one is found, and run.
+   */
+  stillPending?(olderThanMs: number, limit: number): Promise<{ clientId: ClientKey; id: number }[]>;
 }

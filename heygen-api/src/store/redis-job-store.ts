@@ -89,6 +89,8 @@ while redis.call('HLEN', J) >= keptPerClient do
 end
 local id = fmt(math.max(tonumber(redis.call('HGET', M, 'last') or '0') + 1, now))
 redis.call('HSET', M, 'last', id)
+-- Pending, in the deployment's index, until its first change (UPDATE): see stillPending.
+redis.call('ZADD', KEYS[8], now, id .. '@' .. ARGV[9])
 local active = redis.call('HINCRBY', M, 'active', 1)
 redis.call('INCR', A)
 local job = '{"id":' .. id .. ',' .. string.sub(ARGV[6], 2)
@@ -128,6 +130,7 @@ if not v then return {'gone'} end
 if cjson.decode(v).job.revision ~= tonumber(ARGV[2]) then return {'conflict', v} end
 local event = append_event(KEYS[6], KEYS[7], ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8]), now)
 redis.call('HSET', J, id, with_event(ARGV[3], event))
+if ARGV[9] ~= '' then redis.call('ZREM', KEYS[8], ARGV[9]) end
 if ARGV[4] == '1' then
   local active = redis.call('HINCRBY', M, 'active', -1)
   redis.call('DECR', A)
@@ -135,6 +138,17 @@ if ARGV[4] == '1' then
   settle(now, active)
 end
 return {'ok', event}
+`);
+
+/**
+ * The pending jobs created `ARGV[1]` ms ago or more, at most ARGV[2], each scored anew (now), so
+ * that it is handed out again only after as long. KEYS[1]: the pending index (CREATE, UPDATE).
+ */
+const STILL_PENDING = new RedisScript(`${LUA_NOW}
+local now = now_ms()
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', fmt(now - tonumber(ARGV[1])), 'LIMIT', 0, tonumber(ARGV[2]))
+for _, member in ipairs(due) do redis.call('ZADD', KEYS[1], now, member) end
+return due
 `);
 
 /** Concurrent changes of one job retry this often before the last error is reported. */
@@ -175,7 +189,12 @@ export class RedisJobStore implements JobStore {
     const stored: StoredRecord = { job, fail: draft.fail, ...(idempotency && { idempotency }) };
     const [outcome, id, value, eventId] = (await CREATE.run(
       this.redis.command,
-      [...this.keys(clientId), this.activeKey, ...eventLogKeys(this.redis.prefix, clientId)],
+      [
+        ...this.keys(clientId),
+        this.activeKey,
+        ...eventLogKeys(this.redis.prefix, clientId),
+        this.pendingKey,
+      ],
       [
         JSON.stringify(stored),
         idempotency?.key ?? '',
@@ -184,6 +203,7 @@ export class RedisJobStore implements JobStore {
         limits.active,
         JSON.stringify(job),
         ...this.eventArgs(),
+        clientId,
       ],
     )) as [string, string, string?, string?];
     if (outcome === 'limit') return { outcome, limit: id === 'server' ? 'server' : 'client' };
@@ -240,7 +260,12 @@ export class RedisJobStore implements JobStore {
       };
       const [outcome, value] = (await UPDATE.run(
         this.redis.command,
-        [...this.keys(clientId), this.activeKey, ...eventLogKeys(this.redis.prefix, clientId)],
+        [
+          ...this.keys(clientId),
+          this.activeKey,
+          ...eventLogKeys(this.redis.prefix, clientId),
+          this.pendingKey,
+        ],
         [
           id,
           record.job.revision,
@@ -249,6 +274,8 @@ export class RedisJobStore implements JobStore {
           this.config.retentionMs,
           JSON.stringify(withoutEventId(next)),
           ...this.eventArgs(),
+          // Out of the pending index with its first change.
+          record.job.status === 'pending' ? `${id}@${clientId}` : '',
         ],
       )) as [string, string?];
       if (outcome === 'ok') {
@@ -290,6 +317,26 @@ export class RedisJobStore implements JobStore {
 
   private get activeKey(): string {
     return `${this.redis.prefix}active`;
+  }
+
+  /** The deployment's pending jobs, `<id>@<client>` by creation time: see stillPending. */
+  private get pendingKey(): string {
+    return `${this.redis.prefix}pending`;
+  }
+
+  async stillPending(
+    olderThanMs: number,
+    limit: number,
+  ): Promise<{ clientId: ClientKey; id: number }[]> {
+    const due = (await STILL_PENDING.run(
+      this.redis.command,
+      [this.pendingKey],
+      [olderThanMs, limit],
+    )) as string[];
+    return due.map((member) => {
+      const at = member.indexOf('@');
+      return { id: Number(member.slice(0, at)), clientId: member.slice(at + 1) };
+    });
   }
 
   private parse(clientId: ClientKey, id: string, value: string): JobRecord {

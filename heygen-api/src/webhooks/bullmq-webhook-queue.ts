@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { Queue, Worker } from 'bullmq';
 import { AppConfig } from '../config/app-config.js';
-import { bullmqConnection, closeBullmq } from '../redis/bullmq.js';
+import { bullmqConnection, closeBullmq, warnUnlessAway } from '../redis/bullmq.js';
 import { RedisConnections } from '../redis/redis-connections.js';
 import { settlesWithin } from '../redis/redis-unavailable.js';
 import { SHARED_REDIS } from '../redis/shared-redis.js';
@@ -63,7 +63,7 @@ export class BullmqWebhookQueue implements WebhookQueue, OnModuleInit, OnModuleD
       },
       streams: { events: { maxLen: 1000 } },
     });
-    this.queue.on('error', (error) => this.logger.warn(`queue: ${error.message}`));
+    this.queue.on('error', (error) => warnUnlessAway(this.logger, this.redis, 'queue', error));
     // RUNNER_CONCURRENCY=0: an HTTP-only instance; the others deliver.
     if (this.config.runnerConcurrency === 0) return;
     this.worker = new Worker<DeliveryRef>(
@@ -78,7 +78,7 @@ export class BullmqWebhookQueue implements WebhookQueue, OnModuleInit, OnModuleD
         drainDelay: 1,
       },
     );
-    this.worker.on('error', (error) => this.logger.warn(`worker: ${error.message}`));
+    this.worker.on('error', (error) => warnUnlessAway(this.logger, this.redis, 'worker', error));
   }
 
   async schedule(delivery: WebhookDelivery, dueAt: number): Promise<void> {
