@@ -44,90 +44,70 @@ describeJobRunnerContract('BullMQ, two instances on Redis', async (env = {}) => 
   };
 });
 
-describe(BullmqJobRunner.name, () => {
-  it('should tell the webhooks of a change whose answer was lost though Redis made it', async () => {
-    const { config, connections } = await connectTestRedis(
-      redis,
-      { JOB_TIME: '100', PROGRESS_INTERVAL_MS: '60000', RUNNER_LOCK_MS: '5000' },
-      newPrefix(),
-    );
-    // Redis paused past the command timeout: the change is made when it wakes, but its answer
-    // never comes. Here the final change's first answer is lost; the retry finds it made.
-    class AnswerLost extends RedisJobStore {
-      private lost = false;
-      override async update(...args: Parameters<RedisJobStore['update']>) {
-        const updated = await super.update(...args);
-        if (!this.lost && updated && isFinished(updated.job)) {
-          this.lost = true;
-          throw storeUnavailable();
-        }
-        return updated;
-      }
+/**
+ * Redis paused past the command timeout: a change is made when it wakes, but its answer never
+ * comes. Here the final change's first answer is lost; the retry finds it made.
+ */
+class FinalAnswerLost extends RedisJobStore {
+  private lost = false;
+  override async update(...args: Parameters<RedisJobStore['update']>) {
+    const updated = await super.update(...args);
+    if (!this.lost && updated && isFinished(updated.job)) {
+      this.lost = true;
+      throw storeUnavailable();
     }
-    const store = new AnswerLost(config, connections);
-    const events = new RedisJobEvents(config, connections);
-    const told: Job[] = [];
-    const webhooks = {
-      changed: (event: JobEvent) => {
-        told.push(event.job);
-        return Promise.resolve();
-      },
-    } as unknown as JobWebhooks;
-    const runner = new BullmqJobRunner(
-      config,
-      connections,
-      store,
-      events,
-      new AppMetrics(),
-      new JobChanges(new AppMetrics(), undefined, webhooks),
-    );
-    events.onModuleInit();
-    runner.onModuleInit();
-    onTestFinished(() => runner.onModuleDestroy());
-    const { record } = await store.create({
-      clientId: clientStub,
-      duration: 100,
-      fail: false,
-      now: Date.now(),
-      limits: { activePerClient: 10, keptPerClient: 10, active: 10 },
-    });
+    return updated;
+  }
+}
 
-    runner.run(record!, () => Promise.resolve(undefined));
+/** One instance's runner on a store of `Store`, with the webhooks' changes recorded in `told`. */
+async function oneInstance(env: Record<string, string>, Store = RedisJobStore) {
+  const { config, connections } = await connectTestRedis(redis, env, newPrefix());
+  const store = new Store(config, connections);
+  const events = new RedisJobEvents(config, connections);
+  const told: Job[] = [];
+  const webhooks = {
+    changed: (event: JobEvent) => {
+      told.push(event.job);
+      return Promise.resolve();
+    },
+  } as unknown as JobWebhooks;
+  const changes = new JobChanges(new AppMetrics(), undefined, webhooks);
+  const runner = new BullmqJobRunner(config, connections, store, events, new AppMetrics(), changes);
+  events.onModuleInit();
+  runner.onModuleInit();
+  onTestFinished(() => runner.onModuleDestroy());
+  const { record } = await store.create({
+    clientId: clientStub,
+    duration: 100,
+    fail: false,
+    now: Date.now(),
+    limits: { activePerClient: 10, keptPerClient: 10, active: 10 },
+  });
+  return { store, runner, told, record: record! };
+}
+
+describe(`${BullmqJobRunner.name}: answers lost to a paused Redis`, () => {
+  it('should tell the webhooks of a change whose answer was lost though Redis made it', async () => {
+    const env = { JOB_TIME: '100', PROGRESS_INTERVAL_MS: '60000', RUNNER_LOCK_MS: '5000' };
+    const { runner, told, record } = await oneInstance(env, FinalAnswerLost);
+
+    runner.run(record, () => Promise.resolve(undefined));
 
     await vi.waitFor(() => expect(told.map((job) => job.status)).toContain('completed'), {
       timeout: 5000,
     });
   });
-});
 
-describe(`${BullmqJobRunner.name}: a creation whose hand-over was lost`, () => {
   it('should run a job left pending by a creation never handed to the queue', async () => {
-    const { config, connections } = await connectTestRedis(
-      redis,
-      { JOB_TIME: '100', RUNNER_LOCK_MS: '300' },
-      newPrefix(),
-    );
-    const store = new RedisJobStore(config, connections);
-    const events = new RedisJobEvents(config, connections);
-    const runner = new BullmqJobRunner(config, connections, store, events);
-    events.onModuleInit();
-    runner.onModuleInit();
-    onTestFinished(() => runner.onModuleDestroy());
-
     // Created in Redis, but its answer, and so its hand-over to the runner, were lost.
-    const { record } = await store.create({
-      clientId: clientStub,
-      duration: 100,
-      fail: false,
-      now: Date.now(),
-      limits: { activePerClient: 10, keptPerClient: 10, active: 10 },
-    });
+    const { store, record } = await oneInstance({ JOB_TIME: '100', RUNNER_LOCK_MS: '300' });
 
     await vi.waitFor(
       async () =>
-        expect((await store.get(clientStub, record!.job.id))?.job.status).toBe('completed'),
+        expect((await store.get(clientStub, record.job.id))?.job.status).toBe('completed'),
       { timeout: 5000, interval: 50 },
     );
-    expect(await store.stillPending?.(0, 10)).toEqual([]);
+    expect(await store.stillPending(0, 10)).toEqual([]);
   });
 });
