@@ -4,7 +4,7 @@ import { HeyGenAPI as SoloHeyGenAPI } from './heygen-api.js';
 import { createHttp } from './http.js';
 import { createLogger } from './logger.js';
 import { createTabGroup, type TabGroup, type TabRole } from './tabs/group.js';
-import { browserPlatform, groupName, sharedClientId, storageKey } from './tabs/platform.js';
+import { browserPlatform, groupName, keyTag, sharedClientId, storageKey } from './tabs/platform.js';
 import type { StateListener, Transport, TransportHost } from './transports/transport.js';
 import type {
   ChannelStats,
@@ -82,10 +82,12 @@ export class HeyGenAPI extends SoloHeyGenAPI {
       throw new TypeError('HeyGenAPI: option leaderTimeout must be a number of ms ≥ 20');
     }
     const platform = shareAcrossTabs === true ? browserPlatform() : undefined;
+    // Tabs with other API keys are other clients: other groups, other stored client ids.
+    const group = `${tabsKey}${keyTag(options?.apiKey)}`;
     const clientId =
       platform &&
       (options.clientId ??
-        sharedClientId(platform.storage, storageKey(String(options.url), tabsKey)));
+        sharedClientId(platform.storage, storageKey(String(options.url), group)));
     super(clientId ? { ...options, clientId } : options);
     this.#hooks = options;
     if (!platform || !clientId) return;
@@ -98,7 +100,7 @@ export class HeyGenAPI extends SoloHeyGenAPI {
     );
     this.#groupStats = http.stats;
     this.#group = createTabGroup({
-      name: groupName(options.url, clientId),
+      name: `${groupName(options.url, clientId)}${keyTag(options.apiKey)}`,
       platform,
       mode: options.mode,
       http,

@@ -52,6 +52,39 @@ describe('HeyGenAPI of heygen-lib/tabs', () => {
     c.dispose();
   });
 
+  it('should keep tabs with other API keys apart: other client ids, other leaders', async () => {
+    const storage = new Map<string, string>();
+    // One lock per name, as the Web Locks API has (FakeLocks alone is one lock).
+    const locks = new Map<string, FakeLocks>();
+    const lockNamed = (name: string): FakeLocks => {
+      if (!locks.has(name)) locks.set(name, new FakeLocks());
+      return locks.get(name)!;
+    };
+    vi.stubGlobal('navigator', {
+      locks: {
+        request: (...args: Parameters<FakeLocks['request']>) => lockNamed(args[0]).request(...args),
+      },
+    });
+    vi.stubGlobal('localStorage', {
+      getItem: (key: string) => storage.get(key) ?? null,
+      setItem: (key: string, value: string) => void storage.set(key, value),
+    });
+    const a = new HeyGenAPI({ url: URL_, mode: 'sse', fetch, apiKey: 'key-a' });
+    const b = new HeyGenAPI({ url: URL_, mode: 'sse', fetch, apiKey: 'key-b' });
+    const again = new HeyGenAPI({ url: URL_, mode: 'sse', fetch, apiKey: 'key-a' });
+
+    // With keys on, a client is its key and its uuid: b shares nothing with a, a's twin does.
+    expect(b.clientId).not.toBe(a.clientId);
+    expect(again.clientId).toBe(a.clientId);
+    // One leader per key: b leads its own group, a and its twin share one.
+    await vi.waitFor(() => {
+      expect(b.role).toBe('leader');
+      expect([a.role, again.role].sort()).toEqual(['follower', 'leader']);
+    });
+    expect([...storage.keys()].some((key) => key.includes('key-a'))).toBe(false);
+    for (const sut of [a, b, again]) sut.dispose();
+  });
+
   it('should refuse a bad leaderTimeout or tabsKey with a TypeError naming it', () => {
     expect(() => new HeyGenAPI({ url: URL_, mode: 'sse', leaderTimeout: -1 })).toThrow(
       /leaderTimeout/,

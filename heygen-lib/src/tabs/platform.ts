@@ -78,6 +78,20 @@ export const storageKey = (url: string, key: string): string =>
   `heygen-lib/tabs client-id ${url} ${key}`;
 
 /**
+ * What tells apart the groups of one origin and server beside `tabsKey`: the API key. With keys
+ * on, a client is its key and its uuid, so tabs with other keys must share neither (a follower
+ * would hear another key's jobs, and its own through the leader's key would be `404`). A short
+ * FNV-1a hash: the names are visible to the origin's scripts, which can read the key anyway; the
+ * hash only keeps the key itself out of them.
+ */
+export const keyTag = (apiKey: string | undefined): string => {
+  if (!apiKey) return '';
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < apiKey.length; i++) hash = Math.imul(hash ^ apiKey.charCodeAt(i), 0x01000193);
+  return ` key ${(hash >>> 0).toString(16)}`;
+};
+
+/**
  * The lock and channel name of a group: the protocol version, the server and the client id, so
  * that tabs of another version or another client never share a stream with this one.
  */
