@@ -112,6 +112,24 @@ describe(createSseTransport.name, () => {
       sut.close();
     });
 
+    it('should fail a stream whose bytes never complete an event, past 10 heartbeats', async () => {
+      using clock = fakeClock();
+      const { sut, streams, connected, failures } = newSut();
+      sut.start();
+      connected(1000);
+      // A line that never ends, trickled in: each chunk within the silence bound, none an event.
+      for (let ms = 0; ms < 10_000; ms += 1000) {
+        await clock.advance(1000);
+        streams[0]!.on.data(1);
+      }
+      expect(failures()).toEqual([]);
+      await clock.advance(1000);
+      streams[0]!.on.data(1);
+      expect(failures().map((error) => error.message)).toEqual(['No complete event']);
+      expect(streams[0]!.closed).toBe(true);
+      sut.close();
+    });
+
     it('should hold a stream to 2.5 × 5 min when the server announces a longer heartbeat', async () => {
       using clock = fakeClock();
       const { sut, connected, failures } = newSut();

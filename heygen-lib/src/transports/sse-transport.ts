@@ -28,6 +28,13 @@ const MAX_HEARTBEAT_MS = 300_000;
  */
 const MAX_EVENT_ID_LENGTH = 128;
 
+/**
+ * Bytes that never complete an event (a line that never ends, trickled in) keep a stream alive no
+ * longer than this many heartbeats: past it, they are no sign of life, and the stream is failed.
+ * Generous, so that a large snapshot on a slow link still arrives.
+ */
+const MAX_HEARTBEATS_WITHOUT_EVENT = 10;
+
 /** What a stream connection reports to its SSE transport. */
 export interface StreamHandlers {
   /** Bytes arrived (a sign of life). */
@@ -59,6 +66,8 @@ export const createSseTransport = (
   let connectedAt = 0;
   /** The current stream delivered an event a heartbeat interval or more after `connected`. */
   let proven = false;
+  /** When the current stream's latest event came. */
+  let lastEventAt = 0;
   let closed = false;
   let disconnect: (() => void) | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -92,7 +101,11 @@ export const createSseTransport = (
         if (closed) return;
         sse.bytes += bytes;
         // Before `connected`, bytes (a proxy's padding, a partial event) extend nothing.
-        if (connectedAt) watch();
+        if (!connectedAt) return;
+        if (Date.now() - lastEventAt > MAX_HEARTBEATS_WITHOUT_EVENT * host.heartbeatMs) {
+          return fail(new SSEError('No complete event'));
+        }
+        watch();
       },
       event,
       fail,
@@ -105,6 +118,7 @@ export const createSseTransport = (
     // `connected` alone proves nothing: a server, or a proxy's first flush, that says it and then
     // goes silent must run out of retries. An event a heartbeat later shows the stream carries.
     if (connectedAt && Date.now() - connectedAt >= host.heartbeatMs) proven = true;
+    lastEventAt = Date.now();
     // [spec] Events without an id keep the last event id, so a heartbeat never spoils a resume.
     // An id too long to send back keeps the one before it, too.
     if (id && id.length <= MAX_EVENT_ID_LENGTH) host.lastEventId = id;
