@@ -199,16 +199,15 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
       // webhooks: told again (an event told twice is delivered once).
       if (!firstTake) await this.announce(record);
       if (isFinished(record.job)) return;
-      // A step declined because the job had finished elsewhere read it already: kept, so that
-      // the announcement below does not read it again.
-      let finishedElsewhere: { record: JobRecord | undefined } | undefined;
+      // A step declined because the job had finished elsewhere told its final change already.
+      let toldFinished = false;
       // The deadline travels with the queued job: whichever instance takes it (first, or after
       // another died) cancels it then, at once if it waited in the queue past it.
       const outcome = await this.simulation.simulate(
         record,
         (transition) =>
-          this.apply(clientId, id, transition, (current) => {
-            finishedElsewhere = { record: current };
+          this.apply(clientId, id, transition, () => {
+            toldFinished = true;
           }),
         cancelAt,
       );
@@ -216,9 +215,8 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
       if (!this.handingOver) {
         // Stopped: another instance cancelled the job. Its final change is told here too, before
         // the queued job completes, in case that instance died before it could.
-        const stopped = finishedElsewhere
-          ? finishedElsewhere.record
-          : await this.untilRedisAnswers(() => this.store.get(clientId, id));
+        if (toldFinished) return;
+        const stopped = await this.untilRedisAnswers(() => this.store.get(clientId, id));
         if (stopped && isFinished(stopped.job)) await this.announce(stopped);
         return;
       }
@@ -239,8 +237,8 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
     clientId: ClientKey,
     id: number,
     transition: JobTransition,
-    /** Told the job as read when a declined step found it finished (or gone), before the stop. */
-    onFinishedElsewhere?: (current: JobRecord | undefined) => void,
+    /** Told when a declined step found the job finished (its change told here) or gone. */
+    onFinishedElsewhere?: () => void,
   ): Promise<Job | undefined> {
     const record = await this.untilRedisAnswers(() =>
       this.store.update(clientId, id, (job) => transition(job, Date.now())),
@@ -262,7 +260,7 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
     // delivered once), or its webhook, the final one above all, would never be sent.
     if (current) await this.announce(current);
     if (!current || isFinished(current.job)) {
-      onFinishedElsewhere?.(current);
+      onFinishedElsewhere?.();
       this.simulation.stop(clientId, id);
     }
     return undefined;
