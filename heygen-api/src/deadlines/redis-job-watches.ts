@@ -66,16 +66,16 @@ return 1
 /**
  * Refreshes what is watched, then claims what is not. KEYS: 1 zset, 2 hash (as ADD's), 3… the sets
  * of the clients whose every job is watched. ARGV: 1 the most to claim (0: none), 2 the grace ms,
- * 3 the prefix of the clients' sets, 4 how many clients, then the clients (as KEYS 3…), then the
- * members watched one by one, 5 + n the lease ms. A job counts as watched until now + its ms (ZADD
- * XX: a job forgotten meanwhile is not brought back); one whose time passed more than the grace
- * ago is returned and leased in the same step (scored now + the lease), so one instance at a time
- * claims it, again once the lease ends if its cancel did not forget it.
+ * 3 the lease ms, 4 how many clients, then the clients (as KEYS 3…), then the members watched one
+ * by one. A job counts as watched until now + its ms (ZADD XX: a job forgotten meanwhile is not
+ * brought back); one whose time passed more than the grace ago is returned and leased in the same
+ * step (scored now + the lease), so one instance at a time claims it, again once the lease ends if
+ * its cancel did not forget it.
  */
 const TICK = new RedisScript(`${LUA_NOW}
 local Z, H = KEYS[1], KEYS[2]
-local limit, grace, sets, n = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], tonumber(ARGV[4])
-local lease = tonumber(ARGV[5 + n])
+local limit, grace, lease = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local n = tonumber(ARGV[4])
 local now = now_ms()
 local function touch(member)
   local after = redis.call('HGET', H, member)
@@ -85,7 +85,7 @@ for i = 1, n do
   local client = ARGV[4 + i]
   for _, id in ipairs(redis.call('SMEMBERS', KEYS[2 + i])) do touch(id .. '@' .. client) end
 end
-for i = 6 + n, #ARGV do touch(ARGV[i]) end
+for i = 5 + n, #ARGV do touch(ARGV[i]) end
 if limit == 0 then return {} end
 local due = redis.call('ZRANGEBYSCORE', Z, '-inf', fmt(now - grace), 'LIMIT', 0, limit)
 for _, member in ipairs(due) do redis.call('ZADD', Z, fmt(now + lease), member) end
@@ -102,8 +102,9 @@ return due
  * tick), and every REFRESH_MS one script refreshes everything this instance's open streams and
  * held waits cover, then claims the jobs unwatched for their time + GRACE_MS, up to CLAIM_BATCH,
  * which are handed to `onUnwatched`. Every instance sweeps; the claim is atomic, so each job is
- * claimed by one instance, for a lease (LEASE_PERIODS), until its cancel forgets the watch. A job is cancelled between its time + GRACE_MS and its time + GRACE_MS +
- * REFRESH_MS after its last watch. While Redis is away the ticks fail, are logged once, and go on.
+ * claimed by one instance, for a lease (LEASE_PERIODS), until its cancel forgets the watch. A job
+ * is cancelled between its time + GRACE_MS and its time + GRACE_MS + REFRESH_MS after its last
+ * watch. While Redis is away the ticks fail, are logged once, and go on.
  */
 @Injectable()
 export class RedisJobWatches implements JobWatches, OnModuleInit, OnModuleDestroy {
@@ -252,10 +253,9 @@ export class RedisJobWatches implements JobWatches, OnModuleInit, OnModuleDestro
         [
           last ? claim : 0,
           this.graceMs,
-          `${prefix}unwatched:client:`,
+          LEASE_PERIODS * this.refreshMs,
           someClients.length,
           ...someClients,
-          LEASE_PERIODS * this.refreshMs,
           ...someMembers,
         ],
       )) as string[];
