@@ -83,11 +83,11 @@ export class HeyGenAPI extends SoloHeyGenAPI {
     }
     const platform = shareAcrossTabs === true ? browserPlatform() : undefined;
     // Tabs with other API keys are other clients: other groups, other stored client ids.
-    const group = `${tabsKey}${keyTag(options?.apiKey)}`;
+    const tag = keyTag(options?.apiKey);
     const clientId =
       platform &&
       (options.clientId ??
-        sharedClientId(platform.storage, storageKey(String(options.url), group)));
+        sharedClientId(platform.storage, storageKey(String(options.url), `${tabsKey}${tag}`)));
     super(clientId ? { ...options, clientId } : options);
     this.#hooks = options;
     if (!platform || !clientId) return;
@@ -100,7 +100,7 @@ export class HeyGenAPI extends SoloHeyGenAPI {
     );
     this.#groupStats = http.stats;
     this.#group = createTabGroup({
-      name: `${groupName(options.url, clientId)}${keyTag(options.apiKey)}`,
+      name: `${groupName(options.url, clientId)}${tag}`,
       platform,
       mode: options.mode,
       http,
