@@ -27,6 +27,10 @@ interface Opened {
 interface Tab {
   sut: TabGroup;
   watched: Set<number>;
+  /** Watch periods of jobs created with `cancelWhenUnwatched`, as the registry keeps them. */
+  within: Map<number, number>;
+  /** When the registry would first poll each job (absent: it does not know). */
+  due: Map<number, number>;
   updates: Job[];
   states: TransportState[];
   opened: Opened[];
@@ -50,6 +54,8 @@ const newTab = (name: string, mode: HeyGenStatusListenerMode = 'sse'): Tab => {
     (message) => logs.push(message),
   );
   const watched = new Set<number>();
+  const within = new Map<number, number>();
+  const due = new Map<number, number>();
   const updates: Job[] = [];
   const states: TransportState[] = [];
   const opened: Opened[] = [];
@@ -60,7 +66,8 @@ const newTab = (name: string, mode: HeyGenStatusListenerMode = 'sse'): Tab => {
     retryDelay: 500,
     pollInterval: 1000,
     ids: () => [...watched],
-    dueAt: () => 0,
+    dueAt: (id) => due.get(id) ?? 0,
+    watchWithin: (id) => within.get(id) ?? Infinity,
     update: (job) => {
       updates.push(job);
       if (isFinished(job)) watched.delete(job.id);
@@ -93,6 +100,8 @@ const newTab = (name: string, mode: HeyGenStatusListenerMode = 'sse'): Tab => {
   const tab: Tab = {
     sut,
     watched,
+    within,
+    due,
     updates,
     states,
     opened,
@@ -167,6 +176,53 @@ describe(createTabGroup.name, () => {
     real!.host.update(jobStub(9, 'cancelled', 3));
     await settle(clock);
     expect(real!.closed).toBe(true);
+  });
+
+  it("should poll a follower's cancelWhenUnwatched job in time for it", async () => {
+    using clock = fakeClock();
+    setUp();
+    const [a, b, c] = [newTab('a', 'poll'), newTab('b', 'poll'), newTab('c', 'poll')];
+    await settle(clock);
+    a.within.set(1, 4000);
+    a.watch(1);
+    b.within.set(1, 1500);
+    b.within.set(2, 800);
+    b.watch(1, 2, 3);
+    c.watch(2);
+    await settle(clock);
+    const real = a.opened[0]!.host;
+    expect(real.watchWithin?.(1)).toBe(1500);
+    expect(real.watchWithin?.(2)).toBe(800);
+    expect(real.watchWithin?.(3)).toBe(Infinity);
+    // Finished, the job leaves the follower's list, and its period with it.
+    real.update(jobStub(2, 'completed', 3));
+    await settle(clock);
+    expect(b.watched).toEqual(new Set([1, 3]));
+    expect(real.watchWithin?.(2)).toBe(Infinity);
+    b.watch();
+    await settle(clock);
+    expect(real.watchWithin?.(2)).toBe(Infinity);
+  });
+
+  it("should first poll a follower's job when the follower would have", async () => {
+    using clock = fakeClock();
+    setUp();
+    const [a, b, c] = [newTab('a', 'poll'), newTab('b', 'poll'), newTab('c', 'poll')];
+    await settle(clock);
+    a.watch(5);
+    const now = Date.now();
+    b.due.set(1, now + 3000);
+    b.due.set(2, now + 9000);
+    c.due.set(2, now + 6000);
+    a.due.set(4, now + 2000);
+    b.watch(1, 2, 3, 4);
+    c.watch(2);
+    await settle(clock);
+    const real = a.opened[0]!.host;
+    expect(real.dueAt(1)).toBe(now + 3000);
+    expect(real.dueAt(2)).toBe(now + 6000); // the earliest of the tabs'
+    expect(real.dueAt(3)).toBe(0); // nobody knows: at once
+    expect(real.dueAt(4)).toBe(now + 2000); // the leader's own
   });
 
   it("should mirror the leader's transport state in a follower, once per change", async () => {

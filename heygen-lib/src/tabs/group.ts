@@ -86,6 +86,14 @@ interface Link {
  * stays unanswered for `leaderTimeout` (a frozen leader). A leader that closes releases the lock
  * itself: the next tab in the queue leads at once and resumes with the last event id.
  */
+/** A job a follower watches, as the leader keeps it. */
+interface FollowedJob {
+  /** When the follower would have polled it first (0: it does not know). */
+  dueAt: number;
+  /** How soon a poll must read it (ms), for `cancelWhenUnwatched` (Infinity: no such limit). */
+  within: number;
+}
+
 export const createTabGroup = (config: TabGroupConfig): TabGroup => {
   const { platform, http, leaderTimeout } = config;
   const { log } = http;
@@ -102,8 +110,8 @@ export const createTabGroup = (config: TabGroupConfig): TabGroup => {
   // The leader's side.
   let real: Transport | undefined;
   let realState: TransportState | undefined;
-  /** What each follower watches; a finished or missing id leaves every set. */
-  const followers = new Map<string, Set<number>>();
+  /** What each follower watches, with what it knows of each job; a finished or missing id leaves every map. */
+  const followers = new Map<string, Map<number, FollowedJob>>();
   let idleCheck = false;
 
   // A follower's side.
@@ -152,12 +160,12 @@ export const createTabGroup = (config: TabGroupConfig): TabGroup => {
 
   const union = (): number[] => {
     const ids = new Set(localIds());
-    for (const set of followers.values()) for (const id of set) ids.add(id);
+    for (const watched of followers.values()) for (const id of watched.keys()) ids.add(id);
     return [...ids];
   };
 
   const forget = (ids: number[]): void => {
-    for (const set of followers.values()) for (const id of ids) set.delete(id);
+    for (const watched of followers.values()) for (const id of ids) watched.delete(id);
     scheduleIdle();
   };
 
@@ -166,8 +174,20 @@ export const createTabGroup = (config: TabGroupConfig): TabGroup => {
 
   const hooks: GroupHostHooks = {
     ids: union,
-    dueAt: (id) => localHost?.dueAt(id) ?? 0,
-    watchWithin: (id) => localHost?.watchWithin?.(id) ?? Infinity,
+    // A follower's job is first polled when the follower would have polled it, not at once…
+    dueAt: (id) => {
+      let dueAt = localHost?.dueAt(id) || Infinity;
+      for (const watched of followers.values())
+        dueAt = Math.min(dueAt, watched.get(id)?.dueAt || dueAt);
+      return dueAt === Infinity ? 0 : dueAt;
+    },
+    // …and one that the server cancels once unwatched is polled in time for it.
+    watchWithin: (id) => {
+      let within = localHost?.watchWithin?.(id) ?? Infinity;
+      for (const watched of followers.values())
+        within = Math.min(within, watched.get(id)?.within ?? within);
+      return within;
+    },
     // Posted before the local registry runs listeners: a listener may dispose this instance.
     update: (job, id) => {
       if (id) lastEventId = id;
@@ -271,7 +291,18 @@ export const createTabGroup = (config: TabGroupConfig): TabGroup => {
 
   /** Tells the leader what this tab watches; the answer (`state`) shows it is alive. */
   const postWatch = (): void => {
-    post({ type: 'watch', ids: localIds() });
+    const ids = localIds();
+    const now = Date.now();
+    const due: Array<[number, number]> = [];
+    const within: Array<[number, number]> = [];
+    for (const id of ids) {
+      // In ms from now: tabs never compare clocks.
+      const dueAt = localHost?.dueAt(id) ?? 0;
+      if (dueAt) due.push([id, Math.max(0, dueAt - now)]);
+      const ms = localHost?.watchWithin?.(id) ?? Infinity;
+      if (ms < Infinity) within.push([id, ms]);
+    }
+    post({ type: 'watch', ids, ...(due.length && { due }), ...(within.length && { within }) });
     askedAt = Date.now();
     startWatchdog();
   };
@@ -353,8 +384,16 @@ export const createTabGroup = (config: TabGroupConfig): TabGroup => {
         return;
       case 'watch':
         if (role !== 'leader') return;
-        if (message.ids.length) followers.set(message.from, new Set(message.ids));
-        else followers.delete(message.from);
+        if (message.ids.length) {
+          const now = Date.now();
+          const due = new Map(message.due);
+          const within = new Map(message.within);
+          const jobs = message.ids.map((id): [number, FollowedJob] => [
+            id,
+            { dueAt: due.has(id) ? now + due.get(id)! : 0, within: within.get(id) ?? Infinity },
+          ]);
+          followers.set(message.from, new Map(jobs));
+        } else followers.delete(message.from);
         ensureReal();
         scheduleIdle();
         answer();

@@ -35,6 +35,8 @@ const valid: TabBody[] = [
   { type: 'missing', ids: [3, 4] },
   { type: 'error', ids: [3], error: { code: 'MESSAGE_PARSE', message: '{' } },
   { type: 'watch', ids: [] },
+  { type: 'watch', ids: [1, 2], within: [[2, 500]] },
+  { type: 'watch', ids: [1, 2], due: [[1, 0]] },
   { type: 'ping' },
   { type: 'mode', mode: 'poll' },
   { type: 'leave', lastEventId: '9' },
@@ -62,6 +64,12 @@ describe(parseMessage.name, () => {
     [
       'too many ids',
       { v: 1, from: 'a', type: 'watch', ids: Array.from({ length: 10_001 }, (_, i) => i + 1) },
+    ],
+    ['a negative due time', { v: 1, from: 'a', type: 'watch', ids: [1], due: [[1, -1]] }],
+    ['a watch period of zero', { v: 1, from: 'a', type: 'watch', ids: [1], within: [[1, 0]] }],
+    [
+      'a watch period that is not a pair',
+      { v: 1, from: 'a', type: 'watch', ids: [1], within: [1, 500] },
     ],
     ['an unknown mode', { v: 1, from: 'a', type: 'mode', mode: 'carrier-pigeon' }],
     [

@@ -73,6 +73,13 @@ export type TabBody =
       /** Follower → leader: every unfinished id I watch now (`[]`: none). */
       type: 'watch';
       ids: number[];
+      /**
+       * Of those, the ones the server cancels once unwatched (`cancelWhenUnwatched`), each with
+       * how soon a poll must read it (ms): the leader polls for the follower.
+       */
+      within?: Array<[id: number, ms: number]>;
+      /** Of those, the ones the follower knows when to poll first, each in ms from now. */
+      due?: Array<[id: number, inMs: number]>;
     }
   | {
       /** Follower → leader: I have not heard from you for a while. */
@@ -109,6 +116,19 @@ const ids = (value: unknown): number[] =>
   Array.isArray(value) && value.length <= MAX_IDS && value.every(isId)
     ? value
     : fail('ids are not a list of job ids');
+
+// Only the smallest of these counts (a poll never waits past it), so large ones do no harm.
+const isPeriod = (value: unknown): boolean => typeof value === 'number' && value > 0;
+
+const isDelay = (value: unknown): boolean => typeof value === 'number' && value >= 0;
+
+/** A list of `[job id, ms]` whose ms pass `isMs`. */
+const idPairs = (value: unknown, isMs: (ms: unknown) => boolean): Array<[number, number]> =>
+  Array.isArray(value) &&
+  value.length <= MAX_IDS &&
+  value.every((pair) => Array.isArray(pair) && isId(pair[0]) && isMs(pair[1]))
+    ? value.map(([id, ms]: [number, number]) => [id, ms])
+    : fail('not a list of [job id, ms]');
 
 const mode = (value: unknown): HeyGenStatusListenerMode =>
   Object.values(HeyGenStatusListenerMode).includes(value as HeyGenStatusListenerMode)
@@ -198,8 +218,15 @@ export const parseMessage = (data: unknown): TabMessage => {
         ...eventId(message.lastEventId),
       };
     case 'missing':
-    case 'watch':
       return { from, type, ids: ids(message.ids) };
+    case 'watch':
+      return {
+        from,
+        type,
+        ids: ids(message.ids),
+        ...(message.due !== undefined && { due: idPairs(message.due, isDelay) }),
+        ...(message.within !== undefined && { within: idPairs(message.within, isPeriod) }),
+      };
     case 'error':
       return { from, type, ids: ids(message.ids), error: wireError(message.error) };
     case 'ping':
