@@ -41,6 +41,11 @@ export interface JobRecord {
   /** Simulation: end as failed instead of completed. */
   fail: boolean;
   idempotency?: { key: string; fingerprint: string };
+  /**
+   * `Cancel-After`'s deadline (ms since the epoch), kept by a store whose jobs a worker may have to
+   * queue again from the record alone (redis, see JobStore.stillPending).
+   */
+  cancelAt?: number;
 }
 
 /** The job as its event `eventId` tells it; the id goes last, as Redis's scripts append it. */

@@ -81,11 +81,13 @@ export class JobsService {
             }),
           };
 
+    const now = Date.now();
     const result = await this.store.create({
       clientId,
       duration,
       fail,
-      now: Date.now(),
+      now,
+      ...(cancelAfterMs !== undefined && { cancelAt: now + cancelAfterMs }),
       limits: {
         activePerClient: this.config.maxActiveJobsPerClient,
         keptPerClient: this.config.maxJobsPerClient,

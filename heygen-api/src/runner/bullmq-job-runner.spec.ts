@@ -61,7 +61,11 @@ class FinalAnswerLost extends RedisJobStore {
 }
 
 /** One instance's runner on a store of `Store`, with the webhooks' changes recorded in `told`. */
-async function oneInstance(env: Record<string, string>, Store = RedisJobStore) {
+async function oneInstance(
+  env: Record<string, string>,
+  Store = RedisJobStore,
+  draft: { cancelAt?: number; duration?: number } = {},
+) {
   const { config, connections } = await connectTestRedis(redis, env, newPrefix());
   const store = new Store(config, connections);
   const events = new RedisJobEvents(config, connections);
@@ -83,6 +87,7 @@ async function oneInstance(env: Record<string, string>, Store = RedisJobStore) {
     fail: false,
     now: Date.now(),
     limits: { activePerClient: 10, keptPerClient: 10, active: 10 },
+    ...draft,
   });
   return { store, runner, told, record: record! };
 }
@@ -109,5 +114,19 @@ describe(`${BullmqJobRunner.name}: answers lost to a paused Redis`, () => {
       { timeout: 5000, interval: 50 },
     );
     expect(await store.stillPending(0, 10)).toEqual([]);
+  });
+
+  it('should keep the Cancel-After deadline of a job it queues again', async () => {
+    const { store, record } = await oneInstance({ RUNNER_LOCK_MS: '300' }, RedisJobStore, {
+      duration: 5000,
+      cancelAt: Date.now() + 800,
+    });
+
+    await vi.waitFor(
+      async () =>
+        expect((await store.get(clientStub, record.job.id))?.job.status).toBe('cancelled'),
+      { timeout: 5000, interval: 50 },
+    );
+    expect((await store.get(clientStub, record.job.id))?.job.error?.code).toBe('DEADLINE');
   });
 });

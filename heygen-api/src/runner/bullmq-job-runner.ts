@@ -275,8 +275,8 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
    * Queues again the jobs still pending a lock period after their creation. A creation whose answer
    * was lost (Redis paused past the command timeout, answered 503) made its job without handing it
    * to the queue: it would stay pending, holding its client's slot, for ever. Queued by its id, a
-   * job already in the queue (every worker busy) is left as it is. Its Cancel-After deadline, which
-   * travelled with the hand-over that was lost, is not known here.
+   * job already in the queue (every worker busy) is left as it is, and its Cancel-After deadline is
+   * read from the record, since the hand-over that carried it was lost.
    */
   private async repair(): Promise<void> {
     if (this.handingOver || !this.store.stillPending) return;
@@ -284,7 +284,9 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
       const stuck = await this.store.stillPending(this.config.runnerLockMs, REPAIR_BATCH);
       for (const { clientId, id } of stuck) {
         const record = await this.store.get(clientId, id);
-        if (record?.job.status === 'pending') this.run(record, () => Promise.resolve(undefined));
+        if (record?.job.status === 'pending') {
+          this.run(record, () => Promise.resolve(undefined), record.cancelAt);
+        }
       }
     } catch {
       // Redis away: RedisConnections says so; the next round tries again.

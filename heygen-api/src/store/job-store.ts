@@ -21,6 +21,8 @@ export interface JobDraft {
   duration: number;
   fail: boolean;
   idempotency?: { key: string; fingerprint: string };
+  /** `Cancel-After`'s deadline, ms since the epoch (see JobRecord.cancelAt). */
+  cancelAt?: number;
   now: number;
   limits: JobLimits;
 }

@@ -22,6 +22,7 @@ interface StoredRecord {
   job: Omit<Job, 'id' | 'eventId'>;
   fail: boolean;
   idempotency?: { key: string; fingerprint: string };
+  cancelAt?: number;
   eventId?: string;
 }
 
@@ -184,9 +185,14 @@ export class RedisJobStore implements JobStore {
   }
 
   async create(draft: JobDraft): Promise<CreateResult> {
-    const { clientId, limits, idempotency } = draft;
+    const { clientId, limits, idempotency, cancelAt } = draft;
     const { id: _, ...job } = newJob(0, draft.duration, draft.now);
-    const stored: StoredRecord = { job, fail: draft.fail, ...(idempotency && { idempotency }) };
+    const stored: StoredRecord = {
+      job,
+      fail: draft.fail,
+      ...(idempotency && { idempotency }),
+      ...(cancelAt !== undefined && { cancelAt }),
+    };
     const [outcome, id, value, eventId] = (await CREATE.run(
       this.redis.command,
       [
@@ -257,6 +263,7 @@ export class RedisJobStore implements JobStore {
         job,
         fail: record.fail,
         ...(record.idempotency && { idempotency: record.idempotency }),
+        ...(record.cancelAt !== undefined && { cancelAt: record.cancelAt }),
       };
       const [outcome, value] = (await UPDATE.run(
         this.redis.command,
@@ -348,6 +355,7 @@ export class RedisJobStore implements JobStore {
       clientId,
       fail: stored.fail,
       ...(stored.idempotency && { idempotency: stored.idempotency }),
+      ...(stored.cancelAt !== undefined && { cancelAt: stored.cancelAt }),
     };
   }
 }
