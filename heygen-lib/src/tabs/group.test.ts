@@ -335,6 +335,24 @@ describe(createTabGroup.name, () => {
     ]);
   });
 
+  it('should switch once when every tab passes on the same changeBackend', async () => {
+    using clock = fakeClock();
+    setUp();
+    const [a, b, c] = [newTab('a'), newTab('b'), newTab('c')];
+    await settle(clock);
+    b.watch(1);
+    await settle(clock);
+    // As the dashboard does: the tab the user clicked, then every other tab it told.
+    b.sut.setMode('poll');
+    c.sut.setMode('poll');
+    a.sut.setMode('poll');
+    await settle(clock);
+    expect(a.opened.map((opened) => [opened.mode, opened.closed])).toEqual([
+      ['sse', true],
+      ['poll', false],
+    ]);
+  });
+
   it('should tell a follower only about the ids it watches when the server misses some', async () => {
     using clock = fakeClock();
     setUp();

@@ -402,6 +402,7 @@ export const createTabGroup = (config: TabGroupConfig): TabGroup => {
         if (role === 'leader') answer();
         return;
       case 'mode':
+        if (message.mode === mode) return;
         mode = message.mode;
         if (role === 'leader') switchReal();
         return;
@@ -454,6 +455,8 @@ export const createTabGroup = (config: TabGroupConfig): TabGroup => {
       };
     },
     setMode: (next) => {
+      // Every tab of an app may pass on one choice (the dashboard does): switch once.
+      if (next === mode) return;
       mode = next;
       post({ type: 'mode', mode: next });
       if (role === 'leader') switchReal();
