@@ -22,6 +22,7 @@ import {
   type FetchLike,
   type HeyGenAPIOptions,
   type Job,
+  type WaitForJobOptions,
 } from './index.js';
 
 const URL_BASE = 'http://api.test';
@@ -1402,6 +1403,47 @@ describe(HeyGenAPI.name, () => {
         expect(pollCalls(calls).every((c) => c.url.searchParams.get('ids') === '1')).toBe(true);
       },
     );
+
+    it.each([
+      ['timeout', { timeout: '60000' }],
+      ['timeout', { timeout: Number.NaN }],
+      ['timeout', { timeout: null }],
+      ['timeout', { timeout: -1 }],
+      ['signal', { signal: {} }],
+      ['onProgress', { onProgress: 5 }],
+    ])(
+      'should refuse a call option %s of the wrong kind (%j) with a TypeError naming it',
+      async (option, options) => {
+        using clock = fakeClock();
+        const jobs = new Map([[1, jobStub(1, 'running', 2)]]);
+        const { fetch, calls } = fakeFetch(batch(jobs));
+        const sut = newSut({ fetch });
+        const named = new RegExp(`option ${option} must be`);
+        const given = options as unknown as WaitForJobOptions;
+
+        await expect(sut.waitForJob(1, given)).rejects.toThrow(named);
+        if (option !== 'onProgress') {
+          await expect(sut.getJob(1, given)).rejects.toThrow(named);
+          await expect(sut.createJob(given)).rejects.toThrow(named);
+        }
+        await clock.advance(0);
+        expect(calls).toEqual([]);
+      },
+    );
+
+    it('should still type waitForJob as Promise<void> where the first version of the API did', async () => {
+      using clock = fakeClock();
+      const jobs = new Map([[1, jobStub(1, 'completed', 3)]]);
+      const sut = newSut({ fetch: fakeFetch(batch(jobs)).fetch });
+      // The seed's heygen-cli: a list of Promise<void>. It must compile, and it resolves.
+      const waits: Promise<void>[] = [];
+      waits.push(sut.waitForJob(1));
+      const job = sut.waitForJob(1);
+      await clock.advance(0);
+
+      await expect(Promise.all(waits)).resolves.toHaveLength(1);
+      expect((await job).status).toBe('completed');
+    });
 
     it('should poll more jobs than one request may list in turns, losing none', async () => {
       using clock = fakeClock();

@@ -18,7 +18,7 @@ import {
 import { createLogger } from './logger.js';
 import { callWithRetries, type RetryPolicy } from './retry.js';
 import { createTransport } from './transports/select.js';
-import { validateMode, validateOptions } from './validate-options.js';
+import { validateCallOptions, validateMode, validateOptions } from './validate-options.js';
 import type {
   StateListener,
   Transport,
@@ -183,16 +183,21 @@ export class HeyGenAPI {
 
   /**
    * Wait until a job ends. Resolves once with the final job when it completes, also when it
-   * had completed before the call.
+   * had completed before the call. (Typed `Promise<void>` where the caller asks for one, as the
+   * first version of this API returned: such code still compiles.)
    * @throws JobFailedError (failed or cancelled), JobNotFoundError, SSEError (stream lost with
    * fallback off), HttpError (server unreachable), TimeoutError, AbortError
    */
-  waitForJob(id: number, options: WaitForJobOptions = {}): Promise<Job> {
+  waitForJob<Result extends Job | void = Job>(
+    id: number,
+    options: WaitForJobOptions = {},
+  ): Promise<Result> {
     const { timeout, signal, onProgress } = options;
     // Nothing is registered on a disposed instance: no timer, no abort listener left behind.
     if (this.#disposed) return Promise.reject(new AbortError('Disposed'));
     if (!isId(id)) return Promise.reject(badId(id));
-    return new Promise<Job>((resolve, reject) => {
+    return new Promise<Result>((resolve, reject) => {
+      validateCallOptions(options); // a TypeError here rejects the promise
       let revision = 0;
       let timer: ReturnType<typeof setTimeout> | undefined;
       const settle = (result: Job | HeyGenError): void => {
@@ -200,7 +205,7 @@ export class HeyGenAPI {
         signal?.removeEventListener('abort', abort);
         this.#registry.remove(id, listener);
         if (result instanceof Error) reject(result);
-        else resolve(result);
+        else resolve(result as Result);
       };
       const listener: Listener = {
         wait: true,
@@ -304,6 +309,7 @@ export class HeyGenAPI {
     what: { jobId?: number; call: string },
     request: (signal: AbortSignal) => Promise<Answer>,
   ): Promise<Job> {
+    validateCallOptions(options);
     const { job, hint } = await callWithRetries(
       this.#retryPolicy,
       options,

@@ -1,4 +1,8 @@
-import { HeyGenStatusListenerMode, type HeyGenAPIOptions } from './types.js';
+import {
+  HeyGenStatusListenerMode,
+  type HeyGenAPIOptions,
+  type WaitForJobOptions,
+} from './types.js';
 
 /** [RFC 9562] What the server accepts as a client id. */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -17,6 +21,35 @@ const invalid = (option: string, expected: string): never => {
   throw new TypeError(`HeyGenAPI: option ${option} must be ${expected}`);
 };
 
+/** Throws unless `options[option]` is undefined or passes `ok`. */
+const check = (
+  options: object,
+  option: string,
+  ok: (value: unknown) => boolean,
+  expected: string,
+): void => {
+  const value = (options as Record<string, unknown>)[option];
+  if (value !== undefined && !ok(value)) invalid(option, expected);
+};
+
+const isFunction = (value: unknown): boolean => typeof value === 'function';
+
+/**
+ * Checks a call's own options (`timeout`, `signal`, `onProgress`): from plain JavaScript a
+ * `timeout` of `'5000'` would otherwise time out at once.
+ * @throws TypeError naming the option of the wrong kind
+ */
+export const validateCallOptions = (options: WaitForJobOptions): void => {
+  check(options, 'timeout', (value) => +value! >= 0 && typeof value == 'number', 'a number of ms');
+  check(
+    options,
+    'signal',
+    (value) => typeof (Object(value) as Partial<AbortSignal>).addEventListener == 'function',
+    'an AbortSignal',
+  );
+  check(options, 'onProgress', isFunction, 'a function');
+};
+
 /** @throws TypeError naming `mode` unless it is one of {@link HeyGenStatusListenerMode} */
 export const validateMode = (mode: unknown): void => {
   if (!Object.values(HeyGenStatusListenerMode).includes(mode as HeyGenStatusListenerMode)) {
@@ -30,38 +63,41 @@ export const validateMode = (mode: unknown): void => {
  * @throws TypeError naming the first option of the wrong type or range
  */
 export const validateOptions = (options: HeyGenAPIOptions): void => {
-  const given = options as unknown as Record<string, unknown>;
-  const check = (option: string, ok: (value: unknown) => boolean, expected: string): void => {
-    if (given[option] !== undefined && !ok(given[option])) invalid(option, expected);
-  };
   const isCount = (value: unknown): boolean => Number.isSafeInteger(value) && +value! >= 0;
   const isMs = (value: unknown): boolean =>
     typeof value === 'number' && value >= 0 && value < 2 ** 31;
-  const isFunction = (value: unknown): boolean => typeof value === 'function';
   if (!isHttpUrl(options?.url)) invalid('url', "the server's http(s) URL");
   validateMode(options.mode);
-  check('pollInterval', isMs, 'a number of ms');
-  check('retryDelay', isMs, 'a number of ms');
-  check('maxRetries', isCount, 'a whole number ≥ 0');
-  check('clientId', (value) => typeof value === 'string' && UUID.test(value), 'a UUID');
-  check('apiKey', (value) => typeof value === 'string' && !!value, 'a non-empty string');
-  check('fallback', (value) => typeof value === 'boolean', 'true or false');
+  check(options, 'pollInterval', isMs, 'a number of ms');
+  check(options, 'retryDelay', isMs, 'a number of ms');
+  check(options, 'maxRetries', isCount, 'a whole number ≥ 0');
+  check(options, 'clientId', (value) => typeof value === 'string' && UUID.test(value), 'a UUID');
+  check(options, 'apiKey', (value) => typeof value === 'string' && !!value, 'a non-empty string');
+  check(options, 'fallback', (value) => typeof value === 'boolean', 'true or false');
   check(
+    options,
     'wait',
     (value) => typeof value === 'boolean' || isCount(value),
     'a boolean or a whole number ≥ 0',
   );
   check(
+    options,
     'logging',
     (value) => typeof value === 'boolean' || isFunction(value),
     'a boolean or a function',
   );
   check(
+    options,
     'headers',
     (value) => isFunction(value) || (!!value && typeof value === 'object' && !Array.isArray(value)),
     'an object or a function',
   );
-  check('EventSource', (value) => value === null || isFunction(value), 'a constructor or null');
+  check(
+    options,
+    'EventSource',
+    (value) => value === null || isFunction(value),
+    'a constructor or null',
+  );
   for (const option of ['fetch', 'onError', 'onStateChange'])
-    check(option, isFunction, 'a function');
+    check(options, option, isFunction, 'a function');
 };

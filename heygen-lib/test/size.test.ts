@@ -1,5 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import type * as Entry from '../src/index.js';
+import { jobStub } from './support/fakes.js';
 
 // What the builds may contain. Their size is size-limit's (the `size-limit` section of
 // package.json, run by `npm run check`, part of the test command).
@@ -23,5 +25,16 @@ describe('bundle contents', () => {
     // fetch-connect.ts reads the body with a TextDecoder; nothing else in the library does.
     expect(readFileSync(BUNDLE, 'utf8')).not.toContain('TextDecoder');
     expect(readFileSync(NODE_BUNDLE, 'utf8')).toContain('TextDecoder');
+  });
+
+  it("should give heygen-lib/tabs' errors to instanceof with the main entry's classes", async () => {
+    // dist/tabs.js bundles its own copy of every class: an app may still import them from either.
+    const main = (await import(NODE_BUNDLE.href)) as typeof Entry;
+    const tabs = (await import(new URL('../dist/tabs.js', import.meta.url).href)) as typeof Entry;
+    expect(tabs.JobNotFoundError).not.toBe(main.JobNotFoundError);
+    expect(new tabs.JobNotFoundError(1)).toBeInstanceOf(main.JobNotFoundError);
+    expect(new tabs.JobFailedError(jobStub(1, 'failed', 3))).toBeInstanceOf(main.HeyGenError);
+    expect(new main.HttpError(500, 'x')).toBeInstanceOf(tabs.HttpError);
+    expect(new main.HttpError(500, 'x')).not.toBeInstanceOf(tabs.JobNotFoundError);
   });
 });

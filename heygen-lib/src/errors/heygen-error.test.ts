@@ -71,4 +71,31 @@ describe(isHeyGenError.name, () => {
     const cause = new Error('root');
     expect(new SSEError('x', 0, cause).cause).toBe(cause);
   });
+
+  it('should make instanceof hold for an error of another copy, class by class', () => {
+    const notFound = Object.assign(new Error('x'), {
+      name: 'JobNotFoundError',
+      code: 'JOB_NOT_FOUND',
+    });
+    expect(notFound).toBeInstanceOf(JobNotFoundError);
+    expect(notFound).toBeInstanceOf(HeyGenError);
+    expect(notFound).not.toBeInstanceOf(HttpError);
+    expect(notFound).not.toBeInstanceOf(SSEError);
+    // Only a name and code that belong together.
+    const wrongCode = Object.assign(new Error('x'), { name: 'JobNotFoundError', code: 'TIMEOUT' });
+    expect(wrongCode).not.toBeInstanceOf(JobNotFoundError);
+    expect(wrongCode).not.toBeInstanceOf(HeyGenError);
+    // Ours stay ours only.
+    expect(new SSEError('x')).not.toBeInstanceOf(JobNotFoundError);
+    expect(new TypeError('x')).not.toBeInstanceOf(HeyGenError);
+  });
+
+  it('should keep a subclass an app defines to its own errors', () => {
+    class AppError extends HeyGenError {}
+    const foreign = Object.assign(new Error('x'), { name: 'SSEError', code: 'SSE_ERROR' });
+    expect(foreign).not.toBeInstanceOf(AppError);
+    expect(new SSEError('x')).not.toBeInstanceOf(AppError);
+    expect(new AppError('SSE_ERROR', 'x')).toBeInstanceOf(AppError);
+    expect(new AppError('SSE_ERROR', 'x')).toMatchObject({ name: 'HeyGenError' });
+  });
 });

@@ -11,10 +11,25 @@ export type HeyGenErrorCode =
   | 'NETWORK_ERROR'
   | 'WEBHOOK_VERIFICATION';
 
-/** The base class of every error the library raises; branch on `code`. */
+/**
+ * The base class of every error the library raises; branch on `code`. `instanceof` this class or
+ * a subclass also holds for an error of another copy of the library (`heygen-lib/tabs` bundles
+ * its own, and an app may hold two versions), known by its `name` and `code`.
+ */
 export class HeyGenError extends Error {
-  /** Always `'HeyGenError'`, so {@link isHeyGenError} recognizes it from another copy of the library. */
-  override name = 'HeyGenError';
+  /** The `name` of this class's errors: how one from another copy of the library is known. */
+  static readonly errorName: string = 'HeyGenError';
+
+  /** The class's name (`'JobNotFoundError'`…), the same in every copy of the library. */
+  override name = (this.constructor as typeof HeyGenError).errorName;
+
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // `this` is the class right of `instanceof`; a subclass an app defines knows only its own.
+    return (
+      Function.prototype[Symbol.hasInstance].call(this, value) ||
+      (fromAnotherCopy(value) && (this === HeyGenError || value.name === this.errorName))
+    );
+  }
 
   /**
    * @param code - stable machine code
@@ -45,11 +60,12 @@ const CODES = new Map<string, string[]>([
 CODES.set('HeyGenError', [...CODES.values()].flat());
 
 /**
- * Whether `value` is a {@link HeyGenError}: by `instanceof`, or by a name and code that belong
- * together (an error from another copy of the library). Platform errors that share a name, such
- * as Node's `AbortError` with code `ABORT_ERR`, are not.
+ * An error of another copy of the library: a name and code that belong together. Platform errors
+ * that share a name, such as Node's `AbortError` with code `ABORT_ERR`, are not.
  */
-export const isHeyGenError = (value: unknown): value is HeyGenError =>
-  value instanceof HeyGenError ||
-  (value instanceof Error &&
-    !!CODES.get(value.name)?.includes((value as { code?: unknown }).code as string));
+const fromAnotherCopy = (value: unknown): value is HeyGenError =>
+  value instanceof Error &&
+  !!CODES.get(value.name)?.includes((value as { code?: unknown }).code as string);
+
+/** Whether `value` is a {@link HeyGenError}, of this copy of the library or another. */
+export const isHeyGenError = (value: unknown): value is HeyGenError => value instanceof HeyGenError;

@@ -5,8 +5,8 @@ import { HeyGenError } from './heygen-error.js';
  * `serverCode`), or could not be reached at all (`code` `NETWORK_ERROR`, `status` 0).
  */
 export class HttpError extends HeyGenError {
-  /** Always `'HttpError'`, so {@link isHeyGenError} recognizes it from another copy of the library. */
-  override name = 'HttpError';
+  /** The `name` of its errors, also from another copy of the library (see HeyGenError). */
+  static override readonly errorName: string = 'HttpError';
 
   /**
    * @param status - HTTP status, 0 when no answer came

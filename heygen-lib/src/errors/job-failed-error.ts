@@ -3,8 +3,8 @@ import { HeyGenError } from './heygen-error.js';
 
 /** A waited-for job ended `failed` or `cancelled`; `job` is its final state. */
 export class JobFailedError extends HeyGenError {
-  /** Always `'JobFailedError'`, so {@link isHeyGenError} recognizes it from another copy of the library. */
-  override name = 'JobFailedError';
+  /** The `name` of its errors, also from another copy of the library (see HeyGenError). */
+  static override readonly errorName: string = 'JobFailedError';
 
   /** @param job - the job in its final state */
   constructor(readonly job: Job) {

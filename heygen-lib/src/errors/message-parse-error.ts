@@ -2,8 +2,8 @@ import { HeyGenError } from './heygen-error.js';
 
 /** A server message was not the JSON it should be. */
 export class MessageParseError extends HeyGenError {
-  /** Always `'MessageParseError'`, so {@link isHeyGenError} recognizes it from another copy of the library. */
-  override name = 'MessageParseError';
+  /** The `name` of its errors, also from another copy of the library (see HeyGenError). */
+  static override readonly errorName: string = 'MessageParseError';
 
   /** @param line - the raw text that failed to parse */
   constructor(

@@ -2,8 +2,8 @@ import { HeyGenError } from './heygen-error.js';
 
 /** The event stream broke and could not be restored (and fallback is off). */
 export class SSEError extends HeyGenError {
-  /** Always `'SSEError'`, so {@link isHeyGenError} recognizes it from another copy of the library. */
-  override name = 'SSEError';
+  /** The `name` of its errors, also from another copy of the library (see HeyGenError). */
+  static override readonly errorName: string = 'SSEError';
 
   /**
    * @param message - what broke

@@ -2,8 +2,8 @@ import { HeyGenError } from './heygen-error.js';
 
 /** A call or a `waitForJob` ran out of its `timeout`. */
 export class TimeoutError extends HeyGenError {
-  /** Always `'TimeoutError'`, so {@link isHeyGenError} recognizes it from another copy of the library. */
-  override name = 'TimeoutError';
+  /** The `name` of its errors, also from another copy of the library (see HeyGenError). */
+  static override readonly errorName: string = 'TimeoutError';
 
   /**
    * @param jobId - the job waited for or asked about; none for `createJob`

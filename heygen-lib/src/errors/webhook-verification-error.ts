@@ -15,12 +15,12 @@ export type WebhookVerificationReason =
 
 /**
  * A webhook request failed verification: answer it with a 4xx and do not act on it. Thrown by
- * `heygen-lib/webhooks`, a bundle of its own: `instanceof` works with this class or `HeyGenError`
- * from that subpath; `isHeyGenError` from either entry knows it by its name and code.
+ * `heygen-lib/webhooks`, a bundle of its own: `instanceof` this class from that subpath, or
+ * `instanceof HeyGenError` and `isHeyGenError` from either entry (known by its name and code).
  */
 export class WebhookVerificationError extends HeyGenError {
-  /** Always `'WebhookVerificationError'`. */
-  override name = 'WebhookVerificationError';
+  /** The `name` of its errors, also from another copy of the library (see HeyGenError). */
+  static override readonly errorName: string = 'WebhookVerificationError';
 
   /**
    * @param reason - which check failed, for logs and metrics (clock skew is not forgery)
