@@ -94,6 +94,48 @@ describeEachAdapter(() => {
       expectRateLimited(await held('/status'));
       expect((await client.batch([job.id])).status).toBe(200);
     });
+
+    it('should count only what opens a stream or holds a wait (review of 2026-11-30)', async () => {
+      const server = await startServer({
+        ...ENV,
+        RATE_LIMIT_STREAMS_PER_CLIENT: '2',
+        RATE_LIMIT_WAITS_PER_CLIENT: '2',
+      });
+      const client = new JobsClient(server.url);
+      const job = await client.createOk();
+      const eventStream = { Accept: 'text/event-stream' };
+      const after = job.eventId!;
+
+      for (let i = 0; i < 3; i++) {
+        // The stream's head: no stream opened.
+        const head = await requestJson(client.url('/status'), {
+          method: 'HEAD',
+          headers: eventStream,
+        });
+        expect(head.status).toBe(200);
+        // A catch-up is never held, Prefer: wait or not.
+        const catchUp = await requestJson(client.url('/status', { after }), {
+          headers: { Prefer: 'wait=1' },
+        });
+        expect(catchUp.status).toBe(200);
+        // One job's status is JSON whatever Accept says: a plain poll.
+        const poll = await requestJson(client.url(`/status/${job.id}`), { headers: eventStream });
+        expect(poll.status).toBe(200);
+      }
+      // Both budgets are still whole.
+      for (let i = 0; i < 2; i++) {
+        const stream = await openSse(client.url('/status'));
+        expect(stream.status).toBe(200);
+        stream.destroy();
+        const held = await requestJson(client.url(`/status/${job.id}`), {
+          headers: { ...eventStream, Prefer: 'wait=1' },
+        });
+        expect(held.status).toBe(200);
+      }
+      expectRateLimited(
+        await requestJson(client.url(`/status/${job.id}`), { headers: { Prefer: 'wait=1' } }),
+      );
+    });
   });
 });
 

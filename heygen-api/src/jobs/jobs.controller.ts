@@ -110,7 +110,7 @@ export class JobsController {
   }
 
   @Get('status/:id')
-  @RateLimited('status')
+  @RateLimited('job')
   @ApiOperation({
     operationId: 'getJob',
     summary: "One job's status; with Prefer: wait, held until it finishes or passes `revision`",

@@ -16,6 +16,7 @@ const isClientId = compileSchema<string>(CLIENT_ID_SCHEMA);
 const KIND = Symbol('heygen.rateLimitedKind');
 
 interface LimitedRequest {
+  method: string;
   headers: IncomingHttpHeaders;
   query: Record<string, unknown>;
   ip: string;
@@ -57,7 +58,7 @@ export class RateLimitGuard extends ThrottlerGuard {
     );
     if (route === undefined) return true;
     const req = requestOf(context);
-    req[KIND] = kindOf(route, req.headers);
+    req[KIND] = kindOf(route, req);
     if (req[KIND] === undefined) return true;
     return super.canActivate(context);
   }
@@ -77,12 +78,18 @@ export class RateLimitGuard extends ThrottlerGuard {
   }
 }
 
+/** What the request counts as, the way its controller will answer it (docs/protocol.md). */
 function kindOf(
   route: RateLimitedRoute,
-  headers: IncomingHttpHeaders,
+  { method, headers, query }: LimitedRequest,
 ): RateLimitedKind | undefined {
   if (route === 'create') return 'create';
-  if (prefersEventStream(headers.accept)) return 'stream';
+  if (route === 'status' && prefersEventStream(headers.accept)) {
+    // A HEAD of the stream answers its head and opens nothing; /status/:id is JSON whatever Accept.
+    return method === 'HEAD' ? undefined : 'stream';
+  }
+  // A catch-up (`after`) is answered at once, `Prefer: wait` or not.
+  if (route === 'status' && query.after !== undefined) return undefined;
   const wait = parsePreferWait(headers.prefer);
   return wait !== undefined && wait > 0 ? 'wait' : undefined;
 }
