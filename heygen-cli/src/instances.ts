@@ -15,6 +15,8 @@ export interface StartInstancesOptions {
   log: Logger;
   cleanup: Cleanup;
   env?: Record<string, string | undefined>;
+  /** A stop signal: start nothing more (no next step, no restart at the heal). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -27,26 +29,31 @@ export const RUN_LOCK_MS = 2000;
 /** How long the disruption waits for the client's stream to be open, when it is on its way. */
 const STREAM_WAIT_MS = 2000;
 
+type Launcher = (
+  name: string,
+  port: number,
+  onSpawn: (stop: RunningServer['stop']) => void,
+) => Promise<RunningServer>;
+
 /** One heygen-api process of the run, restartable under the same name and port. */
 class Instance {
   server: RunningServer | undefined;
-  private starting: Promise<RunningServer> | undefined;
+  /** Stops the latest process from its spawn on: a stop signal need not wait for it to be ready. */
+  private stopLatest: RunningServer['stop'] | undefined;
 
   constructor(
     readonly name: string,
-    private readonly launch: (name: string, port: number) => Promise<RunningServer>,
+    private readonly launch: Launcher,
   ) {}
 
   async start(port = 0): Promise<RunningServer> {
-    this.starting = this.launch(this.name, port);
-    this.server = await this.starting;
+    this.server = await this.launch(this.name, port, (stop) => (this.stopLatest = stop));
     return this.server;
   }
 
-  /** Stops it, or the start in progress once it is done; safe to call more than once. */
+  /** Stops it, or the start in progress (which then fails); safe to call more than once. */
   async stop(): Promise<void> {
-    const server = await this.starting?.catch(() => undefined);
-    await server?.stop();
+    await this.stopLatest?.();
   }
 
   info(): InstanceInfo {
@@ -86,11 +93,13 @@ export async function startInstances({
   log,
   cleanup,
   env = process.env,
+  signal,
 }: StartInstancesOptions): Promise<Deployment> {
   // Before anything starts: a missing redis-server costs one line and nothing to clean up.
   const binary = findRedisServer(env, count);
   log.log('heygen-cli', 'starting redis-server', { binary });
-  const redis = await startRedis(binary, cleanup);
+  const redis = await startRedis(binary, cleanup, signal);
+  signal?.throwIfAborted();
   log.log('heygen-cli', 'redis-server is ready', {
     url: redis.url,
     pid: redis.pid,
@@ -98,13 +107,14 @@ export async function startInstances({
   });
 
   const lockMs = env.RUNNER_LOCK_MS?.trim() || String(RUN_LOCK_MS);
-  const launch = (name: string, port: number): Promise<RunningServer> =>
+  const launch: Launcher = (name, port, onSpawn) =>
     startServer({
       jobTime,
       port,
       log,
       instance: name,
       env: { ...env, JOBS_DRIVER: 'redis', REDIS_URL: redis.url, RUNNER_LOCK_MS: lockMs },
+      onSpawn,
     });
   const instances = Array.from(
     { length: count },
@@ -118,6 +128,7 @@ export async function startInstances({
     RUNNER_LOCK_MS: lockMs,
   });
   const started = await Promise.allSettled(instances.map((instance) => instance.start()));
+  signal?.throwIfAborted();
   const failed = started.find((outcome) => outcome.status === 'rejected');
   if (failed) throw failed.reason;
   for (const instance of instances) {
@@ -132,6 +143,7 @@ export async function startInstances({
     instances.map(({ name, server }) => ({ name, host: server!.host, port: server!.port })),
   );
   cleanup.defer(() => balancer.close());
+  signal?.throwIfAborted();
   const requests = new RequestLog();
   balancer.onForward((line, stream, instance) => requests.add(line, stream, instance));
   log.log('heygen-cli', 'network proxy is up', {
@@ -183,7 +195,7 @@ export async function startInstances({
       );
     },
     async heal() {
-      if (!killed || !kill) return;
+      if (!killed || !kill || signal?.aborted) return;
       const victim = killed;
       killed = undefined;
       try {

@@ -33,28 +33,52 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
 
   // With --json, stdout carries only the report.
   const display = new LiveDisplay(options.json ? process.stderr : process.stdout);
-  const log = createLogger({ stream: display.stream, env });
+  const stop = new AbortController();
+  // After a stop signal its line is the run's last: what the teardown causes meanwhile (a server
+  // killed while it starts, jobs ended by the client's disposal) would read as the run's failure.
+  const output = display.stream;
+  const log = createLogger({
+    stream: { isTTY: output.isTTY, write: (chunk) => stop.signal.aborted || output.write(chunk) },
+    env,
+  });
   const cleanup = new Cleanup();
-  // The shell convention: 128 + the signal's number (130 for SIGINT, 143 for SIGTERM).
+  /** The exit code once a stop signal came: nothing after its line is printed. */
+  let stoppedCode: number | undefined;
   const interrupt = (signal: NodeJS.Signals): void => {
     const what =
       options.instances > 1
         ? 'the servers, redis-server and the proxy'
         : 'the server and the proxy';
+    display.close();
     log.error('heygen-cli', `${signal}: stopping ${what}`);
-    void cleanup.run().finally(() => process.exit(128 + constants.signals[signal]));
+    // The shell convention: 128 + the signal's number (130 for SIGINT, 143 for SIGTERM).
+    const code = 128 + constants.signals[signal];
+    stoppedCode = code;
+    // The run starts nothing more; what it started, or is starting, the cleanup stops.
+    stop.abort();
+    void cleanup.run().finally(() => process.exit(code));
   };
   process.once('SIGINT', interrupt);
   process.once('SIGTERM', interrupt);
 
   try {
-    const report = await run({ options, log, cleanup, onProgress: (job) => display.update(job) });
+    const report = await run({
+      options,
+      log,
+      cleanup,
+      signal: stop.signal,
+      onProgress: (job) => stop.signal.aborted || display.update(job),
+    });
+    // A report of jobs the stop cut short would only show them failed.
+    if (stoppedCode !== undefined) return stoppedCode;
     display.close();
     process.stdout.write(
       options.json ? `${JSON.stringify(report, null, 2)}\n` : `\n${formatReport(report)}\n`,
     );
     return report.ok ? 0 : 1;
   } catch (error) {
+    // After a stop, a failure is the stop's doing (an aborted start, a server it killed).
+    if (stoppedCode !== undefined) return stoppedCode;
     display.close();
     log.error(
       'heygen-cli',

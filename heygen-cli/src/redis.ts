@@ -144,9 +144,14 @@ async function kill(child: ChildProcess): Promise<void> {
 /**
  * Starts redis-server on a free loopback port in a new temp dir, without persistence
  * (`--save '' --appendonly no`). Its stop (kill, then remove the dir) is handed to `cleanup`
- * before it is started, so that every exit path, Ctrl-C included, takes it down.
+ * before it is started, so that every exit path, Ctrl-C included, takes it down; once `signal`
+ * is aborted (a stop signal), it starts no redis-server any more.
  */
-export async function startRedis(binary: string, cleanup: Cleanup): Promise<RunningRedis> {
+export async function startRedis(
+  binary: string,
+  cleanup: Cleanup,
+  signal?: AbortSignal,
+): Promise<RunningRedis> {
   const dir = await mkdtemp(join(tmpdir(), 'heygen-cli-redis-'));
   let child: ChildProcess | undefined;
   let stopping: Promise<void> | undefined;
@@ -159,6 +164,10 @@ export async function startRedis(binary: string, cleanup: Cleanup): Promise<Runn
 
   for (let attempt = 1; ; attempt++) {
     const port = await freePort();
+    if (signal?.aborted) {
+      await stop();
+      signal.throwIfAborted();
+    }
     const started = await launch(binary, port, dir, (spawned) => (child = spawned));
     if ('child' in started) {
       return { url: `redis://127.0.0.1:${port}`, port, pid: started.child.pid!, dir, stop };

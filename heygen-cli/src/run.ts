@@ -24,6 +24,11 @@ export interface RunContext {
   options: CliOptions;
   log: Logger;
   cleanup: Cleanup;
+  /**
+   * Aborted by a stop signal: the run starts nothing more (no further server, proxy or client,
+   * no next job, no heal) and fails with an `AbortError`.
+   */
+  signal: AbortSignal;
   /** Every newer version of a job, for the live display. */
   onProgress?: (job: Job) => void;
 }
@@ -35,8 +40,15 @@ export interface RunContext {
  * wait for every job, report. With --webhook, a receiver of the run's own gets each job's final
  * state from the server too, signed, and the report sets its delay beside the client's.
  */
-export async function run({ options, log, cleanup, onProgress }: RunContext): Promise<RunReport> {
+export async function run({
+  options,
+  log,
+  cleanup,
+  signal,
+  onProgress,
+}: RunContext): Promise<RunReport> {
   const receiver = options.webhook ? await startWebhookReceiver(log, cleanup) : undefined;
+  signal.throwIfAborted();
   const env = { ...process.env, ...(receiver && webhookServerEnv(options.instances)) };
   const deployment =
     options.instances > 1
@@ -47,13 +59,16 @@ export async function run({ options, log, cleanup, onProgress }: RunContext): Pr
           log,
           cleanup,
           env,
+          signal,
         })
-      : await startSingle(options, log, cleanup, env);
+      : await startSingle(options, log, cleanup, env, signal);
+  signal.throwIfAborted();
   const connection = new ConnectionWatch();
   const heygen = connectClient(deployment.url, options, log, cleanup, connection);
   const serverUrl = deployment.instances()[0]!.url;
   if (receiver) {
     receiver.secret = await fetchWebhookSecret(serverUrl, heygen.clientId, SCHEDULE.callTimeoutMs);
+    signal.throwIfAborted();
     log.log('heygen-cli', 'webhook signing secret read from GET /webhooks/secret');
   }
   const tracker = new JobTracker(heygen, connection, log, {
@@ -69,7 +84,7 @@ export async function run({ options, log, cleanup, onProgress }: RunContext): Pr
   let healedAt = Infinity;
   let unfinishedAtHeal = 0;
   for (let n = 1; n <= options.jobs; n++) {
-    await sleep(gapBefore(n));
+    await sleep(gapBefore(n), undefined, { signal });
     const id = await heygen
       .createJob({
         timeout: SCHEDULE.callTimeoutMs,
@@ -80,6 +95,7 @@ export async function run({ options, log, cleanup, onProgress }: RunContext): Pr
         const refused = refusedWebhookMessage(error, options.url ?? serverUrl);
         throw refused ? new Error(refused, { cause: error }) : error;
       });
+    signal.throwIfAborted();
     const createdOn = deployment.requests.lastCreate();
     log.log('heygen-cli', `job ${id} created`, {
       n,
@@ -95,8 +111,10 @@ export async function run({ options, log, cleanup, onProgress }: RunContext): Pr
     );
     if (options.drop && n === disruptionJob(options.jobs)) {
       await deployment.disrupt(n);
-      // Healed on its own schedule while the creations go on.
-      healing = sleep(SCHEDULE.healAfterBreakMs).then(async () => {
+      signal.throwIfAborted();
+      // Healed on its own schedule while the creations go on; not after a stop (a restarted
+      // instance would outlive the run).
+      healing = sleep(SCHEDULE.healAfterBreakMs, undefined, { signal }).then(async () => {
         await deployment.heal();
         healedAt = Date.now();
         unfinishedAtHeal = unfinished;
@@ -108,6 +126,7 @@ export async function run({ options, log, cleanup, onProgress }: RunContext): Pr
   await healing;
 
   await Promise.all(waits);
+  signal.throwIfAborted();
   // After the disruption, a stream must open again: back from polling (fallback), or reconnected.
   // A cut refuses streams until the heal; after a kill, a stream asked for after it (the one being
   // opened as the instance died may still have reported open). It can only be seen while a job is
@@ -162,9 +181,17 @@ async function startSingle(
   log: Logger,
   cleanup: Cleanup,
   env: Record<string, string | undefined>,
+  signal: AbortSignal,
 ): Promise<Deployment> {
-  const { url: serverUrl, pid: serverPid } = await startOrUseServer(options, log, cleanup, env);
+  const { url: serverUrl, pid: serverPid } = await startOrUseServer(
+    options,
+    log,
+    cleanup,
+    env,
+    signal,
+  );
   const proxy = await startDisruptionProxy(serverUrl, log, cleanup);
+  signal.throwIfAborted();
   const requests = new RequestLog();
   proxy.onRequest((line, stream) => requests.add(line, stream, 'api-1'));
   const { port } = new URL(serverUrl);
@@ -188,10 +215,12 @@ async function startOrUseServer(
   log: Logger,
   cleanup: Cleanup,
   env: Record<string, string | undefined>,
+  signal: AbortSignal,
 ): Promise<{ url: string; pid?: number }> {
   if (options.url) {
     log.log('heygen-cli', 'using a running heygen-api', { url: options.url });
     await checkServer(options.url, SCHEDULE.callTimeoutMs);
+    signal.throwIfAborted();
     return { url: options.url };
   }
   log.log('heygen-cli', 'starting heygen-api', { jobTime: options.jobTime });
@@ -203,6 +232,7 @@ async function startOrUseServer(
     // Deferred at once: an interrupt while it starts must stop it too.
     onSpawn: (stop) => cleanup.defer(stop),
   });
+  signal.throwIfAborted();
   log.log('heygen-cli', 'heygen-api is ready', { url: server.url, pid: server.pid });
   return { url: server.url, pid: server.pid };
 }

@@ -331,9 +331,93 @@ describe('stopping', () => {
 
     expect(code).toBe(130);
     expect(output).not.toContain('heygen-api is ready');
+    expect(output).not.toContain('run failed');
     await vi.waitFor(() => expect(markedProcesses(mark)).toEqual([]), { timeout: 6000 });
   });
+  // Whatever the stop causes (a server killed while it starts, jobs ended by the client's
+  // disposal) printed a `run failed` line or a failed report after the stop line.
+  it('should print nothing after its stop line, no report, when interrupted while a job runs', async () => {
+    const cli = startCli(['--no-drop', '--jobs', '1', '--job-time', '60000']);
+    await cli.waitFor(/job \d+ created n=1/);
+    const code = await cli.stop('SIGINT');
+    expect(code).toBe(130);
+    expect(cli.lastLine(), cli.output()).toMatch(/SIGINT: stopping the server and the proxy$/);
+    expect(cli.output()).not.toContain('Result:');
+    await vi.waitFor(() => expect(markedProcesses(cli.mark)).toEqual([]), { timeout: 6000 });
+  });
+
+  it.each([
+    ['the CLI', 'SIGINT', 130, false],
+    ['the CLI', 'SIGTERM', 143, false],
+    ['its process group (Ctrl-C in a terminal)', 'SIGINT', 130, true],
+  ] as const)(
+    'should cancel the start of --instances 2, quietly, on a signal to %s (%s, exit %i)',
+    async (_target, signal, exitCode, group) => {
+      const cli = startCli(['--instances', '2'], { group });
+      const redis = await cli.waitFor(/redis-server is ready url=\S+ pid=(\d+) dir=(\S+)/);
+      await cli.waitFor(/starting 2 heygen-api instances/);
+      const code = await cli.stop(signal);
+
+      expect(code).toBe(exitCode);
+      // No `run failed: heygen-api api-1 would not start`, no instance ready, no proxy, no client.
+      expect(cli.lastLine(), cli.output()).toMatch(
+        new RegExp(`${signal}: stopping the servers, redis-server and the proxy$`),
+      );
+      await vi.waitFor(() => expect(markedProcesses(cli.mark)).toEqual([]), { timeout: 6000 });
+      expect(isAlive(Number(redis[1]))).toBe(false);
+      expect(existsSync(redis[2]!)).toBe(false);
+    },
+  );
 });
+
+/**
+ * The built CLI, running until `stop` sends it a signal: alone, or with `group` to its whole
+ * process group (its own), as a terminal's Ctrl-C does. What it starts inherits `mark`.
+ */
+function startCli(args: string[], { group = false } = {}) {
+  const mark = `heygen-cli-test-${crypto.randomUUID()}`;
+  const child = spawn(process.execPath, [CLI_MAIN, ...args], {
+    env: { ...process.env, JOB_TIME: '', NO_COLOR: '1', HEYGEN_TEST_MARK: mark },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: group,
+  });
+  const exited = once(child, 'exit') as Promise<[number | null]>;
+  // Whatever a failed test left running, the CLI included.
+  onTestFinished(() => {
+    for (const pid of markedProcesses(mark)) process.kill(pid, 'SIGKILL');
+  });
+  let output = '';
+  const seen = new Set<() => void>();
+  for (const stream of [child.stdout, child.stderr]) {
+    stream.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      for (const check of seen) check();
+    });
+  }
+  return {
+    mark,
+    output: () => output,
+    lastLine: () => output.trimEnd().split('\n').at(-1) ?? '',
+    waitFor: (pattern: RegExp) =>
+      new Promise<RegExpExecArray>((resolve, reject) => {
+        const check = () => {
+          const match = pattern.exec(output);
+          if (!match) return;
+          seen.delete(check);
+          resolve(match);
+        };
+        seen.add(check);
+        check();
+        void exited.then(() => reject(new Error(`exited before ${pattern}:\n${output}`)));
+      }),
+    stop: async (signal: NodeJS.Signals) => {
+      if (group) process.kill(-child.pid!, signal);
+      else child.kill(signal);
+      const [code] = await exited;
+      return code;
+    },
+  };
+}
 
 /** Processes whose environment holds `mark`. */
 function markedProcesses(mark: string): number[] {
