@@ -20,6 +20,7 @@ import { ApiKeys } from './auth/api-keys.js';
 import { answerWithError } from './http/api-exception.filter.js';
 import { answerClientError } from './http/client-error.js';
 import { CorsPolicy } from './http/cors.js';
+import { drainConnections } from './http/drain-connections.js';
 import { FirstAnswers } from './http/first-answers.js';
 import { rawRequest, takeOverResponse } from './http/raw.js';
 import { ROOT_LOGGER } from './logging/logging.module.js';
@@ -65,7 +66,8 @@ export async function createApp(options: ConfigOptions = {}): Promise<INestAppli
   app.useLogger(new PinoNestLogger(logger));
   const server: Server = app.getHttpServer();
   hardenServer(server, config);
-  installRequestLog(server, logger);
+  drainBeforeClose(app, config.shutdownGraceMs);
+  installRequestLog(server, logger, config.trustProxy);
   // Before the routes exist, so that every route is timed (docs/metrics.md).
   if (config.metrics) instrumentHttp(app, config.httpAdapter);
   if (config.httpAdapter === 'fastify') {
@@ -85,12 +87,23 @@ export async function createApp(options: ConfigOptions = {}): Promise<INestAppli
   return app;
 }
 
+/** The adapter's close, which cuts every connection, waits for the requests in flight first. */
+function drainBeforeClose(app: INestApplication, graceMs: number): void {
+  const adapter = app.getHttpAdapter();
+  const server = app.getHttpServer() as Server;
+  const close = adapter.close.bind(adapter) as () => Promise<unknown>;
+  adapter.close = async (): Promise<unknown> => {
+    await drainConnections(server, graceMs);
+    return close();
+  };
+}
+
 const NEST_OPTIONS = {
   // Silent until the configuration says how loud to be; start-up errors are thrown to main.ts,
   // which prints them once, plainly.
   logger: false,
   abortOnError: false,
-  // Streams never end by themselves: close must cut them, or shutdown would wait forever.
+  // What a graceful drain left open (drainBeforeClose) is cut: a slow reader's stream, say.
   forceCloseConnections: true,
   // Bodies are read by our own guard (http/json-body-parser.ts), after the API key is checked.
   bodyParser: false,

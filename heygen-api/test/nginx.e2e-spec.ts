@@ -187,4 +187,21 @@ describe('requests through nginx with the shipped config', () => {
     // nginx's $request_id: 32 hex digits, set for the replica, which keeps and echoes it.
     expect(created.headers.get('x-request-id')).toMatch(/^[0-9a-f]{32}$/);
   });
+
+  it('should log no query string: no access_token, no client id (review of 2026-11-30)', async () => {
+    const client = new JobsClient(nginx.url);
+    const secret = 'an-api-key-in-the-query-1234';
+
+    const answer = await fetch(client.url('/status/1', { access_token: secret }));
+    const requestId = answer.headers.get('x-request-id')!;
+
+    await vi.waitFor(() => expect(nginx.accessLog()).toContain(requestId), { timeout: 5000 });
+    const line = nginx
+      .accessLog()
+      .split('\n')
+      .find((entry) => entry.includes(requestId))!;
+    expect(line).toContain('"GET /status/1 HTTP/1.1"');
+    expect(line).not.toContain(secret);
+    expect(line).not.toContain(client.clientId);
+  });
 });

@@ -82,6 +82,8 @@ export class AppConfig {
   maxRequestsPerSocket!: number;
   /** Node's `server.keepAliveTimeout`: how long an idle keep-alive connection is kept open. */
   keepAliveTimeoutMs!: number;
+  /** On SIGTERM, how long requests in flight may take to finish before their connections are cut. */
+  shutdownGraceMs!: number;
   /** `true` allows any origin; otherwise exact origins (`scheme://host[:port]`). */
   corsOrigins!: string[] | true;
   /** SHA-256 digests of the API keys; empty: no authentication. */
@@ -236,6 +238,9 @@ export function parseConfig(env: Env): AppConfig {
   // Node's default. Behind a load balancer it must outlast the balancer's idle timeout (AWS ALB:
   // 60 s), or the balancer reuses a connection the server is closing and its client sees a 502.
   config.keepAliveTimeoutMs = int('KEEP_ALIVE_TIMEOUT_MS', 5000, 1000, 3_600_000);
+  // Requests finish in milliseconds; the grace is for one whose body is still arriving. Under
+  // Kubernetes' 30 s termination grace, with room for the rest of the shutdown.
+  config.shutdownGraceMs = int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000);
 
   const origins = list('CORS_ORIGINS');
   config.corsOrigins = origins.length === 0 || origins.includes('*') ? true : origins;

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
+import proxyAddr from 'proxy-addr';
 import { loggableUrl } from './redact.js';
 
 /** An `X-Request-Id` a client or a proxy sent is kept if it is short and printable. */
@@ -10,25 +11,40 @@ const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 /** Express rewrites `url` under a mounted router and keeps the request's own in `originalUrl`. */
 type ExpressRequest = IncomingMessage & { originalUrl?: string };
 
+/** TRUST_PROXY as proxy-addr takes it, the library Express and Fastify read it with. */
+function trustOf(
+  trustProxy: boolean | number | string[],
+): (address: string, hop: number) => boolean {
+  if (typeof trustProxy === 'boolean') return () => trustProxy;
+  if (typeof trustProxy === 'number') return (_address, hop) => hop < trustProxy;
+  return proxyAddr.compile(trustProxy);
+}
+
 /**
  * Gives every request an id and, at LOG_LEVEL info or below, one log line when it ends (issue 13).
+ * Its `remoteAddress` is the client's as TRUST_PROXY says, the address the rate limits count.
  * The id is the request's `X-Request-Id` when it has a usable one (a proxy's, so both logs join),
  * else a new UUID, and is echoed in the response's `X-Request-Id`. Installed on Node's server
  * ahead of the framework, so Express and Fastify log alike, and a request refused by a guard or
  * answered 404 is logged too. An event stream's line is written when the stream ends.
  */
-export function installRequestLog(server: Server, logger: Logger): void {
+export function installRequestLog(
+  server: Server,
+  logger: Logger,
+  trustProxy: boolean | number | string[] = false,
+): void {
+  const trust = trustOf(trustProxy);
   const accessLog = logger.isLevelEnabled('info')
     ? pinoHttp({
         logger: logger.child({ context: 'http' }),
         quietReqLogger: true,
         // Only what an operator needs: no headers, so no Authorization and no cookies.
         serializers: {
-          req: (req: { id: string; method: string; url: string; remoteAddress: string }) => ({
+          req: (req: { id: string; method: string; url: string; raw: IncomingMessage }) => ({
             id: req.id,
             method: req.method,
             url: loggableUrl(req.url),
-            remoteAddress: req.remoteAddress,
+            remoteAddress: proxyAddr(req.raw, trust),
           }),
           res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
         },

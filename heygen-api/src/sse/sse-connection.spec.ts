@@ -90,6 +90,24 @@ describe(SseConnection.name, () => {
     expect(tally).toEqual({ events: 2, heartbeats: 1, dropped: 4, cut: 1 });
   });
 
+  it('should end a stream politely, and cut a reader still behind when it ends (the stop)', () => {
+    const reading = new ResponseStub();
+    const tally = { events: 0, heartbeats: 0, dropped: 0, cut: 0 };
+    const sut = new SseConnection(reading, 1024, tally);
+    sut.open(50, [connectedStub]);
+    reading.writableLength = 0; // read
+    sut.end();
+    expect(reading.destroyed).toBe(false);
+
+    const behind = new ResponseStub();
+    const late = new SseConnection(behind, 1024, tally);
+    late.open(50, [connectedStub]);
+    late.send(frameStub);
+    late.end();
+    expect(behind.destroyed).toBe(true);
+    expect(tally).toMatchObject({ cut: 1, dropped: 2 });
+  });
+
   it('should write nothing once the connection closed', () => {
     const res = new ResponseStub();
     const sut = new SseConnection(res, 1024);

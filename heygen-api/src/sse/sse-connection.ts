@@ -80,9 +80,15 @@ export class SseConnection {
     if (this.write(frame)) this.tally.heartbeats += 1;
   }
 
-  /** Ends the stream politely; the client reconnects with Last-Event-ID. */
+  /**
+   * Ends the stream politely; the client reconnects with Last-Event-ID. A reader behind, whose
+   * events are still buffered, is cut instead: the server's stop would otherwise wait for it
+   * (http/drain-connections.ts), and it resumes from its Last-Event-ID all the same.
+   */
   end(): void {
-    if (this.isOpen) this.res.end();
+    if (!this.isOpen) return;
+    this.res.end();
+    if (this.res.writableLength > 0) this.cut();
   }
 
   /** Whether the chunk was written (the stream is open, and the reader not cut for it). */
@@ -92,12 +98,16 @@ export class SseConnection {
     this.res.write(chunk);
     this.unread += 1;
     if (this.res.writableLength > this.bufferLimit + this.burstAllowance) {
-      // The client resumes from its Last-Event-ID, so dropping it loses nothing.
-      this.res.destroy();
-      this.tally.cut += 1;
-      this.tally.dropped += this.unread;
+      this.cut();
       return false;
     }
     return true;
+  }
+
+  /** Drops a reader that is behind: it resumes from its Last-Event-ID, so it loses nothing. */
+  private cut(): void {
+    this.res.destroy();
+    this.tally.cut += 1;
+    this.tally.dropped += this.unread;
   }
 }

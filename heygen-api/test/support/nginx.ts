@@ -35,11 +35,12 @@ export function nginxBinary(): string {
 
 /**
  * The shipped template for these instances, as the nginx image would write it: `${NGINX_LISTEN}`
- * filled in (envsubst), and the upstream's `server` line, parameters kept, once per instance.
+ * filled in (envsubst), the upstream's `server` line, parameters kept, once per instance, and the
+ * access log written to `accessLog` (the image links its path to standard output).
  */
 export function renderNginxConfig(
   template: string,
-  { listen, upstreams }: { listen: string; upstreams: string[] },
+  { listen, upstreams, accessLog }: { listen: string; upstreams: string[]; accessLog: string },
 ): string {
   const upstream = /^(upstream\s+\w+\s*\{\n)([\s\S]*?)^\}/m.exec(template);
   const SERVER = /^([ \t]*)server\s+[^\s;]+([^;\n]*);[^\n]*\n/gm;
@@ -51,7 +52,8 @@ export function renderNginxConfig(
   const body = upstream[2]!.replace(SERVER, (line) => (line === first[0] ? servers.join('') : ''));
   const filled = template
     .replace(upstream[0], () => `${upstream[1]}${body}}`)
-    .replaceAll('${NGINX_LISTEN}', listen);
+    .replaceAll('${NGINX_LISTEN}', listen)
+    .replaceAll('/var/log/nginx/access.log', accessLog);
   const left = /\$\{\w+\}/.exec(filled);
   if (left) throw new Error(`${NGINX_TEMPLATE}: ${left[0]} is not filled in by the test`);
   return filled;
@@ -64,6 +66,8 @@ export interface TestNginx {
   port: number;
   /** nginx's error log so far (where a refused upstream or a bad config is told). */
   errorLog(): string;
+  /** The shipped config's access log so far. */
+  accessLog(): string;
   /** Stops it and removes its dir; idempotent. */
   stop(): Promise<void>;
 }
@@ -114,13 +118,15 @@ export async function startNginx({ upstreams }: { upstreams: string[] }): Promis
   const binary = nginxBinary();
   const { version, configure } = describeBuild(binary);
   const dir = await mkdtemp(join(tmpdir(), 'heygen-nginx-'));
-  const errorLog = (): string => {
+  const readLog = (name: string): string => {
     try {
-      return readFileSync(join(dir, 'error.log'), 'utf8');
+      return readFileSync(join(dir, name), 'utf8');
     } catch {
       return '';
     }
   };
+  const errorLog = (): string => readLog('error.log');
+  const accessLog = (): string => readLog('heygen-access.log');
   const template = await readFile(NGINX_TEMPLATE, 'utf8');
   await writeFile(join(dir, 'nginx.conf'), mainConfig(dir, configure));
   // -e (1.19.5+): the error log from the very start, not the build's default path.
@@ -129,7 +135,11 @@ export async function startNginx({ upstreams }: { upstreams: string[] }): Promis
     const port = await freePort();
     await writeFile(
       join(dir, 'heygen.conf'),
-      renderNginxConfig(template, { listen: `127.0.0.1:${port}`, upstreams }),
+      renderNginxConfig(template, {
+        listen: `127.0.0.1:${port}`,
+        upstreams,
+        accessLog: join(dir, 'heygen-access.log'),
+      }),
     );
     const child = spawn(
       binary,
@@ -141,7 +151,9 @@ export async function startNginx({ upstreams }: { upstreams: string[] }): Promis
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.on('error', (error) => (output += error.message));
     const url = `http://127.0.0.1:${port}`;
-    if (await answers(url, child)) return { url, port, errorLog, stop: stopper(child, dir) };
+    if (await answers(url, child)) {
+      return { url, port, errorLog, accessLog, stop: stopper(child, dir) };
+    }
     await stopper(child, dir, false)();
     const reason = `${output}\n${errorLog()}`.trim();
     // Another process took the port between the probe and the start: try another.

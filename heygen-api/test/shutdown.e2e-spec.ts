@@ -1,0 +1,59 @@
+import { describe, expect, it, vi } from 'vitest';
+import { newClientId } from './support/client-id.js';
+import { describeEachAdapter } from './support/adapters.js';
+import { RawConnection, parseResponses, rawRequest } from './support/raw-socket.js';
+import { startServer, type TestServer } from './support/server.js';
+
+/** A create whose one-byte body has not come yet: a request in flight. */
+async function createInFlight(server: TestServer): Promise<RawConnection> {
+  const connection = await RawConnection.open(server.url);
+  const headers = { 'Content-Type': 'application/json', 'Content-Length': 2 };
+  connection.write(rawRequest('POST', `/create?uuid=${newClientId()}`, headers, '{'));
+  // The server has read it once it has answered a later request of the same client process.
+  expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  return connection;
+}
+
+/** Resolves once the server no longer accepts connections: its stop has begun. */
+async function stoppedAccepting(server: TestServer): Promise<void> {
+  await vi.waitFor(
+    async () => {
+      const refused = await fetch(`${server.url}/health`).then(
+        () => false,
+        () => true,
+      );
+      if (!refused) throw new Error('still accepting');
+    },
+    { timeout: 5000, interval: 10 },
+  );
+}
+
+describeEachAdapter(() => {
+  describe('graceful stop (SIGTERM)', () => {
+    it('should let a request in flight finish, then close its connection', async () => {
+      const server = await startServer({ JOB_TIME: '60000' });
+      const connection = await createInFlight(server);
+
+      const stopping = server.close();
+      await stoppedAccepting(server);
+      connection.write('}');
+      await connection.waitForClose();
+      await stopping;
+
+      const [answer] = parseResponses(connection.received);
+      // Answered, then its connection closed (it asked before the stop, so it was told keep-alive).
+      expect(answer?.status).toBe(201);
+      expect(JSON.parse(answer!.body)).toMatchObject({ status: 'pending' });
+    });
+
+    it('should cut a request still unfinished once SHUTDOWN_GRACE_MS has passed', async () => {
+      const server = await startServer({ JOB_TIME: '60000', SHUTDOWN_GRACE_MS: '200' });
+      const connection = await createInFlight(server);
+
+      await server.close();
+
+      await connection.waitForClose();
+      expect(connection.received).toBe('');
+    });
+  });
+});
