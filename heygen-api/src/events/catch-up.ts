@@ -29,6 +29,7 @@ export function advertiseReplayWindow(res: object, config: AppConfig): void {
 /** The OpenAPI description of REPLAY_WINDOW_HEADER. */
 export const REPLAY_WINDOW_HEADERS = {
   [REPLAY_WINDOW_HEADER]: {
+    required: true,
     description:
       "How many of the client's latest events the server keeps (REPLAY_LOG_SIZE): an `eventId` older than that may answer `410 RESYNC_REQUIRED` to `?after=` and a snapshot to `Last-Event-ID`",
     schema: { type: 'integer', minimum: 1, example: 10000 },

@@ -1,6 +1,13 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiQuery, ApiTags } from '@nestjs/swagger';
-import { ErrorDto } from '../errors/error.dto.js';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiQuery,
+  ApiServiceUnavailableResponse,
+  ApiTags,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
+import { ErrorDto, RETRY_AFTER_HEADERS } from '../errors/error.dto.js';
 import { CLIENT_ID_SCHEMA } from './client-id.decorator.js';
 
 /** The name of the API-key scheme in the OpenAPI document (openapi-document.ts declares it). */
@@ -8,8 +15,9 @@ export const API_KEY_SCHEME = 'apiKey';
 
 /**
  * What every job endpoint shares in the OpenAPI document: the `jobs` tag, the API key, the `uuid`
- * that names the calling client (its schema is the one ClientIdPipe checks), and the 400 answer
- * for bad input. One place for the job and stream controllers.
+ * that names the calling client (its schema is the one ClientIdPipe checks), and the answers any
+ * of them may give: 400 for bad input, 401 without a key, 503 when Redis is out of reach. One
+ * place for the job and stream controllers; a route that has more reasons for a 503 says so.
  */
 export const ClientApi = (): ClassDecorator =>
   applyDecorators(
@@ -22,4 +30,13 @@ export const ClientApi = (): ClassDecorator =>
       required: true,
     }),
     ApiBadRequestResponse({ type: ErrorDto, description: 'Bad uuid, id, body or query' }),
+    ApiUnauthorizedResponse({
+      type: ErrorDto,
+      description: 'UNAUTHORIZED: the server has API_KEYS set and the request has no valid key',
+    }),
+    ApiServiceUnavailableResponse({
+      type: ErrorDto,
+      headers: RETRY_AFTER_HEADERS,
+      description: 'STORE_UNAVAILABLE: with JOBS_DRIVER=redis, Redis cannot be reached',
+    }),
   );

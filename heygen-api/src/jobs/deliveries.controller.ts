@@ -11,7 +11,7 @@ import { ErrorDto } from '../errors/error.dto.js';
 import { ClientApi } from '../http/client-api.decorator.js';
 import { ClientId } from '../http/client-id.decorator.js';
 import { WebhookDispatcher, type DeliveryHistory } from '../webhooks/webhook-dispatcher.js';
-import { DeliveryHistoryDto } from '../webhooks/webhook-dto.js';
+import { DeliveryHistoryDto, DeliveryRetryDto } from '../webhooks/webhook-dto.js';
 import { JobsService } from './jobs.service.js';
 import { JobIdPipe } from './pipes/job-id.pipe.js';
 import { JOB_ID_SCHEMA } from './schemas.js';
@@ -47,8 +47,14 @@ export class DeliveriesController {
   @ApiOperation({ operationId: 'retryDelivery', summary: 'Send a delivery again now' })
   @ApiParam({ name: 'id', schema: JOB_ID_SCHEMA })
   @ApiParam({ name: 'deliveryId', schema: { type: 'string', format: 'uuid' } })
-  @ApiAcceptedResponse({ description: 'The attempt is under way; the history lists it' })
-  @ApiNotFoundResponse({ type: ErrorDto })
+  @ApiAcceptedResponse({
+    type: DeliveryRetryDto,
+    description: 'The attempt is under way; the history lists it',
+  })
+  @ApiNotFoundResponse({
+    type: ErrorDto,
+    description: 'JOB_NOT_FOUND, or DELIVERY_NOT_FOUND: the job has no such delivery (kept)',
+  })
   async retry(
     @ClientId() clientId: ClientKey,
     @Param('id', JobIdPipe) id: number,

@@ -13,18 +13,25 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import {
   ApiBody,
+  ApiConflictResponse,
   ApiCreatedResponse,
   ApiHeader,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
   ApiParam,
+  ApiPayloadTooLargeResponse,
   ApiQuery,
+  ApiServiceUnavailableResponse,
+  ApiTooManyRequestsResponse,
+  ApiUnprocessableEntityResponse,
+  ApiUnsupportedMediaTypeResponse,
+  type HeadersObject,
 } from '@nestjs/swagger';
 import { AppConfig } from '../config/app-config.js';
 import { type ClientKey } from '../domain/client.js';
 import { type Job } from '../domain/job.js';
-import { ErrorDto } from '../errors/error.dto.js';
+import { ErrorDto, RETRY_AFTER_HEADERS } from '../errors/error.dto.js';
 import { advertiseReplayWindow, REPLAY_WINDOW_HEADERS } from '../events/catch-up.js';
 import { ClientApi } from '../http/client-api.decorator.js';
 import { ClientId } from '../http/client-id.decorator.js';
@@ -53,6 +60,37 @@ import {
 
 const JobIdParam = (): MethodDecorator =>
   ApiParam({ name: 'id', schema: JOB_ID_SCHEMA, description: 'The job id `POST /create` gave' });
+
+/** The headers of a creation's answer (docs/protocol.md, "POST /create"). */
+const CREATED_HEADERS: HeadersObject = {
+  Location: {
+    required: true,
+    description: "The job's own URL: `/status/<id>`",
+    schema: { type: 'string', example: '/status/17' },
+  },
+  [POLL_HINT_HEADER]: {
+    required: true,
+    description: 'The poll hint: ms until the client should ask about the job',
+    schema: { type: 'integer', minimum: 0, example: 3010 },
+  },
+};
+
+/** A replay answers the same job, which may have finished since (then without a poll hint). */
+const REPLAYED_HEADERS: HeadersObject = {
+  'Idempotent-Replayed': {
+    required: true,
+    description: 'Always `true`: the job this Idempotency-Key created, not a new one',
+    schema: { type: 'string', enum: ['true'] },
+  },
+  Location: {
+    description: "The job's own URL: `/status/<id>`",
+    schema: { type: 'string', example: '/status/17' },
+  },
+  [POLL_HINT_HEADER]: {
+    description: 'The poll hint, while the job is unfinished',
+    schema: { type: 'integer', minimum: 0, example: 1210 },
+  },
+};
 
 /**
  * The job endpoints (docs/protocol.md, "Endpoints"): validates, delegates, and sets headers
@@ -91,8 +129,40 @@ export class JobsController {
     schema: CREATE_JOB_BODY_SCHEMA,
     description: 'No body: the defaults',
   })
-  @ApiCreatedResponse({ type: JobDto, description: 'Created; Location names it' })
-  @ApiOkResponse({ type: JobDto, description: 'Replayed: the job this Idempotency-Key created' })
+  @ApiCreatedResponse({
+    type: JobDto,
+    description: 'Created; Location names it',
+    headers: CREATED_HEADERS,
+  })
+  @ApiOkResponse({
+    type: JobDto,
+    description: 'Replayed: the job this Idempotency-Key created',
+    headers: REPLAYED_HEADERS,
+  })
+  @ApiPayloadTooLargeResponse({
+    type: ErrorDto,
+    description: 'PAYLOAD_TOO_LARGE: a body over MAX_BODY_BYTES',
+  })
+  @ApiUnsupportedMediaTypeResponse({
+    type: ErrorDto,
+    description: 'UNSUPPORTED_MEDIA_TYPE: a body that is not JSON in UTF-8, or is content-encoded',
+  })
+  @ApiUnprocessableEntityResponse({
+    type: ErrorDto,
+    description: 'IDEMPOTENCY_KEY_REUSED: this Idempotency-Key came with a different request',
+  })
+  @ApiTooManyRequestsResponse({
+    type: ErrorDto,
+    headers: RETRY_AFTER_HEADERS,
+    description:
+      'TOO_MANY_JOBS: the client has MAX_ACTIVE_JOBS_PER_CLIENT unfinished jobs; RATE_LIMITED: past RATE_LIMIT_CREATES_PER_CLIENT or RATE_LIMIT_CREATES_PER_ADDRESS',
+  })
+  @ApiServiceUnavailableResponse({
+    type: ErrorDto,
+    headers: RETRY_AFTER_HEADERS,
+    description:
+      'SERVER_JOBS_FULL: the server has MAX_ACTIVE_JOBS unfinished jobs; STORE_UNAVAILABLE: with JOBS_DRIVER=redis, Redis cannot be reached',
+  })
   async create(
     @ClientId() clientId: ClientKey,
     @RequestHeader('idempotency-key', IdempotencyKeyPipe) idempotencyKey: string | undefined,
@@ -126,6 +196,12 @@ export class JobsController {
   @ApiPreferWait()
   @ApiOkResponse({ type: JobDto, headers: { ...HELD_ANSWER_HEADERS, ...REPLAY_WINDOW_HEADERS } })
   @ApiNotFoundResponse({ type: ErrorDto })
+  @ApiTooManyRequestsResponse({
+    type: ErrorDto,
+    headers: RETRY_AFTER_HEADERS,
+    description:
+      'RATE_LIMITED: past RATE_LIMIT_WAITS_PER_CLIENT or RATE_LIMIT_WAITS_PER_ADDRESS (held waits only)',
+  })
   async status(
     @ClientId() clientId: ClientKey,
     @Param('id', JobIdPipe) id: number,
@@ -155,6 +231,10 @@ export class JobsController {
   @JobIdParam()
   @ApiOkResponse({ type: JobDto })
   @ApiNotFoundResponse({ type: ErrorDto })
+  @ApiConflictResponse({
+    type: ErrorDto,
+    description: 'JOB_FINISHED: the job has already finished; nothing changed',
+  })
   async cancel(@ClientId() clientId: ClientKey, @Param('id', JobIdPipe) id: number): Promise<Job> {
     return this.jobs.cancel(clientId, id);
   }

@@ -7,12 +7,14 @@ import {
   ApiOperation,
   ApiProduces,
   ApiQuery,
+  ApiServiceUnavailableResponse,
+  ApiTooManyRequestsResponse,
   getSchemaPath,
 } from '@nestjs/swagger';
 import { type IncomingHttpHeaders } from 'node:http';
 import { AppConfig } from '../config/app-config.js';
 import { type ClientKey } from '../domain/client.js';
-import { ErrorDto } from '../errors/error.dto.js';
+import { ErrorDto, RETRY_AFTER_HEADERS } from '../errors/error.dto.js';
 import {
   advertiseReplayWindow,
   CATCH_UP_LIMIT_SCHEMA,
@@ -37,7 +39,7 @@ import { JOB_ID_LIST_SCHEMA, REVISION_LIST_SCHEMA } from '../jobs/schemas.js';
 import { AppMetrics } from '../metrics/app-metrics.js';
 import { JobWaits } from '../waits/job-waits.js';
 import { PreferWaitPipe } from '../waits/prefer-wait.pipe.js';
-import { ApiPreferWait, HELD_ANSWER_HEADERS } from '../waits/wait-api.decorator.js';
+import { ApiPreferWait, BATCH_ANSWER_HEADERS } from '../waits/wait-api.decorator.js';
 import { answeredAtOnce, connectionOf, setWaitHeaders } from '../waits/wait-answer.js';
 import { STREAM_HEAD_HEADERS } from './sse-connection.js';
 import { StatusStreamService } from './status-stream.service.js';
@@ -107,12 +109,24 @@ export class StatusStreamController {
   @ApiOkResponse({
     schema: { oneOf: [{ $ref: getSchemaPath(BatchDto) }, { $ref: getSchemaPath(CatchUpDto) }] },
     description: 'The batch, or with after the catch-up',
-    headers: { ...HELD_ANSWER_HEADERS, ...REPLAY_WINDOW_HEADERS },
+    headers: { ...BATCH_ANSWER_HEADERS, ...REPLAY_WINDOW_HEADERS },
   })
   @ApiGoneResponse({
     type: ErrorDto,
     description:
       'RESYNC_REQUIRED: after is older than the replay window, or unknown to this client',
+  })
+  @ApiTooManyRequestsResponse({
+    type: ErrorDto,
+    headers: RETRY_AFTER_HEADERS,
+    description:
+      'TOO_MANY_STREAMS: the client has MAX_STREAMS_PER_CLIENT open streams; RATE_LIMITED: past a RATE_LIMIT_STREAMS_* or RATE_LIMIT_WAITS_* limit (streams opened, held waits)',
+  })
+  @ApiServiceUnavailableResponse({
+    type: ErrorDto,
+    headers: RETRY_AFTER_HEADERS,
+    description:
+      'A stream refused: SERVER_STREAMS_FULL (MAX_STREAMS open streams) or SHUTTING_DOWN; STORE_UNAVAILABLE: with JOBS_DRIVER=redis, Redis cannot be reached',
   })
   async streamOrBatch(
     @ClientId() clientId: ClientKey,

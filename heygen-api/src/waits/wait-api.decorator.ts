@@ -11,7 +11,7 @@ export const ApiPreferWait = (): MethodDecorator & ClassDecorator =>
       'RFC 7240. `wait=<seconds>` holds the request until a listed job finishes (or, with revisions, moves past them) or the wait ends; at most MAX_WAIT_S (default 25), `wait` alone meaning that long. Malformed values are ignored',
   });
 
-/** The headers of an answer a wait may have held. */
+/** The headers of an answer a wait may have held: the job's (`GET /status/:id`). */
 export const HELD_ANSWER_HEADERS: HeadersObject = {
   [PREFERENCE_APPLIED_HEADER]: {
     description:
@@ -24,7 +24,21 @@ export const HELD_ANSWER_HEADERS: HeadersObject = {
     schema: { type: 'integer', minimum: 0, example: 1210 },
   },
   Vary: {
+    required: true,
     description: 'Always `Prefer` (with `Origin` when CORS_ORIGINS lists origins)',
+    schema: { type: 'string', example: 'Prefer' },
+  },
+};
+
+/**
+ * The headers of `GET /status` in JSON: the batch, which a wait may hold, or the catch-up, which
+ * none holds, so that it does not vary with `Prefer` (docs/protocol.md, "Held waits").
+ */
+export const BATCH_ANSWER_HEADERS: HeadersObject = {
+  ...HELD_ANSWER_HEADERS,
+  Vary: {
+    description:
+      '`Prefer` on the batch, not on the catch-up (with `Origin` when CORS_ORIGINS lists origins)',
     schema: { type: 'string', example: 'Prefer' },
   },
 };

@@ -25,6 +25,11 @@ export class DeliveryHistoryDto implements DeliveryHistory {
   @ApiProperty({ type: [DeliveryAttemptDto] }) attempts!: DeliveryAttemptDto[];
 }
 
+/** The answer to a redelivery: the delivery that gets one more attempt now. */
+export class DeliveryRetryDto {
+  @ApiProperty({ format: 'uuid' }) deliveryId!: string;
+}
+
 export class WebhookSecretDto {
   @ApiProperty({ example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' }) secret!: string;
   @ApiPropertyOptional({
