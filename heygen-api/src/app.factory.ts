@@ -4,6 +4,7 @@ import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-ex
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { existsSync, readFileSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type Socket } from 'node:net';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { type Logger } from 'pino';
@@ -26,7 +27,7 @@ import { rawRequest, takeOverResponse } from './http/raw.js';
 import { ROOT_LOGGER } from './logging/logging.module.js';
 import { PinoNestLogger } from './logging/pino-nest-logger.js';
 import { installRequestLog } from './logging/request-log.js';
-import { instrumentHttp } from './metrics/http-metrics.js';
+import { instrumentHttp, type HttpDurations } from './metrics/http-metrics.js';
 import { setUpOpenApi } from './openapi-document.js';
 
 /**
@@ -43,16 +44,28 @@ export async function createApp(options: ConfigOptions = {}): Promise<INestAppli
   const module = AppModule.forRoot({ ...options, env });
   // Fastify's router refuses a path it cannot decode before any hook: its `frameworkErrors` hands
   // that to the first answers too, which exist once the configuration is read (installFirstAnswers).
-  const early: { answers?: FirstAnswers } = {};
+  // So are the metrics, which count those answers too (docs/metrics.md).
+  const early: { answers?: FirstAnswers; durations?: HttpDurations } = {};
+  // Refused by Node's parser before any route: counted, with no duration to tell (its start is
+  // unknown).
+  const clientError = (error: NodeJS.ErrnoException, socket: Socket): void => {
+    const status = answerClientError(error, socket);
+    if (status !== undefined) early.durations?.observe(undefined, 'other', status, 0);
+  };
   const app =
     chooseAdapter(env) === 'fastify'
       ? await NestFactory.create<NestFastifyApplication>(
           module,
-          newFastifyAdapter(parseTrustProxy(env), (error, request, reply) => {
-            const req = rawRequest(request);
-            const res = takeOverResponse(reply);
-            if (!early.answers?.apply(req, res)) answerWithError(error, req, res);
-          }),
+          newFastifyAdapter(
+            parseTrustProxy(env),
+            (error, request, reply) => {
+              const req = rawRequest(request);
+              const res = takeOverResponse(reply);
+              if (!early.answers?.apply(req, res)) answerWithError(error, req, res);
+              early.durations?.observe(undefined, req.method ?? 'other', res.statusCode, 0);
+            },
+            clientError,
+          ),
           NEST_OPTIONS,
         )
       : await NestFactory.create<NestExpressApplication>(
@@ -69,7 +82,7 @@ export async function createApp(options: ConfigOptions = {}): Promise<INestAppli
   drainBeforeClose(app, config.shutdownGraceMs);
   installRequestLog(server, logger, config.trustProxy);
   // Before the routes exist, so that every route is timed (docs/metrics.md).
-  if (config.metrics) instrumentHttp(app, config.httpAdapter);
+  if (config.metrics) early.durations = instrumentHttp(app, config.httpAdapter);
   if (config.httpAdapter === 'fastify') {
     acceptRawBodies(app as NestFastifyApplication);
   } else {
@@ -80,7 +93,7 @@ export async function createApp(options: ConfigOptions = {}): Promise<INestAppli
     express.set('etag', false);
     express.set('trust proxy', config.trustProxy);
     // Fastify installs its handler from its options; Node's own answers a bad request with no body.
-    server.on('clientError', answerClientError);
+    server.on('clientError', clientError);
   }
   early.answers = installFirstAnswers(app, config);
   setUpOpenApi(app);
@@ -137,6 +150,7 @@ function readEnvFile(): Record<string, string> {
 function newFastifyAdapter(
   trustProxy: boolean | number | string[],
   frameworkErrors: (error: Error, request: object, reply: object) => void,
+  clientError: (error: NodeJS.ErrnoException, socket: Socket) => void,
 ): FastifyAdapter {
   return new FastifyAdapter({
     // TRUST_PROXY: whose X-Forwarded-For gives `request.ip`, as Express's `trust proxy`; a hop
@@ -160,7 +174,7 @@ function newFastifyAdapter(
     },
     // A malformed request (bad header, timeout), or a path the router cannot decode, gets our
     // JSON error shape, not Fastify's.
-    clientErrorHandler: answerClientError,
+    clientErrorHandler: clientError,
     frameworkErrors,
     // New requests during shutdown are served until the server closes, as on Express; streams
     // opened then are refused with SHUTTING_DOWN.

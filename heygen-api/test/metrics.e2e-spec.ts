@@ -2,6 +2,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { openSse } from 'heygen-test-support';
 import { describeEachAdapter } from './support/adapters.js';
 import { JobsClient } from './support/jobs-client.js';
+import { RawConnection, rawRequest } from './support/raw-socket.js';
 import { useTestRedis } from './support/redis-server.js';
 import { startServer, type TestServer } from './support/server.js';
 
@@ -143,6 +144,47 @@ describeEachAdapter(() => {
         for (const value of Object.values(labels)) expect(value).not.toContain(client.clientId);
         if (labels.route !== undefined) expect(ROUTES).toContain(labels.route);
       }
+    });
+
+    it('should not count a held read its client left as a poll (review of 2026-11-30)', async () => {
+      const server = await startServer({ JOB_TIME: '60000' });
+      const client = new JobsClient(server.url);
+      const job = await client.createOk();
+      const before = (await scrape(server)).value;
+      const leaving = new AbortController();
+
+      const held = fetch(client.url(`/status/${job.id}`), {
+        headers: { Prefer: 'wait=20' },
+        signal: leaving.signal,
+      }).catch(() => 'left');
+      await vi.waitFor(async () =>
+        expect((await scrape(server)).value('heygen_waits_held')).toBe(1),
+      );
+      leaving.abort();
+      expect(await held).toBe('left');
+      await vi.waitFor(async () =>
+        expect((await scrape(server)).value('heygen_waits_held')).toBe(0),
+      );
+
+      const after = (await scrape(server)).value;
+      expect(after('heygen_poll_requests_total')).toBe(before('heygen_poll_requests_total'));
+    });
+
+    it('should count answers given before any route: a path that does not decode, a refused request', async () => {
+      const server = await startServer();
+      const client = new JobsClient(server.url);
+
+      expect((await fetch(client.url('/status/%ZZ'))).status).toBe(400);
+      const refused = await RawConnection.open(server.url);
+      refused.write(rawRequest('GET', '/health', { 'X-Big': 'x'.repeat(20_000) }));
+      await refused.waitForClose();
+      expect(refused.received).toMatch(/^HTTP\/1\.1 431 /);
+
+      const { value } = await scrape(server);
+      const count = (labels: Record<string, string>): number =>
+        value('heygen_http_request_duration_seconds_count', { route: 'unmatched', ...labels });
+      expect(count({ method: 'GET', status_code: '400' })).toBe(1);
+      expect(count({ method: 'other', status_code: '431' })).toBe(1);
     });
 
     it('should label an unknown path unmatched, whatever the path', async () => {

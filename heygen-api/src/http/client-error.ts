@@ -16,9 +16,14 @@ const MALFORMED = { code: 'BAD_REQUEST', message: 'The request is not valid HTTP
  * Node's `clientError`: a request refused before any route sees it (a bad header, headers too
  * large, too slow). It gets the protocol's JSON error, on both adapters, where Node would send a
  * bare status line and Fastify its own shape (issue 10); then the connection is closed.
+ * @returns the status answered, if any
  */
-export function answerClientError(error: NodeJS.ErrnoException, socket: Socket): void {
-  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+export function answerClientError(
+  error: NodeJS.ErrnoException,
+  socket: Socket,
+): number | undefined {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return undefined;
+  let answered: number | undefined;
   // As Node does: never write into a response already under way on this connection.
   const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
   if (socket.writable && !inFlight?.headersSent) {
@@ -28,6 +33,8 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Socket):
     socket.write(
       `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
+    answered = statusCode;
   }
   socket.destroy(error);
+  return answered;
 }

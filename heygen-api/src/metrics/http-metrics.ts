@@ -64,9 +64,11 @@ const isEventStream = (route: string | undefined, req: IncomingMessage, status: 
 /**
  * Times every HTTP request by its route pattern (`/status/:id`, never the URL), under either
  * adapter: Fastify's `onResponse` hook, Express's `finish` of the response. Called by createApp
- * before the routes exist, so that every route is covered.
+ * before the routes exist, so that every route is covered. Answers given outside the framework
+ * (Node's parser refusals, a path Fastify's router cannot decode) are for the caller to observe
+ * on the durations it returns.
  */
-export function instrumentHttp(app: INestApplication, adapter: HttpAdapter): void {
+export function instrumentHttp(app: INestApplication, adapter: HttpAdapter): HttpDurations {
   const durations = new HttpDurations(app.get(AppMetrics).httpDuration);
   if (adapter === 'fastify') {
     const fastify = (app as NestFastifyApplication).getHttpAdapter().getInstance();
@@ -78,7 +80,7 @@ export function instrumentHttp(app: INestApplication, adapter: HttpAdapter): voi
       }
       done();
     });
-    return;
+    return durations;
   }
   const started = new WeakMap<ServerResponse, number>();
   // One listener function for every response: `this` is the response, `req` its request.
@@ -96,4 +98,5 @@ export function instrumentHttp(app: INestApplication, adapter: HttpAdapter): voi
       next();
     },
   );
+  return durations;
 }

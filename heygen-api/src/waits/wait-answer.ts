@@ -7,6 +7,9 @@ import { PREFER_HEADER, PREFERENCE_APPLIED_HEADER } from './prefer.js';
 export const answeredAtOnce = ({ end }: WaitOutcome): boolean =>
   end === 'not-held' || end === 'ready';
 
+/** Someone is there to read the answer: a client that left while held was answered nothing. */
+export const heardBack = ({ end }: WaitOutcome): boolean => end !== 'closed';
+
 /** What ends a held request early, under either adapter: Node's response and its connection. */
 export function connectionOf(
   req: object,
