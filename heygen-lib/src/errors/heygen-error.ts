@@ -23,8 +23,12 @@ export class HeyGenError extends Error {
   /** The class's name (`'JobNotFoundError'`…), the same in every copy of the library. */
   override name = (this.constructor as typeof HeyGenError).errorName;
 
+  /**
+   * `value instanceof` this class: an instance of it, or an error of another copy of the library
+   * with this class's name and a code of it. A subclass an app defines knows only its own.
+   */
   static override [Symbol.hasInstance](value: unknown): boolean {
-    // `this` is the class right of `instanceof`; a subclass an app defines knows only its own.
+    // `this` is the class right of `instanceof`.
     return (
       Function.prototype[Symbol.hasInstance].call(this, value) ||
       (fromAnotherCopy(value) && (this === HeyGenError || value.name === this.errorName))
