@@ -179,6 +179,40 @@ describeEachAdapter(() => {
       expect(second.frames.some((frame) => frame.event === 'snapshot')).toBe(false);
     });
 
+    it('should send an event once when it comes both in the replay and live after it (redis: two connections)', async () => {
+      const { server, client } = await setUp();
+      const first = await openSse(client.url('/status'));
+      const { id: position } = await first.nextEvent('snapshot');
+      first.destroy();
+      const job = await client.createOk({ duration: 0 });
+      await client.waitFor(job.id, isFinished);
+      // As with Redis: the replay's reply comes first, and the same events then come by pub/sub.
+      const events = server.app.get<JobEvents>(JOB_EVENTS);
+      const subscribe = events.subscribe.bind(events);
+      const replay = events.replay.bind(events);
+      const listeners: Parameters<JobEvents['subscribe']>[1][] = [];
+      events.subscribe = (clientId, listener) => {
+        listeners.push(listener);
+        return subscribe(clientId, listener);
+      };
+      events.replay = async (clientId, after) => {
+        const replayed = await replay(clientId, after);
+        setImmediate(() => {
+          for (const event of replayed ?? []) for (const listener of listeners) listener(event);
+        });
+        return replayed;
+      };
+
+      const second = await openSse(client.url('/status'), { 'Last-Event-ID': position ?? '' });
+      await second.nextEvent('connected');
+      const replayed = await readJobUntilFinished(second, job.id);
+      const late = await second.nextNonHeartbeat(300).catch(() => undefined);
+
+      expect(replayed.length).toBeGreaterThan(1);
+      expect(late).toBeUndefined();
+      second.destroy();
+    });
+
     it('should resume from the lastEventId query parameter as from the header', async () => {
       const { client } = await setUp();
       const first = await openSse(client.url('/status'));

@@ -240,6 +240,54 @@ describe(JobsService.name, () => {
     expect(calls).toEqual(['subscribe', `changed running ${published[1]}`]);
   });
 
+  it('should subscribe the webhook before running a job its retried creation hands over (review of 2026-11-30)', async () => {
+    const config = configStub();
+    const store = new InMemoryJobStore(config);
+    const events = new InMemoryJobEvents(config);
+    const target = { url: 'https://example.com/hook', events: new Set(['running'] as const) };
+    const calls: string[] = [];
+    const runner = {
+      run: strictMock<JobRunner['run']>('run').mockImplementation(() => void calls.push('run')),
+      stop: strictMock<JobRunner['stop']>('stop'),
+    };
+    const webhooks = {
+      check: strictMock<JobWebhooks['check']>('check').mockResolvedValue(target),
+      subscribe: strictMock<JobWebhooks['subscribe']>('subscribe').mockImplementation(() => {
+        calls.push('subscribe');
+        return Promise.resolve();
+      }),
+      changed: strictMock<JobWebhooks['changed']>('changed').mockResolvedValue(undefined),
+    };
+    const sut = new JobsService(config, store, events, runner, new JobChanges(), webhooks);
+    // A creation whose answer was lost (Redis paused): made, but neither subscribed nor run.
+    const { record } = await store.create({
+      clientId: clientStub,
+      duration: 1000,
+      fail: false,
+      now: Date.now(),
+      limits: { activePerClient: 10, keptPerClient: 10, active: 10 },
+      idempotency: {
+        key: 'k-1',
+        fingerprint: JSON.stringify({
+          duration: 1000,
+          fail: false,
+          webhook: target.url,
+          events: ['running'],
+        }),
+      },
+    });
+
+    const retried = await sut.create(
+      clientStub,
+      { webhook: target.url, webhookEvents: ['running'] },
+      'k-1',
+    );
+
+    expect(retried).toMatchObject({ created: false, job: { id: record!.job.id } });
+    expect(webhooks.subscribe).toHaveBeenCalledWith(clientStub, record!.job.id, target);
+    expect(calls).toEqual(['subscribe', 'run']);
+  });
+
   it('should refuse a creation whose webhook the check refuses, creating nothing', async () => {
     const { sut, store } = newTestService();
     const webhooks = {

@@ -121,7 +121,10 @@ export class JobsService {
       // gone between the two): the retry hands an unfinished job over again. Running is
       // idempotent, so a job already being worked on is left as it is.
       // So may its watch for cancelWhenUnwatched (redis): added again, an added one is kept as is.
+      // And its webhook, which must also be there before the job's first change: the creation
+      // that won a race for this key may not have subscribed it yet when this one runs the job.
       if (!isFinished(record.job)) {
+        if (webhook) await this.webhooks?.subscribe(clientId, record.job.id, webhook);
         await this.watchFor(record, cancelWhenUnwatched);
         this.run(record, cancelAfterMs);
       }

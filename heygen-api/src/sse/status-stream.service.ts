@@ -130,9 +130,13 @@ export class StatusStreamService
     // Subscribe before reading the snapshot or the replay, holding live events back until those
     // are sent: an event that happens in between is then neither lost nor sent out of order.
     let held: JobEvent[] | undefined = [];
+    // The last event id the opening covered. With Redis, an event can be both in the replay (read
+    // on the commands connection) and heard live after it (pub/sub, another connection): it is
+    // sent once. Ids grow along a client's events.
+    let openedAt = -Infinity;
     const unsubscribe = this.events.subscribe(clientId, (event) => {
       if (held) held.push(event);
-      else connection.send(jobFrame(event));
+      else if (!(Number(event.id) <= openedAt)) connection.send(jobFrame(event));
     });
     let released = false;
     const release = (): void => {
@@ -158,6 +162,7 @@ export class StatusStreamService
       // From here to `held = undefined` runs without a pause, so every event published so far is
       // in `held` and every later one goes straight to the stream.
       opening.add(held);
+      openedAt = opening.lastId();
       connection.open(this.config.streamRetryMs, opening.messages);
     } catch (error) {
       // A refusal the client is told about (Redis away, say) is no fault of this server's.
@@ -200,7 +205,7 @@ export class StatusStreamService
   private async openingBurst(
     clientId: ClientKey,
     lastEventId: string | undefined,
-  ): Promise<{ messages: SseMessage[]; add(events: JobEvent[]): void }> {
+  ): Promise<{ messages: SseMessage[]; add(events: JobEvent[]): void; lastId(): number }> {
     const replay =
       lastEventId === undefined ? undefined : await this.events.replay(clientId, lastEventId);
     const snapshot = replay ? undefined : await this.snapshot(clientId);
@@ -216,8 +221,12 @@ export class StatusStreamService
       },
     ];
     const sent = new Map<number, number>();
+    // What the client has once the opening is sent: up to its Last-Event-ID, or the snapshot.
+    const position = Number(snapshot ? snapshot.id : lastEventId);
+    let lastId = Number.isFinite(position) ? position : -Infinity;
     const add = (events: JobEvent[]): void => {
       for (const { id, job } of events) {
+        lastId = Math.max(lastId, Number(id));
         if ((sent.get(job.id) ?? 0) >= job.revision) continue;
         sent.set(job.id, job.revision);
         messages.push({ id, event: 'job', data: job });
@@ -229,7 +238,7 @@ export class StatusStreamService
     } else {
       add(replay ?? []);
     }
-    return { messages, add };
+    return { messages, add, lastId: () => lastId };
   }
 
   onModuleInit(): void {

@@ -36,6 +36,17 @@ describe('InMemoryWebhookState', () => {
     expect(await sut.delivery('client', 1, 'b')).toBeUndefined();
   });
 
+  it('should keep a subscription and its deliveries when the job is subscribed again', async () => {
+    const sut = new InMemoryWebhookState(config);
+    await sut.subscribe('client', 1, target);
+    await sut.addDelivery(delivery('a', 'ev-1'));
+
+    // A creation retried with its Idempotency-Key subscribes the job again.
+    await sut.subscribe('client', 1, target);
+
+    expect(await sut.delivery('client', 1, 'a')).toMatchObject({ eventId: 'ev-1' });
+  });
+
   it('should never drop the webhook of an unfinished job to make room, only a settled one', async () => {
     const sut = new InMemoryWebhookState({ ...config, maxRetainedJobs: 2 });
     await sut.subscribe('client', 1, target);

@@ -46,9 +46,12 @@ export class WebhookSubscriptions {
     return this.byJob.size;
   }
 
+  /** Subscribes a job; one already subscribed (a creation retried with its key) is kept as it is. */
   add(clientId: ClientKey, jobId: number, target: WebhookTarget, now: number): void {
     this.sweep(now);
-    this.byJob.set(keyOf(clientId, jobId), {
+    const key = keyOf(clientId, jobId);
+    if (this.byJob.has(key)) return;
+    this.byJob.set(key, {
       clientId,
       jobId,
       target,
