@@ -1,13 +1,13 @@
-import { createServer, request } from 'node:http';
-import { type AddressInfo } from 'node:net';
+import { request } from 'node:http';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { openSse, type ApiError, type Batch, type CatchUp, type Job } from 'heygen-test-support';
-import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { describeEachAdapter } from './support/adapters.js';
 import { newClientId } from './support/client-id.js';
 import { requestJson } from './support/http.js';
 import { JobsClient } from './support/jobs-client.js';
 import { startServer, type TestServer } from './support/server.js';
+import { startReceiver } from './support/webhook-receiver.js';
 
 // The server's real answers, held to the OpenAPI document that same server serves. Requests are
 // checked by validators compiled from the document's own schemas, so they cannot drift from it;
@@ -276,23 +276,6 @@ async function setUp(env: Record<string, string> = {}): Promise<ContractClient> 
   return ContractClient.of(await startServer({ ...ENV, ...env }));
 }
 
-/** A webhook receiver on loopback that takes every delivery (200). */
-async function startReceiver(): Promise<string> {
-  const server = createServer((req, res) => {
-    req.resume();
-    req.on('end', () => res.end('ok'));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
-}
-
 describeEachAdapter(() => {
   describe('answers, held to the OpenAPI document the server serves', () => {
     it('should describe POST /create: created, replayed and refused', async () => {
@@ -375,7 +358,7 @@ describeEachAdapter(() => {
     it('should describe the webhook routes: deliveries, a retry and the secret', async () => {
       const api = await setUp();
       const plain = await api.jobs.createOk();
-      const hooked = await api.jobs.createOk({ duration: 0, webhook: await startReceiver() });
+      const hooked = await api.jobs.createOk({ duration: 0, webhook: (await startReceiver()).url });
       const deliveries = (id: number): string => `/status/${id}/deliveries`;
       const delivered = await vi.waitFor(
         async () => {

@@ -1,10 +1,9 @@
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { type AddressInfo } from 'node:net';
 import { openSse, type Job } from 'heygen-test-support';
 import { Webhook } from 'standardwebhooks';
-import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { describeEachAdapter } from './support/adapters.js';
 import { requestJson } from './support/http.js';
+import { startReceiver, type Received } from './support/webhook-receiver.js';
 import { JobsClient } from './support/jobs-client.js';
 import { cancel } from '../src/domain/job.js';
 import { BullmqJobRunner } from '../src/runner/bullmq-job-runner.js';
@@ -22,42 +21,6 @@ const ENV = {
   WEBHOOK_RETRY_SCHEDULE: '0,50,50,50',
   WEBHOOK_TIMEOUT_MS: '300',
 };
-
-interface Received {
-  headers: Record<string, string>;
-  body: string;
-  url: string;
-}
-
-type Answer = (req: IncomingMessage, res: ServerResponse, index: number) => void;
-
-/** A real receiver on a random port; `answer` decides each reply (200 by default). */
-async function startReceiver(answer: Answer = (_req, res) => res.end('ok')) {
-  const received: Received[] = [];
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const index = received.length;
-      received.push({
-        headers: req.headers as Record<string, string>,
-        body: Buffer.concat(chunks).toString('utf8'),
-        url: req.url ?? '',
-      });
-      answer(req, res, index);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  onTestFinished(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  const { port } = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${port}/hook`, received };
-}
 
 /** What `GET /status/:id/deliveries` answers, as the server declares it. */
 type History = DeliveryHistory;
