@@ -353,6 +353,12 @@ describeEachAdapter(() => {
       await api.check(404, 'POST', `/cancel/${UNKNOWN_ID}`);
       await api.check(400, 'POST', '/cancel/0');
       await api.check(401, 'POST', `/cancel/${job.id}`, { key: false });
+      // A route that takes no body still reads one sent.
+      await api.check(415, 'POST', `/cancel/${job.id}`, {
+        headers: { 'Content-Type': 'text/plain' },
+        body: 'now',
+      });
+      await api.check(413, 'POST', `/cancel/${job.id}`, { body: { note: 'x'.repeat(5000) } });
     });
 
     it('should describe the webhook routes: deliveries, a retry and the secret', async () => {

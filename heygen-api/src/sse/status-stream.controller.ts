@@ -5,7 +5,6 @@ import {
   ApiGoneResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiProduces,
   ApiQuery,
   ApiServiceUnavailableResponse,
   ApiTooManyRequestsResponse,
@@ -72,7 +71,6 @@ export class StatusStreamController {
       "Many of the client's jobs in one request (with Prefer: wait, held until one finishes or passes its revision), or (with after) the client's events since an eventId, or (Accept: text/event-stream) the event stream",
   })
   @ApiExtraModels(BatchDto, CatchUpDto)
-  @ApiProduces('application/json', 'text/event-stream')
   @ApiQuery({
     name: 'ids',
     required: false,
@@ -106,10 +104,23 @@ export class StatusStreamController {
     description: `With after: the most events in the answer (default and at most ${MAX_CATCH_UP_EVENTS})`,
   })
   @ApiPreferWait()
+  // The stream is this route's only text/event-stream answer: its refusals are JSON.
   @ApiOkResponse({
-    schema: { oneOf: [{ $ref: getSchemaPath(BatchDto) }, { $ref: getSchemaPath(CatchUpDto) }] },
-    description: 'The batch, or with after the catch-up',
+    description: 'The batch, or with after the catch-up; or, asked with Accept, the event stream',
     headers: { ...BATCH_ANSWER_HEADERS, ...REPLAY_WINDOW_HEADERS },
+    content: {
+      'application/json': {
+        schema: {
+          oneOf: [{ $ref: getSchemaPath(BatchDto) }, { $ref: getSchemaPath(CatchUpDto) }],
+        },
+      },
+      'text/event-stream': {
+        schema: {
+          type: 'string',
+          description: 'Server-Sent Events: docs/protocol.md, "The event stream"',
+        },
+      },
+    },
   })
   @ApiGoneResponse({
     type: ErrorDto,
