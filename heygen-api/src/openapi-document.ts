@@ -1,5 +1,6 @@
 import { type INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { API_KEY_SCHEME } from './http/client-api.decorator.js';
 
 /**
@@ -41,13 +42,24 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
   );
 }
 
-/** Serves the OpenAPI page and document (OPENAPI_PATHS); returns the document. */
+/**
+ * Serves the OpenAPI page and document (OPENAPI_PATHS); returns the document. The page sends
+ * requests with the key entered in Authorize: no other site may frame it (a click on its
+ * Try-it-out would be the user's), and the key is kept for the page's life only, not in
+ * `localStorage` (the dashboard keeps its key per tab too).
+ */
 export function setUpOpenApi(app: INestApplication): OpenAPIObject {
   const document = createOpenApiDocument(app);
+  const server = app.getHttpServer() as Server;
+  server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+    if (!req.url?.startsWith(`/${OPENAPI_PATHS.page}`)) return;
+    res.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
+    res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+  });
   SwaggerModule.setup(OPENAPI_PATHS.page, app, document, {
     jsonDocumentUrl: OPENAPI_PATHS.json,
     yamlDocumentUrl: OPENAPI_PATHS.yaml,
-    swaggerOptions: { persistAuthorization: true },
   });
   return document;
 }

@@ -96,17 +96,38 @@ describeEachAdapter(() => {
       expect(stream.status).toBe(401);
     });
 
-    it('should refuse the access_token query parameter on the JSON routes', async () => {
-      const { client, jobId } = await setUp();
+    it.each([
+      ['', {}],
+      [' asking for an event stream (review of 2026-11-30)', { Accept: 'text/event-stream' }],
+    ])(
+      'should refuse the access_token query parameter on the JSON routes%s',
+      async (_, headers) => {
+        const { client, jobId } = await setUp();
 
-      for (const [method, path] of ROUTES(jobId)) {
-        const res = await requestJson(client.url(path, { access_token: KEY }), { method });
-        expect({ route: `${method} ${path}`, status: res.status }).toEqual({
-          route: `${method} ${path}`,
-          status: 401,
-        });
-      }
-    });
+        // GET /status with that Accept is the stream itself, which takes it.
+        const routes = ROUTES(jobId).filter(
+          ([, path]) => !('Accept' in headers && path === '/status'),
+        );
+        for (const [method, path] of routes) {
+          const res = await requestJson(client.url(path, { access_token: KEY }), {
+            method,
+            headers,
+          });
+          expect({ route: `${method} ${path}`, status: res.status }).toEqual({
+            route: `${method} ${path}`,
+            status: 401,
+          });
+        }
+        const rotate = await requestJson(
+          client.url('/webhooks/secret/rotate', { access_token: KEY }),
+          {
+            method: 'POST',
+            headers,
+          },
+        );
+        expect(rotate.status).toBe(401);
+      },
+    );
 
     it.each([
       ['a malformed JSON body', { 'Content-Type': 'application/json' }, '{'],

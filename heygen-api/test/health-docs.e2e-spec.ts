@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { openSse } from 'heygen-test-support';
 import { requestJson } from './support/http.js';
 import { JobsClient } from './support/jobs-client.js';
+import { parseResponses, RawConnection, rawRequest } from './support/raw-socket.js';
 import { startServer } from './support/server.js';
 import { describeEachAdapter } from './support/adapters.js';
 
@@ -107,6 +108,33 @@ describeEachAdapter(() => {
 
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+    });
+
+    it('should let no other site frame the docs page, and keep no key past the page (review of 2026-11-30)', async () => {
+      const server = await startServer();
+
+      for (const path of ['/docs', '/docs/swagger-ui-init.js']) {
+        const res = await fetch(`${server.url}${path}`);
+        expect(res.status, path).toBe(200);
+        expect(res.headers.get('content-security-policy')).toBe("frame-ancestors 'none'");
+        expect(res.headers.get('x-frame-options')).toBe('DENY');
+        expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      }
+      const init = await (await fetch(`${server.url}/docs/swagger-ui-init.js`)).text();
+      expect(init).not.toContain('persistAuthorization');
+    });
+
+    it('should answer a path that climbs out of /docs 404, not 500', async () => {
+      const server = await startServer();
+
+      for (const path of ['/docs/../health', '/docs/%2e%2e/%2e%2e/package.json']) {
+        const connection = await RawConnection.open(server.url);
+        connection.write(rawRequest('GET', path, { Connection: 'close' }));
+        await connection.waitForClose();
+        const [answer] = parseResponses(connection.received);
+        expect(answer?.status, path).toBe(404);
+        expect(JSON.parse(answer!.body)).toMatchObject({ code: 'NOT_FOUND' });
+      }
     });
   });
 

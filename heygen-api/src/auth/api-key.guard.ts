@@ -4,6 +4,7 @@ import { CLIENT_SCOPE } from '../domain/client.js';
 import { unauthorized } from '../errors/domain-error.js';
 import { ApiKeys, type KeyedRequest } from './api-keys.js';
 import { IS_PUBLIC } from './public.decorator.js';
+import { QUERY_KEY } from './query-key.decorator.js';
 
 /**
  * When API_KEYS is set, every route but the public ones needs `Authorization: Bearer <key>`; the
@@ -25,7 +26,8 @@ export class ApiKeyGuard implements CanActivate {
     ]);
     if (isPublic) return true;
     const req = context.switchToHttp().getRequest<KeyedRequest & { [CLIENT_SCOPE]?: string }>();
-    const scope = this.keys.scopeOf(req);
+    const queryKey = this.reflector.get<boolean | undefined>(QUERY_KEY, context.getHandler());
+    const scope = this.keys.scopeOf(req, queryKey === true);
     if (scope === undefined) throw unauthorized();
     req[CLIENT_SCOPE] = scope;
     return true;

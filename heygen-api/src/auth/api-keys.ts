@@ -32,9 +32,12 @@ export class ApiKeys {
     return this.digests.length > 0;
   }
 
-  /** The client scope of the valid key `req` presents; undefined when it presents none that is. */
-  scopeOf(req: KeyedRequest): string | undefined {
-    const key = presentedKey(req);
+  /**
+   * The client scope of the valid key `req` presents; undefined when it presents none that is.
+   * @param queryKey - the route takes the stream's `?access_token=` (AcceptsQueryKey)
+   */
+  scopeOf(req: KeyedRequest, queryKey = false): string | undefined {
+    const key = presentedKey(req, queryKey);
     if (key === undefined) return undefined;
     const digest = digestApiKey(key);
     // Comparing digests in constant time: neither the key nor its length leaks through timing.
@@ -42,12 +45,13 @@ export class ApiKeys {
   }
 }
 
-function presentedKey(req: KeyedRequest): string | undefined {
+function presentedKey(req: KeyedRequest, queryKey: boolean): string | undefined {
   const header = req.headers.authorization;
   // [RFC 9110 §11.1] the scheme name is case-insensitive.
   const bearer = header && /^bearer\s+(.+)$/i.exec(header);
   if (bearer) return bearer[1]!.trim();
   // The event stream may carry it as `?access_token=`: a browser EventSource cannot send headers.
+  if (!queryKey || !prefersEventStream(req.headers.accept)) return undefined;
   const token: unknown = req.query?.access_token;
-  return prefersEventStream(req.headers.accept) && typeof token === 'string' ? token : undefined;
+  return typeof token === 'string' ? token : undefined;
 }

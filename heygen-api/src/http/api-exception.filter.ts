@@ -110,6 +110,10 @@ function describe(exception: unknown): {
     // still find one it cannot decode, no route has it.
     return { code: 'NOT_FOUND', message: 'No such route: the path is not valid percent-encoding' };
   }
+  if (exception instanceof HttpException && exception.getStatus() === 403) {
+    // Only a static file server refuses so (@fastify/static, for `/docs/../…`): there is no route.
+    return { code: 'NOT_FOUND', message: 'No such route' };
+  }
   if (exception instanceof HttpException) {
     const code = STATUS_TO_CODE[exception.getStatus()];
     if (code) return { code, message: httpExceptionMessage(exception) };

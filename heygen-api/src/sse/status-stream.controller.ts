@@ -11,6 +11,7 @@ import {
   getSchemaPath,
 } from '@nestjs/swagger';
 import { type IncomingHttpHeaders } from 'node:http';
+import { AcceptsQueryKey } from '../auth/query-key.decorator.js';
 import { AppConfig } from '../config/app-config.js';
 import { type ClientKey } from '../domain/client.js';
 import { ErrorDto, RETRY_AFTER_HEADERS } from '../errors/error.dto.js';
@@ -64,6 +65,7 @@ export class StatusStreamController {
   ) {}
 
   @Get()
+  @AcceptsQueryKey()
   @RateLimited('status')
   @ApiOperation({
     operationId: 'getJobs',

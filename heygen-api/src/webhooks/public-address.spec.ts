@@ -24,6 +24,10 @@ describe(isPublicAddress.name, () => {
     '64:ff9b::a00:1',
     '2001:db8::1',
     '3fff::1', // documentation too, since RFC 9637
+    // Outside global unicast (review of 2026-11-30): IPv4-compatible, IPv4-translated, SRv6.
+    '::127.0.0.1',
+    '::ffff:0:127.0.0.1',
+    '5f00::1',
   ])('should refuse %s', (address) => {
     expect(isPublicAddress(address)).toBe(false);
   });

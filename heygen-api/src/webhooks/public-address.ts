@@ -49,10 +49,24 @@ const BLOCKED = (() => {
   return list;
 })();
 
+/**
+ * Where a public IPv6 address can be: the global unicast block (2000::/3), or an IPv4-mapped
+ * address (::ffff:a.b.c.d), which then meets the IPv4 rules. Anything else is reserved, local or
+ * embeds IPv4 some other way (::a.b.c.d, ::ffff:0:a.b.c.d, SRv6's 5f00::/16): a list of what
+ * to refuse would always miss the next such range.
+ */
+const PUBLIC_V6 = (() => {
+  const list = new BlockList();
+  list.addSubnet('2000::', 3, 'ipv6');
+  list.addSubnet('::ffff:0:0', 96, 'ipv6');
+  return list;
+})();
+
 /** Whether `address` (an IP literal) is on the public internet. Anything that is not an IP is not. */
 export function isPublicAddress(address: string): boolean {
   const family = isIP(address);
   if (family === 0) return false;
+  if (family === 6 && !PUBLIC_V6.check(address, 'ipv6')) return false;
   return !BLOCKED.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 
