@@ -274,6 +274,30 @@ describeEachAdapter(() => {
       expect((await client.status(job.id)).status).toBe(200);
     });
 
+    it('should make one attempt of retries asked while one is under way (review of 2026-11-30)', async () => {
+      const { client } = await setUp({ WEBHOOK_TIMEOUT_MS: '1000', WEBHOOK_RETRY_SCHEDULE: '0' });
+      // The first delivery is answered; every later attempt hangs until the timeout.
+      const receiver = await startReceiver((_req, res, index) => {
+        if (index === 0) res.end('ok');
+      });
+      const job = await client.createOk({ webhook: receiver.url });
+      const first = await historyUntil(client, job.id, (h) => h.attempts.length === 1);
+      const { deliveryId } = first.attempts[0]!;
+
+      const retries = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          requestJson(client.url(`/status/${job.id}/deliveries/${deliveryId}/retry`), {
+            method: 'POST',
+          }),
+        ),
+      );
+
+      expect(retries.map(({ status }) => status)).toEqual(Array(20).fill(202));
+      const done = await historyUntil(client, job.id, (h) => h.attempts.length >= 2);
+      expect(done.attempts).toHaveLength(2);
+      expect(receiver.received).toHaveLength(2);
+    });
+
     it('should redeliver on the retry endpoint', async () => {
       const { client } = await setUp();
       const receiver = await startReceiver();
@@ -345,6 +369,24 @@ describeEachAdapter(() => {
       expect(() =>
         new Webhook(rotated.body.secret).verify(delivery!.body, delivery!.headers),
       ).not.toThrow();
+    });
+
+    it("should keep the first rotation's secret signing through a second rotation (review of 2026-11-30)", async () => {
+      const { client, verifier: first } = await setUp();
+      const rotate = () =>
+        requestJson<{ secret: string }>(client.url('/webhooks/secret/rotate'), { method: 'POST' });
+      const second = (await rotate()).body.secret;
+      const third = (await rotate()).body.secret;
+      const receiver = await startReceiver();
+
+      await client.createOk({ webhook: receiver.url });
+      await vi.waitFor(() => expect(receiver.received).toHaveLength(1), { timeout: 5000 });
+
+      const [delivery] = receiver.received;
+      expect(delivery!.headers['webhook-signature']!.split(' ')).toHaveLength(3);
+      for (const verifier of [first, new Webhook(second), new Webhook(third)]) {
+        expect(() => verifier.verify(delivery!.body, delivery!.headers)).not.toThrow();
+      }
     });
 
     it('should give each API key its own secret', async () => {

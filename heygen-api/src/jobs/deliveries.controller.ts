@@ -5,9 +5,10 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
+  ApiTooManyRequestsResponse,
 } from '@nestjs/swagger';
 import { type ClientKey } from '../domain/client.js';
-import { ErrorDto } from '../errors/error.dto.js';
+import { ErrorDto, RETRY_AFTER_HEADERS } from '../errors/error.dto.js';
 import { ClientApi } from '../http/client-api.decorator.js';
 import { ClientId } from '../http/client-id.decorator.js';
 import { WebhookDispatcher, type DeliveryHistory } from '../webhooks/webhook-dispatcher.js';
@@ -49,7 +50,13 @@ export class DeliveriesController {
   @ApiParam({ name: 'deliveryId', schema: { type: 'string', format: 'uuid' } })
   @ApiAcceptedResponse({
     type: DeliveryRetryDto,
-    description: 'The attempt is under way; the history lists it',
+    description:
+      'The attempt is under way (a retry asked while one is joins it); the history lists it',
+  })
+  @ApiTooManyRequestsResponse({
+    type: ErrorDto,
+    headers: RETRY_AFTER_HEADERS,
+    description: 'RATE_LIMITED: this instance is making as many manual attempts as it may (64)',
   })
   @ApiNotFoundResponse({
     type: ErrorDto,

@@ -29,10 +29,18 @@ export interface DeliveryHistory {
  * the HTTP answer that changed it: failures are recorded, logged, and retried. An event told twice
  * is delivered once: its delivery is found by the event's id.
  */
+/**
+ * Manual retries this instance makes at once, beside the queue's. Each holds a socket and its
+ * request for up to WEBHOOK_TIMEOUT_MS: a client looping on `retry` must not open thousands.
+ */
+export const MAX_MANUAL_IN_FLIGHT = 64;
+
 @Injectable()
 export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
   private readonly logger = new Logger('Webhooks');
   private readonly sender = new WebhookSender();
+  /** Deliveries this instance is retrying by hand now: at most one attempt each. */
+  private readonly manual = new Set<string>();
 
   constructor(
     @Inject(AppConfig) private readonly config: AppConfig,
@@ -84,13 +92,26 @@ export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
     return attempts;
   }
 
-  /** Attempts a delivery again now, whatever came of it before (even a 410); its schedule goes on. */
+  /**
+   * Attempts a delivery again now, whatever came of it before (even a 410); its schedule goes on.
+   * A retry asked while one of the delivery's is under way joins it.
+   */
   async retry(clientId: ClientKey, jobId: number, deliveryId: string): Promise<void> {
     const delivery = await this.state.delivery(clientId, jobId, deliveryId);
     if (!delivery) {
       throw new DomainError('DELIVERY_NOT_FOUND', `Delivery ${deliveryId} not found`);
     }
-    void this.attempt(delivery, true);
+    if (this.manual.has(deliveryId)) return;
+    if (this.manual.size >= MAX_MANUAL_IN_FLIGHT) {
+      const seconds = Math.max(1, Math.ceil(this.config.webhookTimeoutMs / 1000));
+      throw new DomainError(
+        'RATE_LIMITED',
+        `Too many webhook retries under way: try again in ${seconds} s`,
+        seconds,
+      );
+    }
+    this.manual.add(deliveryId);
+    void this.attempt(delivery, true).finally(() => this.manual.delete(deliveryId));
   }
 
   onModuleDestroy(): void {

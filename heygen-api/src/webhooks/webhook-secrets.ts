@@ -22,12 +22,31 @@ interface SharedRedis {
   command: Pick<Redis, 'set' | 'get' | 'hget' | 'hset'>;
 }
 
+/** An earlier secret of a scope, signing until the end of its grace period (ms since the epoch). */
+interface Earlier {
+  secret: string;
+  until: number;
+}
+
 interface Rotated {
   current: string;
-  previous: string;
-  /** Until when `previous` still signs (ms since the epoch). */
-  previousUntil: number;
+  /** The secrets rotated out and still in their grace period, newest first. */
+  earlier: Earlier[];
 }
+
+/** As stored before a second rotation kept the first's grace (one `previous`). */
+interface StoredRotated {
+  current: string;
+  earlier?: Earlier[];
+  previous?: string;
+  previousUntil?: number;
+}
+
+/**
+ * The most secrets a delivery is signed with: the current one and the latest earlier ones still
+ * in their grace. Rotating more often than that within a grace period drops the oldest.
+ */
+const MAX_SIGNING_SECRETS = 8;
 
 /**
  * One signing secret per API key (issue 19). Each scope's secret is derived from a master —
@@ -66,18 +85,24 @@ export class WebhookSecrets implements OnModuleInit {
   }
 
   /**
-   * Replaces the client's secret; the old one signs too until the grace period ends. Two rotations
-   * at once on two instances: the last one written wins, and the other's secret never signs.
+   * Replaces the client's secret; the old one signs too until the grace period ends, and so does
+   * any earlier one whose grace is still running (a second rotation keeps the first's promise).
+   * Two rotations at once on two instances: the last one written wins, and the other's secret
+   * never signs.
    */
   async rotate(
     clientId: ClientKey,
     now = Date.now(),
   ): Promise<{ secret: string; previousValidUntil: string }> {
     const scope = scopeOf(clientId);
+    const before = await this.rotationOf(scope);
+    const until = now + this.config.webhookSecretGraceS * 1000;
     const rotated: Rotated = {
       current: newWebhookSecret(),
-      previous: await this.secretOf(clientId),
-      previousUntil: now + this.config.webhookSecretGraceS * 1000,
+      earlier: [
+        { secret: before?.current ?? this.derived(scope), until },
+        ...(before?.earlier ?? []).filter((earlier) => earlier.until > now),
+      ].slice(0, MAX_SIGNING_SECRETS - 1),
     };
     if (this.redis) {
       await storeCommand(
@@ -86,22 +111,21 @@ export class WebhookSecrets implements OnModuleInit {
     } else {
       this.rotated.set(scope, rotated);
     }
-    return {
-      secret: rotated.current,
-      previousValidUntil: new Date(rotated.previousUntil).toISOString(),
-    };
+    return { secret: rotated.current, previousValidUntil: new Date(until).toISOString() };
   }
 
   /**
-   * `webhook-signature`: `v1,<base64>` by the current secret, and by the previous one during its
-   * grace period, space-separated as Standard Webhooks allows, so that a receiver holding either
-   * verifies.
+   * `webhook-signature`: `v1,<base64>` by the current secret, and by each earlier one during its
+   * grace period, space-separated as Standard Webhooks allows, so that a receiver holding any of
+   * them verifies.
    */
   async sign(clientId: ClientKey, id: string, at: Date, body: string): Promise<string> {
     const scope = scopeOf(clientId);
     const rotated = await this.rotationOf(scope);
     const secrets = [rotated?.current ?? this.derived(scope)];
-    if (rotated && at.getTime() < rotated.previousUntil) secrets.push(rotated.previous);
+    for (const earlier of rotated?.earlier ?? []) {
+      if (at.getTime() < earlier.until) secrets.push(earlier.secret);
+    }
     return secrets.map((secret) => this.signer(secret).sign(id, at, body)).join(' ');
   }
 
@@ -110,7 +134,7 @@ export class WebhookSecrets implements OnModuleInit {
     const stored = await storeCommand(
       this.redis.command.hget(this.rotationsKey(this.redis), scope),
     );
-    return stored === null ? undefined : (JSON.parse(stored) as Rotated);
+    return stored === null ? undefined : asRotated(JSON.parse(stored) as StoredRotated);
   }
 
   private rotationsKey(redis: SharedRedis): string {
@@ -132,4 +156,13 @@ export class WebhookSecrets implements OnModuleInit {
     }
     return signer;
   }
+}
+
+/** A rotation as stored, in either shape. */
+function asRotated({ current, earlier, previous, previousUntil }: StoredRotated): Rotated {
+  if (earlier) return { current, earlier };
+  return {
+    current,
+    earlier: previous === undefined ? [] : [{ secret: previous, until: previousUntil ?? 0 }],
+  };
 }
