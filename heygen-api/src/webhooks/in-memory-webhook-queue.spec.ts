@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { clientStub } from '../../test/unit/stubs.js';
 import { InMemoryWebhookQueue } from './in-memory-webhook-queue.js';
 import { type WebhookDelivery } from './webhook-delivery.js';
+import { MAX_SOCKETS_PER_HOST } from './webhook-sender.js';
 
 const deliveryStub = (deliveryId: string): WebhookDelivery => ({
   deliveryId,
@@ -66,5 +67,32 @@ describe(InMemoryWebhookQueue.name, () => {
     await clock.advance(10);
     expect(handed).toEqual([]);
     expect(sut.size).toBe(0);
+  });
+
+  it("should give each receiving host at most its sockets' worth of attempts, so a silent one holds up no other (review of 2026-11-30)", async () => {
+    using clock = fakeClock();
+    const sut = new InMemoryWebhookQueue();
+    const started: string[] = [];
+    const hanging = new Map<string, () => void>();
+    sut.process((delivery) => {
+      started.push(delivery.deliveryId);
+      return new Promise<void>((resolve) => hanging.set(delivery.deliveryId, resolve));
+    });
+    const now = clock.now();
+    for (let i = 0; i < MAX_SOCKETS_PER_HOST + 10; i++) {
+      sut.schedule({ ...deliveryStub(`tarpit-${i}`), host: 'tarpit.example:443' }, now);
+    }
+    sut.schedule({ ...deliveryStub('other'), host: 'receiver.example:443' }, now + 1);
+
+    await clock.advance(10);
+
+    expect(started.filter((id) => id.startsWith('tarpit'))).toHaveLength(MAX_SOCKETS_PER_HOST);
+    expect(started).toContain('other');
+    // One of the silent host's attempts ends: its next delivery goes, in order.
+    sut.cancel(`tarpit-${MAX_SOCKETS_PER_HOST}`);
+    hanging.get('tarpit-0')!();
+    await clock.advance(0);
+    expect(started.at(-1)).toBe(`tarpit-${MAX_SOCKETS_PER_HOST + 1}`);
+    sut.onModuleDestroy();
   });
 });

@@ -9,6 +9,11 @@ export interface WebhookDelivery {
   /** The event's id: sent as `webhook-id`, the same as the stream's `id:` for that change. */
   eventId: string;
   type: `job.${WebhookEventName}`;
+  /**
+   * The receiving host (`host:port` of the webhook URL), for the queue's per-host budget; absent
+   * on deliveries stored before it.
+   */
+  host?: string;
   /** The JSON body, made once: every attempt sends the same bytes. */
   body: string;
   /** Attempts made so far (automatic and manual). */

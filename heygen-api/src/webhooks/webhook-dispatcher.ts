@@ -133,6 +133,7 @@ export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
       clientId,
       jobId: job.id,
       eventId: id,
+      host: new URL(subscription.target.url).host,
       type,
       // `client`: event and job ids are counted per client, so a receiver several clients share
       // tells their deliveries apart by it (docs/protocol.md, "Webhooks").

@@ -52,17 +52,21 @@ const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
   });
 };
 
+/** Connections to one receiving host at once; an attempt past them waits for one to be free. */
+export const MAX_SOCKETS_PER_HOST = 64;
+const maxSockets = MAX_SOCKETS_PER_HOST;
+
 /**
  * POSTs a webhook with node:http, which follows no redirect (a 3xx is a failed attempt), reads at
  * most MAX_RESPONSE_BYTES of the answer and gives up after the timeout. Never rejects.
  */
 export class WebhookSender {
   private readonly agents = {
-    'http:': new HttpAgent({ keepAlive: true, maxSockets: 64, lookup: publicOnlyLookup }),
-    'https:': new HttpsAgent({ keepAlive: true, maxSockets: 64, lookup: publicOnlyLookup }),
+    'http:': new HttpAgent({ keepAlive: true, maxSockets, lookup: publicOnlyLookup }),
+    'https:': new HttpsAgent({ keepAlive: true, maxSockets, lookup: publicOnlyLookup }),
     private: {
-      'http:': new HttpAgent({ keepAlive: true, maxSockets: 64 }),
-      'https:': new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
+      'http:': new HttpAgent({ keepAlive: true, maxSockets }),
+      'https:': new HttpsAgent({ keepAlive: true, maxSockets }),
     },
   };
 
