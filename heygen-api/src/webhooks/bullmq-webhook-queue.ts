@@ -5,7 +5,7 @@ import {
   type OnModuleDestroy,
   type OnModuleInit,
 } from '@nestjs/common';
-import { Queue, Worker } from 'bullmq';
+import { DelayedError, Queue, Worker, type Job } from 'bullmq';
 import { AppConfig } from '../config/app-config.js';
 import { bullmqConnection, closeBullmq, warnUnlessAway } from '../redis/bullmq.js';
 import { RedisConnections } from '../redis/redis-connections.js';
@@ -19,6 +19,13 @@ export const WEBHOOK_QUEUE_NAME = 'webhooks';
 
 /** Attempts one instance makes at once. */
 const CONCURRENCY = 64;
+/**
+ * Attempts one instance makes to one receiving host at once: a host that accepts and never
+ * answers must leave the other slots to every other host (in-memory-webhook-queue.ts).
+ */
+export const MAX_IN_FLIGHT_PER_HOST = CONCURRENCY / 4;
+/** How long an attempt to a host at its budget waits before it asks again. */
+const HOST_BUSY_DELAY_MS = 1000;
 /** How long, and how many, done attempts stay in Redis to de-duplicate their ids. */
 const KEEP_DONE_S = 3600;
 const KEEP_DONE_COUNT = 10_000;
@@ -37,6 +44,8 @@ export class BullmqWebhookQueue implements WebhookQueue, OnModuleInit, OnModuleD
   private handler: DeliveryHandler | undefined;
   private queue?: Queue<DeliveryRef>;
   private worker?: Worker<DeliveryRef>;
+  /** Attempts in flight on this instance, by receiving host. */
+  private readonly hosts = new Map<string, number>();
 
   constructor(
     @Inject(AppConfig) private readonly config: AppConfig,
@@ -68,7 +77,7 @@ export class BullmqWebhookQueue implements WebhookQueue, OnModuleInit, OnModuleD
     if (this.config.runnerConcurrency === 0) return;
     this.worker = new Worker<DeliveryRef>(
       WEBHOOK_QUEUE_NAME,
-      async (job) => this.handler?.(job.data),
+      (job, token) => this.attempt(job, token),
       {
         connection,
         prefix,
@@ -82,11 +91,11 @@ export class BullmqWebhookQueue implements WebhookQueue, OnModuleInit, OnModuleD
   }
 
   async schedule(delivery: WebhookDelivery, dueAt: number): Promise<void> {
-    const { clientId, jobId, deliveryId } = delivery;
+    const { clientId, jobId, deliveryId, host } = delivery;
     await this.queue
       ?.add(
         'deliver',
-        { clientId, jobId, deliveryId },
+        { clientId, jobId, deliveryId, ...(host !== undefined && { host }) },
         {
           delay: Math.max(0, dueAt - Date.now()),
           jobId: `${deliveryId}-${delivery.scheduled}`,
@@ -95,6 +104,24 @@ export class BullmqWebhookQueue implements WebhookQueue, OnModuleInit, OnModuleD
       .catch((error: Error) => {
         this.logger.error(`Delivery ${deliveryId}: could not be queued: ${error.message}`);
       });
+  }
+
+  /** One attempt, unless its host has its budget in flight here: then it waits, freeing its slot. */
+  private async attempt(job: Job<DeliveryRef>, token?: string): Promise<void> {
+    const host = job.data.host ?? '';
+    const inFlight = this.hosts.get(host) ?? 0;
+    if (inFlight >= MAX_IN_FLIGHT_PER_HOST && token !== undefined) {
+      await job.moveToDelayed(Date.now() + HOST_BUSY_DELAY_MS, token);
+      throw new DelayedError();
+    }
+    this.hosts.set(host, inFlight + 1);
+    try {
+      await this.handler?.(job.data);
+    } finally {
+      const left = (this.hosts.get(host) ?? 1) - 1;
+      if (left > 0) this.hosts.set(host, left);
+      else this.hosts.delete(host);
+    }
   }
 
   cancel(): void {

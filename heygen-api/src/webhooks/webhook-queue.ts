@@ -4,7 +4,7 @@ import { type WebhookDelivery } from './webhook-delivery.js';
 export const WEBHOOK_QUEUE = Symbol('WebhookQueue');
 
 /** Which delivery is due: the queue carries no more, the state (WebhookState) has the rest. */
-export type DeliveryRef = Pick<WebhookDelivery, 'clientId' | 'jobId' | 'deliveryId'>;
+export type DeliveryRef = Pick<WebhookDelivery, 'clientId' | 'jobId' | 'deliveryId' | 'host'>;
 
 /** Makes one attempt of a delivery; never rejects. */
 export type DeliveryHandler = (delivery: DeliveryRef) => Promise<void>;

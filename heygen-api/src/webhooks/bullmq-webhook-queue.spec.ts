@@ -1,0 +1,48 @@
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { connectTestRedis, useTestRedis } from '../../test/support/redis-server.js';
+import { clientStub } from '../../test/unit/stubs.js';
+import { BullmqWebhookQueue, MAX_IN_FLIGHT_PER_HOST } from './bullmq-webhook-queue.js';
+import { type WebhookDelivery } from './webhook-delivery.js';
+
+const redis = useTestRedis();
+
+const deliveryStub = (deliveryId: string, host: string): WebhookDelivery => ({
+  deliveryId,
+  clientId: clientStub,
+  jobId: 1,
+  eventId: '1',
+  host,
+  type: 'job.completed',
+  body: '{}',
+  attempts: 0,
+  scheduled: 0,
+  state: 'pending',
+});
+
+describe(BullmqWebhookQueue.name, () => {
+  it('should leave the slots of a host that never answers to the other hosts (review of 2026-11-30)', async () => {
+    const { config, connections } = await connectTestRedis(redis);
+    const sut = new BullmqWebhookQueue(config, connections);
+    const started: string[] = [];
+    const hanging: (() => void)[] = [];
+    sut.process((delivery) => {
+      started.push(delivery.deliveryId);
+      if (delivery.host !== 'tarpit.example:443') return Promise.resolve();
+      return new Promise<void>((resolve) => hanging.push(resolve));
+    });
+    sut.onModuleInit();
+    onTestFinished(async () => {
+      for (const resolve of hanging) resolve();
+      await sut.onModuleDestroy();
+    });
+
+    for (let i = 0; i < 80; i++) {
+      await sut.schedule(deliveryStub(`tarpit-${i}`, 'tarpit.example:443'), Date.now());
+    }
+    await sut.schedule(deliveryStub('other', 'receiver.example:443'), Date.now());
+
+    await vi.waitFor(() => expect(started).toContain('other'), { timeout: 10_000 });
+    const tarpit = started.filter((id) => id.startsWith('tarpit'));
+    expect(tarpit.length).toBeLessThanOrEqual(MAX_IN_FLIGHT_PER_HOST);
+  });
+});
