@@ -132,6 +132,8 @@ describeEachAdapter(() => {
     it.each([
       ['a malformed JSON body', { 'Content-Type': 'application/json' }, '{'],
       ['a non-JSON body', { 'Content-Type': 'text/plain' }, 'hello'],
+      ['a Content-Type that is no media type', { 'Content-Type': 'a b' }, '{}'],
+      ['a list of Content-Types', { 'Content-Type': 'application/json, text/plain' }, '{}'],
       ['an oversized body', { 'Content-Type': 'application/json' }, `{"x":"${'x'.repeat(5000)}"}`],
     ])('should answer 401 before looking at %s', async (_, headers, body) => {
       const { client } = await setUp();

@@ -44,6 +44,9 @@ export class FirstAnswers {
       res.setHeader('Connection', 'close');
     } else if (!ROUTE_METHODS.has(req.method ?? '')) {
       refusal = new DomainError('NOT_FOUND', `Cannot ${req.method} ${pathOf(req.url ?? '/')}`);
+    } else if (this.keys.required && isMalformedMediaType(req) && !this.keys.scopeOf(req)) {
+      // Fastify refuses a Content-Type that is no media type (415) before any guard runs.
+      refusal = unauthorized();
     } else {
       refusal = this.undecodablePath(req);
     }
@@ -68,6 +71,14 @@ export class FirstAnswers {
       'The job id in the path is not valid percent-encoding',
     );
   }
+}
+
+/** `type/subtype`, parameters after a `;` [RFC 9110 §8.3.1]: tokens, nothing else. */
+const MEDIA_TYPE = /^[\w!#$%&'*+.^`|~-]+\/[\w!#$%&'*+.^`|~-]+[ \t]*(;.*)?$/;
+
+function isMalformedMediaType(req: IncomingMessage): boolean {
+  const type = req.headers['content-type'];
+  return type !== undefined && !MEDIA_TYPE.test(type);
 }
 
 /** The path of a request target, without its query (which may carry a key) or fragment. */
