@@ -23,18 +23,18 @@ export interface DeliveryHistory {
 }
 
 /**
+ * Manual retries this instance makes at once, beside the queue's. Each holds a socket and its
+ * request for up to WEBHOOK_TIMEOUT_MS: a client looping on `retry` must not open thousands.
+ */
+export const MAX_MANUAL_IN_FLIGHT = 64;
+
+/**
  * Turns job changes into signed deliveries, at least once (docs/protocol.md, "Webhooks"): each
  * change a job's webhook asked for becomes a delivery, tried on the retry schedule until the
  * receiver answers 2xx, answers 410, or the schedule ends. Nothing here ever reaches the job or
  * the HTTP answer that changed it: failures are recorded, logged, and retried. An event told twice
  * is delivered once: its delivery is found by the event's id.
  */
-/**
- * Manual retries this instance makes at once, beside the queue's. Each holds a socket and its
- * request for up to WEBHOOK_TIMEOUT_MS: a client looping on `retry` must not open thousands.
- */
-export const MAX_MANUAL_IN_FLIGHT = 64;
-
 @Injectable()
 export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
   private readonly logger = new Logger('Webhooks');

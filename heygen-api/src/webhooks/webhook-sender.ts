@@ -54,7 +54,7 @@ const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
 
 /** Connections to one receiving host at once; an attempt past them waits for one to be free. */
 export const MAX_SOCKETS_PER_HOST = 64;
-const maxSockets = MAX_SOCKETS_PER_HOST;
+const AGENT_OPTIONS = { keepAlive: true, maxSockets: MAX_SOCKETS_PER_HOST };
 
 /**
  * POSTs a webhook with node:http, which follows no redirect (a 3xx is a failed attempt), reads at
@@ -62,11 +62,11 @@ const maxSockets = MAX_SOCKETS_PER_HOST;
  */
 export class WebhookSender {
   private readonly agents = {
-    'http:': new HttpAgent({ keepAlive: true, maxSockets, lookup: publicOnlyLookup }),
-    'https:': new HttpsAgent({ keepAlive: true, maxSockets, lookup: publicOnlyLookup }),
+    'http:': new HttpAgent({ ...AGENT_OPTIONS, lookup: publicOnlyLookup }),
+    'https:': new HttpsAgent({ ...AGENT_OPTIONS, lookup: publicOnlyLookup }),
     private: {
-      'http:': new HttpAgent({ keepAlive: true, maxSockets }),
-      'https:': new HttpsAgent({ keepAlive: true, maxSockets }),
+      'http:': new HttpAgent(AGENT_OPTIONS),
+      'https:': new HttpsAgent(AGENT_OPTIONS),
     },
   };
 

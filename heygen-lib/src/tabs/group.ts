@@ -76,6 +76,14 @@ interface Link {
   told: string;
 }
 
+/** A job a follower watches, as the leader keeps it. */
+interface FollowedJob {
+  /** When the follower would have polled it first (0: it does not know). */
+  dueAt: number;
+  /** How soon a poll must read it (ms), for `cancelWhenUnwatched` (Infinity: no such limit). */
+  within: number;
+}
+
 /**
  * Joins the group of tabs sharing one client's stream (docs/design.md, "Sharing across tabs").
  *
@@ -86,14 +94,6 @@ interface Link {
  * stays unanswered for `leaderTimeout` (a frozen leader). A leader that closes releases the lock
  * itself: the next tab in the queue leads at once and resumes with the last event id.
  */
-/** A job a follower watches, as the leader keeps it. */
-interface FollowedJob {
-  /** When the follower would have polled it first (0: it does not know). */
-  dueAt: number;
-  /** How soon a poll must read it (ms), for `cancelWhenUnwatched` (Infinity: no such limit). */
-  within: number;
-}
-
 export const createTabGroup = (config: TabGroupConfig): TabGroup => {
   const { platform, http, leaderTimeout } = config;
   const { log } = http;
@@ -110,7 +110,10 @@ export const createTabGroup = (config: TabGroupConfig): TabGroup => {
   // The leader's side.
   let real: Transport | undefined;
   let realState: TransportState | undefined;
-  /** What each follower watches, with what it knows of each job; a finished or missing id leaves every map. */
+  /**
+   * What each follower watches, with what it knows of each job; a finished or missing id leaves
+   * every map.
+   */
   const followers = new Map<string, Map<number, FollowedJob>>();
   let idleCheck = false;
 
