@@ -7,6 +7,7 @@ import {
   type OnModuleInit,
 } from '@nestjs/common';
 import { type ClientKey } from '../domain/client.js';
+import { jobMember, parseJobMember } from '../redis/job-member.js';
 import { RedisConnections } from '../redis/redis-connections.js';
 import { LUA_NOW, RedisScript } from '../redis/redis-script.js';
 import { JobWatches, unwatchOnce, type Unwatch } from './job-watches.js';
@@ -144,18 +145,18 @@ export class RedisJobWatches implements JobWatches, OnModuleInit, OnModuleDestro
 
   /** Counted from now on Redis's clock (`now` is the memory driver's). */
   async add(clientId: ClientKey, id: number, afterMs: number): Promise<void> {
-    await ADD.run(this.redis.command, this.keys(clientId), [member(clientId, id), id, afterMs]);
+    await ADD.run(this.redis.command, this.keys(clientId), [jobMember(clientId, id), id, afterMs]);
   }
 
   forget(clientId: ClientKey, id: number): void {
-    FORGET.run(this.redis.command, this.keys(clientId), [member(clientId, id), id]).catch(
+    FORGET.run(this.redis.command, this.keys(clientId), [jobMember(clientId, id), id]).catch(
       (error: unknown) => this.logger.debug(`Job ${id}: not forgotten: ${String(error)}`),
     );
   }
 
   watch(clientId: ClientKey, ids: readonly number[] | undefined): Unwatch {
     if (ids === undefined) return this.watchAll(clientId);
-    const members = [...new Set(ids)].map((id) => member(clientId, id));
+    const members = [...new Set(ids)].map((id) => jobMember(clientId, id));
     if (members.length === 0) return NOTHING;
     for (const key of members) this.held.set(key, (this.held.get(key) ?? 0) + 1);
     // Nothing sent now: a job held for longer is refreshed by the next tick, well within the grace.
@@ -197,9 +198,9 @@ export class RedisJobWatches implements JobWatches, OnModuleInit, OnModuleDestro
   async sweep(): Promise<number> {
     const claimed = await this.touch([...this.streams.keys()], [...this.held.keys()], CLAIM_BATCH);
     for (const claim of claimed) {
-      const at = claim.indexOf('@');
+      const { clientId, id } = parseJobMember(claim);
       try {
-        this.unwatched(claim.slice(at + 1), Number(claim.slice(0, at)));
+        this.unwatched(clientId, id);
       } catch (error) {
         this.logger.error(`Job ${claim}: not handed over as unwatched`, error);
       }
@@ -291,5 +292,3 @@ export class RedisJobWatches implements JobWatches, OnModuleInit, OnModuleDestro
     `${this.redis.prefix}unwatched:client:${clientId}`;
 }
 
-/** A job in the zset and the hash: its id first, which has no `@`, so the split is unambiguous. */
-const member = (clientId: ClientKey, id: number): string => `${id}@${clientId}`;

@@ -10,6 +10,7 @@ import {
   type JobRecord,
 } from '../domain/job.js';
 import { eventLogKeys, eventLogTtlMs, LUA_APPEND_EVENT } from '../redis/event-log.js';
+import { jobMember, parseJobMember } from '../redis/job-member.js';
 import { RedisConnections } from '../redis/redis-connections.js';
 import { LUA_NOW, RedisScript } from '../redis/redis-script.js';
 import { type CreateResult, type JobDraft, type JobStore, type Logged } from './job-store.js';
@@ -24,6 +25,19 @@ interface StoredRecord {
   idempotency?: { key: string; fingerprint: string };
   cancelAt?: number;
   eventId?: string;
+}
+
+/** The record as stored: the job (without its id) and what the draft or record adds to it. */
+function storedRecord(
+  job: StoredRecord['job'],
+  { fail, idempotency, cancelAt }: Pick<JobRecord, 'fail' | 'idempotency' | 'cancelAt'>,
+): StoredRecord {
+  return {
+    job,
+    fail,
+    ...(idempotency && { idempotency }),
+    ...(cancelAt !== undefined && { cancelAt }),
+  };
 }
 
 /**
@@ -185,24 +199,13 @@ export class RedisJobStore implements JobStore {
   }
 
   async create(draft: JobDraft): Promise<CreateResult> {
-    const { clientId, limits, idempotency, cancelAt } = draft;
+    const { clientId, limits, idempotency } = draft;
     const { id: _, ...job } = newJob(0, draft.duration, draft.now);
-    const stored: StoredRecord = {
-      job,
-      fail: draft.fail,
-      ...(idempotency && { idempotency }),
-      ...(cancelAt !== undefined && { cancelAt }),
-    };
     const [outcome, id, value, eventId] = (await CREATE.run(
       this.redis.command,
+      this.changeKeys(clientId),
       [
-        ...this.keys(clientId),
-        this.activeKey,
-        ...eventLogKeys(this.redis.prefix, clientId),
-        this.pendingKey,
-      ],
-      [
-        JSON.stringify(stored),
+        JSON.stringify(storedRecord(job, draft)),
         idempotency?.key ?? '',
         limits.activePerClient,
         limits.keptPerClient,
@@ -259,32 +262,17 @@ export class RedisJobStore implements JobStore {
         return undefined;
       }
       const { id: _, ...job } = withoutEventId(next);
-      const stored: StoredRecord = {
-        job,
-        fail: record.fail,
-        ...(record.idempotency && { idempotency: record.idempotency }),
-        ...(record.cancelAt !== undefined && { cancelAt: record.cancelAt }),
-      };
-      const [outcome, value] = (await UPDATE.run(
-        this.redis.command,
-        [
-          ...this.keys(clientId),
-          this.activeKey,
-          ...eventLogKeys(this.redis.prefix, clientId),
-          this.pendingKey,
-        ],
-        [
-          id,
-          record.job.revision,
-          JSON.stringify(stored),
-          !isFinished(record.job) && isFinished(next) ? '1' : '0',
-          this.config.retentionMs,
-          JSON.stringify(withoutEventId(next)),
-          ...this.eventArgs(),
-          // Out of the pending index with its first change.
-          record.job.status === 'pending' ? `${id}@${clientId}` : '',
-        ],
-      )) as [string, string?];
+      const [outcome, value] = (await UPDATE.run(this.redis.command, this.changeKeys(clientId), [
+        id,
+        record.job.revision,
+        JSON.stringify(storedRecord(job, record)),
+        !isFinished(record.job) && isFinished(next) ? '1' : '0',
+        this.config.retentionMs,
+        JSON.stringify(withoutEventId(next)),
+        ...this.eventArgs(),
+        // Out of the pending index with its first change.
+        record.job.status === 'pending' ? jobMember(clientId, id) : '',
+      ])) as [string, string?];
       if (outcome === 'ok') {
         const updated = { ...record, job: withEventId(next, value!) };
         this.remember(name, updated);
@@ -312,6 +300,19 @@ export class RedisJobStore implements JobStore {
   }
 
   /** The client's four keys; the braces make them one hash slot (one script touches them all). */
+  /**
+   * The keys of a change's script (CREATE, UPDATE): the client's, the active counter, its event
+   * log and the pending index.
+   */
+  private changeKeys(clientId: ClientKey): string[] {
+    return [
+      ...this.keys(clientId),
+      this.activeKey,
+      ...eventLogKeys(this.redis.prefix, clientId),
+      this.pendingKey,
+    ];
+  }
+
   private keys(clientId: ClientKey): string[] {
     const base = `${this.redis.prefix}{${clientId}}`;
     return [`${base}:jobs`, `${base}:done`, `${base}:keys`, `${base}:meta`];
@@ -340,10 +341,7 @@ export class RedisJobStore implements JobStore {
       [this.pendingKey],
       [olderThanMs, limit],
     )) as string[];
-    return due.map((member) => {
-      const at = member.indexOf('@');
-      return { id: Number(member.slice(0, at)), clientId: member.slice(at + 1) };
-    });
+    return due.map(parseJobMember);
   }
 
   private parse(clientId: ClientKey, id: string, value: string): JobRecord {
