@@ -15,6 +15,7 @@ import {
   parseHttpAdapter,
   parseTrustProxy,
   type HttpAdapter,
+  type TrustProxy,
 } from './config/app-config.js';
 import { type ConfigOptions } from './config/config.module.js';
 import { ApiKeys } from './auth/api-keys.js';
@@ -23,6 +24,7 @@ import { answerClientError } from './http/client-error.js';
 import { CorsPolicy } from './http/cors.js';
 import { drainConnections } from './http/drain-connections.js';
 import { FirstAnswers } from './http/first-answers.js';
+import { trustFunction } from './http/trust-proxy.js';
 import { rawRequest, takeOverResponse } from './http/raw.js';
 import { ROOT_LOGGER } from './logging/logging.module.js';
 import { PinoNestLogger } from './logging/pino-nest-logger.js';
@@ -91,7 +93,7 @@ export async function createApp(options: ConfigOptions = {}): Promise<INestAppli
     // No ETag: a job's status is never served from a cache, and hashing every answer cost
     // throughput (issue 6). Fastify sends none.
     express.set('etag', false);
-    express.set('trust proxy', config.trustProxy);
+    express.set('trust proxy', trustFunction(config.trustProxy));
     // Fastify installs its handler from its options; Node's own answers a bad request with no body.
     server.on('clientError', clientError);
   }
@@ -148,17 +150,13 @@ function readEnvFile(): Record<string, string> {
 
 /** Fastify set to route like Express (issue 10: one protocol on both adapters). */
 function newFastifyAdapter(
-  trustProxy: boolean | number | string[],
+  trustProxy: TrustProxy,
   frameworkErrors: (error: Error, request: object, reply: object) => void,
   clientError: (error: NodeJS.ErrnoException, socket: Socket) => void,
 ): FastifyAdapter {
   return new FastifyAdapter({
-    // TRUST_PROXY: whose X-Forwarded-For gives `request.ip`, as Express's `trust proxy`; a hop
-    // count is, as there, "trust the nearest n".
-    trustProxy:
-      typeof trustProxy === 'number'
-        ? (_address: string, hop: number) => hop < trustProxy
-        : trustProxy,
+    // TRUST_PROXY: whose X-Forwarded-For gives `request.ip`, as for Express.
+    trustProxy: trustFunction(trustProxy),
     // Express matches `/create/` and `/CREATE` as `/create`; Fastify would answer 404.
     routerOptions: {
       ignoreTrailingSlash: true,

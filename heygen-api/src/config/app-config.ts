@@ -100,7 +100,7 @@ export class AppConfig {
    * TRUST_PROXY: which peers' `X-Forwarded-For` names the client's address (the per-address rate
    * limits and the request log): `false` none, `true` any, a hop count, or addresses and CIDRs.
    */
-  trustProxy!: boolean | number | string[];
+  trustProxy!: TrustProxy;
   /** JOBS_DRIVER: where jobs, events and work live (docs/deployment.md). */
   jobsDriver!: JobsDriver;
   /** REDIS_URL: the Redis every instance shares, with the redis driver. */
@@ -335,11 +335,14 @@ export function parseRateLimits(env: Env, problems: string[] = []): RateLimits {
 export const rateLimitsOn = (limits: RateLimits): boolean =>
   Object.values(limits).some(({ perClient, perAddress }) => perClient > 0 || perAddress > 0);
 
+/** TRUST_PROXY as parsed: off, every hop, a hop count, or addresses (http/trust-proxy.ts). */
+export type TrustProxy = boolean | number | string[];
+
 /**
  * TRUST_PROXY, in the forms Express's `trust proxy` and Fastify's `trustProxy` both accept; read
  * alone too, by createApp, since Fastify takes it when the adapter is made.
  */
-export function parseTrustProxy(env: Env, problems: string[] = []): boolean | number | string[] {
+export function parseTrustProxy(env: Env, problems: string[] = []): TrustProxy {
   const raw = env.TRUST_PROXY;
   const value = raw?.trim().toLowerCase() ?? '';
   if (value === '' || value === 'false') return false;

@@ -3,6 +3,8 @@ import { type IncomingMessage, type Server, type ServerResponse } from 'node:htt
 import { type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import proxyAddr from 'proxy-addr';
+import { type TrustProxy } from '../config/app-config.js';
+import { trustFunction } from '../http/trust-proxy.js';
 import { loggableUrl } from './redact.js';
 
 /** An `X-Request-Id` a client or a proxy sent is kept if it is short and printable. */
@@ -10,15 +12,6 @@ const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 
 /** Express rewrites `url` under a mounted router and keeps the request's own in `originalUrl`. */
 type ExpressRequest = IncomingMessage & { originalUrl?: string };
-
-/** TRUST_PROXY as proxy-addr takes it, the library Express and Fastify read it with. */
-function trustOf(
-  trustProxy: boolean | number | string[],
-): (address: string, hop: number) => boolean {
-  if (typeof trustProxy === 'boolean') return () => trustProxy;
-  if (typeof trustProxy === 'number') return (_address, hop) => hop < trustProxy;
-  return proxyAddr.compile(trustProxy);
-}
 
 /**
  * Gives every request an id and, at LOG_LEVEL info or below, one log line when it ends (issue 13).
@@ -31,9 +24,9 @@ function trustOf(
 export function installRequestLog(
   server: Server,
   logger: Logger,
-  trustProxy: boolean | number | string[] = false,
+  trustProxy: TrustProxy = false,
 ): void {
-  const trust = trustOf(trustProxy);
+  const trust = trustFunction(trustProxy);
   const accessLog = logger.isLevelEnabled('info')
     ? pinoHttp({
         logger: logger.child({ context: 'http' }),
