@@ -41,7 +41,7 @@ import { RateLimited } from '../rate-limits/rate-limited.decorator.js';
 import { JobWaits } from '../waits/job-waits.js';
 import { PreferWaitPipe } from '../waits/prefer-wait.pipe.js';
 import { ApiPreferWait, HELD_ANSWER_HEADERS } from '../waits/wait-api.decorator.js';
-import { answeredAtOnce, connectionOf, heardBack, setWaitHeaders } from '../waits/wait-answer.js';
+import { connectionOf, countPoll, setWaitHeaders } from '../waits/wait-answer.js';
 import { JobDto } from './dto/job.dto.js';
 import { JobsService, type JobRequest } from './jobs.service.js';
 import { CancelAfterPipe } from './pipes/cancel-after.pipe.js';
@@ -221,10 +221,7 @@ export class JobsController {
     });
     setWaitHeaders(this.adapterHost.httpAdapter, res, outcome);
     const { jobs } = outcome.listed;
-    // A poll is a status read answered: not a held one its client left.
-    if (heardBack(outcome)) {
-      this.metrics.polled('single', jobs, this.config.pollHintMarginMs, answeredAtOnce(outcome));
-    }
+    countPoll(this.metrics, 'single', jobs, this.config.pollHintMarginMs, outcome);
     return this.withHint(res, jobs[0]!);
   }
 

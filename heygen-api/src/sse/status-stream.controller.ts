@@ -40,7 +40,7 @@ import { AppMetrics } from '../metrics/app-metrics.js';
 import { JobWaits } from '../waits/job-waits.js';
 import { PreferWaitPipe } from '../waits/prefer-wait.pipe.js';
 import { ApiPreferWait, BATCH_ANSWER_HEADERS } from '../waits/wait-api.decorator.js';
-import { answeredAtOnce, connectionOf, heardBack, setWaitHeaders } from '../waits/wait-answer.js';
+import { connectionOf, countPoll, setWaitHeaders } from '../waits/wait-answer.js';
 import { STREAM_HEAD_HEADERS } from './sse-connection.js';
 import { StatusStreamService } from './status-stream.service.js';
 import { RateLimited } from '../rate-limits/rate-limited.decorator.js';
@@ -186,14 +186,7 @@ export class StatusStreamController {
     const batch = outcome.listed;
     // Without ids the batch lists every job kept, long-finished ones too: no poll of those.
     const polledJobs = ids === undefined ? [] : batch.jobs;
-    if (heardBack(outcome)) {
-      this.metrics.polled(
-        'batch',
-        polledJobs,
-        this.config.pollHintMarginMs,
-        answeredAtOnce(outcome),
-      );
-    }
+    countPoll(this.metrics, 'batch', polledJobs, this.config.pollHintMarginMs, outcome);
     const hint = batchPollHintMs(batch.jobs, Date.now(), this.config.pollHintMarginMs);
     if (hint !== undefined) http.setHeader(res, POLL_HINT_HEADER, String(hint));
     http.reply(res, batch, 200);

@@ -1,14 +1,25 @@
 import { type AbstractHttpAdapter } from '@nestjs/core';
+import { type Job } from '../domain/job.js';
 import { rawRequest, rawResponse } from '../http/raw.js';
+import { type AppMetrics, type PollKind } from '../metrics/app-metrics.js';
 import { type Closable, type WaitOutcome, type WaitResponse } from './job-waits.js';
 import { PREFER_HEADER, PREFERENCE_APPLIED_HEADER } from './prefer.js';
 
-/** The answer came as soon as asked: no wait applied, or a listed job already had news. */
-export const answeredAtOnce = ({ end }: WaitOutcome): boolean =>
-  end === 'not-held' || end === 'ready';
-
-/** Someone is there to read the answer: a client that left while held was answered nothing. */
-export const heardBack = ({ end }: WaitOutcome): boolean => end !== 'closed';
+/**
+ * Counts a status read as a poll (AppMetrics.polled): only one its client was there to hear (one
+ * that left while held was answered nothing), and toward the poll hint's lateness only one
+ * answered as soon as asked (no wait applied, or a listed job already had news).
+ */
+export function countPoll(
+  metrics: AppMetrics,
+  kind: PollKind,
+  jobs: readonly Job[],
+  marginMs: number,
+  { end }: WaitOutcome,
+): void {
+  if (end === 'closed') return;
+  metrics.polled(kind, jobs, marginMs, end === 'not-held' || end === 'ready');
+}
 
 /** What ends a held request early, under either adapter: Node's response and its connection. */
 export function connectionOf(
