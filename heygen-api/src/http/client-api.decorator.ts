@@ -19,8 +19,8 @@ export const API_KEY_SCHEME = 'apiKey';
  * What every job endpoint shares in the OpenAPI document: the `jobs` tag, the API key, the `uuid`
  * that names the calling client (its schema is the one ClientIdPipe checks), and the answers any
  * of them may give: 400 for bad input, 401 without a key, 413 and 415 for a body it cannot take,
- * 503 when Redis is out of reach. One
- * place for the job and stream controllers; a route that has more reasons for a 503 says so.
+ * 503 when Redis is out of reach. One place for the job and stream controllers; a route that has
+ * more reasons for a 503 says so.
  */
 export const ClientApi = (): ClassDecorator =>
   applyDecorators(
@@ -50,6 +50,6 @@ export const ClientApi = (): ClassDecorator =>
     ApiUnsupportedMediaTypeResponse({
       type: ErrorDto,
       description:
-        'UNSUPPORTED_MEDIA_TYPE: a body that is not JSON in UTF-8, or any body where the route takes none',
+        'UNSUPPORTED_MEDIA_TYPE: a body that is not JSON in UTF-8, is content-encoded, or comes where the route takes none',
     }),
   );

@@ -20,12 +20,10 @@ import {
   ApiOkResponse,
   ApiOperation,
   ApiParam,
-  ApiPayloadTooLargeResponse,
   ApiQuery,
   ApiServiceUnavailableResponse,
   ApiTooManyRequestsResponse,
   ApiUnprocessableEntityResponse,
-  ApiUnsupportedMediaTypeResponse,
   type HeadersObject,
 } from '@nestjs/swagger';
 import { AppConfig } from '../config/app-config.js';
@@ -138,14 +136,6 @@ export class JobsController {
     type: JobDto,
     description: 'Replayed: the job this Idempotency-Key created',
     headers: REPLAYED_HEADERS,
-  })
-  @ApiPayloadTooLargeResponse({
-    type: ErrorDto,
-    description: 'PAYLOAD_TOO_LARGE: a body over MAX_BODY_BYTES',
-  })
-  @ApiUnsupportedMediaTypeResponse({
-    type: ErrorDto,
-    description: 'UNSUPPORTED_MEDIA_TYPE: a body that is not JSON in UTF-8, or is content-encoded',
   })
   @ApiUnprocessableEntityResponse({
     type: ErrorDto,
