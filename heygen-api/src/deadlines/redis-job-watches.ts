@@ -291,4 +291,3 @@ export class RedisJobWatches implements JobWatches, OnModuleInit, OnModuleDestro
   private readonly clientKey = (clientId: ClientKey): string =>
     `${this.redis.prefix}unwatched:client:${clientId}`;
 }
-
