@@ -444,6 +444,71 @@ describeEachAdapter(() => {
   });
 });
 
+/** The `job.progress` deliveries a receiver got, in order. */
+const progressOf = (received: Received[]) =>
+  received.map(payloadOf).filter((payload) => payload.type === 'job.progress');
+
+/**
+ * A job whose `progress` delivery fails, retried 1 s later, finishes 400 ms after it starts: its
+ * final delivery replaces the progress one, which is not retried (review of 2026-12-01).
+ */
+async function expectProgressRetryDropped(client: JobsClient) {
+  const receiver = await startReceiver((_req, res, index) => {
+    res.statusCode = payloadOf(receiver.received[index]!).type === 'job.progress' ? 500 : 200;
+    res.end();
+  });
+  const job = await client.createOk({
+    webhook: receiver.url,
+    webhookEvents: ['progress', 'completed'],
+  });
+  const done = await historyUntil(client, job.id, (h) =>
+    h.attempts.some((a) => a.type === 'job.completed' && a.statusCode === 200),
+  );
+  const progress = done.attempts.filter((a) => a.type === 'job.progress');
+  expect(progress).toHaveLength(1);
+  expect(progress[0]).toMatchObject({ statusCode: 500 });
+  // Not on the schedule any more: the history promises no retry.
+  expect(progress[0]!.nextAttemptAt).toBeUndefined();
+  // Past the 1 s the retry was due at, none came.
+  await new Promise((resolve) => setTimeout(resolve, 1300));
+  expect(progressOf(receiver.received)).toHaveLength(1);
+}
+
+describe('webhooks: progress volume (review of 2026-12-01)', () => {
+  it('should send at most one progress webhook per WEBHOOK_PROGRESS_INTERVAL_MS, the latest', async () => {
+    // 2 s of progress reported every 20 ms: about 100 changes.
+    const { client, verifier } = await setUp({ JOB_TIME: '2000' });
+    const receiver = await startReceiver();
+    const job = await client.createOk({
+      webhook: receiver.url,
+      webhookEvents: ['progress', 'completed'],
+    });
+    await vi.waitFor(
+      () => expect(receiver.received.map((r) => payloadOf(r).type)).toContain('job.completed'),
+      { timeout: 5000 },
+    );
+    const progress = progressOf(receiver.received);
+    // One at once, then one per 500 ms window: 2 s / 500 ms + 1, and a window of timer slack.
+    expect(progress.length).toBeGreaterThanOrEqual(2);
+    expect(progress.length).toBeLessThanOrEqual(6);
+    const revisions = progress.map((payload) => payload.data.revision);
+    expect(revisions).toEqual([...revisions].sort((a, b) => a - b));
+    for (const delivery of receiver.received) {
+      expect(() => verifier.verify(delivery.body, delivery.headers)).not.toThrow();
+      expect(payloadOf(delivery).data.id).toBe(job.id);
+    }
+  });
+
+  it('should not retry a failed progress webhook once a later change replaced it', async () => {
+    const { client } = await setUp({
+      JOB_TIME: '400',
+      WEBHOOK_RETRY_SCHEDULE: '0,1000,1000',
+      WEBHOOK_PROGRESS_INTERVAL_MS: '5000',
+    });
+    await expectProgressRetryDropped(client);
+  });
+});
+
 describe('webhooks: redis driver', () => {
   const redis = useTestRedis();
 
@@ -542,6 +607,16 @@ describe('webhooks: redis driver', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(receiver.received).toHaveLength(1);
     expect((await history(client, job.id)).body.attempts).toEqual(done.attempts);
+  });
+
+  it('should not retry a failed progress webhook once a later change replaced it', async () => {
+    const server = await startServer({
+      ...redisEnv(),
+      JOB_TIME: '400',
+      WEBHOOK_RETRY_SCHEDULE: '0,1000,1000',
+      WEBHOOK_PROGRESS_INTERVAL_MS: '5000',
+    });
+    await expectProgressRetryDropped(new JobsClient(server.url));
   });
 
   it('should show every instance the same generated secret, kept in Redis', async () => {

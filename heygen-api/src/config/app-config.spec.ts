@@ -284,6 +284,7 @@ describe(parseConfig.name, () => {
       webhookAllowPrivate: false,
       webhookTimeoutMs: 15_000,
       webhookSecretGraceS: 86_400,
+      webhookProgressIntervalMs: 500,
       webhookRetryScheduleMs: [
         0, 5000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000,
       ],
@@ -297,6 +298,7 @@ describe(parseConfig.name, () => {
         WEBHOOK_TIMEOUT_MS: '200',
         WEBHOOK_RETRY_SCHEDULE: '0, 50,100',
         WEBHOOK_SECRET_GRACE_S: '0',
+        WEBHOOK_PROGRESS_INTERVAL_MS: '0',
       }),
     ).toMatchObject({
       webhookSecret: secret,
@@ -304,6 +306,7 @@ describe(parseConfig.name, () => {
       webhookTimeoutMs: 200,
       webhookRetryScheduleMs: [0, 50, 100],
       webhookSecretGraceS: 0,
+      webhookProgressIntervalMs: 0,
     });
   });
 
@@ -314,6 +317,8 @@ describe(parseConfig.name, () => {
     ['WEBHOOK_RETRY_SCHEDULE', '0,5s'],
     ['WEBHOOK_RETRY_SCHEDULE', '0,,5'],
     ['WEBHOOK_TIMEOUT_MS', '0'],
+    ['WEBHOOK_PROGRESS_INTERVAL_MS', '-1'],
+    ['WEBHOOK_PROGRESS_INTERVAL_MS', '0.5s'],
   ])('should reject %s=%s, never echoing a secret', (name, value) => {
     expect(() => parseConfig({ [name]: value })).toThrow(name);
     if (name === 'WEBHOOK_SECRET') expect(() => parseConfig({ [name]: value })).not.toThrow(value);

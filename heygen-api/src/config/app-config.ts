@@ -128,6 +128,8 @@ export class AppConfig {
   webhookTimeoutMs!: number;
   /** WEBHOOK_RETRY_SCHEDULE: the delay before each attempt of a delivery, ms. */
   webhookRetryScheduleMs!: number[];
+  /** WEBHOOK_PROGRESS_INTERVAL_MS: at most one `progress` webhook per job per this many ms. */
+  webhookProgressIntervalMs!: number;
 }
 
 /** The requests the rate limits count (docs/design.md, "Rate limits"). */
@@ -274,6 +276,7 @@ export function parseConfig(env: Env): AppConfig {
   config.webhookAllowPrivate = parseWebhookAllowPrivate(env.WEBHOOK_ALLOW_PRIVATE, problems);
   config.webhookTimeoutMs = int('WEBHOOK_TIMEOUT_MS', 15_000, 10, 300_000);
   config.webhookRetryScheduleMs = parseRetrySchedule(env.WEBHOOK_RETRY_SCHEDULE, problems);
+  config.webhookProgressIntervalMs = int('WEBHOOK_PROGRESS_INTERVAL_MS', 500, 0, 60_000);
 
   if (problems.length > 0) throw new ConfigError(problems);
   return config;

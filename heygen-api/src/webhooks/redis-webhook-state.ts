@@ -19,7 +19,7 @@ import { type WebhookTarget } from './webhook-target.js';
 const ADD_DELIVERY = new RedisScript(`
 local kept = redis.call('HGET', KEYS[1], 'e:' .. ARGV[1])
 if kept then return redis.call('HGET', KEYS[1], 'd:' .. kept) end
-redis.call('HSET', KEYS[1], 'e:' .. ARGV[1], ARGV[2], 'd:' .. ARGV[2], ARGV[3])
+redis.call('HSET', KEYS[1], 'e:' .. ARGV[1], ARGV[2], 'd:' .. ARGV[2], ARGV[3], 'latest', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return false
 `);
@@ -27,7 +27,8 @@ return false
 /**
  * The redis driver's webhook state, so that any instance runs a delivery and answers its history
  * (docs/design.md, "What Redis holds"): per job a hash `<prefix>{<client>}:webhook:<id>`
- * (`target`, `gone`, `d:<deliveryId>` → the delivery, `e:<eventId>` → its delivery's id) and a
+ * (`target`, `gone`, `d:<deliveryId>` → the delivery, `e:<eventId>` → its delivery's id, `latest`
+ * → the newest delivery's id) and a
  * list `…:attempts` of the latest MAX_ATTEMPTS_KEPT attempts. Both expire after the longest a
  * job and its deliveries can take (MAX_JOB_TIME_MS + the whole schedule + RETENTION_MS), renewed
  * on every write.
@@ -54,12 +55,16 @@ export class RedisWebhookState implements WebhookState {
   }
 
   async subscription(clientId: ClientKey, jobId: number): Promise<StoredSubscription | undefined> {
-    const [target, gone] = await storeCommand(
-      this.redis.command.hmget(this.key(clientId, jobId), 'target', 'gone'),
+    const [target, gone, latest] = await storeCommand(
+      this.redis.command.hmget(this.key(clientId, jobId), 'target', 'gone', 'latest'),
     );
     if (!target) return undefined;
     const { url, events } = JSON.parse(target) as { url: string; events: WebhookEventName[] };
-    return { target: { url, events: new Set(events) }, gone: gone === '1' };
+    return {
+      target: { url, events: new Set(events) },
+      gone: gone === '1',
+      ...(latest && { latestDeliveryId: latest }),
+    };
   }
 
   finished(): void {

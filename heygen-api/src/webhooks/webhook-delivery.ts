@@ -20,7 +20,11 @@ export interface WebhookDelivery {
   attempts: number;
   /** Automatic attempts made: the position in the retry schedule. */
   scheduled: number;
-  state: 'pending' | 'delivered' | 'failed';
+  /**
+   * `superseded`: a `progress` delivery that a later change of its job replaced before it was
+   * delivered; neither sent nor retried (the later one carries where the job stands).
+   */
+  state: 'pending' | 'delivered' | 'failed' | 'superseded';
   /** When the next automatic attempt is due (ms since the epoch), while pending. */
   nextAttemptAt?: number;
 }

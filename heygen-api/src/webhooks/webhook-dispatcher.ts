@@ -6,6 +6,7 @@ import { isFinished } from '../domain/job.js';
 import { DomainError } from '../errors/domain-error.js';
 import { type JobEvent } from '../events/job-events.js';
 import { type JobWebhooks } from './job-webhooks.js';
+import { ProgressThrottle } from './progress-throttle.js';
 import { parseRetryAfter, retryDelayMs } from './retry-schedule.js';
 import { type DeliveryAttempt, type WebhookDelivery } from './webhook-delivery.js';
 import { webhookEventOf } from './webhook-events.js';
@@ -33,7 +34,9 @@ export const MAX_MANUAL_IN_FLIGHT = 64;
  * change a job's webhook asked for becomes a delivery, tried on the retry schedule until the
  * receiver answers 2xx, answers 410, or the schedule ends. Nothing here ever reaches the job or
  * the HTTP answer that changed it: failures are recorded, logged, and retried. An event told twice
- * is delivered once: its delivery is found by the event's id.
+ * is delivered once: its delivery is found by the event's id. `progress` is the exception to
+ * "every change": at most one per job per WEBHOOK_PROGRESS_INTERVAL_MS goes, and one that a later
+ * change of its job replaced before it was delivered is dropped (docs/design.md, "Webhooks").
  */
 @Injectable()
 export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
@@ -41,6 +44,7 @@ export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
   private readonly sender = new WebhookSender();
   /** Deliveries this instance is retrying by hand now: at most one attempt each. */
   private readonly manual = new Set<string>();
+  private readonly progress: ProgressThrottle;
 
   constructor(
     @Inject(AppConfig) private readonly config: AppConfig,
@@ -49,6 +53,9 @@ export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
     @Inject(WebhookSecrets) private readonly secrets: WebhookSecrets,
   ) {
     queue.process((ref) => this.attempt(ref));
+    this.progress = new ProgressThrottle(config.webhookProgressIntervalMs, (held) => {
+      void this.enqueueLogged(held, false);
+    });
   }
 
   check(fields: WebhookFields): Promise<WebhookTarget | undefined> {
@@ -60,9 +67,7 @@ export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
   }
 
   changed(event: JobEvent): Promise<void> {
-    return this.enqueue(event).catch((error: unknown) => {
-      this.logger.error(`Job ${event.job.id}: could not queue a webhook`, error);
-    });
+    return this.enqueueLogged(event, true);
   }
 
   /** The job's delivery attempts, oldest first (the caller has checked the job is the client's). */
@@ -115,18 +120,32 @@ export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
+    this.progress.close();
     this.sender.close();
   }
 
-  private async enqueue({ id, clientId, job }: JobEvent): Promise<void> {
+  private enqueueLogged(event: JobEvent, throttled: boolean): Promise<void> {
+    return this.enqueue(event, throttled).catch((error: unknown) => {
+      this.logger.error(`Job ${event.job.id}: could not queue a webhook`, error);
+    });
+  }
+
+  /** Makes a change a delivery, unless the webhook did not ask for it or it is throttled. */
+  private async enqueue(event: JobEvent, throttled: boolean): Promise<void> {
+    const { id, clientId, job } = event;
     // A creation (`pending`) is no webhook event: no lookup for it.
     const name = webhookEventOf(job);
     if (!name) return;
     // Most jobs have no webhook: with the memory driver this is one map lookup.
     const subscription = await this.state.subscription(clientId, job.id);
     if (!subscription) return;
-    if (isFinished(job)) this.state.finished(clientId, job.id);
+    if (isFinished(job)) {
+      this.state.finished(clientId, job.id);
+      // The final change carries the job as it ended: progress held back is moot.
+      this.progress.drop(event);
+    }
     if (!subscription.target.events.has(name) || subscription.gone) return;
+    if (name === 'progress' && throttled && !this.progress.admit(event)) return;
     const type = `job.${name}` as const;
     const delivery: WebhookDelivery = {
       deliveryId: randomUUID(),
@@ -143,12 +162,28 @@ export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
       state: 'pending',
       nextAttemptAt: Date.now() + (retryDelayMs(this.config.webhookRetryScheduleMs, 1) ?? 0),
     };
+    // Read before the add: the memory driver's subscription is the live one.
+    const earlier = subscription.latestDeliveryId;
     // An event announced again (the runner that took a job over) finds its delivery: queued once
     // more while pending, which a queue that keeps its attempts ignores.
     const kept = await this.state.addDelivery(delivery);
     if (kept.state === 'pending' && kept.nextAttemptAt !== undefined) {
       await this.queue.schedule(kept, kept.nextAttemptAt);
     }
+    if (kept === delivery && earlier !== undefined) await this.supersede(delivery, earlier);
+  }
+
+  /**
+   * A new delivery of a job replaces the job's `progress` delivery still pending (retrying, or not
+   * yet made): it is neither sent nor retried, since the new one tells where the job stands.
+   */
+  private async supersede(newer: WebhookDelivery, deliveryId: string): Promise<void> {
+    const earlier = await this.state.delivery(newer.clientId, newer.jobId, deliveryId);
+    if (earlier?.type !== 'job.progress' || earlier.state !== 'pending') return;
+    earlier.state = 'superseded';
+    delete earlier.nextAttemptAt;
+    await this.state.saveDelivery(earlier);
+    this.queue.cancel(earlier.deliveryId);
   }
 
   /** One POST of a delivery, then its next step on the schedule. Never rejects. */
@@ -160,6 +195,13 @@ export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
       ]);
       if (!subscription || !delivery) return;
       if (!manual && (subscription.gone || delivery.state !== 'pending')) return;
+      if (!manual && supersededBy(subscription, delivery)) {
+        // A newer change of the job came while this one was being made or retried elsewhere.
+        delivery.state = 'superseded';
+        delete delivery.nextAttemptAt;
+        await this.state.saveDelivery(delivery);
+        return;
+      }
       await this.send(subscription, delivery, manual);
     } catch (error) {
       this.logger.error(`Job ${ref.jobId}: webhook attempt failed unexpectedly`, error);
@@ -238,4 +280,10 @@ export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
       );
     }
   }
+}
+
+/** A `progress` delivery that is not its job's newest: a later change replaced it. */
+function supersededBy(subscription: StoredSubscription, delivery: WebhookDelivery): boolean {
+  const latest = subscription.latestDeliveryId;
+  return delivery.type === 'job.progress' && latest !== undefined && latest !== delivery.deliveryId;
 }

@@ -9,6 +9,8 @@ export const WEBHOOK_STATE = Symbol('WebhookState');
 export interface StoredSubscription {
   target: WebhookTarget;
   gone: boolean;
+  /** The job's newest delivery: a `progress` one older than it is superseded. */
+  latestDeliveryId?: string;
 }
 
 /**

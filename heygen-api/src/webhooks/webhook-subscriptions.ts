@@ -19,6 +19,7 @@ export interface WebhookSubscription {
   /** The job reached its final state. */
   finished: boolean;
   deliveries: Map<string, WebhookDelivery>;
+  latestDeliveryId?: string;
   /** Oldest first, at most MAX_ATTEMPTS_KEPT. */
   attempts: DeliveryAttempt[];
   /** The latest change or attempt (ms since the epoch): kept RETENTION_MS after it once idle. */
@@ -70,6 +71,7 @@ export class WebhookSubscriptions {
   addDelivery(subscription: WebhookSubscription, delivery: WebhookDelivery): void {
     const { deliveries } = subscription;
     deliveries.set(delivery.deliveryId, delivery);
+    subscription.latestDeliveryId = delivery.deliveryId;
     if (deliveries.size <= MAX_DELIVERIES_KEPT) return;
     for (const [id, kept] of deliveries) {
       if (kept.state !== 'pending') {
