@@ -5,6 +5,7 @@ import { JobsClient } from './support/jobs-client.js';
 import { RawConnection, rawRequest } from './support/raw-socket.js';
 import { useTestRedis } from './support/redis-server.js';
 import { startServer, type TestServer } from './support/server.js';
+import { startReceiver } from './support/webhook-receiver.js';
 
 /** One sample of the Prometheus text format: `name{label="value",…} value`. */
 interface Sample {
@@ -334,6 +335,35 @@ describeEachAdapter(() => {
       const res = await fetch(`${server.url}/metrics`);
 
       expect(res.status).toBe(404);
+    });
+
+    it('should show the webhook attempts in flight and the deliveries held until due (review of 2026-12-01)', async () => {
+      const server = await startServer({
+        JOB_TIME: '50',
+        WEBHOOK_ALLOW_PRIVATE: 'true',
+        WEBHOOK_RETRY_SCHEDULE: '0,60000',
+        WEBHOOK_TIMEOUT_MS: '5000',
+      });
+      const client = new JobsClient(server.url);
+      let answer: (() => void) | undefined;
+      // The receiver holds its first answer until told, then fails it: a retry is due in 60 s.
+      const receiver = await startReceiver((_req, res) => {
+        answer = () => {
+          res.statusCode = 500;
+          res.end();
+        };
+      });
+      await client.createOk({ webhook: receiver.url });
+      await vi.waitFor(async () =>
+        expect((await scrape(server)).value('heygen_webhook_attempts_in_flight')).toBe(1),
+      );
+      expect((await scrape(server)).value('heygen_webhook_deliveries_queued')).toBe(0);
+      answer!();
+      await vi.waitFor(async () => {
+        const after = await scrape(server);
+        expect(after.value('heygen_webhook_attempts_in_flight')).toBe(0);
+        expect(after.value('heygen_webhook_deliveries_queued')).toBe(1);
+      });
     });
   });
 });

@@ -4,7 +4,8 @@ import { type Job } from '../domain/job.js';
 import { pollHintLateness } from './poll-hint-lateness.js';
 
 /** Counts a gauge reads from the service that keeps them, when scraped (see `readAtScrape`). */
-export type ScrapedCount = 'openStreams' | 'heldWaits' | 'runningJobs';
+export type ScrapedCount =
+  'openStreams' | 'heldWaits' | 'runningJobs' | 'webhookAttempts' | 'webhooksQueued';
 
 /** Which status read a poll was: `GET /status/:id` or the JSON batch `GET /status?ids=`. */
 export type PollKind = 'single' | 'batch';
@@ -58,6 +59,8 @@ export class AppMetrics {
     openStreams: () => 0,
     heldWaits: () => 0,
     runningJobs: () => 0,
+    webhookAttempts: () => 0,
+    webhooksQueued: () => 0,
   };
   private defaultsStarted = false;
 
@@ -141,6 +144,16 @@ export class AppMetrics {
     this.gauge('open_streams', 'Event streams open now', 'openStreams');
     this.gauge('waits_held', 'Status requests held now (Prefer: wait)', 'heldWaits');
     this.gauge('jobs_running', "Jobs this instance's runner is working on now", 'runningJobs');
+    this.gauge(
+      'webhook_attempts_in_flight',
+      'Webhook attempts this instance is making now',
+      'webhookAttempts',
+    );
+    this.gauge(
+      'webhook_deliveries_queued',
+      'Webhook deliveries this process holds until due (memory driver)',
+      'webhooksQueued',
+    );
   }
 
   /**

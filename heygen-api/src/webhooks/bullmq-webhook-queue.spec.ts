@@ -1,14 +1,22 @@
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { connectTestRedis, useTestRedis } from '../../test/support/redis-server.js';
 import { clientStub } from '../../test/unit/stubs.js';
-import { BullmqWebhookQueue, MAX_IN_FLIGHT_PER_HOST } from './bullmq-webhook-queue.js';
+import {
+  BullmqWebhookQueue,
+  MAX_IN_FLIGHT_PER_CLIENT,
+  MAX_IN_FLIGHT_PER_HOST,
+} from './bullmq-webhook-queue.js';
 import { type WebhookDelivery } from './webhook-delivery.js';
 
 const redis = useTestRedis();
 
-const deliveryStub = (deliveryId: string, host: string): WebhookDelivery => ({
+const deliveryStub = (
+  deliveryId: string,
+  host: string,
+  clientId = clientStub,
+): WebhookDelivery => ({
   deliveryId,
-  clientId: clientStub,
+  clientId,
   jobId: 1,
   eventId: '1',
   host,
@@ -36,13 +44,43 @@ describe(BullmqWebhookQueue.name, () => {
       await sut.onModuleDestroy();
     });
 
+    // Each of another client: only the host's budget applies.
     for (let i = 0; i < 80; i++) {
-      await sut.schedule(deliveryStub(`tarpit-${i}`, 'tarpit.example:443'), Date.now());
+      await sut.schedule(
+        deliveryStub(`tarpit-${i}`, 'tarpit.example:443', `client-${i}`),
+        Date.now(),
+      );
     }
     await sut.schedule(deliveryStub('other', 'receiver.example:443'), Date.now());
 
     await vi.waitFor(() => expect(started).toContain('other'), { timeout: 10_000 });
     const tarpit = started.filter((id) => id.startsWith('tarpit'));
     expect(tarpit.length).toBeLessThanOrEqual(MAX_IN_FLIGHT_PER_HOST);
+  });
+
+  it('should leave the slots one client holds on many silent hosts to the other clients (review of 2026-12-01)', async () => {
+    const { config, connections } = await connectTestRedis(redis);
+    const sut = new BullmqWebhookQueue(config, connections);
+    const started: string[] = [];
+    const hanging: (() => void)[] = [];
+    sut.process((delivery) => {
+      started.push(delivery.deliveryId);
+      if (delivery.clientId !== 'sprayer') return Promise.resolve();
+      return new Promise<void>((resolve) => hanging.push(resolve));
+    });
+    sut.onModuleInit();
+    onTestFinished(async () => {
+      for (const resolve of hanging) resolve();
+      await sut.onModuleDestroy();
+    });
+
+    for (let i = 0; i < 80; i++) {
+      await sut.schedule(deliveryStub(`spray-${i}`, `h${i}.example:443`, 'sprayer'), Date.now());
+    }
+    await sut.schedule(deliveryStub('other', 'receiver.example:443'), Date.now());
+
+    await vi.waitFor(() => expect(started).toContain('other'), { timeout: 10_000 });
+    const sprayed = started.filter((id) => id.startsWith('spray'));
+    expect(sprayed.length).toBeLessThanOrEqual(MAX_IN_FLIGHT_PER_CLIENT);
   });
 });

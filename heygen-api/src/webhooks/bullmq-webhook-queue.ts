@@ -24,8 +24,10 @@ const CONCURRENCY = 64;
  * answers must leave the other slots to every other host (in-memory-webhook-queue.ts).
  */
 export const MAX_IN_FLIGHT_PER_HOST = CONCURRENCY / 4;
-/** How long an attempt to a host at its budget waits before it asks again. */
-const HOST_BUSY_DELAY_MS = 1000;
+/** Attempts of one client's deliveries one instance makes at once, whatever their hosts. */
+export const MAX_IN_FLIGHT_PER_CLIENT = CONCURRENCY / 4;
+/** How long an attempt past its host's or client's budget waits before it asks again. */
+const BUSY_DELAY_MS = 1000;
 /** How long, and how many, done attempts stay in Redis to de-duplicate their ids. */
 const KEEP_DONE_S = 3600;
 const KEEP_DONE_COUNT = 10_000;
@@ -44,8 +46,8 @@ export class BullmqWebhookQueue implements WebhookQueue, OnModuleInit, OnModuleD
   private handler: DeliveryHandler | undefined;
   private queue?: Queue<DeliveryRef>;
   private worker?: Worker<DeliveryRef>;
-  /** Attempts in flight on this instance, by receiving host. */
-  private readonly hosts = new Map<string, number>();
+  /** Attempts in flight on this instance, by receiving host (`h:<host>`) and client (`c:<client>`). */
+  private readonly inFlight = new Map<string, number>();
 
   constructor(
     @Inject(AppConfig) private readonly config: AppConfig,
@@ -106,21 +108,29 @@ export class BullmqWebhookQueue implements WebhookQueue, OnModuleInit, OnModuleD
       });
   }
 
-  /** One attempt, unless its host has its budget in flight here: then it waits, freeing its slot. */
+  /**
+   * One attempt, unless its host or its client has its budget in flight here: then it waits,
+   * freeing its slot.
+   */
   private async attempt(job: Job<DeliveryRef>, token?: string): Promise<void> {
-    const host = job.data.host ?? '';
-    const inFlight = this.hosts.get(host) ?? 0;
-    if (inFlight >= MAX_IN_FLIGHT_PER_HOST && token !== undefined) {
-      await job.moveToDelayed(Date.now() + HOST_BUSY_DELAY_MS, token);
+    const budgets: [string, number][] = [
+      [`h:${job.data.host ?? ''}`, MAX_IN_FLIGHT_PER_HOST],
+      [`c:${job.data.clientId}`, MAX_IN_FLIGHT_PER_CLIENT],
+    ];
+    const full = budgets.some(([key, limit]) => (this.inFlight.get(key) ?? 0) >= limit);
+    if (full && token !== undefined) {
+      await job.moveToDelayed(Date.now() + BUSY_DELAY_MS, token);
       throw new DelayedError();
     }
-    this.hosts.set(host, inFlight + 1);
+    for (const [key] of budgets) this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + 1);
     try {
       await this.handler?.(job.data);
     } finally {
-      const left = (this.hosts.get(host) ?? 1) - 1;
-      if (left > 0) this.hosts.set(host, left);
-      else this.hosts.delete(host);
+      for (const [key] of budgets) {
+        const left = (this.inFlight.get(key) ?? 1) - 1;
+        if (left > 0) this.inFlight.set(key, left);
+        else this.inFlight.delete(key);
+      }
     }
   }
 

@@ -1,7 +1,7 @@
 import { fakeClock } from 'heygen-test-support';
 import { describe, expect, it, vi } from 'vitest';
 import { clientStub } from '../../test/unit/stubs.js';
-import { InMemoryWebhookQueue } from './in-memory-webhook-queue.js';
+import { InMemoryWebhookQueue, MAX_IN_FLIGHT_PER_CLIENT } from './in-memory-webhook-queue.js';
 import { type WebhookDelivery } from './webhook-delivery.js';
 import { MAX_SOCKETS_PER_HOST } from './webhook-sender.js';
 
@@ -79,8 +79,12 @@ describe(InMemoryWebhookQueue.name, () => {
       return new Promise<void>((resolve) => hanging.set(delivery.deliveryId, resolve));
     });
     const now = clock.now();
+    // Each of another client: only the host's budget applies.
     for (let i = 0; i < MAX_SOCKETS_PER_HOST + 10; i++) {
-      sut.schedule({ ...deliveryStub(`tarpit-${i}`), host: 'tarpit.example:443' }, now);
+      sut.schedule(
+        { ...deliveryStub(`tarpit-${i}`), clientId: `client-${i}`, host: 'tarpit.example:443' },
+        now,
+      );
     }
     sut.schedule({ ...deliveryStub('other'), host: 'receiver.example:443' }, now + 1);
 
@@ -93,6 +97,36 @@ describe(InMemoryWebhookQueue.name, () => {
     hanging.get('tarpit-0')!();
     await clock.advance(0);
     expect(started.at(-1)).toBe(`tarpit-${MAX_SOCKETS_PER_HOST + 1}`);
+    sut.onModuleDestroy();
+  });
+
+  it('should give one client at most a quarter of the slots across every host it aims at, so it holds up no other client (review of 2026-12-01)', async () => {
+    using clock = fakeClock();
+    const sut = new InMemoryWebhookQueue();
+    const started: string[] = [];
+    const hanging = new Map<string, () => void>();
+    sut.process((delivery) => {
+      started.push(delivery.deliveryId);
+      return new Promise<void>((resolve) => hanging.set(delivery.deliveryId, resolve));
+    });
+    const now = clock.now();
+    // 300 silent hosts, one delivery each: every host is within its own budget.
+    for (let i = 0; i < 300; i++) {
+      sut.schedule(
+        { ...deliveryStub(`spray-${i}`), clientId: 'sprayer', host: `h${i}.example:443` },
+        now,
+      );
+    }
+    sut.schedule({ ...deliveryStub('other'), host: 'receiver.example:443' }, now + 1);
+
+    await clock.advance(10);
+
+    expect(started.filter((id) => id.startsWith('spray'))).toHaveLength(MAX_IN_FLIGHT_PER_CLIENT);
+    expect(started).toContain('other');
+    // One of the client's attempts ends: its next delivery goes, in due order.
+    hanging.get('spray-0')!();
+    await clock.advance(0);
+    expect(started.at(-1)).toBe(`spray-${MAX_IN_FLIGHT_PER_CLIENT}`);
     sut.onModuleDestroy();
   });
 });

@@ -13,14 +13,27 @@ interface Entry {
 
 /** Attempts in flight at once: a burst of finished jobs must not open thousands of sockets. */
 const MAX_IN_FLIGHT = 256;
+/**
+ * Attempts one client's deliveries have in flight at once, whatever hosts they go to: a client
+ * aiming its webhooks at many slow hosts must leave slots to every other client.
+ */
+export const MAX_IN_FLIGHT_PER_CLIENT = MAX_IN_FLIGHT / 4;
+
+/** Attempts in flight for one receiving host or one client, and the due deliveries waiting. */
+interface Lane {
+  limit: number;
+  inFlight: number;
+  waiting: Entry[];
+}
 
 /**
  * The memory driver's queue: one timer for every delivery (like SimulatedJobRunner, issue 18), the
  * deliveries in a min-heap by due time. A restart loses what it holds (docs/design.md, "Webhooks").
  * One receiving host has at most as many attempts in flight as it may have sockets: beyond that
  * they would only wait for one, holding slots every other host's deliveries need (a host that
- * accepts and never answers held all 256 for WEBHOOK_TIMEOUT_MS each). Its next deliveries wait
- * aside, in due order, until one of its attempts ends.
+ * accepts and never answers held all 256 for WEBHOOK_TIMEOUT_MS each). One client has at most a
+ * quarter of the slots, across every host it aims at. A delivery past either budget waits aside
+ * in its lane, in due order, until one of the lane's attempts ends.
  */
 @Injectable()
 export class InMemoryWebhookQueue implements WebhookQueue, OnModuleDestroy {
@@ -32,8 +45,8 @@ export class InMemoryWebhookQueue implements WebhookQueue, OnModuleDestroy {
   private handler: DeliveryHandler | undefined;
   private order = 0;
   private inFlight = 0;
-  /** Attempts in flight by receiving host, and the due deliveries waiting for one of them. */
-  private readonly hosts = new Map<string, { inFlight: number; waiting: Entry[] }>();
+  /** Lanes by receiving host (`h:<host>`) and by client (`c:<client>`). */
+  private readonly lanes = new Map<string, Lane>();
   private readonly timer = new EarliestTimer(() => this.fire());
   private closed = false;
 
@@ -62,7 +75,7 @@ export class InMemoryWebhookQueue implements WebhookQueue, OnModuleDestroy {
     this.timer.clear();
     this.heap.clear();
     this.current.clear();
-    this.hosts.clear();
+    this.lanes.clear();
   }
 
   private live(entry: Entry): boolean {
@@ -83,23 +96,26 @@ export class InMemoryWebhookQueue implements WebhookQueue, OnModuleDestroy {
     for (let entry = this.heap.peek(); entry && entry.due <= now; entry = this.heap.peek()) {
       if (this.inFlight >= MAX_IN_FLIGHT) break;
       this.heap.pop();
+      const lanes = this.lanesOf(entry.delivery);
       if (!this.live(entry)) {
-        // It may have been its host's next in line: the one after it goes instead.
-        this.resume(entry.delivery.host ?? '');
+        // It may have been its lanes' next in line: the one after it goes instead.
+        for (const [key] of lanes) this.resume(key);
         continue;
       }
-      const host = this.hostOf(entry.delivery);
-      if (host.inFlight >= MAX_SOCKETS_PER_HOST) {
-        host.waiting.push(entry);
+      const full = lanes.find(([, lane]) => lane.inFlight >= lane.limit);
+      if (full) {
+        full[1].waiting.push(entry);
         continue;
       }
       this.current.delete(entry.delivery.deliveryId);
       this.inFlight += 1;
-      host.inFlight += 1;
+      for (const [, lane] of lanes) lane.inFlight += 1;
       const done = (): void => {
         this.inFlight -= 1;
-        host.inFlight -= 1;
-        this.resume(entry.delivery.host ?? '');
+        for (const [key, lane] of lanes) {
+          lane.inFlight -= 1;
+          this.resume(key);
+        }
         if (!this.closed) this.arm();
       };
       (this.handler?.(entry.delivery) ?? Promise.resolve()).then(done, done);
@@ -107,23 +123,30 @@ export class InMemoryWebhookQueue implements WebhookQueue, OnModuleDestroy {
     this.arm();
   }
 
-  /** A host with room again: its earliest waiting delivery goes back in line; idle, it is forgotten. */
-  private resume(name: string): void {
-    const host = this.hosts.get(name);
-    if (!host || host.inFlight >= MAX_SOCKETS_PER_HOST) return;
-    let next = host.waiting.shift();
-    while (next && !this.live(next)) next = host.waiting.shift();
+  /** A lane with room again: its earliest waiting delivery goes back in line; idle, it is forgotten. */
+  private resume(key: string): void {
+    const lane = this.lanes.get(key);
+    if (!lane || lane.inFlight >= lane.limit) return;
+    let next = lane.waiting.shift();
+    while (next && !this.live(next)) next = lane.waiting.shift();
     if (next) this.heap.push(next);
-    else if (host.inFlight === 0) this.hosts.delete(name);
+    else if (lane.inFlight === 0) this.lanes.delete(key);
   }
 
-  private hostOf(delivery: WebhookDelivery): { inFlight: number; waiting: Entry[] } {
-    const name = delivery.host ?? '';
-    let host = this.hosts.get(name);
-    if (!host) {
-      host = { inFlight: 0, waiting: [] };
-      this.hosts.set(name, host);
+  /** The delivery's lanes, by key: its receiving host's and its client's. */
+  private lanesOf(delivery: WebhookDelivery): [string, Lane][] {
+    return [
+      this.lane(`h:${delivery.host ?? ''}`, MAX_SOCKETS_PER_HOST),
+      this.lane(`c:${delivery.clientId}`, MAX_IN_FLIGHT_PER_CLIENT),
+    ];
+  }
+
+  private lane(key: string, limit: number): [string, Lane] {
+    let lane = this.lanes.get(key);
+    if (!lane) {
+      lane = { limit, inFlight: 0, waiting: [] };
+      this.lanes.set(key, lane);
     }
-    return host;
+    return [key, lane];
   }
 }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config.js';
 import { uuidOf, type ClientKey } from '../domain/client.js';
 import { isFinished } from '../domain/job.js';
+import { AppMetrics } from '../metrics/app-metrics.js';
 import { DomainError } from '../errors/domain-error.js';
 import { type JobEvent } from '../events/job-events.js';
 import { type JobWebhooks } from './job-webhooks.js';
@@ -45,14 +46,19 @@ export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
   /** Deliveries this instance is retrying by hand now: at most one attempt each. */
   private readonly manual = new Set<string>();
   private readonly progress: ProgressThrottle;
+  /** Attempts under way on this instance, automatic and manual. */
+  private inFlight = 0;
 
   constructor(
     @Inject(AppConfig) private readonly config: AppConfig,
     @Inject(WEBHOOK_QUEUE) private readonly queue: WebhookQueue,
     @Inject(WEBHOOK_STATE) private readonly state: WebhookState,
     @Inject(WebhookSecrets) private readonly secrets: WebhookSecrets,
+    @Inject(AppMetrics) metrics: AppMetrics,
   ) {
     queue.process((ref) => this.attempt(ref));
+    metrics.readAtScrape('webhookAttempts', () => this.inFlight);
+    metrics.readAtScrape('webhooksQueued', () => queue.size);
     this.progress = new ProgressThrottle(config.webhookProgressIntervalMs, (held) => {
       void this.enqueueLogged(held, false);
     });
@@ -188,6 +194,7 @@ export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
 
   /** One POST of a delivery, then its next step on the schedule. Never rejects. */
   private async attempt(ref: DeliveryRef, manual = false): Promise<void> {
+    this.inFlight += 1;
     try {
       const [subscription, delivery] = await Promise.all([
         this.state.subscription(ref.clientId, ref.jobId),
@@ -205,6 +212,8 @@ export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
       await this.send(subscription, delivery, manual);
     } catch (error) {
       this.logger.error(`Job ${ref.jobId}: webhook attempt failed unexpectedly`, error);
+    } finally {
+      this.inFlight -= 1;
     }
   }
 
