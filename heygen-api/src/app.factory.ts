@@ -22,7 +22,7 @@ import { ApiKeys } from './auth/api-keys.js';
 import { answerWithError } from './http/api-exception.filter.js';
 import { answerClientError } from './http/client-error.js';
 import { CorsPolicy } from './http/cors.js';
-import { drainConnections } from './http/drain-connections.js';
+import { drainConnections, trackConnections } from './http/drain-connections.js';
 import { FirstAnswers } from './http/first-answers.js';
 import { trustFunction } from './http/trust-proxy.js';
 import { rawRequest, takeOverResponse } from './http/raw.js';
@@ -106,9 +106,10 @@ export async function createApp(options: ConfigOptions = {}): Promise<INestAppli
 function drainBeforeClose(app: INestApplication, graceMs: number): void {
   const adapter = app.getHttpAdapter();
   const server = app.getHttpServer() as Server;
+  const sockets = trackConnections(server);
   const close = adapter.close.bind(adapter) as () => Promise<unknown>;
   adapter.close = async (): Promise<unknown> => {
-    await drainConnections(server, graceMs);
+    await drainConnections(server, sockets, graceMs);
     return close();
   };
 }

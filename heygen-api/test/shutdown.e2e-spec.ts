@@ -41,9 +41,11 @@ describeEachAdapter(() => {
       await stopping;
 
       const [answer] = parseResponses(connection.received);
-      // Answered, then its connection closed (it asked before the stop, so it was told keep-alive).
       expect(answer?.status).toBe(201);
       expect(JSON.parse(answer!.body)).toMatchObject({ status: 'pending' });
+      // Told, though it asked before the stop: a keep-alive client must not send its next request
+      // on a connection about to close (review of 2026-12-01).
+      expect(answer?.headers.connection).toBe('close');
     });
 
     it('should cut a request still unfinished once SHUTDOWN_GRACE_MS has passed', async () => {

@@ -1,7 +1,24 @@
 import { type Server, type ServerResponse } from 'node:http';
+import { type Socket } from 'node:net';
 
 /** How often connections that went idle during the drain are closed. */
 const IDLE_CHECK_MS = 25;
+
+/** Node's socket with the response it is answering now (undocumented, stable since Node 0.x). */
+type HttpSocket = Socket & { _httpMessage?: ServerResponse | null };
+
+/**
+ * The server's open connections, tracked from now on: at a stop, each one's request in flight is
+ * told to close its connection. One listener per connection, none per request.
+ */
+export function trackConnections(server: Server): ReadonlySet<Socket> {
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  return sockets;
+}
 
 /**
  * A graceful stop of the HTTP server: it stops accepting connections, closes the idle ones, and
@@ -11,17 +28,28 @@ const IDLE_CHECK_MS = 25;
  * held waits have already ended, and before `onApplicationShutdown` closes Redis, which a request
  * in flight may still need. Without it, a rolling restart cut requests mid-way: a create whose
  * body was arriving got a reset, and a proxy answered 502 for it (review of 2026-11-30).
+ *
+ * Every answer from then on says `Connection: close`, those of the requests in flight included: a
+ * keep-alive client told nothing would send its next request on a connection about to close, and
+ * get a reset instead of an answer (review of 2026-12-01).
  */
-export async function drainConnections(server: Server, graceMs: number): Promise<void> {
+export async function drainConnections(
+  server: Server,
+  sockets: ReadonlySet<Socket>,
+  graceMs: number,
+): Promise<void> {
   if (!server.listening) return;
-  // An answer sent from now on closes its connection: a keep-alive client moves on at once.
+  for (const socket of sockets as ReadonlySet<HttpSocket>) {
+    const res = socket._httpMessage;
+    if (res && !res.headersSent) res.setHeader('Connection', 'close');
+  }
   server.prependListener('request', (_req, res: ServerResponse) => {
     if (!res.headersSent) res.setHeader('Connection', 'close');
   });
   let timer: NodeJS.Timeout | undefined;
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
-  // A request that was in flight at close() was told nothing: its connection is closed once idle.
+  // A request whose answer went out before the stop: its connection is closed once idle.
   const idle = setInterval(() => server.closeIdleConnections(), IDLE_CHECK_MS);
   await Promise.race([closed, graceOver]);
   clearInterval(idle);
