@@ -7,6 +7,7 @@ import {
   MAX_IN_FLIGHT_PER_HOST,
 } from './bullmq-webhook-queue.js';
 import { type WebhookDelivery } from './webhook-delivery.js';
+import { type DeliveryRef } from './webhook-queue.js';
 
 const redis = useTestRedis();
 
@@ -27,22 +28,31 @@ const deliveryStub = (
   state: 'pending',
 });
 
+/**
+ * A running queue on the test Redis whose attempts of the deliveries `hangs` picks never end
+ * (until the test does); returns the ids handed over, in order.
+ */
+async function startQueue(hangs: (delivery: DeliveryRef) => boolean) {
+  const { config, connections } = await connectTestRedis(redis);
+  const sut = new BullmqWebhookQueue(config, connections);
+  const started: string[] = [];
+  const hanging: (() => void)[] = [];
+  sut.process((delivery) => {
+    started.push(delivery.deliveryId);
+    if (!hangs(delivery)) return Promise.resolve();
+    return new Promise<void>((resolve) => hanging.push(resolve));
+  });
+  sut.onModuleInit();
+  onTestFinished(async () => {
+    for (const resolve of hanging) resolve();
+    await sut.onModuleDestroy();
+  });
+  return { sut, started };
+}
+
 describe(BullmqWebhookQueue.name, () => {
   it('should leave the slots of a host that never answers to the other hosts (review of 2026-11-30)', async () => {
-    const { config, connections } = await connectTestRedis(redis);
-    const sut = new BullmqWebhookQueue(config, connections);
-    const started: string[] = [];
-    const hanging: (() => void)[] = [];
-    sut.process((delivery) => {
-      started.push(delivery.deliveryId);
-      if (delivery.host !== 'tarpit.example:443') return Promise.resolve();
-      return new Promise<void>((resolve) => hanging.push(resolve));
-    });
-    sut.onModuleInit();
-    onTestFinished(async () => {
-      for (const resolve of hanging) resolve();
-      await sut.onModuleDestroy();
-    });
+    const { sut, started } = await startQueue(({ host }) => host === 'tarpit.example:443');
 
     // Each of another client: only the host's budget applies.
     for (let i = 0; i < 80; i++) {
@@ -59,20 +69,7 @@ describe(BullmqWebhookQueue.name, () => {
   });
 
   it('should leave the slots one client holds on many silent hosts to the other clients (review of 2026-12-01)', async () => {
-    const { config, connections } = await connectTestRedis(redis);
-    const sut = new BullmqWebhookQueue(config, connections);
-    const started: string[] = [];
-    const hanging: (() => void)[] = [];
-    sut.process((delivery) => {
-      started.push(delivery.deliveryId);
-      if (delivery.clientId !== 'sprayer') return Promise.resolve();
-      return new Promise<void>((resolve) => hanging.push(resolve));
-    });
-    sut.onModuleInit();
-    onTestFinished(async () => {
-      for (const resolve of hanging) resolve();
-      await sut.onModuleDestroy();
-    });
+    const { sut, started } = await startQueue(({ clientId }) => clientId === 'sprayer');
 
     for (let i = 0; i < 80; i++) {
       await sut.schedule(deliveryStub(`spray-${i}`, `h${i}.example:443`, 'sprayer'), Date.now());

@@ -27,6 +27,18 @@ function newTestQueue() {
   return { sut, handed };
 }
 
+/** A queue whose attempts never end until the test ends one: `hanging` by delivery id. */
+function newSilentQueue() {
+  const sut = new InMemoryWebhookQueue();
+  const started: string[] = [];
+  const hanging = new Map<string, () => void>();
+  sut.process((delivery) => {
+    started.push(delivery.deliveryId);
+    return new Promise<void>((resolve) => hanging.set(delivery.deliveryId, resolve));
+  });
+  return { sut, started, hanging };
+}
+
 describe(InMemoryWebhookQueue.name, () => {
   it('should hand deliveries over when due, earliest first, on one timer', async () => {
     using clock = fakeClock();
@@ -71,13 +83,7 @@ describe(InMemoryWebhookQueue.name, () => {
 
   it("should give each receiving host at most its sockets' worth of attempts, so a silent one holds up no other (review of 2026-11-30)", async () => {
     using clock = fakeClock();
-    const sut = new InMemoryWebhookQueue();
-    const started: string[] = [];
-    const hanging = new Map<string, () => void>();
-    sut.process((delivery) => {
-      started.push(delivery.deliveryId);
-      return new Promise<void>((resolve) => hanging.set(delivery.deliveryId, resolve));
-    });
+    const { sut, started, hanging } = newSilentQueue();
     const now = clock.now();
     // Each of another client: only the host's budget applies.
     for (let i = 0; i < MAX_SOCKETS_PER_HOST + 10; i++) {
@@ -102,13 +108,7 @@ describe(InMemoryWebhookQueue.name, () => {
 
   it('should give one client at most a quarter of the slots across every host it aims at, so it holds up no other client (review of 2026-12-01)', async () => {
     using clock = fakeClock();
-    const sut = new InMemoryWebhookQueue();
-    const started: string[] = [];
-    const hanging = new Map<string, () => void>();
-    sut.process((delivery) => {
-      started.push(delivery.deliveryId);
-      return new Promise<void>((resolve) => hanging.set(delivery.deliveryId, resolve));
-    });
+    const { sut, started, hanging } = newSilentQueue();
     const now = clock.now();
     // 300 silent hosts, one delivery each: every host is within its own budget.
     for (let i = 0; i < 300; i++) {
