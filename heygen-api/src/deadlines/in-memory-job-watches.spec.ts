@@ -60,6 +60,19 @@ describe(InMemoryJobWatches.name, () => {
     expect(unwatched).toHaveBeenCalledExactlyOnceWith(clientStub, 1);
   });
 
+  it('should spare a job created while a held batch without ids is open, though none of the client opted in before (review of 2026-12-01)', () => {
+    newTestWatches();
+    const unwatch = sut.watch(clientStub, undefined);
+    sut.add(clientStub, 1, 300);
+
+    sut.sweep(Date.now() + 10_000);
+    expect(unwatched).not.toHaveBeenCalled();
+
+    unwatch();
+    sut.sweep(Date.now() + 10_000);
+    expect(unwatched).toHaveBeenCalledExactlyOnceWith(clientStub, 1);
+  });
+
   it('should not watch for a job that finished', () => {
     newTestWatches();
     const now = Date.now();

@@ -69,9 +69,11 @@ export class InMemoryJobWatches implements JobWatches, OnModuleDestroy {
    * watched until the returned function is called, which a plain read does at once.
    */
   watch(clientId: ClientKey, ids: readonly number[] | undefined): Unwatch {
+    // Before the look for opted-in jobs: a held batch without `ids` also watches the jobs created
+    // while it is held (review of 2026-12-01: one was cancelled as unwatched, listed by it).
+    if (ids === undefined) return this.watchAll(clientId);
     const client = this.clients.get(clientId);
     if (!client || client.jobs.size === 0) return NOTHING;
-    if (ids === undefined) return this.watchAll(clientId);
     const now = Date.now();
     const watched: Watched[] = [];
     for (const id of ids) {

@@ -3,12 +3,17 @@ import { describe, expect, it, onTestFinished, vi, type Mock } from 'vitest';
 import { connectTestRedis, newPrefix, useTestRedis } from '../../test/support/redis-server.js';
 import { clientStub, otherClientStub } from '../../test/unit/stubs.js';
 import { type RedisConnections } from '../redis/redis-connections.js';
-import { RedisJobWatches } from './redis-job-watches.js';
+import {
+  REFRESH_MS as APP_REFRESH_MS,
+  RedisJobWatches,
+  type RedisJobWatchesOptions,
+} from './redis-job-watches.js';
 
 const redis = useTestRedis();
 
-/** Short ticks: a job counts as unwatched 2 × REFRESH_MS after its time. */
+/** Short ticks and grace: a job counts as unwatched 2 × REFRESH_MS after its time. */
 const REFRESH_MS = 40;
+const SHORT = { refreshMs: REFRESH_MS, graceMs: 2 * REFRESH_MS };
 
 type Unwatched = Mock<(clientId: string, id: number) => void>;
 
@@ -18,10 +23,16 @@ interface Instance {
   connections: RedisConnections;
 }
 
-/** One instance's watches under `prefix` (shared by the test's instances), ticking unless told. */
-async function newInstance(prefix: string, { ticking = true } = {}): Promise<Instance> {
+/**
+ * One instance's watches under `prefix` (shared by the test's instances), ticking unless told, on
+ * SHORT ticks unless given the app's own (`{}`).
+ */
+async function newInstance(
+  prefix: string,
+  { ticking = true, options = SHORT }: { ticking?: boolean; options?: RedisJobWatchesOptions } = {},
+): Promise<Instance> {
   const { connections } = await connectTestRedis(redis, {}, prefix);
-  const sut = new RedisJobWatches(connections, { refreshMs: REFRESH_MS });
+  const sut = new RedisJobWatches(connections, options);
   // As JobsService does: the job is cancelled (or found finished), and its watch forgotten.
   const unwatched = vi.fn<(clientId: string, id: number) => void>((clientId, id) =>
     sut.forget(clientId, id),
@@ -180,5 +191,23 @@ describe(RedisJobWatches.name, () => {
     await vi.waitFor(() => expect(a.unwatched).toHaveBeenCalledExactlyOnceWith(clientStub, 1), {
       timeout: 2000,
     });
+  });
+
+  it("should spare a job an instance's stream watches while that instance stalls for seconds (review of 2026-12-01)", async () => {
+    const prefix = newPrefix();
+    // The app's own ticks and grace.
+    const a = await newInstance(prefix, { options: {} });
+    const b = await newInstance(prefix, { options: {} });
+    a.sut.watchAll(clientStub);
+    await b.sut.add(clientStub, 1, 300);
+    await sleep(2 * APP_REFRESH_MS);
+
+    // A's ticks stop for 1.8 s, as in a long GC pause or a blocked event loop; B sweeps on.
+    a.sut.onModuleDestroy();
+    await sleep(1800);
+    a.sut.onModuleInit();
+    await sleep(2 * APP_REFRESH_MS);
+
+    expect(claims(a, b)).toEqual([]);
   });
 });

@@ -12,12 +12,18 @@ import { RedisConnections } from '../redis/redis-connections.js';
 import { LUA_NOW, RedisScript } from '../redis/redis-script.js';
 import { JobWatches, unwatchOnce, type Unwatch } from './job-watches.js';
 
-/**
- * How often an instance refreshes what its own watches hold and sweeps for unwatched jobs, ms. A
- * job counts as unwatched only GRACE_MS (2 × this) after its time: a watch held by any instance
- * has been refreshed within one period, so it is never judged from a stale score.
- */
+/** How often an instance refreshes what its own watches hold and sweeps for unwatched jobs, ms. */
 export const REFRESH_MS = 500;
+
+/**
+ * How long past its time a job counts as unwatched, ms: ten refresh periods. A watch held by any
+ * instance is refreshed every period while that instance's event loop and Redis keep time; the
+ * rest of the grace covers an instance that stalls (a long GC pause, a blocked event loop, a slow
+ * connection) without losing the jobs its streams watch. Twice the period was not enough: a
+ * 1.8 s stall of one instance had another cancel a job its open stream watched (review of
+ * 2026-12-01).
+ */
+export const GRACE_MS = 10 * REFRESH_MS;
 
 /** The most jobs one sweep claims; a full batch sweeps again at once. */
 const CLAIM_BATCH = 100;
@@ -34,8 +40,10 @@ const LEASE_PERIODS = 10;
 const TOUCH_CHUNK = 1000;
 
 export interface RedisJobWatchesOptions {
-  /** @default REFRESH_MS; tests make it short. The grace is twice it. */
+  /** @default REFRESH_MS; tests make it short. */
   refreshMs?: number;
+  /** @default GRACE_MS; tests make it short. */
+  graceMs?: number;
 }
 
 /** Optional options of RedisJobWatches (tests); the app provides none. */
@@ -131,7 +139,7 @@ export class RedisJobWatches implements JobWatches, OnModuleInit, OnModuleDestro
     @Optional() @Inject(REDIS_JOB_WATCHES_OPTIONS) options: RedisJobWatchesOptions = {},
   ) {
     this.refreshMs = options.refreshMs ?? REFRESH_MS;
-    this.graceMs = 2 * this.refreshMs;
+    this.graceMs = options.graceMs ?? GRACE_MS;
   }
 
   onUnwatched(cancel: (clientId: ClientKey, id: number) => void): void {

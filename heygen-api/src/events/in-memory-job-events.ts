@@ -79,7 +79,7 @@ export class InMemoryJobEvents implements JobEvents, OnModuleDestroy {
     };
   }
 
-  replay(clientId: ClientKey, afterId: string): Promise<JobEvent[] | undefined> {
+  replay(clientId: ClientKey, afterId: string, limit = Infinity): Promise<JobEvent[] | undefined> {
     const after = /^\d{1,16}$/.test(afterId) ? Number(afterId) : NaN;
     const client = this.clients.get(clientId);
     // Retired, nothing of it is kept but its last id: from there, it has missed nothing.
@@ -90,7 +90,7 @@ export class InMemoryJobEvents implements JobEvents, OnModuleDestroy {
     const events = this.log
       .filter(({ seq, event }) => event.clientId === clientId && seq > after)
       .map(({ event }) => event);
-    return Promise.resolve(events);
+    return Promise.resolve(events.length > limit ? events.slice(0, limit) : events);
   }
 
   head(clientId: ClientKey): Promise<string> {

@@ -91,6 +91,16 @@ export function describeJobEventsContract(name: string, factory: JobEventsFactor
       expect(await sut.replay(clientStub, await sut.head(clientStub))).toEqual([]);
     });
 
+    it('should replay at most the first limit events after an id (review of 2026-12-01)', async () => {
+      const { sut, peer } = await factory();
+      const start = await sut.head(clientStub);
+      for (let id = 1; id <= 5; id++) await sut.publish(clientStub, jobStub(id));
+      const page = await peer.replay(clientStub, start, 2);
+      expect(page?.map((event) => event.job.id)).toEqual([1, 2]);
+      const next = await peer.replay(clientStub, page![1]!.id, 10);
+      expect(next?.map((event) => event.job.id)).toEqual([3, 4, 5]);
+    });
+
     it('should refuse to replay from an id whose successors it no longer holds, a future one or a malformed one', async () => {
       const { sut, peer } = await factory({ REPLAY_LOG_SIZE: '2' });
       sut.subscribe(clientStub, () => {});

@@ -25,11 +25,11 @@ export interface JobEvents {
   /** Delivers every later event of this client's jobs, in order. Returns the unsubscribe function. */
   subscribe(clientId: ClientKey, listener: JobEventListener): () => void;
   /**
-   * The client's events after `afterId`, oldest first; undefined when `afterId` cannot be resumed
-   * from (some later event of the client is no longer kept, or it is unknown or malformed): the
-   * caller sends a snapshot instead.
+   * The client's events after `afterId`, oldest first, at most `limit` of them (all when absent);
+   * undefined when `afterId` cannot be resumed from (some later event of the client is no longer
+   * kept, or it is unknown or malformed): the caller sends a snapshot instead.
    */
-  replay(clientId: ClientKey, afterId: string): Promise<JobEvent[] | undefined>;
+  replay(clientId: ClientKey, afterId: string, limit?: number): Promise<JobEvent[] | undefined>;
   /** The id of the client's latest event: the position a snapshot taken now stands for. */
   head(clientId: ClientKey): Promise<string>;
   /** Live subscriptions, for health and leak checks. */

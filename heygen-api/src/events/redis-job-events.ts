@@ -27,8 +27,10 @@ return append_event(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[
 `);
 
 /**
- * The client's entries after ARGV[1], or false when some later one is no longer kept (it is at or
- * below the last deleted entry), or the id is ahead of the stream, or the stream is gone.
+ * The client's entries after ARGV[1], the first ARGV[2] of them (0: all), or false when some later
+ * one is no longer kept (it is at or below the last deleted entry), or the id is ahead of the
+ * stream, or the stream is gone. The count is Redis's: a page of a long stream reads that page
+ * only (a catch-up by `limit=1` read all of 9,000 entries, 30 ms of a Redis every instance shares).
  */
 const REPLAY = new RedisScript(`
 local S = KEYS[1]
@@ -41,6 +43,8 @@ for i = 1, #info, 2 do
 end
 local after = tonumber(ARGV[1])
 if after < floor or after > last then return false end
+local count = tonumber(ARGV[2])
+if count > 0 then return redis.call('XRANGE', S, '(' .. ARGV[1] .. '-0', '+', 'COUNT', count) end
 return redis.call('XRANGE', S, '(' .. ARGV[1] .. '-0', '+')
 `);
 
@@ -159,14 +163,18 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
     };
   }
 
-  async replay(clientId: ClientKey, afterId: string): Promise<JobEvent[] | undefined> {
+  async replay(
+    clientId: ClientKey,
+    afterId: string,
+    limit = Infinity,
+  ): Promise<JobEvent[] | undefined> {
     // Read after the subscription is live: an event is then either in the replay or delivered.
     await this.subscribed(clientId);
     if (!/^\d{1,16}$/.test(afterId)) return undefined;
     const entries = (await REPLAY.run(
       this.redis.command,
       [this.streamKey(clientId)],
-      [afterId],
+      [afterId, Number.isFinite(limit) ? limit : 0],
     )) as StreamEntry[] | null;
     return entries?.map((entry) => this.toEvent(clientId, entry));
   }

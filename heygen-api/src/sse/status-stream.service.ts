@@ -187,7 +187,8 @@ export class StatusStreamService
   async catchUp(clientId: ClientKey, after: string, limit: number): Promise<CatchUp> {
     // A catch-up polls every job of the client: it counts as watching them (cancelWhenUnwatched).
     this.watches?.watch(clientId, undefined)();
-    const events = await this.events.replay(clientId, after);
+    // One more than the page: whether there is more to read.
+    const events = await this.events.replay(clientId, after, limit + 1);
     if (!events) {
       throw new DomainError(
         'RESYNC_REQUIRED',
