@@ -265,7 +265,10 @@ describe('the dashboard in Chromium (express, with API_KEYS)', () => {
   let server: RunningServer;
 
   beforeAll(async () => {
-    server = await startTestServer({ HTTP_ADAPTER: 'express', API_KEYS: 'dashboard-key' });
+    server = await startTestServer({
+      HTTP_ADAPTER: 'express',
+      API_KEYS: 'dashboard-key,second-key',
+    });
   });
 
   afterAll(async () => {
@@ -286,6 +289,33 @@ describe('the dashboard in Chromium (express, with API_KEYS)', () => {
 
     await expectFinished(page, id!);
     expect(errors).toEqual([]);
+    errors = [];
+  });
+
+  it("should keep another key's jobs out of a tab, and stop watching its own under another key (review of 2026-12-01)", async () => {
+    const useKey = async (page: Page, key: string): Promise<void> => {
+      const field = page.getByLabel('Key');
+      if (!(await field.isVisible())) await page.getByText('API key', { exact: true }).click();
+      await field.fill(key);
+      await page.getByRole('button', { name: 'Use key' }).click();
+    };
+    const first = await openDashboard(server.url);
+    await useKey(first, 'dashboard-key');
+    const second = await openDashboard(server.url);
+    await useKey(second, 'second-key');
+
+    const [id] = await createJobs(first, { count: 1, duration: 5000 });
+    await expect.poll(() => jobRow(first, id!).state.textContent(), WAIT).toBe('running');
+    // The second tab is another client: the job is not its own (it showed a "not found" row).
+    await useKey(first, 'second-key');
+    await expect
+      .poll(() => jobRow(first, id!).state.textContent(), WAIT)
+      .toBe('not watched: another API key');
+    expect(await jobRow(second, id!).state.count()).toBe(0);
+
+    // Its own key back: watched again, and found finished.
+    await useKey(first, 'dashboard-key');
+    await expect.poll(() => jobRow(first, id!).state.textContent(), WAIT).toBe('completed');
     errors = [];
   });
 });

@@ -9,8 +9,12 @@ export interface Batch {
   missing: number[];
 }
 
-/** A job id: a positive safe integer. */
-export const isId = (value: unknown): value is number => Number.isSafeInteger(value) && +value! > 0;
+/**
+ * [protocol] A job id: a positive integer of at most 15 digits. A longer one is a `400` for the
+ * whole request it is in, which a shared poll of several jobs (or tabs) must never send.
+ */
+export const isId = (value: unknown): value is number =>
+  Number.isSafeInteger(value) && +value! > 0 && +value! < 1e15;
 
 /** [protocol] The most ids one `GET /status?ids=` may list (the server's default `MAX_BATCH_IDS`). */
 export const MAX_BATCH_IDS = 1000;

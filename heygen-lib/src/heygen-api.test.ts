@@ -1382,7 +1382,9 @@ describe(HeyGenAPI.name, () => {
   });
 
   describe('reviewed under faults (2026-11-30)', () => {
-    it.each([0, -1, 1.5, Number.NaN, 2 ** 53, '1'])(
+    // 1e15 and 2 ** 53 - 1: 16 digits, which the server answers 400 for the whole batch they are
+    // in (review of 2026-12-01: one tab's such id failed every tab's shared poll).
+    it.each([0, -1, 1.5, Number.NaN, 1e15, 2 ** 53 - 1, 2 ** 53, '1'])(
       'should refuse the job id %s at once, leaving every other wait alone',
       async (id) => {
         using clock = fakeClock();

@@ -431,7 +431,7 @@ interface NodeLike {
 }
 
 const badId = (id: unknown): TypeError =>
-  new TypeError(`HeyGenAPI: a job id is a positive integer, not ${String(id)}`);
+  new TypeError(`HeyGenAPI: a job id is a positive integer below 1e15, not ${String(id)}`);
 
 /** A job id the server could have given; anything else is a mistake in the caller. */
 const checkId = (id: unknown): void => {

@@ -3,6 +3,7 @@
 import { HeyGenAPI as SoloHeyGenAPI } from './heygen-api.js';
 import { createHttp } from './http.js';
 import { createLogger } from './logger.js';
+import { validateOptions } from './validate-options.js';
 import { createTabGroup, type TabGroup, type TabRole } from './tabs/group.js';
 import { browserPlatform, groupName, keyTag, sharedClientId, storageKey } from './tabs/platform.js';
 import type { StateListener, Transport, TransportHost } from './transports/transport.js';
@@ -75,19 +76,30 @@ export class HeyGenAPI extends SoloHeyGenAPI {
    * @throws TypeError naming the first option that is missing or of the wrong type or range
    */
   constructor(options: HeyGenAPITabsOptions) {
-    const { shareAcrossTabs = true, tabsKey = '', leaderTimeout = 500 } = options ?? {};
-    if (typeof tabsKey !== 'string')
-      throw new TypeError('HeyGenAPI: option tabsKey must be a string');
+    // Before anything is read or stored: a wrong option is a TypeError, not a client id kept for
+    // `undefined` (review of 2026-12-01).
+    validateOptions(options);
+    const { shareAcrossTabs = true, tabsKey = '', leaderTimeout = 500, onRoleChange } = options;
+    const invalid = (option: string, expected: string): never => {
+      throw new TypeError(`HeyGenAPI: option ${option} must be ${expected}`);
+    };
+    if (typeof shareAcrossTabs !== 'boolean') invalid('shareAcrossTabs', 'true or false');
+    if (typeof tabsKey !== 'string') invalid('tabsKey', 'a string');
     if (!(typeof leaderTimeout === 'number' && leaderTimeout >= 20 && leaderTimeout < 2 ** 31)) {
-      throw new TypeError('HeyGenAPI: option leaderTimeout must be a number of ms ≥ 20');
+      invalid('leaderTimeout', 'a number of ms ≥ 20');
     }
-    const platform = shareAcrossTabs === true ? browserPlatform() : undefined;
+    if (onRoleChange !== undefined && typeof onRoleChange !== 'function') {
+      invalid('onRoleChange', 'a function');
+    }
+    const platform = shareAcrossTabs ? browserPlatform() : undefined;
+    // One server however it is written (`…/api`, `…/api/`, relative): one client, one group.
+    const server = new URL(options.url, globalThis.location?.href).href.replace(/\/+$/, '');
     // Tabs with other API keys are other clients: other groups, other stored client ids.
-    const tag = keyTag(options?.apiKey);
+    const tag = keyTag(options.apiKey);
     const clientId =
       platform &&
       (options.clientId ??
-        sharedClientId(platform.storage, storageKey(String(options.url), `${tabsKey}${tag}`)));
+        sharedClientId(platform.storage, storageKey(server, `${tabsKey}${tag}`)));
     super(clientId ? { ...options, clientId } : options);
     this.#hooks = options;
     if (!platform || !clientId) return;
@@ -100,7 +112,7 @@ export class HeyGenAPI extends SoloHeyGenAPI {
     );
     this.#groupStats = http.stats;
     this.#group = createTabGroup({
-      name: `${groupName(options.url, clientId)}${tag}`,
+      name: `${groupName(server, clientId)}${tag}`,
       platform,
       mode: options.mode,
       http,

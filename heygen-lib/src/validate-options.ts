@@ -7,11 +7,11 @@ import {
 /** [RFC 9562] What the server accepts as a client id. */
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** An absolute http(s) URL, or in a page one relative to it. */
+/** An absolute http(s) URL, or in a page one relative to it: a string (a number would resolve). */
 const isHttpUrl = (value: unknown): boolean => {
   try {
     const base = (globalThis as { location?: { href: string } }).location?.href;
-    return /^https?:$/.test(new URL(value as string, base).protocol);
+    return typeof value === 'string' && /^https?:$/.test(new URL(value, base).protocol);
   } catch {
     return false;
   }

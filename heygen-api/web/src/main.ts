@@ -23,9 +23,14 @@ const STORE = {
 const MAX_JOBS = 100;
 const MAX_LOG = 40;
 
-/** Messages between the dashboard's own tabs (the library shares the stream, not the page). */
+/**
+ * Messages between the dashboard's own tabs (the library shares the stream, not the page). Jobs
+ * name their client: a tab with another API key is another client, whose jobs are not its own.
+ */
 type Message =
-  { type: 'jobs'; ids: number[] } | { type: 'mode'; mode: Mode } | { type: 'drop'; ms: number };
+  | { type: 'jobs'; clientId: string; ids: number[] }
+  | { type: 'mode'; mode: Mode }
+  | { type: 'drop'; ms: number };
 
 const $ = <T extends Element>(selector: string): T => document.querySelector<T>(selector)!;
 const createForm = $<HTMLFormElement>('#create');
@@ -63,6 +68,14 @@ function storedMode(): Mode {
 
 /** (Re)creates the client: at start, and when an API key is entered. */
 function connect(): void {
+  // The jobs of the client going away: this page stops watching them until its key comes back.
+  for (const row of rows.values()) {
+    if (row.done || !row.watcher || row.watcher !== heygen) continue;
+    row.watcher = undefined;
+    // What it learns later is not this page's delay to show: it was not watching.
+    row.live = false;
+    row.state.textContent = 'not watched: another API key';
+  }
   heygen?.dispose();
   const apiKey = sessionStorage.getItem(STORE.key);
   heygen = new HeyGenAPI({
@@ -190,7 +203,7 @@ async function createJobs(count: number, duration: number, fail: number): Promis
   );
   storeIds(ids);
   for (const id of ids) watch(id);
-  post({ type: 'jobs', ids });
+  post({ type: 'jobs', clientId: heygen.clientId, ids });
   createStatus.textContent = `Created ${ids.length === 1 ? 'job' : 'jobs'} ${ids.map((id) => `#${id}`).join(', ')}`;
 }
 
@@ -277,7 +290,7 @@ dropForm.addEventListener('submit', (event) => {
 });
 
 channel?.addEventListener('message', ({ data }: MessageEvent<Message>) => {
-  if (data?.type === 'jobs' && Array.isArray(data.ids)) {
+  if (data?.type === 'jobs' && data.clientId === heygen.clientId && Array.isArray(data.ids)) {
     for (const id of data.ids) if (Number.isSafeInteger(id)) watch(id);
   } else if (data?.type === 'mode' && MODES.includes(data.mode)) {
     setMode(data.mode);

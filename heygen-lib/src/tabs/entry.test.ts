@@ -93,4 +93,41 @@ describe('HeyGenAPI of heygen-lib/tabs', () => {
       () => new HeyGenAPI({ url: URL_, mode: 'sse', tabsKey: 5 as unknown as string }),
     ).toThrow(/tabsKey/);
   });
+
+  it.each([
+    ['url', null],
+    ['url', { url: 123 }],
+    ['url', { url: undefined }],
+    ['shareAcrossTabs', { url: URL_, shareAcrossTabs: 'yes' }],
+    ['onRoleChange', { url: URL_, onRoleChange: 'x' }],
+  ])(
+    'should refuse a bad %s with a TypeError naming it, storing nothing (review of 2026-12-01)',
+    (option, options) => {
+      const storage = new Map<string, string>();
+      vi.stubGlobal('navigator', { locks: new FakeLocks() });
+      vi.stubGlobal('localStorage', {
+        getItem: (key: string) => storage.get(key) ?? null,
+        setItem: (key: string, value: string) => void storage.set(key, value),
+      });
+      expect(() => new HeyGenAPI({ mode: 'sse', ...(options as object) } as never)).toThrow(
+        new RegExp(`option ${option} must be`),
+      );
+      expect(storage.size).toBe(0);
+    },
+  );
+
+  it('should make one client and one group of one server however its URL is written (review of 2026-12-01)', async () => {
+    const storage = new Map<string, string>();
+    vi.stubGlobal('navigator', { locks: new FakeLocks() });
+    vi.stubGlobal('localStorage', {
+      getItem: (key: string) => storage.get(key) ?? null,
+      setItem: (key: string, value: string) => void storage.set(key, value),
+    });
+    const a = new HeyGenAPI({ url: URL_, mode: 'sse', fetch });
+    const b = new HeyGenAPI({ url: `${URL_}/`, mode: 'sse', fetch });
+    expect(b.clientId).toBe(a.clientId);
+    await vi.waitFor(() => expect([a.role, b.role].sort()).toEqual(['follower', 'leader']));
+    a.dispose();
+    b.dispose();
+  });
 });

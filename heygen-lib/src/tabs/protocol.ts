@@ -1,4 +1,4 @@
-import { asJob, asJobs } from '../answers.js';
+import { asJob, asJobs, isId } from '../answers.js';
 import { HeyGenError, type HeyGenErrorCode } from '../errors/heygen-error.js';
 import { HttpError } from '../errors/http-error.js';
 import { MessageParseError } from '../errors/message-parse-error.js';
@@ -110,7 +110,6 @@ const fail = (reason: string): never => {
 };
 const isString = (value: unknown, max: number): value is string =>
   typeof value === 'string' && value.length <= max;
-const isId = (value: unknown): value is number => Number.isSafeInteger(value) && +value! > 0;
 
 const ids = (value: unknown): number[] =>
   Array.isArray(value) && value.length <= MAX_IDS && value.every(isId)
