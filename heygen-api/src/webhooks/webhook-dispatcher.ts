@@ -168,24 +168,30 @@ export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
       state: 'pending',
       nextAttemptAt: Date.now() + (retryDelayMs(this.config.webhookRetryScheduleMs, 1) ?? 0),
     };
-    // Read before the add: the memory driver's subscription is the live one.
-    const earlier = subscription.latestDeliveryId;
+    // The job's newest delivery so far, read before the add (the memory driver's subscription is
+    // the live one).
+    const earlier =
+      subscription.latestDeliveryId === undefined
+        ? undefined
+        : await this.state.delivery(clientId, job.id, subscription.latestDeliveryId);
+    // A progress change heard after the job's final one (held back on the runner's instance while
+    // another cancelled the job): the final delivery said it all.
+    if (name === 'progress' && earlier !== undefined && isFinal(earlier)) return;
     // An event announced again (the runner that took a job over) finds its delivery: queued once
     // more while pending, which a queue that keeps its attempts ignores.
     const kept = await this.state.addDelivery(delivery);
     if (kept.state === 'pending' && kept.nextAttemptAt !== undefined) {
       await this.queue.schedule(kept, kept.nextAttemptAt);
     }
-    if (kept === delivery && earlier !== undefined) await this.supersede(delivery, earlier);
+    if (kept === delivery && earlier !== undefined) await this.supersede(earlier);
   }
 
   /**
    * A new delivery of a job replaces the job's `progress` delivery still pending (retrying, or not
    * yet made): it is neither sent nor retried, since the new one tells where the job stands.
    */
-  private async supersede(newer: WebhookDelivery, deliveryId: string): Promise<void> {
-    const earlier = await this.state.delivery(newer.clientId, newer.jobId, deliveryId);
-    if (earlier?.type !== 'job.progress' || earlier.state !== 'pending') return;
+  private async supersede(earlier: WebhookDelivery): Promise<void> {
+    if (earlier.type !== 'job.progress' || earlier.state !== 'pending') return;
     earlier.state = 'superseded';
     delete earlier.nextAttemptAt;
     await this.state.saveDelivery(earlier);
@@ -296,3 +302,7 @@ function supersededBy(subscription: StoredSubscription, delivery: WebhookDeliver
   const latest = subscription.latestDeliveryId;
   return delivery.type === 'job.progress' && latest !== undefined && latest !== delivery.deliveryId;
 }
+
+/** A delivery of a job's final state: nothing the job does comes after it. */
+const isFinal = ({ type }: WebhookDelivery): boolean =>
+  type !== 'job.progress' && type !== 'job.running';
