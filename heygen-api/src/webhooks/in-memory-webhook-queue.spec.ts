@@ -129,4 +129,28 @@ describe(InMemoryWebhookQueue.name, () => {
     expect(started.at(-1)).toBe(`spray-${MAX_IN_FLIGHT_PER_CLIENT}`);
     sut.onModuleDestroy();
   });
+
+  it('should forget every lane once idle, those of deliveries cancelled while they waited too (review of 2026-12-01)', async () => {
+    using clock = fakeClock();
+    const { sut, hanging } = newSilentQueue();
+    const now = clock.now();
+    const spray = (i: number) => ({
+      ...deliveryStub(`spray-${i}`),
+      clientId: 'sprayer',
+      host: `h${i}.example:443`,
+    });
+    // The client's budget in flight, then 500 more of its deliveries, each to a host of its own,
+    // waiting for the client's lane and cancelled there (superseded, or after a 410).
+    for (let i = 0; i < MAX_IN_FLIGHT_PER_CLIENT + 500; i++) sut.schedule(spray(i), now);
+    await clock.advance(10);
+    for (let i = MAX_IN_FLIGHT_PER_CLIENT; i < MAX_IN_FLIGHT_PER_CLIENT + 500; i++) {
+      sut.cancel(`spray-${i}`);
+    }
+    for (const end of hanging.values()) end();
+    await clock.advance(10);
+
+    expect(sut.size).toBe(0);
+    expect(sut.lanesHeld).toBe(0);
+    sut.onModuleDestroy();
+  });
 });

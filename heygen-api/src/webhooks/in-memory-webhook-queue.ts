@@ -54,6 +54,11 @@ export class InMemoryWebhookQueue implements WebhookQueue, OnModuleDestroy {
     return this.current.size;
   }
 
+  /** Lanes held (hosts and clients with attempts in flight or waiting), for leak checks. */
+  get lanesHeld(): number {
+    return this.lanes.size;
+  }
+
   process(handler: DeliveryHandler): void {
     this.handler = handler;
   }
@@ -96,17 +101,20 @@ export class InMemoryWebhookQueue implements WebhookQueue, OnModuleDestroy {
     for (let entry = this.heap.peek(); entry && entry.due <= now; entry = this.heap.peek()) {
       if (this.inFlight >= MAX_IN_FLIGHT) break;
       this.heap.pop();
-      const lanes = this.lanesOf(entry.delivery);
+      const budgets = budgetsOf(entry.delivery);
       if (!this.live(entry)) {
         // It may have been its lanes' next in line: the one after it goes instead.
-        for (const [key] of lanes) this.resume(key);
+        for (const [key] of budgets) this.resume(key);
         continue;
       }
-      const full = lanes.find(([, lane]) => lane.inFlight >= lane.limit);
+      // A full lane exists (it has attempts in flight); the others are made only for an attempt,
+      // so that no lane is left behind empty.
+      const full = budgets.find(([key, limit]) => (this.lanes.get(key)?.inFlight ?? 0) >= limit);
       if (full) {
-        full[1].waiting.push(entry);
+        this.lanes.get(full[0])!.waiting.push(entry);
         continue;
       }
+      const lanes = budgets.map(([key, limit]) => this.lane(key, limit));
       this.current.delete(entry.delivery.deliveryId);
       this.inFlight += 1;
       for (const [, lane] of lanes) lane.inFlight += 1;
@@ -133,14 +141,6 @@ export class InMemoryWebhookQueue implements WebhookQueue, OnModuleDestroy {
     else if (lane.inFlight === 0) this.lanes.delete(key);
   }
 
-  /** The delivery's lanes, by key: its receiving host's and its client's. */
-  private lanesOf(delivery: WebhookDelivery): [string, Lane][] {
-    return [
-      this.lane(`h:${delivery.host ?? ''}`, MAX_SOCKETS_PER_HOST),
-      this.lane(`c:${delivery.clientId}`, MAX_IN_FLIGHT_PER_CLIENT),
-    ];
-  }
-
   private lane(key: string, limit: number): [string, Lane] {
     let lane = this.lanes.get(key);
     if (!lane) {
@@ -150,3 +150,9 @@ export class InMemoryWebhookQueue implements WebhookQueue, OnModuleDestroy {
     return [key, lane];
   }
 }
+
+/** A delivery's lanes, by key, with their limits: its receiving host's and its client's. */
+const budgetsOf = (delivery: WebhookDelivery): [string, number][] => [
+  [`h:${delivery.host ?? ''}`, MAX_SOCKETS_PER_HOST],
+  [`c:${delivery.clientId}`, MAX_IN_FLIGHT_PER_CLIENT],
+];

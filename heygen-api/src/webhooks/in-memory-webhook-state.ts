@@ -42,6 +42,11 @@ export class InMemoryWebhookState implements WebhookState, OnModuleDestroy {
     for (const kept of subscription?.deliveries.values() ?? []) {
       if (kept.eventId === delivery.eventId) return Promise.resolve(kept);
     }
+    const final = subscription?.finalDeliveryId;
+    if (delivery.type === 'job.progress' && final !== undefined) {
+      const kept = subscription?.deliveries.get(final);
+      if (kept) return Promise.resolve(kept);
+    }
     return this.saveDelivery(delivery).then(() => delivery);
   }
 

@@ -5,7 +5,7 @@ import { RedisConnections } from '../redis/redis-connections.js';
 import { RedisScript } from '../redis/redis-script.js';
 import { storeCommand } from '../redis/redis-unavailable.js';
 import { SHARED_REDIS } from '../redis/shared-redis.js';
-import { type DeliveryAttempt, type WebhookDelivery } from './webhook-delivery.js';
+import { isFinalDelivery, type DeliveryAttempt, type WebhookDelivery } from './webhook-delivery.js';
 import { type WebhookEventName } from './webhook-events.js';
 import { type StoredSubscription, type WebhookState } from './webhook-state.js';
 import { MAX_ATTEMPTS_KEPT } from './webhook-subscriptions.js';
@@ -14,12 +14,19 @@ import { type WebhookTarget } from './webhook-target.js';
 /**
  * Adds a delivery unless the event has one: `e:<eventId>` names the event's delivery, so that an
  * event announced twice (by JobsService and by the runner that took the job over) is sent once.
- * Returns the delivery kept, or nil when this one was added.
+ * ARGV[5] says what it is: `final` (kept as `final` too), `progress` (not added once there is a
+ * final one: a change heard late, which the final one covers) or `other`. Returns the delivery
+ * kept, or nil when this one was added.
  */
 const ADD_DELIVERY = new RedisScript(`
 local kept = redis.call('HGET', KEYS[1], 'e:' .. ARGV[1])
 if kept then return redis.call('HGET', KEYS[1], 'd:' .. kept) end
+if ARGV[5] == 'progress' then
+  local final = redis.call('HGET', KEYS[1], 'final')
+  if final then return redis.call('HGET', KEYS[1], 'd:' .. final) end
+end
 redis.call('HSET', KEYS[1], 'e:' .. ARGV[1], ARGV[2], 'd:' .. ARGV[2], ARGV[3], 'latest', ARGV[2])
+if ARGV[5] == 'final' then redis.call('HSET', KEYS[1], 'final', ARGV[2]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return false
 `);
@@ -28,7 +35,7 @@ return false
  * The redis driver's webhook state, so that any instance runs a delivery and answers its history
  * (docs/design.md, "What Redis holds"): per job a hash `<prefix>{<client>}:webhook:<id>`
  * (`target`, `gone`, `d:<deliveryId>` → the delivery, `e:<eventId>` → its delivery's id, `latest`
- * → the newest delivery's id) and a
+ * → the newest delivery's id, `final` → the final one's) and a
  * list `…:attempts` of the latest MAX_ATTEMPTS_KEPT attempts. Both expire after the longest a
  * job and its deliveries can take (MAX_JOB_TIME_MS + the whole schedule + RETENTION_MS), renewed
  * on every write.
@@ -86,7 +93,17 @@ export class RedisWebhookState implements WebhookState {
     const kept = await ADD_DELIVERY.run(
       this.redis.command,
       [this.key(delivery.clientId, delivery.jobId)],
-      [delivery.eventId, delivery.deliveryId, JSON.stringify(delivery), this.ttlMs],
+      [
+        delivery.eventId,
+        delivery.deliveryId,
+        JSON.stringify(delivery),
+        this.ttlMs,
+        isFinalDelivery(delivery)
+          ? 'final'
+          : delivery.type === 'job.progress'
+            ? 'progress'
+            : 'other',
+      ],
     );
     return typeof kept === 'string' ? (JSON.parse(kept) as WebhookDelivery) : delivery;
   }

@@ -29,6 +29,10 @@ export interface WebhookDelivery {
   nextAttemptAt?: number;
 }
 
+/** A delivery of a job's final state: nothing the job does comes after it. */
+export const isFinalDelivery = ({ type }: Pick<WebhookDelivery, 'type'>): boolean =>
+  type !== 'job.progress' && type !== 'job.running';
+
 /** One attempt, as `GET /status/:id/deliveries` lists it. */
 export interface DeliveryAttempt {
   deliveryId: string;

@@ -1,22 +1,54 @@
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { connectTestRedis, useTestRedis } from '../../test/support/redis-server.js';
 import { startReceiver } from '../../test/support/webhook-receiver.js';
 import { clientStub, configStub } from '../../test/unit/stubs.js';
-import { cancel, newJob, progressTo, start, type Job } from '../domain/job.js';
+import { cancel, complete, newJob, progressTo, start, type Job } from '../domain/job.js';
 import { type JobEvent } from '../events/job-events.js';
 import { AppMetrics } from '../metrics/app-metrics.js';
 import { InMemoryWebhookQueue } from './in-memory-webhook-queue.js';
 import { InMemoryWebhookState } from './in-memory-webhook-state.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
 import { WebhookSecrets } from './webhook-secrets.js';
-import { type WebhookSubscription } from './webhook-subscriptions.js';
+import { RedisWebhookState } from './redis-webhook-state.js';
+import { type WebhookState } from './webhook-state.js';
 
 const JOB_ID = 17;
 let sequence = 0;
+const redis = useTestRedis();
 
-/** The dispatcher of the memory driver, on its real state, queue and sender. */
-function newDispatcher() {
-  const config = configStub({ WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_RETRY_SCHEDULE: '0' });
-  const state = new InMemoryWebhookState(config);
+const ENV = { WEBHOOK_ALLOW_PRIVATE: 'true', WEBHOOK_RETRY_SCHEDULE: '0' };
+
+/** The webhook state of each driver, on its real store. */
+const STATES: [string, () => Promise<WebhookState>][] = [
+  ['memory', () => Promise.resolve(new InMemoryWebhookState(configStub(ENV)))],
+  [
+    'redis',
+    async () => {
+      const { config, connections } = await connectTestRedis(redis, ENV);
+      return new RedisWebhookState(config, connections);
+    },
+  ],
+];
+
+/**
+ * The dispatcher on a real state (the memory driver's unless given), queue and sender;
+ * `lookupMs` makes each subscription lookup of the memory state take that long and answer a
+ * copy, as a Redis round trip does.
+ */
+function newDispatcher({
+  lookupMs = 0,
+  progressIntervalMs = 500,
+  state = new InMemoryWebhookState(configStub(ENV)),
+}: { lookupMs?: number; progressIntervalMs?: number; state?: WebhookState } = {}) {
+  const config = configStub({ ...ENV, WEBHOOK_PROGRESS_INTERVAL_MS: String(progressIntervalMs) });
+  if (lookupMs > 0) {
+    const lookup = state.subscription.bind(state);
+    state.subscription = async (clientId, jobId) => {
+      const found = await lookup(clientId, jobId);
+      await new Promise((resolve) => setTimeout(resolve, lookupMs));
+      return found && { ...found };
+    };
+  }
   const queue = new InMemoryWebhookQueue();
   const sut = new WebhookDispatcher(
     config,
@@ -28,38 +60,64 @@ function newDispatcher() {
   onTestFinished(() => {
     sut.onModuleDestroy();
     queue.onModuleDestroy();
-    state.onModuleDestroy();
   });
-  return { sut, state };
+  return { sut };
 }
 
 const eventOf = (job: Job): JobEvent => ({ id: String(++sequence), clientId: clientStub, job });
 
 describe(WebhookDispatcher.name, () => {
-  it("should send no progress heard after the job's final change (review of 2026-12-01)", async () => {
-    const { sut, state } = newDispatcher();
+  it.each(STATES)(
+    "should send no progress heard after the job's final change, %s state (review of 2026-12-01)",
+    async (_driver, newState) => {
+      const { sut } = newDispatcher({ state: await newState() });
+      const receiver = await startReceiver();
+      await sut.subscribe(clientStub, JOB_ID, {
+        url: receiver.url,
+        events: new Set(['progress', 'cancelled']),
+      });
+      const now = Date.now();
+      const running = start(newJob(JOB_ID, 10_000, now), now)!;
+      const progressed = progressTo(40)(running, now + 1)!;
+      const cancelled = cancel(progressed, now + 2)!;
+
+      // The cancel, made on one instance, is told before a progress change the runner's instance
+      // held back and tells late.
+      await sut.changed(eventOf(cancelled));
+      await sut.changed(eventOf(progressed));
+
+      await vi.waitFor(() => expect(receiver.received).toHaveLength(1));
+      expect(JSON.parse(receiver.received[0]!.body)).toMatchObject({ type: 'job.cancelled' });
+      // A delivery made of it would have been attempted at once (the schedule starts at 0).
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(receiver.received).toHaveLength(1);
+      expect((await sut.history(clientStub, JOB_ID)).attempts.map((a) => a.type)).toEqual([
+        'job.cancelled',
+      ]);
+    },
+  );
+
+  it("should drop a progress change held back when the job's final change comes, though the lookup is slow (review of 2026-12-01)", async () => {
+    // The held change's window ends while the final change's lookup is on its way.
+    const { sut } = newDispatcher({ lookupMs: 20, progressIntervalMs: 100 });
     const receiver = await startReceiver();
     await sut.subscribe(clientStub, JOB_ID, {
       url: receiver.url,
-      events: new Set(['progress', 'cancelled']),
+      events: new Set(['progress', 'completed']),
     });
     const now = Date.now();
     const running = start(newJob(JOB_ID, 10_000, now), now)!;
-    const progressed = progressTo(40)(running, now + 1)!;
-    const cancelled = cancel(progressed, now + 2)!;
+    const first = progressTo(10)(running, now + 1)!;
+    const second = progressTo(20)(first, now + 2)!;
 
-    // The cancel, made on one instance, is told before a progress change the runner's instance
-    // held back and tells late.
-    await sut.changed(eventOf(cancelled));
-    await sut.changed(eventOf(progressed));
+    await sut.changed(eventOf(first)); // sent at once: its window opens
+    await sut.changed(eventOf(second)); // held until the window ends
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await sut.changed(eventOf(complete(second, now + 3)!));
 
-    await vi.waitFor(() => expect(receiver.received).toHaveLength(1));
-    expect(JSON.parse(receiver.received[0]!.body)).toMatchObject({ type: 'job.cancelled' });
-    // No delivery was made of it at all: the memory driver's subscription is its deliveries.
-    const subscription = (await state.subscription(clientStub, JOB_ID)) as WebhookSubscription;
-    expect([...subscription.deliveries.values()].map((d) => d.type)).toEqual(['job.cancelled']);
-    expect((await sut.history(clientStub, JOB_ID)).attempts.map((a) => a.type)).toEqual([
-      'job.cancelled',
-    ]);
+    await vi.waitFor(() => expect(receiver.received).toHaveLength(2));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const types = receiver.received.map((r) => (JSON.parse(r.body) as { type: string }).type);
+    expect(types).toEqual(['job.progress', 'job.completed']);
   });
 });

@@ -142,14 +142,13 @@ export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
     // A creation (`pending`) is no webhook event: no lookup for it.
     const name = webhookEventOf(job);
     if (!name) return;
+    // The final change carries the job as it ended: progress held back is moot. Dropped before
+    // the lookup, which a held change's window could end during.
+    if (isFinished(job)) this.progress.drop(event);
     // Most jobs have no webhook: with the memory driver this is one map lookup.
     const subscription = await this.state.subscription(clientId, job.id);
     if (!subscription) return;
-    if (isFinished(job)) {
-      this.state.finished(clientId, job.id);
-      // The final change carries the job as it ended: progress held back is moot.
-      this.progress.drop(event);
-    }
+    if (isFinished(job)) this.state.finished(clientId, job.id);
     if (!subscription.target.events.has(name) || subscription.gone) return;
     if (name === 'progress' && throttled && !this.progress.admit(event)) return;
     const type = `job.${name}` as const;
@@ -174,13 +173,13 @@ export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
       subscription.latestDeliveryId === undefined
         ? undefined
         : await this.state.delivery(clientId, job.id, subscription.latestDeliveryId);
-    // A progress change heard after the job's final one (held back on the runner's instance while
-    // another cancelled the job): the final delivery said it all.
-    if (name === 'progress' && earlier !== undefined && isFinal(earlier)) return;
     // An event announced again (the runner that took a job over) finds its delivery: queued once
-    // more while pending, which a queue that keeps its attempts ignores.
+    // more while pending, which a queue that keeps its attempts ignores. A progress change heard
+    // after the job's final one (held back on the runner's instance while another cancelled the
+    // job) finds the final delivery, which covers it.
     const kept = await this.state.addDelivery(delivery);
-    if (kept.state === 'pending' && kept.nextAttemptAt !== undefined) {
+    const sameEvent = kept.eventId === delivery.eventId;
+    if (sameEvent && kept.state === 'pending' && kept.nextAttemptAt !== undefined) {
       await this.queue.schedule(kept, kept.nextAttemptAt);
     }
     if (kept === delivery && earlier !== undefined) await this.supersede(earlier);
@@ -302,7 +301,3 @@ function supersededBy(subscription: StoredSubscription, delivery: WebhookDeliver
   const latest = subscription.latestDeliveryId;
   return delivery.type === 'job.progress' && latest !== undefined && latest !== delivery.deliveryId;
 }
-
-/** A delivery of a job's final state: nothing the job does comes after it. */
-const isFinal = ({ type }: WebhookDelivery): boolean =>
-  type !== 'job.progress' && type !== 'job.running';

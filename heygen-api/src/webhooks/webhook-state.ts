@@ -29,7 +29,9 @@ export interface WebhookState {
   ): Promise<WebhookDelivery | undefined>;
   /**
    * Stores a new delivery of an event, unless that event of the job has one already (an event
-   * announced again, after an instance died before queueing it): returns the one kept.
+   * announced again, after an instance died before queueing it), or it is a `progress` one and the
+   * job's final delivery exists (a change heard late: the final one covers it): returns the one
+   * kept. Atomic: a progress and the final added at once never leave the progress after it.
    */
   addDelivery(delivery: WebhookDelivery): Promise<WebhookDelivery>;
   /** Stores a delivery's new state. */

@@ -1,5 +1,5 @@
 import { type ClientKey } from '../domain/client.js';
-import { type DeliveryAttempt, type WebhookDelivery } from './webhook-delivery.js';
+import { isFinalDelivery, type DeliveryAttempt, type WebhookDelivery } from './webhook-delivery.js';
 import { type WebhookTarget } from './webhook-target.js';
 
 /** Attempts kept per job for its history, the latest ones (bounded memory, issue 19). */
@@ -20,6 +20,8 @@ export interface WebhookSubscription {
   finished: boolean;
   deliveries: Map<string, WebhookDelivery>;
   latestDeliveryId?: string;
+  /** The delivery of the job's final state, once there is one. */
+  finalDeliveryId?: string;
   /** Oldest first, at most MAX_ATTEMPTS_KEPT. */
   attempts: DeliveryAttempt[];
   /** The latest change or attempt (ms since the epoch): kept RETENTION_MS after it once idle. */
@@ -72,6 +74,7 @@ export class WebhookSubscriptions {
     const { deliveries } = subscription;
     deliveries.set(delivery.deliveryId, delivery);
     subscription.latestDeliveryId = delivery.deliveryId;
+    if (isFinalDelivery(delivery)) subscription.finalDeliveryId = delivery.deliveryId;
     if (deliveries.size <= MAX_DELIVERIES_KEPT) return;
     for (const [id, kept] of deliveries) {
       if (kept.state !== 'pending') {

@@ -68,15 +68,8 @@ function storedMode(): Mode {
 
 /** (Re)creates the client: at start, and when an API key is entered. */
 function connect(): void {
-  // The jobs of the client going away: this page stops watching them until its key comes back.
-  for (const row of rows.values()) {
-    if (row.done || !row.watcher || row.watcher !== heygen) continue;
-    row.watcher = undefined;
-    // What it learns later is not this page's delay to show: it was not watching.
-    row.live = false;
-    row.state.textContent = 'not watched: another API key';
-  }
-  heygen?.dispose();
+  const previous = heygen as HeyGenAPI | undefined;
+  previous?.dispose();
   const apiKey = sessionStorage.getItem(STORE.key);
   heygen = new HeyGenAPI({
     url: location.origin,
@@ -91,7 +84,16 @@ function connect(): void {
   $('#client-id').textContent = heygen.clientId;
   showRole(heygen.role);
   showState(heygen.state);
-  for (const id of storedIds()) watch(id);
+  const own = storedIds();
+  // Another key's jobs (the key changed): not watched until that key comes back.
+  for (const [id, row] of rows) {
+    if (row.done || !previous || row.watcher !== previous || own.includes(id)) continue;
+    row.watcher = undefined;
+    // What it learns later is not this page's delay to show: it was not watching.
+    row.live = false;
+    row.state.textContent = 'not watched: another API key';
+  }
+  for (const id of own) watch(id);
 }
 
 // ---- jobs ----
