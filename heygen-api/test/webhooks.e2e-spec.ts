@@ -6,6 +6,7 @@ import { requestJson } from './support/http.js';
 import { startReceiver, type Received } from './support/webhook-receiver.js';
 import { JobsClient } from './support/jobs-client.js';
 import { cancel } from '../src/domain/job.js';
+import { RedisConnections } from '../src/redis/redis-connections.js';
 import { BullmqJobRunner } from '../src/runner/bullmq-job-runner.js';
 import { JOB_STORE, type JobStore } from '../src/store/job-store.js';
 import { type DeliveryHistory } from '../src/webhooks/webhook-dispatcher.js';
@@ -627,6 +628,21 @@ describe('webhooks: redis driver', () => {
       [a, b].map((server) => secretOf(server, new JobsClient(server.url, { clientId }))),
     );
     expect(first).toBe(second);
+  });
+
+  it('should have every instance sign with one generated secret again after Redis lost its data (review of 2026-12-01)', async () => {
+    const env = { ...ENV, JOBS_DRIVER: 'redis', REDIS_URL: redis.url };
+    const a = await startServer(env);
+    const clientId = new JobsClient(a.url).clientId;
+    await secretOf(a, new JobsClient(a.url, { clientId }));
+    await a.app.get(RedisConnections).command.flushall();
+
+    // An instance started after the loss, and one from before it.
+    const c = await startServer(env);
+    const [before, after] = await Promise.all(
+      [a, c].map((server) => secretOf(server, new JobsClient(server.url, { clientId }))),
+    );
+    expect(before).toBe(after);
   });
 
   it('should rotate on one instance and sign with both secrets on every other', async () => {

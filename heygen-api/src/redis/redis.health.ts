@@ -16,10 +16,16 @@ export interface WorkerStatus {
   readonly running: number;
 }
 
-/** A PING that takes longer than this reports Redis down. */
-const PING_TIMEOUT_MS = 1000;
+/** A probe that takes longer than this reports Redis down. */
+const PROBE_TIMEOUT_MS = 1000;
+/** How long the probe's key lives: it is written at every check, and needs no clean-up. */
+const PROBE_TTL_MS = 60_000;
 
-/** /health's `redis` entry: Redis answers a PING in time, and this instance's worker runs. */
+/**
+ * /health's `redis` entry: Redis takes a small write in time, and this instance's worker runs. A
+ * write, not a PING: a Redis whose memory is full (`noeviction`) or a read-only replica answers a
+ * PING while every creation and every step of a job fails (review of 2026-12-01).
+ */
 @Injectable()
 export class RedisHealthIndicator {
   constructor(
@@ -37,14 +43,19 @@ export class RedisHealthIndicator {
       runningJobs: this.worker.running,
     };
     const { status } = this.redis.command;
-    // Disconnected, the PING would fail at once with ioredis's words for it (no offline queue).
+    // Disconnected, the probe would fail at once with ioredis's words for it (no offline queue).
     if (status !== 'ready') return session.down({ ...data, reason: `not connected (${status})` });
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        this.redis.command.ping(),
+        this.redis.command.set(
+          `${this.redis.prefix}health`,
+          String(Date.now()),
+          'PX',
+          PROBE_TTL_MS,
+        ),
         new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error('no answer to PING')), PING_TIMEOUT_MS);
+          timer = setTimeout(() => reject(new Error('no answer to a write')), PROBE_TIMEOUT_MS);
         }),
       ]);
     } catch (error) {

@@ -4,6 +4,7 @@ import { createHmac, randomBytes } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { AppConfig } from '../config/app-config.js';
 import { type ClientKey } from '../domain/client.js';
+import { RedisScript } from '../redis/redis-script.js';
 import { storeCommand } from '../redis/redis-unavailable.js';
 import { SHARED_REDIS } from '../redis/shared-redis.js';
 
@@ -19,8 +20,22 @@ export const scopeOf = (clientId: ClientKey): string =>
 /** What is used of the redis driver's RedisConnections (redis/redis-connections.ts). */
 interface SharedRedis {
   prefix: string;
-  command: Pick<Redis, 'set' | 'get' | 'hget' | 'hset'>;
+  command: Redis;
 }
+
+/**
+ * The generated master (KEYS[1]), stored again when it is gone (Redis lost its data: every
+ * instance then takes the first one stored, rather than each signing with its own), and a
+ * scope's rotation (KEYS[2], field ARGV[2]; '' when none). ARGV[1]: this instance's master.
+ */
+const MASTER_AND_ROTATION = new RedisScript(`
+local master = redis.call('GET', KEYS[1])
+if not master then
+  redis.call('SET', KEYS[1], ARGV[1])
+  master = ARGV[1]
+end
+return {master, redis.call('HGET', KEYS[2], ARGV[2]) or ''}
+`);
 
 /** An earlier secret of a scope, signing until the end of its grace period (ms since the epoch). */
 interface Earlier {
@@ -73,9 +88,7 @@ export class WebhookSecrets implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     if (this.config.webhookSecret !== undefined || !this.redis) return;
-    const key = `${this.redis.prefix}webhooks:secret`;
-    await this.redis.command.set(key, this.master, 'NX');
-    this.master = (await this.redis.command.get(key)) ?? this.master;
+    await this.rotationOf('');
   }
 
   /** The secret a receiver verifies this client's webhooks with. */
@@ -129,11 +142,22 @@ export class WebhookSecrets implements OnModuleInit {
     return secrets.map((secret) => this.signer(secret).sign(id, at, body)).join(' ');
   }
 
+  /** The scope's rotation; with the redis driver and a generated master, the master too. */
   private async rotationOf(scope: string): Promise<Rotated | undefined> {
-    if (!this.redis) return this.rotated.get(scope);
-    const stored = await storeCommand(
-      this.redis.command.hget(this.rotationsKey(this.redis), scope),
-    );
+    const { redis } = this;
+    if (!redis) return this.rotated.get(scope);
+    let stored: string | null;
+    if (this.config.webhookSecret === undefined) {
+      const [master, rotation] = (await MASTER_AND_ROTATION.run(
+        redis.command,
+        [`${redis.prefix}webhooks:secret`, this.rotationsKey(redis)],
+        [this.master, scope],
+      )) as [string, string];
+      this.master = master;
+      stored = rotation === '' ? null : rotation;
+    } else {
+      stored = await storeCommand(redis.command.hget(this.rotationsKey(redis), scope));
+    }
     return stored === null ? undefined : asRotated(JSON.parse(stored) as StoredRotated);
   }
 
