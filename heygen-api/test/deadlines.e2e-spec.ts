@@ -68,6 +68,8 @@ describeEachAdapter(() => {
 
       const created = await client.create({ duration: 10_000 }, cancelAfter('300ms'));
       expect(created.status).toBe(201);
+      // The first poll is due at the deadline, not at the job's own end (review of 2026-12-01).
+      expect(Number(created.headers.get('x-next-poll-ms'))).toBeLessThanOrEqual(300 + 10);
       const job = await client.waitFor(created.body.id, isFinished);
 
       expect(job).toMatchObject({ status: 'cancelled', error: { code: 'DEADLINE' } });

@@ -166,7 +166,10 @@ export class JobsController {
     http.status(res, created ? 201 : 200);
     if (!created) http.setHeader(res, 'Idempotent-Replayed', 'true');
     http.setHeader(res, 'Location', `/status/${job.id}`);
-    return this.withHint(res, job);
+    // The deadline ends the job no later than it: the first poll comes then, not at expectedAt.
+    const deadline =
+      cancelAfterMs === undefined ? undefined : Date.parse(job.createdAt) + cancelAfterMs;
+    return this.withHint(res, job, deadline);
   }
 
   @Get('status/:id')
@@ -229,8 +232,8 @@ export class JobsController {
     return this.jobs.cancel(clientId, id);
   }
 
-  private withHint(res: object, job: Job): Job {
-    const hint = pollHintMs(job, Date.now(), this.config.pollHintMarginMs);
+  private withHint(res: object, job: Job, deadline?: number): Job {
+    const hint = pollHintMs(job, Date.now(), this.config.pollHintMarginMs, deadline);
     if (hint !== undefined) {
       this.adapterHost.httpAdapter.setHeader(res, POLL_HINT_HEADER, String(hint));
     }

@@ -13,6 +13,11 @@ describe(pollHintMs.name, () => {
     expect(pollHintMs(newJob(1, 3000, T0), T0 + 9000, 10)).toBe(10);
   });
 
+  it("should point just past a Cancel-After deadline that comes before the job's finish (review of 2026-12-01)", () => {
+    expect(pollHintMs(newJob(1, 20_000, T0), T0, 10, T0 + 2000)).toBe(2010);
+    expect(pollHintMs(newJob(1, 3000, T0), T0, 10, T0 + 5000)).toBe(3010);
+  });
+
   it('should be absent for a finished job', () => {
     expect(pollHintMs(cancel(newJob(1, 3000, T0), T0)!, T0, 10)).toBeUndefined();
   });

@@ -5,12 +5,17 @@ export const POLL_HINT_HEADER = 'X-Next-Poll-Ms';
 
 /**
  * How long a polling client should wait before asking about this job again: until just after its
- * expected finish (docs/protocol.md, "The poll hint"). Undefined for a finished job, which will
- * not change again.
+ * expected finish, or its `Cancel-After` deadline (ms since the epoch) when one comes first
+ * (docs/protocol.md, "The poll hint"). Undefined for a finished job, which will not change again.
  */
-export function pollHintMs(job: Job, now: number, marginMs: number): number | undefined {
+export function pollHintMs(
+  job: Job,
+  now: number,
+  marginMs: number,
+  deadline = Infinity,
+): number | undefined {
   if (isFinished(job)) return undefined;
-  return Math.max(0, Date.parse(job.expectedAt) - now) + marginMs;
+  return Math.max(0, Math.min(Date.parse(job.expectedAt), deadline) - now) + marginMs;
 }
 
 /** The hint for a set of jobs: the soonest of theirs. */
