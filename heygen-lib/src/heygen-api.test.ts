@@ -696,7 +696,7 @@ describe(HeyGenAPI.name, () => {
         () => ({ status: 504, body: { message: 'Gateway Timeout' } }),
       ],
     ])(
-      'should poll plainly from then on, losing nothing, when a held poll fails: %s',
+      'should poll plainly, losing nothing, when a held poll fails, and hold again after 3 answered plain polls: %s',
       async (_name, cut) => {
         using clock = fakeClock();
         // Job 2 runs for long: polling goes on after job 1 ends.
@@ -733,14 +733,18 @@ describe(HeyGenAPI.name, () => {
           attempt: 0,
           error: { code: cut() instanceof Error ? 'NETWORK_ERROR' : 'HTTP_ERROR' },
         });
-        // Polling stays plain while it goes on.
-        await clock.advance(120_000);
-        expect(prefers().length).toBeGreaterThan(3);
-        expect(prefers().slice(2)).toEqual(
-          prefers()
-            .slice(2)
-            .map(() => undefined),
-        );
+        // Plain for 3 answered polls (job 2 is due every minute), then held again: one passing
+        // cut no longer turns held waits off for as long as anything is watched (review of
+        // 2026-12-01).
+        await clock.advance(180_000);
+        expect(prefers()).toEqual([
+          undefined,
+          'wait=25',
+          undefined,
+          undefined,
+          undefined,
+          'wait=25',
+        ]);
         sut.dispose();
       },
     );
@@ -1519,6 +1523,48 @@ describe(HeyGenAPI.name, () => {
       await clock.advance(500);
 
       expect(server.polls()).toEqual([{ ids: String(id), prefer: 'wait=25' }]);
+      sut.dispose();
+    });
+
+    it('should read a cancelWhenUnwatched job within half that time when polling plainly, whatever the budget (review of 2026-12-01)', async () => {
+      using clock = fakeClock();
+      const jobs = new Map<number, Job>();
+      // Held waits not held (as after a cut), a long hint, and the default 1 s budget.
+      const server = heldServer(jobs, { holds: false, hint: 60_000 });
+      const at: number[] = [];
+      const sut = newSut({
+        fetch: (url, init) => {
+          if (url.includes('ids=')) at.push(Date.now());
+          return server.fetch(url, init);
+        },
+      });
+      const id = await sut.createJob({ cancelWhenUnwatched: 1 });
+      void sut.waitForJob(id).catch(() => {});
+
+      await clock.advance(5000);
+
+      const gaps = at.slice(1).map((time, i) => time - at[i]!);
+      expect(gaps.length).toBeGreaterThanOrEqual(8);
+      // Read every 0.5 s (and 20 ms to group): the server cancels it after 1 s unread.
+      expect(Math.max(...gaps)).toBeLessThan(600);
+      sut.dispose();
+    });
+
+    it('should wait what Retry-After says before polling again after a 503 (review of 2026-12-01)', async () => {
+      using clock = fakeClock();
+      const { fetch, calls } = fakeFetch(() => ({
+        status: 503,
+        body: { code: 'STORE_UNAVAILABLE', message: 'Redis is away' },
+        headers: { 'Retry-After': '30' },
+      }));
+      const sut = newSut({ fetch, maxRetries: 5 });
+      const wait = sut.waitForJob(1, { timeout: Infinity });
+      void wait.catch(() => {});
+
+      await clock.advance(29_000);
+      expect(pollCalls(calls)).toHaveLength(1);
+      await clock.advance(1000);
+      expect(pollCalls(calls)).toHaveLength(2);
       sut.dispose();
     });
 

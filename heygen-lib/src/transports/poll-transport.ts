@@ -1,6 +1,7 @@
 import { backoff } from '../backoff.js';
 import { clampDelay } from '../delay.js';
 import type { HeyGenError } from '../errors/heygen-error.js';
+import type { HttpError } from '../errors/http-error.js';
 import { MessageParseError } from '../errors/message-parse-error.js';
 import { asBatch, MAX_BATCH_IDS } from '../answers.js';
 import type { HeyGenAPIOptions } from '../types.js';
@@ -18,6 +19,9 @@ import {
  * learned at most 20 ms after it is due, never asked before (its budget is not spent early).
  */
 const GROUP_MS = 20;
+
+/** Plain polls answered after a held one failed, before held waits are tried again. */
+const PLAIN_BEFORE_HELD = 3;
 
 /**
  * Polling: batched `GET /status?ids=…` requests. Ticks are chained timeouts, never an interval.
@@ -41,7 +45,10 @@ const GROUP_MS = 20;
  * replaced before its answer). A job never seen gets a plain look first. A poll the server did not
  * hold means plain polling, still asking (held waits resume when the server holds one again); a
  * held poll that fails (cut on its way by a proxy, or refused) is asked again plainly, and polling
- * stays plain until it stops (nothing watched, or back to SSE).
+ * stays plain for {@link PLAIN_BEFORE_HELD} answered polls, then holds again (one passing 502
+ * turned held waits off for as long as anything was watched). Polling plainly, a job created with
+ * `cancelWhenUnwatched` is read within its watch period whatever the budget, and a failure that
+ * says `Retry-After` is asked again no sooner than that.
  */
 export const createPollTransport = (
   host: TransportHost,
@@ -53,7 +60,10 @@ export const createPollTransport = (
    * Seconds a poll asks the server to hold it (`true`: 25, below the 30 s many proxies give one
    * request); 0: plain polling (`wait` off, or a held poll failed).
    */
-  let waitS = wait === true ? 25 : Number(wait);
+  const askedWaitS = wait === true ? 25 : Number(wait);
+  let waitS = askedWaitS;
+  /** Plain polls answered since a held one failed. */
+  let plainAnswered = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   /** When the pending timer fires. */
   let due = 0;
@@ -88,7 +98,9 @@ export const createPollTransport = (
   /** When a job may be asked about: when it is due, and, polling plainly, outside its budget. */
   const readyAt = (id: number): number => {
     const [askedAt, dueAt] = polled.get(id) ?? [-Infinity, host.dueAt(id)];
-    return Math.max(dueAt, plain() ? askedAt + host.pollInterval : dueAt);
+    // The budget gives way to a job's watch period: it must be read before the server cancels it.
+    const budget = askedAt + Math.min(host.pollInterval, host.watchWithin?.(id) ?? Infinity);
+    return Math.max(dueAt, plain() ? budget : dueAt);
   };
 
   /** Run a tick after `delay` ms, unless one is already due sooner. */
@@ -161,6 +173,7 @@ export const createPollTransport = (
       const { jobs, missing } = asBatch(answer.data);
       attempt = 0;
       if (prefer) held = answer.held;
+      else if (!waitS && ++plainAnswered >= PLAIN_BEFORE_HELD) waitS = askedWaitS;
       if (!answered) {
         answered = true;
         onState({ state: 'open', transport: 'poll' });
@@ -198,10 +211,12 @@ export const createPollTransport = (
       for (const id of ids) polled.delete(id);
       // A held poll that fails (cut on its way by a proxy's timeout, or refused) is not counted:
       // it is asked again soon, plainly, and polling stays plain. A plain poll failing counts.
-      if (prefer) waitS = 0;
-      else attempt++;
+      if (prefer) {
+        waitS = 0;
+        plainAnswered = 0;
+      } else attempt++;
       reportFailure('poll', retries, onState, error, attempt, transport.close);
-      schedule(backoff(attempt, host.retryDelay));
+      schedule(Math.max(backoff(attempt, host.retryDelay), (error as HttpError).retryAfterMs ?? 0));
     }
   };
 
