@@ -803,7 +803,7 @@ describe(HeyGenAPI.name, () => {
       expect(vi.getTimerCount()).toBe(0);
     });
 
-    it('should ask again, with a job watched while a poll is held, before it is due: once per answer', async () => {
+    it('should ask again, with a job watched while a poll is held, before it is due: plainly, then held', async () => {
       using clock = fakeClock();
       const jobs = new Map<number, Job>();
       const server = heldServer(jobs, { hint: 0 });
@@ -819,17 +819,65 @@ describe(HeyGenAPI.name, () => {
       sut.listen(await server.create(sut, 2000), () => {});
       await clock.advance(1899);
       expect(server.polls()).toHaveLength(1);
-      await clock.advance(1); // 100 ms before job 2 is due: a new held poll, with both
-      expect(server.polls().map((poll) => poll.ids)).toEqual(['1', '1,2']);
-      expect(signals.map((signal) => signal.aborted)).toEqual([true, false]); // replaced
+      await clock.advance(1); // 100 ms before job 2 is due: a plain look at both, then held
+      await clock.advance(1);
+      expect(server.polls()).toEqual([
+        { ids: '1', prefer: 'wait=25' },
+        { ids: '1,2', prefer: undefined },
+        { ids: '1,2', prefer: 'wait=25' },
+      ]);
+      expect(signals.map((signal) => signal.aborted)).toEqual([true, false, false]); // replaced
+      // Another job while that one is held: the same again, within the budget (one request a
+      // pollInterval) however many come (review of 2026-12-01: a job watched while a held
+      // replacement was out waited for its answer, up to its whole wait).
       sut.listen(await server.create(sut, 100), () => {});
-      await clock.advance(1000);
-      // Not replaced again before it is answered, so that an answer always comes.
-      expect(server.polls()).toHaveLength(2);
+      await clock.advance(998);
+      expect(server.polls()).toHaveLength(3);
+      for (let ms = 0; ms < 3; ms++) await clock.advance(1);
+      expect(server.polls().slice(3)).toEqual([
+        { ids: '1,2,3', prefer: undefined },
+        { ids: '1,2,3', prefer: 'wait=25' },
+      ]);
       jobs.set(2, jobStub(2, 'completed', 3));
       server.release();
-      await clock.advance(0);
-      expect(server.polls().map((poll) => poll.ids)).toEqual(['1', '1,2', '1,3']);
+      await clock.advance(1);
+      expect(server.polls().at(-1)).toEqual({ ids: '1,3', prefer: 'wait=25' });
+      sut.dispose();
+    });
+
+    it('should replace a poll the server holds without saying so when a new job is due (review of 2026-12-01)', async () => {
+      using clock = fakeClock();
+      // A proxy that drops Preference-Applied: polling is plain, but the server still holds the
+      // polls that ask it to, until released.
+      const jobs = new Map<number, Job>();
+      const held: (() => void)[] = [];
+      let next = 1;
+      let due = 1000;
+      const { fetch, calls } = fakeFetch((call) => {
+        if (call.method === 'POST') {
+          const job = jobStub(next++, 'running', 2);
+          jobs.set(job.id, job);
+          return { status: 201, body: job, headers: { 'X-Next-Poll-Ms': String(due) } };
+        }
+        const answer = (): Reply => batch(jobs, 0)(call);
+        if (!call.headers.Prefer) return answer();
+        return new Promise<Reply>((resolve) => held.push(() => resolve(answer())));
+      });
+      const sut = newSut({ fetch });
+      sut.listen(await sut.createJob(), () => {});
+      await clock.advance(900);
+      held.splice(0).forEach((answer) => answer()); // answered as if not held: polling goes plain
+      await clock.advance(1100); // asked again, and held by the server
+      expect(pollCalls(calls).map((c) => c.headers.Prefer)).toEqual(['wait=25', 'wait=25']);
+
+      due = 100;
+      const two = await sut.createJob();
+      jobs.set(two, jobStub(two, 'completed', 3));
+      const wait = sut.waitForJob(two, { timeout: 1000 });
+      void wait.catch(() => {});
+      await clock.advance(200);
+
+      await expect(wait).resolves.toMatchObject({ id: two, status: 'completed' });
       sut.dispose();
     });
 

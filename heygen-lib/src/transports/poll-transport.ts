@@ -41,8 +41,9 @@ const PLAIN_BEFORE_HELD = 3;
  * (`Preference-Applied`), a poll asks about every watched job; it goes out 100 ms before the
  * soonest job is due, and the next one at once after an answer with news: the budget, per request
  * here, bounds every request but those. A job watched while a poll is held is asked about, with
- * the others, in a new poll before it is due, which aborts the held one (a replacement is not
- * replaced before its answer). A job never seen gets a plain look first. A poll the server did not
+ * the others, in a new poll before it is due, which aborts the held one: any poll that asked to be
+ * held may be replaced, and the replacement is plain, so its answer comes at once and it is not
+ * replaced in turn. A job never seen gets a plain look first. A poll the server did not
  * hold means plain polling, still asking (held waits resume when the server holds one again); a
  * held poll that fails (cut on its way by a proxy, or refused) is asked again plainly, and polling
  * stays plain for {@link PLAIN_BEFORE_HELD} answered polls, then holds again (one passing 502
@@ -71,8 +72,13 @@ export const createPollTransport = (
   let last = -Infinity;
   /** The poll out (until answered); a newer held one aborts it, close() too. */
   let request: AbortController | undefined;
-  /** The poll out replaced another: it is not replaced in turn, so that its answer comes. */
+  /** The poll out replaced another: it is plain, answered at once, and not replaced in turn. */
   let replaced = false;
+  /**
+   * The poll out asked the server to hold it: a newer poll may replace it, whatever polling is now
+   * (a server may hold a poll it said it would not, or a proxy may drop `Preference-Applied`).
+   */
+  let askedToHold = false;
   /**
    * Per watched job asked about: when it was last asked, and when it is due (the hint of the
    * answer that covered it; Infinity until that answer comes).
@@ -142,7 +148,7 @@ export const createPollTransport = (
     if (!ids.length) return plan(); // idle until wake(), or not yet
     // Its answer plans the next poll. Plain: one poll out at a time, the jobs due meanwhile go
     // together after it.
-    if (request && (replaced || !holding)) return;
+    if (request && (replaced || !askedToHold)) return;
     replaced = !!request;
     if (request) {
       request.abort();
@@ -154,8 +160,11 @@ export const createPollTransport = (
     }
     const current = (request = new AbortController());
     // Held, unless a job was never asked about and has no due time (unknown, or known from a
-    // stream): a plain look first, so that its state, or that it is missing, comes at once.
-    const prefer = waitS > 0 && ids.every((id) => polled.has(id) || host.dueAt(id));
+    // stream): a plain look first, so that its state, or that it is missing, comes at once. A
+    // replacement is plain too: a job watched while it is out waits for no hold (review of
+    // 2026-12-01: one waited 7.5 s behind a held replacement); the held poll follows its answer.
+    const prefer = !replaced && waitS > 0 && ids.every((id) => polled.has(id) || host.dueAt(id));
+    askedToHold = prefer;
     const askedAt = (last = Date.now());
     for (const id of ids) polled.set(id, [askedAt, Infinity]);
     try {
