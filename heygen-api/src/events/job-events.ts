@@ -22,8 +22,12 @@ export type JobEventListener = (event: JobEvent) => void;
 export interface JobEvents {
   /** Logs and fans out a change; the event's job carries the event's id as its `eventId`. */
   publish(clientId: ClientKey, job: Job): Promise<JobEvent>;
-  /** Delivers every later event of this client's jobs, in order. Returns the unsubscribe function. */
-  subscribe(clientId: ClientKey, listener: JobEventListener): () => void;
+  /**
+   * Delivers every later event of this client's jobs, in order. Returns the unsubscribe function.
+   * `lost`: the client's events may have been lost (Redis came back without its data, or older):
+   * the subscriber starts over (a stream ends, so that its client reconnects to a snapshot).
+   */
+  subscribe(clientId: ClientKey, listener: JobEventListener, lost?: () => void): () => void;
   /**
    * The client's events after `afterId`, oldest first, at most `limit` of them (all when absent);
    * undefined when `afterId` cannot be resumed from (some later event of the client is no longer

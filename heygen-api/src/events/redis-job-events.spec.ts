@@ -1,9 +1,13 @@
-import { onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
+import { clientStub } from '../../test/unit/stubs.js';
+import { newJob } from '../domain/job.js';
 import { connectTestRedis, newPrefix, useTestRedis } from '../../test/support/redis-server.js';
 import { describeJobEventsContract } from './job-events.contract.js';
 import { RedisJobEvents } from './redis-job-events.js';
 
 const redis = useTestRedis();
+
+const jobStub = (id: number) => newJob(id, 1000, Date.parse('2026-11-23T18:00:00.000Z'));
 
 describeJobEventsContract('Redis', async (env = {}) => {
   // Two instances: two sets of connections under one prefix, as two processes would have.
@@ -18,4 +22,34 @@ describeJobEventsContract('Redis', async (env = {}) => {
     }),
   );
   return { sut: sut!, peer: peer! };
+});
+
+describe('RedisJobEvents after Redis lost its data (review of 2026-12-01)', () => {
+  it('should start its subscribers over, and resume no id of before the loss', async () => {
+    const { config, connections } = await connectTestRedis(redis);
+    const sut = new RedisJobEvents(config, connections);
+    sut.onModuleInit();
+    onTestFinished(() => sut.onModuleDestroy());
+    const lost = vi.fn();
+    sut.subscribe(clientStub, () => {}, lost);
+    await sut.head(clientStub); // subscribed
+    // A burst: more than one event a millisecond runs the client's ids ahead of Redis's clock.
+    let last = '';
+    for (let i = 1; i <= 1500; i++) last = (await sut.publish(clientStub, jobStub(i))).id;
+    expect(Number(last)).toBeGreaterThan(Date.now());
+
+    await redis.restart({ empty: true });
+
+    await vi.waitFor(() => expect(lost).toHaveBeenCalledOnce(), { timeout: 10_000 });
+    // A new sequence begun while the clock is still behind the old ids...
+    expect(Number((await sut.publish(clientStub, jobStub(9998))).id)).toBeLessThan(Number(last));
+    // ...and once it has passed the old id, that id still gets no replay of it.
+    await vi.waitFor(() => expect(Date.now()).toBeGreaterThan(Number(last)), {
+      timeout: 10_000,
+      interval: 50,
+    });
+    const next = await sut.publish(clientStub, jobStub(9999));
+    expect(Number(next.id)).toBeGreaterThan(Number(last));
+    expect(await sut.replay(clientStub, last)).toBeUndefined();
+  }, 30_000);
 });

@@ -14,7 +14,7 @@ import { shortClient } from '../logging/redact.js';
 import { eventLogKeys, eventLogTtlMs, LUA_APPEND_EVENT } from '../redis/event-log.js';
 import { COMMAND_TIMEOUT_MS, RedisConnections } from '../redis/redis-connections.js';
 import { LUA_NOW, RedisScript } from '../redis/redis-script.js';
-import { retryWhileUnavailable, settlesWithin, storeCommand } from '../redis/redis-unavailable.js';
+import { retryWhileUnavailable, settlesWithin } from '../redis/redis-unavailable.js';
 import { type JobEvent, type JobEventListener, type JobEvents } from './job-events.js';
 
 /**
@@ -29,12 +29,18 @@ return append_event(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[
 /**
  * The client's entries after ARGV[1], the first ARGV[2] of them (0: all), or false when some later
  * one is no longer kept (it is at or below the last deleted entry), or the id is ahead of the
- * stream, or the stream is gone. The count is Redis's: a page of a long stream reads that page
+ * stream, or the stream is gone (but for the head handed out before its first event), or the id is at or below the deployment's event floor (KEYS[2],
+ * raised when Redis comes back: EventWatermark) and its own event is not in the stream: Redis
+ * lost it, or was rolled back, and what the stream holds now is another sequence. The count is Redis's: a page of a long stream reads that page
  * only (a catch-up by `limit=1` read all of 9,000 entries, 30 ms of a Redis every instance shares).
  */
 const REPLAY = new RedisScript(`
 local S = KEYS[1]
-if redis.call('EXISTS', S) == 0 then return false end
+if redis.call('EXISTS', S) == 0 then
+  -- No event yet: from the head handed out for it (KEYS[3], see HEAD), nothing is missed.
+  if redis.call('GET', KEYS[3]) == ARGV[1] then return {} end
+  return false
+end
 local info = redis.call('XINFO', 'STREAM', S)
 local last, floor
 for i = 1, #info, 2 do
@@ -43,6 +49,10 @@ for i = 1, #info, 2 do
 end
 local after = tonumber(ARGV[1])
 if after < floor or after > last then return false end
+local g = tonumber(redis.call('GET', KEYS[2]) or '0')
+if after <= g and after ~= floor then
+  if #redis.call('XRANGE', S, ARGV[1] .. '-0', ARGV[1] .. '-0') == 0 then return false end
+end
 local count = tonumber(ARGV[2])
 if count > 0 then return redis.call('XRANGE', S, '(' .. ARGV[1] .. '-0', '+', 'COUNT', count) end
 return redis.call('XRANGE', S, '(' .. ARGV[1] .. '-0', '+')
@@ -61,11 +71,20 @@ redis.call('SET', KEYS[2], head, 'NX', 'PX', ARGV[1])
 return redis.call('GET', KEYS[2])
 `);
 
+/** Raises the deployment's event floor (KEYS[1]) to ARGV[1], never lowers it. */
+const RAISE_FLOOR = new RedisScript(`
+local floor = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > floor then redis.call('SET', KEYS[1], ARGV[1]) end
+return 1
+`);
+
 type StreamEntry = [id: string, fields: string[]];
 
 /** The subscriptions of one client in this instance. */
 interface ClientSubscription {
   listeners: Set<JobEventListener>;
+  /** What each subscription does when the client's events may have been lost (see subscribe). */
+  lost: Set<() => void>;
   /** The last id delivered here: later copies of it or of anything before are dropped. */
   cursor: number;
   /** Settles once Redis confirms the channel: from then on, no publish is missed. */
@@ -94,6 +113,7 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
   /** The subscriber lost its connection and has not got it back: Redis is away. */
   private subscriberLost = false;
   private subscriptions = 0;
+  private destroyed = false;
 
   constructor(
     @Inject(AppConfig) private readonly config: AppConfig,
@@ -123,16 +143,26 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
    * After a lost connection, what was published meanwhile is read back from each stream. Live
    * messages are held from now on, and the gap is read once a PING sent behind ioredis's own
    * SUBSCRIBE of every channel is answered: then each publish is either live or in the stream.
+   * First, the deployment's event floor is raised to the highest id this instance knows: Redis may
+   * have come back without its data, or older (docs/design.md, "When Redis loses its data").
    */
   private reconnected(): void {
     // A client still subscribing reads its position after it (open), so has no gap.
     const clients = [...this.clients].filter(([, client]) => client.subscribed);
     for (const [, client] of clients) client.backlog ??= [];
-    this.subscriber!.ping().then(
-      () => clients.forEach(([clientId, client]) => void this.catchUp(clientId, client)),
-      // Lost again: the next 'ready' catches up, and releases what is held.
-      () => {},
-    );
+    this.subscriber!.ping()
+      .then(() =>
+        retryWhileUnavailable(
+          () =>
+            RAISE_FLOOR.run(this.redis.command, [this.floorKey()], [this.redis.watermark.value]),
+          () => !this.destroyed,
+        ),
+      )
+      .then(
+        () => clients.forEach(([clientId, client]) => void this.catchUp(clientId, client)),
+        // Lost again: the next 'ready' catches up, and releases what is held.
+        () => {},
+      );
   }
 
   async publish(clientId: ClientKey, job: Job): Promise<JobEvent> {
@@ -141,13 +171,17 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
       this.config.replayLogSize,
       eventLogTtlMs(this.config.retentionMs),
     ])) as string;
+    this.redis.watermark.saw(id);
     return { id, clientId, job: withEventId(job, id) };
   }
 
-  subscribe(clientId: ClientKey, listener: JobEventListener): () => void {
+  subscribe(clientId: ClientKey, listener: JobEventListener, lost?: () => void): () => void {
     const client = this.clients.get(clientId) ?? this.open(clientId);
     const subscription: JobEventListener = (event) => listener(event);
+    // Its own function, so that two subscriptions passing the same one are told apart.
+    const onLost = (): void => lost?.();
     client.listeners.add(subscription);
+    client.lost.add(onLost);
     this.subscriptions += 1;
     let active = true;
     return () => {
@@ -155,6 +189,7 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
       active = false;
       this.subscriptions -= 1;
       client.listeners.delete(subscription);
+      client.lost.delete(onLost);
       if (client.listeners.size > 0 || this.clients.get(clientId) !== client) return;
       this.clients.delete(clientId);
       const channel = this.streamKey(clientId);
@@ -173,7 +208,7 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
     if (!/^\d{1,16}$/.test(afterId)) return undefined;
     const entries = (await REPLAY.run(
       this.redis.command,
-      [this.streamKey(clientId)],
+      [this.streamKey(clientId), this.floorKey(), this.headSinceKey(clientId)],
       [afterId, Number.isFinite(limit) ? limit : 0],
     )) as StreamEntry[] | null;
     return entries?.map((entry) => this.toEvent(clientId, entry));
@@ -181,11 +216,13 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
 
   async head(clientId: ClientKey): Promise<string> {
     await this.subscribed(clientId);
-    return (await HEAD.run(
+    const head = (await HEAD.run(
       this.redis.command,
       [this.streamKey(clientId), this.headSinceKey(clientId)],
       [this.headSinceMs()],
     )) as string;
+    this.redis.watermark.saw(head);
+    return head;
   }
 
   subscriptionCount(): number {
@@ -193,6 +230,7 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
   }
 
   onModuleDestroy(): void {
+    this.destroyed = true;
     this.clients.clear();
     this.byChannel.clear();
   }
@@ -213,6 +251,7 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
     const channel = this.streamKey(clientId);
     const client: ClientSubscription = {
       listeners: new Set(),
+      lost: new Set(),
       cursor: 0,
       ready: Promise.resolve(),
       subscribed: false,
@@ -257,6 +296,7 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
       clientId,
       job: JSON.parse(message.slice(space + 1)) as Job,
     };
+    this.redis.watermark.saw(event.id);
     if (client.backlog) client.backlog.push(event);
     else this.deliver(client, event);
   }
@@ -282,11 +322,24 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
         client.gaps = 0;
         const entries = (await retryWhileUnavailable(
           () =>
-            storeCommand(
-              this.redis.command.xrange(this.streamKey(clientId), `(${client.cursor}-0`, '+'),
+            REPLAY.run(
+              this.redis.command,
+              [this.streamKey(clientId), this.floorKey(), this.headSinceKey(clientId)],
+              [client.cursor, 0],
             ),
           () => this.clients.get(clientId) === client,
-        )) as StreamEntry[];
+        )) as StreamEntry[] | null;
+        if (!entries) {
+          // The stream no longer holds the last event delivered here: Redis lost it, or came back
+          // older. Each subscriber starts over (a stream ends, and its client reconnects to a
+          // snapshot); what comes from now on is delivered, whatever its id.
+          this.logger.warn(
+            `Client ${shortClient(clientId)}: its events were lost with Redis's data; its streams start over`,
+          );
+          client.cursor = 0;
+          for (const onLost of [...client.lost]) onLost();
+          break;
+        }
         for (const entry of entries) this.deliver(client, this.toEvent(clientId, entry));
       }
     } catch (error) {
@@ -300,7 +353,14 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
   }
 
   private toEvent(clientId: ClientKey, [id, fields]: StreamEntry): JobEvent {
-    return { id: id.slice(0, id.indexOf('-')), clientId, job: JSON.parse(fields[1]!) as Job };
+    const eventId = id.slice(0, id.indexOf('-'));
+    this.redis.watermark.saw(eventId);
+    return { id: eventId, clientId, job: JSON.parse(fields[1]!) as Job };
+  }
+
+  /** The deployment's event floor (see REPLAY and EventWatermark). */
+  private floorKey(): string {
+    return `${this.redis.prefix}events:floor`;
   }
 
   private streamKey(clientId: ClientKey): string {

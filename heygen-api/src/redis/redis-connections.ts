@@ -1,6 +1,7 @@
 import { Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Redis, type RedisOptions } from 'ioredis';
 import { ConfigError, type AppConfig } from '../config/app-config.js';
+import { EventWatermark } from './event-watermark.js';
 import { settlesWithin } from './redis-unavailable.js';
 
 /** How long start-up waits for Redis before it fails with one line naming REDIS_URL. */
@@ -29,6 +30,8 @@ export class RedisConnections implements OnApplicationShutdown {
   /** Logged once per outage per connection, not once per reconnect attempt. */
   private readonly down = new WeakSet<Redis>();
   readonly command: Redis;
+  /** The highest event id this instance has handed out or heard (see EventWatermark). */
+  readonly watermark = new EventWatermark();
 
   private constructor(
     readonly url: string,

@@ -134,10 +134,15 @@ export class StatusStreamService
     // on the commands connection) and heard live after it (pub/sub, another connection): it is
     // sent once. Ids grow along a client's events.
     let openedAt = -Infinity;
-    const unsubscribe = this.events.subscribe(clientId, (event) => {
-      if (held) held.push(event);
-      else if (!(Number(event.id) <= openedAt)) connection.send(jobFrame(event));
-    });
+    const unsubscribe = this.events.subscribe(
+      clientId,
+      (event) => {
+        if (held) held.push(event);
+        else if (!(Number(event.id) <= openedAt)) connection.send(jobFrame(event));
+      },
+      // Redis lost this client's events: the stream ends, and its client reconnects to a snapshot.
+      () => connection.end(),
+    );
     let released = false;
     const release = (): void => {
       if (released) return;

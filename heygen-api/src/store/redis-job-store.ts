@@ -218,6 +218,7 @@ export class RedisJobStore implements JobStore {
     if (outcome === 'limit') return { outcome, limit: id === 'server' ? 'server' : 'client' };
     const parsed = this.parse(clientId, id, value!);
     if (outcome === 'existing') return { outcome, record: parsed };
+    this.redis.watermark.saw(eventId);
     const record = { ...parsed, job: withEventId(parsed.job, eventId!) };
     this.remember(`${id} ${clientId}`, record);
     return { outcome: 'created', record, event: { id: eventId!, clientId, job: record.job } };
@@ -274,6 +275,7 @@ export class RedisJobStore implements JobStore {
         record.job.status === 'pending' ? jobMember(clientId, id) : '',
       ])) as [string, string?];
       if (outcome === 'ok') {
+        this.redis.watermark.saw(value);
         const updated = { ...record, job: withEventId(next, value!) };
         this.remember(name, updated);
         return { ...updated, event: { id: value!, clientId, job: updated.job } };
@@ -346,6 +348,7 @@ export class RedisJobStore implements JobStore {
 
   private parse(clientId: ClientKey, id: string, value: string): JobRecord {
     const stored = JSON.parse(value) as StoredRecord;
+    this.redis.watermark.saw(stored.eventId);
     const job: Job = { id: Number(id), ...stored.job };
     return {
       // Records stored before issue 19 have no event id.
