@@ -8,6 +8,7 @@ import { AppMetrics } from '../metrics/app-metrics.js';
 import { InMemoryWebhookQueue } from './in-memory-webhook-queue.js';
 import { InMemoryWebhookState } from './in-memory-webhook-state.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
+import { type WebhookEventName } from './webhook-events.js';
 import { WebhookSecrets } from './webhook-secrets.js';
 import { RedisWebhookState } from './redis-webhook-state.js';
 import { type WebhookState } from './webhook-state.js';
@@ -66,18 +67,20 @@ function newDispatcher({
 
 const eventOf = (job: Job): JobEvent => ({ id: String(++sequence), clientId: clientStub, job });
 
+/** A receiver, the job subscribed to it for `events`, and the job started now. */
+async function subscribed(sut: WebhookDispatcher, events: WebhookEventName[]) {
+  const receiver = await startReceiver();
+  await sut.subscribe(clientStub, JOB_ID, { url: receiver.url, events: new Set(events) });
+  const now = Date.now();
+  return { receiver, now, running: start(newJob(JOB_ID, 10_000, now), now)! };
+}
+
 describe(WebhookDispatcher.name, () => {
   it.each(STATES)(
     "should send no progress heard after the job's final change, %s state (review of 2026-12-01)",
     async (_driver, newState) => {
       const { sut } = newDispatcher({ state: await newState() });
-      const receiver = await startReceiver();
-      await sut.subscribe(clientStub, JOB_ID, {
-        url: receiver.url,
-        events: new Set(['progress', 'cancelled']),
-      });
-      const now = Date.now();
-      const running = start(newJob(JOB_ID, 10_000, now), now)!;
+      const { receiver, running, now } = await subscribed(sut, ['progress', 'cancelled']);
       const progressed = progressTo(40)(running, now + 1)!;
       const cancelled = cancel(progressed, now + 2)!;
 
@@ -100,13 +103,7 @@ describe(WebhookDispatcher.name, () => {
   it("should drop a progress change held back when the job's final change comes, though the lookup is slow (review of 2026-12-01)", async () => {
     // The held change's window ends while the final change's lookup is on its way.
     const { sut } = newDispatcher({ lookupMs: 20, progressIntervalMs: 100 });
-    const receiver = await startReceiver();
-    await sut.subscribe(clientStub, JOB_ID, {
-      url: receiver.url,
-      events: new Set(['progress', 'completed']),
-    });
-    const now = Date.now();
-    const running = start(newJob(JOB_ID, 10_000, now), now)!;
+    const { receiver, running, now } = await subscribed(sut, ['progress', 'completed']);
     const first = progressTo(10)(running, now + 1)!;
     const second = progressTo(20)(first, now + 2)!;
 

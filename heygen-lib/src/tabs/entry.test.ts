@@ -10,13 +10,18 @@ afterEach(() => {
   vi.unstubAllGlobals();
 });
 
+/** A page's localStorage, kept in `storage`. */
+function stubLocalStorage(storage: Map<string, string>): void {
+  vi.stubGlobal('localStorage', {
+    getItem: (key: string) => storage.get(key) ?? null,
+    setItem: (key: string, value: string) => void storage.set(key, value),
+  });
+}
+
 describe('HeyGenAPI of heygen-lib/tabs', () => {
   it('should work alone, like the main entry, without Web Locks (Node)', () => {
     const storage = new Map<string, string>();
-    vi.stubGlobal('localStorage', {
-      getItem: (key: string) => storage.get(key) ?? null,
-      setItem: (key: string, value: string) => void storage.set(key, value),
-    });
+    stubLocalStorage(storage);
     const sut = new HeyGenAPI({ url: URL_, mode: 'poll', fetch });
     const other = new HeyGenAPI({ url: URL_, mode: 'poll', fetch });
     expect(sut.role).toBe('alone');
@@ -29,10 +34,7 @@ describe('HeyGenAPI of heygen-lib/tabs', () => {
   it('should share one stored client id and elect one leader where the platform allows', async () => {
     const storage = new Map<string, string>();
     vi.stubGlobal('navigator', { locks: new FakeLocks() });
-    vi.stubGlobal('localStorage', {
-      getItem: (key: string) => storage.get(key) ?? null,
-      setItem: (key: string, value: string) => void storage.set(key, value),
-    });
+    stubLocalStorage(storage);
     // Node's own BroadcastChannel connects instances of one process, as tabs of one origin.
     const roles: TabRole[] = [];
     const a = new HeyGenAPI({ url: URL_, mode: 'sse', fetch, onRoleChange: (r) => roles.push(r) });
@@ -65,10 +67,7 @@ describe('HeyGenAPI of heygen-lib/tabs', () => {
         request: (...args: Parameters<FakeLocks['request']>) => lockNamed(args[0]).request(...args),
       },
     });
-    vi.stubGlobal('localStorage', {
-      getItem: (key: string) => storage.get(key) ?? null,
-      setItem: (key: string, value: string) => void storage.set(key, value),
-    });
+    stubLocalStorage(storage);
     const a = new HeyGenAPI({ url: URL_, mode: 'sse', fetch, apiKey: 'key-a' });
     const b = new HeyGenAPI({ url: URL_, mode: 'sse', fetch, apiKey: 'key-b' });
     const again = new HeyGenAPI({ url: URL_, mode: 'sse', fetch, apiKey: 'key-a' });
@@ -105,10 +104,7 @@ describe('HeyGenAPI of heygen-lib/tabs', () => {
     (option, options) => {
       const storage = new Map<string, string>();
       vi.stubGlobal('navigator', { locks: new FakeLocks() });
-      vi.stubGlobal('localStorage', {
-        getItem: (key: string) => storage.get(key) ?? null,
-        setItem: (key: string, value: string) => void storage.set(key, value),
-      });
+      stubLocalStorage(storage);
       expect(() => new HeyGenAPI({ mode: 'sse', ...(options as object) } as never)).toThrow(
         new RegExp(`option ${option} must be`),
       );
@@ -119,10 +115,7 @@ describe('HeyGenAPI of heygen-lib/tabs', () => {
   it('should make one client and one group of one server however its URL is written (review of 2026-12-01)', async () => {
     const storage = new Map<string, string>();
     vi.stubGlobal('navigator', { locks: new FakeLocks() });
-    vi.stubGlobal('localStorage', {
-      getItem: (key: string) => storage.get(key) ?? null,
-      setItem: (key: string, value: string) => void storage.set(key, value),
-    });
+    stubLocalStorage(storage);
     const a = new HeyGenAPI({ url: URL_, mode: 'sse', fetch });
     const b = new HeyGenAPI({ url: `${URL_}/`, mode: 'sse', fetch });
     expect(b.clientId).toBe(a.clientId);
