@@ -3,9 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config.js';
 import { uuidOf, type ClientKey } from '../domain/client.js';
 import { isFinished } from '../domain/job.js';
-import { AppMetrics } from '../metrics/app-metrics.js';
 import { DomainError } from '../errors/domain-error.js';
 import { type JobEvent } from '../events/job-events.js';
+import { AppMetrics } from '../metrics/app-metrics.js';
 import { type JobWebhooks } from './job-webhooks.js';
 import { ProgressThrottle } from './progress-throttle.js';
 import { parseRetryAfter, retryDelayMs } from './retry-schedule.js';
@@ -191,10 +191,14 @@ export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
    */
   private async supersede(earlier: WebhookDelivery): Promise<void> {
     if (earlier.type !== 'job.progress' || earlier.state !== 'pending') return;
-    earlier.state = 'superseded';
-    delete earlier.nextAttemptAt;
-    await this.state.saveDelivery(earlier);
+    await this.markSuperseded(earlier);
     this.queue.cancel(earlier.deliveryId);
+  }
+
+  private async markSuperseded(delivery: WebhookDelivery): Promise<void> {
+    delivery.state = 'superseded';
+    delete delivery.nextAttemptAt;
+    await this.state.saveDelivery(delivery);
   }
 
   /** One POST of a delivery, then its next step on the schedule. Never rejects. */
@@ -209,9 +213,7 @@ export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
       if (!manual && (subscription.gone || delivery.state !== 'pending')) return;
       if (!manual && supersededBy(subscription, delivery)) {
         // A newer change of the job came while this one was being made or retried elsewhere.
-        delivery.state = 'superseded';
-        delete delivery.nextAttemptAt;
-        await this.state.saveDelivery(delivery);
+        await this.markSuperseded(delivery);
         return;
       }
       await this.send(subscription, delivery, manual);
