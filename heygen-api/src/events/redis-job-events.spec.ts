@@ -1,6 +1,7 @@
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
-import { clientStub } from '../../test/unit/stubs.js';
+import { clientStub, otherClientStub } from '../../test/unit/stubs.js';
 import { newJob } from '../domain/job.js';
+import { type JobEvent } from './job-events.js';
 import { connectTestRedis, newPrefix, useTestRedis } from '../../test/support/redis-server.js';
 import { describeJobEventsContract } from './job-events.contract.js';
 import { RedisJobEvents } from './redis-job-events.js';
@@ -52,4 +53,32 @@ describe('RedisJobEvents after Redis lost its data (review of 2026-12-01)', () =
     expect(Number(next.id)).toBeGreaterThan(Number(last));
     expect(await sut.replay(clientStub, last)).toBeUndefined();
   }, 30_000);
+
+  it('should not start over a quiet client whose stream expired, when Redis kept its data (review of 2026-12-01)', async () => {
+    const { config, connections } = await connectTestRedis(redis, { RETENTION_MS: '1000' });
+    const sut = new RedisJobEvents(config, connections);
+    sut.onModuleInit();
+    onTestFinished(() => sut.onModuleDestroy());
+    const lost = vi.fn();
+    const heard: JobEvent[] = [];
+    // One client that never had an event, one whose only event expired with its stream.
+    sut.subscribe(otherClientStub, () => {}, lost);
+    sut.subscribe(clientStub, (event) => heard.push(event), lost);
+    await sut.head(otherClientStub);
+    await sut.publish(clientStub, jobStub(1));
+    await vi.waitFor(() => expect(heard).toHaveLength(1));
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+
+    // A blip of the subscriber's connection: it reconnects and catches up.
+    await connections.command.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    await vi.waitFor(
+      async () => {
+        await sut.publish(clientStub, jobStub(2));
+        expect(heard.length).toBeGreaterThan(1);
+      },
+      { timeout: 10_000, interval: 200 },
+    );
+
+    expect(lost).not.toHaveBeenCalled();
+  });
 });

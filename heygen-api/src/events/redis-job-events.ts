@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import {
   Inject,
   Injectable,
@@ -14,7 +15,7 @@ import { shortClient } from '../logging/redact.js';
 import { eventLogKeys, eventLogTtlMs, LUA_APPEND_EVENT } from '../redis/event-log.js';
 import { COMMAND_TIMEOUT_MS, RedisConnections } from '../redis/redis-connections.js';
 import { LUA_NOW, RedisScript } from '../redis/redis-script.js';
-import { retryWhileUnavailable, settlesWithin } from '../redis/redis-unavailable.js';
+import { retryWhileUnavailable, settlesWithin, storeCommand } from '../redis/redis-unavailable.js';
 import { type JobEvent, type JobEventListener, type JobEvents } from './job-events.js';
 
 /**
@@ -71,12 +72,19 @@ redis.call('SET', KEYS[2], head, 'NX', 'PX', ARGV[1])
 return redis.call('GET', KEYS[2])
 `);
 
-/** Raises the deployment's event floor (KEYS[1]) to ARGV[1], never lowers it. */
+/**
+ * Raises the deployment's event floor (KEYS[1]) to ARGV[1], never lowers it, and answers the
+ * dataset's epoch (KEYS[2]): ARGV[2] if there was none, a Redis that lost its data, or began.
+ */
 const RAISE_FLOOR = new RedisScript(`
 local floor = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tonumber(ARGV[1]) > floor then redis.call('SET', KEYS[1], ARGV[1]) end
-return 1
+if redis.call('SET', KEYS[2], ARGV[2], 'NX') then return ARGV[2] end
+return redis.call('GET', KEYS[2])
 `);
+
+/** How long a reconnect tries to raise the floor before it catches up all the same. */
+const RAISE_FLOOR_MS = 10_000;
 
 type StreamEntry = [id: string, fields: string[]];
 
@@ -114,6 +122,11 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
   private subscriberLost = false;
   private subscriptions = 0;
   private destroyed = false;
+  /**
+   * The dataset's epoch as this instance last read it (see RAISE_FLOOR): another one after a
+   * reconnect means Redis lost its data, and with it every client's events.
+   */
+  private epoch: string | undefined;
 
   constructor(
     @Inject(AppConfig) private readonly config: AppConfig,
@@ -137,6 +150,8 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
     this.subscriber.on('close', () => {
       this.subscriberLost = connectedBefore;
     });
+    // The dataset's epoch as it is now: a reconnect that finds another one saw Redis lose it.
+    void this.raiseFloor();
   }
 
   /**
@@ -151,18 +166,38 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
     const clients = [...this.clients].filter(([, client]) => client.subscribed);
     for (const [, client] of clients) client.backlog ??= [];
     this.subscriber!.ping()
-      .then(() =>
-        retryWhileUnavailable(
-          () =>
-            RAISE_FLOOR.run(this.redis.command, [this.floorKey()], [this.redis.watermark.value]),
-          () => !this.destroyed,
-        ),
-      )
-      .then(
-        () => clients.forEach(([clientId, client]) => void this.catchUp(clientId, client)),
-        // Lost again: the next 'ready' catches up, and releases what is held.
-        () => {},
-      );
+      .then(async () => {
+        const lostAll = await this.raiseFloor();
+        for (const [clientId, client] of clients) void this.catchUp(clientId, client, lostAll);
+      })
+      // Lost again: the next 'ready' catches up, and releases what is held.
+      .catch(() => {});
+  }
+
+  /**
+   * Raises the event floor to this instance's watermark, and tells whether Redis lost its data
+   * (the epoch changed). Bounded: a Redis that refuses writes (memory full) delays no catch-up
+   * for long; the floor then stays where it was, and nothing is taken as lost.
+   */
+  private async raiseFloor(): Promise<boolean> {
+    const until = Date.now() + RAISE_FLOOR_MS;
+    const candidate = randomUUID();
+    try {
+      const epoch = (await retryWhileUnavailable(
+        () =>
+          RAISE_FLOOR.run(
+            this.redis.command,
+            [this.floorKey(), `${this.redis.prefix}events:epoch`],
+            [this.redis.watermark.value, candidate],
+          ),
+        () => !this.destroyed && Date.now() < until,
+      )) as string;
+      const lost = this.epoch !== undefined && epoch !== this.epoch;
+      this.epoch = epoch;
+      return lost;
+    } catch {
+      return false;
+    }
   }
 
   async publish(clientId: ClientKey, job: Job): Promise<JobEvent> {
@@ -313,26 +348,21 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
    * the backlog). Retried while Redis is away: the commands connection may come back later than
    * the subscriber.
    */
-  private async catchUp(clientId: ClientKey, client: ClientSubscription): Promise<void> {
+  private async catchUp(
+    clientId: ClientKey,
+    client: ClientSubscription,
+    lostAll = false,
+  ): Promise<void> {
     client.gaps += 1;
     if (client.catchingUp) return;
     client.catchingUp = true;
     try {
       while (client.gaps > 0) {
         client.gaps = 0;
-        const entries = (await retryWhileUnavailable(
-          () =>
-            REPLAY.run(
-              this.redis.command,
-              [this.streamKey(clientId), this.floorKey(), this.headSinceKey(clientId)],
-              [client.cursor, 0],
-            ),
-          () => this.clients.get(clientId) === client,
-        )) as StreamEntry[] | null;
-        if (!entries) {
-          // The stream no longer holds the last event delivered here: Redis lost it, or came back
-          // older. Each subscriber starts over (a stream ends, and its client reconnects to a
-          // snapshot); what comes from now on is delivered, whatever its id.
+        if (lostAll) {
+          // Redis lost its data (a new epoch): each subscriber starts over (a stream ends, and
+          // its client reconnects to a snapshot); what comes from now on is delivered, whatever
+          // its id, since a new sequence may begin below the old one.
           this.logger.warn(
             `Client ${shortClient(clientId)}: its events were lost with Redis's data; its streams start over`,
           );
@@ -340,6 +370,13 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
           for (const onLost of [...client.lost]) onLost();
           break;
         }
+        const entries = (await retryWhileUnavailable(
+          () =>
+            storeCommand(
+              this.redis.command.xrange(this.streamKey(clientId), `(${client.cursor}-0`, '+'),
+            ),
+          () => this.clients.get(clientId) === client,
+        )) as StreamEntry[];
         for (const entry of entries) this.deliver(client, this.toEvent(clientId, entry));
       }
     } catch (error) {
