@@ -3,7 +3,7 @@
 import { HeyGenAPI as SoloHeyGenAPI } from './heygen-api.js';
 import { createHttp } from './http.js';
 import { createLogger } from './logger.js';
-import { validateOptions } from './validate-options.js';
+import { check, isFunction, validateOptions } from './validate-options.js';
 import { createTabGroup, type TabGroup, type TabRole } from './tabs/group.js';
 import { browserPlatform, groupName, keyTag, sharedClientId, storageKey } from './tabs/platform.js';
 import type { StateListener, Transport, TransportHost } from './transports/transport.js';
@@ -79,18 +79,16 @@ export class HeyGenAPI extends SoloHeyGenAPI {
     // Before anything is read or stored: a wrong option is a TypeError, not a client id kept for
     // `undefined` (review of 2026-12-01).
     validateOptions(options);
-    const { shareAcrossTabs = true, tabsKey = '', leaderTimeout = 500, onRoleChange } = options;
-    const invalid = (option: string, expected: string): never => {
-      throw new TypeError(`HeyGenAPI: option ${option} must be ${expected}`);
-    };
-    if (typeof shareAcrossTabs !== 'boolean') invalid('shareAcrossTabs', 'true or false');
-    if (typeof tabsKey !== 'string') invalid('tabsKey', 'a string');
-    if (!(typeof leaderTimeout === 'number' && leaderTimeout >= 20 && leaderTimeout < 2 ** 31)) {
-      invalid('leaderTimeout', 'a number of ms ≥ 20');
-    }
-    if (onRoleChange !== undefined && typeof onRoleChange !== 'function') {
-      invalid('onRoleChange', 'a function');
-    }
+    check(options, 'shareAcrossTabs', (value) => typeof value === 'boolean', 'true or false');
+    check(options, 'tabsKey', (value) => typeof value === 'string', 'a string');
+    check(
+      options,
+      'leaderTimeout',
+      (value) => typeof value === 'number' && value >= 20 && value < 2 ** 31,
+      'a number of ms ≥ 20',
+    );
+    check(options, 'onRoleChange', isFunction, 'a function');
+    const { shareAcrossTabs = true, tabsKey = '', leaderTimeout = 500 } = options;
     const platform = shareAcrossTabs ? browserPlatform() : undefined;
     // One server however it is written (`…/api`, `…/api/`, relative): one client, one group.
     const server = new URL(options.url, globalThis.location?.href).href.replace(/\/+$/, '');

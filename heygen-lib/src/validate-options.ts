@@ -22,7 +22,7 @@ const invalid = (option: string, expected: string): never => {
 };
 
 /** Throws unless `options[option]` is undefined or passes `ok`. */
-const check = (
+export const check = (
   options: object,
   option: string,
   ok: (value: unknown) => boolean,
@@ -32,7 +32,7 @@ const check = (
   if (value !== undefined && !ok(value)) invalid(option, expected);
 };
 
-const isFunction = (value: unknown): boolean => typeof value === 'function';
+export const isFunction = (value: unknown): boolean => typeof value === 'function';
 
 /**
  * Checks a call's own options (`timeout`, `signal`, `onProgress`): from plain JavaScript a

@@ -28,12 +28,15 @@ return append_event(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[
 `);
 
 /**
- * The client's entries after ARGV[1], the first ARGV[2] of them (0: all), or false when some later
- * one is no longer kept (it is at or below the last deleted entry), or the id is ahead of the
- * stream, or the stream is gone (but for the head handed out before its first event), or the id is at or below the deployment's event floor (KEYS[2],
- * raised when Redis comes back: EventWatermark) and its own event is not in the stream: Redis
- * lost it, or was rolled back, and what the stream holds now is another sequence. The count is Redis's: a page of a long stream reads that page
- * only (a catch-up by `limit=1` read all of 9,000 entries, 30 ms of a Redis every instance shares).
+ * The client's entries after ARGV[1], the first ARGV[2] of them (0: all), or false when:
+ * - some later one is no longer kept (it is at or below the last deleted entry);
+ * - the id is ahead of the stream;
+ * - the stream is gone (but for the head handed out before its first event, KEYS[3]);
+ * - the id is at or below the deployment's event floor (KEYS[2], raised when Redis comes back:
+ *   EventWatermark) and its own event is not in the stream: Redis lost it, or was rolled back,
+ *   and what the stream holds now is another sequence.
+ * The count is Redis's: a page of a long stream reads that page only (a catch-up by `limit=1`
+ * read all of 9,000 entries, 30 ms of a Redis every instance shares).
  */
 const REPLAY = new RedisScript(`
 local S = KEYS[1]

@@ -12,7 +12,12 @@ import { RedisConnections } from '../redis/redis-connections.js';
 import { settlesWithin } from '../redis/redis-unavailable.js';
 import { SHARED_REDIS } from '../redis/shared-redis.js';
 import { type WebhookDelivery } from './webhook-delivery.js';
-import { type DeliveryHandler, type DeliveryRef, type WebhookQueue } from './webhook-queue.js';
+import {
+  budgetKeysOf,
+  type DeliveryHandler,
+  type DeliveryRef,
+  type WebhookQueue,
+} from './webhook-queue.js';
 
 /** The BullMQ queue of webhook attempts, beside the runner's `jobs`. */
 export const WEBHOOK_QUEUE_NAME = 'webhooks';
@@ -113,9 +118,10 @@ export class BullmqWebhookQueue implements WebhookQueue, OnModuleInit, OnModuleD
    * freeing its slot.
    */
   private async attempt(job: Job<DeliveryRef>, token?: string): Promise<void> {
+    const [host, client] = budgetKeysOf(job.data);
     const budgets: [string, number][] = [
-      [`h:${job.data.host ?? ''}`, MAX_IN_FLIGHT_PER_HOST],
-      [`c:${job.data.clientId}`, MAX_IN_FLIGHT_PER_CLIENT],
+      [host, MAX_IN_FLIGHT_PER_HOST],
+      [client, MAX_IN_FLIGHT_PER_CLIENT],
     ];
     const full = budgets.some(([key, limit]) => (this.inFlight.get(key) ?? 0) >= limit);
     if (full && token !== undefined) {

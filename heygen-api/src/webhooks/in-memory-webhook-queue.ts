@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { MinHeap } from '../scheduling/min-heap.js';
 import { type WebhookDelivery } from './webhook-delivery.js';
-import { type DeliveryHandler, type WebhookQueue } from './webhook-queue.js';
+import { budgetKeysOf, type DeliveryHandler, type WebhookQueue } from './webhook-queue.js';
 import { EarliestTimer } from '../scheduling/earliest-timer.js';
 import { MAX_SOCKETS_PER_HOST } from './webhook-sender.js';
 
@@ -152,7 +152,10 @@ export class InMemoryWebhookQueue implements WebhookQueue, OnModuleDestroy {
 }
 
 /** A delivery's lanes, by key, with their limits: its receiving host's and its client's. */
-const budgetsOf = (delivery: WebhookDelivery): [string, number][] => [
-  [`h:${delivery.host ?? ''}`, MAX_SOCKETS_PER_HOST],
-  [`c:${delivery.clientId}`, MAX_IN_FLIGHT_PER_CLIENT],
-];
+const budgetsOf = (delivery: WebhookDelivery): [string, number][] => {
+  const [host, client] = budgetKeysOf(delivery);
+  return [
+    [host, MAX_SOCKETS_PER_HOST],
+    [client, MAX_IN_FLIGHT_PER_CLIENT],
+  ];
+};

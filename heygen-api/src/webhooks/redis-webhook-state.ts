@@ -98,11 +98,7 @@ export class RedisWebhookState implements WebhookState {
         delivery.deliveryId,
         JSON.stringify(delivery),
         this.ttlMs,
-        isFinalDelivery(delivery)
-          ? 'final'
-          : delivery.type === 'job.progress'
-            ? 'progress'
-            : 'other',
+        kindOf(delivery),
       ],
     );
     return typeof kept === 'string' ? (JSON.parse(kept) as WebhookDelivery) : delivery;
@@ -159,4 +155,10 @@ export class RedisWebhookState implements WebhookState {
     // The client in braces, as the job store's keys: one client's keys share a hash slot.
     return `${this.redis.prefix}{${clientId}}:webhook:${jobId}`;
   }
+}
+
+/** What ADD_DELIVERY needs to know of a delivery. */
+function kindOf(delivery: WebhookDelivery): 'final' | 'progress' | 'other' {
+  if (isFinalDelivery(delivery)) return 'final';
+  return delivery.type === 'job.progress' ? 'progress' : 'other';
 }

@@ -6,6 +6,18 @@ export const WEBHOOK_QUEUE = Symbol('WebhookQueue');
 /** Which delivery is due: the queue carries no more, the state (WebhookState) has the rest. */
 export type DeliveryRef = Pick<WebhookDelivery, 'clientId' | 'jobId' | 'deliveryId' | 'host'>;
 
+/**
+ * The budgets an attempt counts against, by key: its receiving host's and its client's (each queue
+ * sets how many attempts each may have in flight).
+ */
+export const budgetKeysOf = ({
+  host,
+  clientId,
+}: Pick<DeliveryRef, 'host' | 'clientId'>): [host: string, client: string] => [
+  `h:${host ?? ''}`,
+  `c:${clientId}`,
+];
+
 /** Makes one attempt of a delivery; never rejects. */
 export type DeliveryHandler = (delivery: DeliveryRef) => Promise<void>;
 
