@@ -37,22 +37,23 @@ export class JobChanges {
   /**
    * A change a store accepted, once its event exists. Settles once the change's webhook delivery
    * is queued (the BullMQ runner waits for it, so that an instance dying now loses none); never
-   * rejects.
+   * rejects. `webhook: false`: the job is known to have none, so the webhooks are not asked (with
+   * the redis driver, a lookup in Redis per change).
    */
-  changed(event: JobEvent): Promise<void> {
+  changed(event: JobEvent, webhook?: boolean): Promise<void> {
     const { clientId, job } = event;
     this.metrics.jobChanged(job);
     this.transitions.changed(clientId, job);
     // A finished job needs no watching for cancelWhenUnwatched any more.
     if (isFinished(job)) this.watches?.forget(clientId, job.id);
-    return this.announced(event);
+    return this.announced(event, webhook);
   }
 
   /**
    * A change told again, by an instance that took its job over: its instance may have died before
    * the webhooks heard of it (an event told twice is delivered once). Never rejects.
    */
-  async announced(event: JobEvent): Promise<void> {
-    await this.webhooks?.changed(event);
+  async announced(event: JobEvent, webhook?: boolean): Promise<void> {
+    if (webhook !== false) await this.webhooks?.changed(event);
   }
 }

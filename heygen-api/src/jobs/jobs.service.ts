@@ -126,7 +126,7 @@ export class JobsService {
       if (!isFinished(record.job)) {
         if (webhook) await this.webhooks?.subscribe(clientId, record.job.id, webhook);
         await this.watchFor(record, cancelWhenUnwatched);
-        this.run(record, cancelAfterMs);
+        this.run(record, cancelAfterMs, webhook !== undefined);
       }
       return { job: record.job, created: false };
     }
@@ -135,7 +135,7 @@ export class JobsService {
     const event = await this.logged(clientId, record.job, result.event);
     this.changes.created(event);
     await this.watchFor(record, cancelWhenUnwatched);
-    this.run(record, cancelAfterMs);
+    this.run(record, cancelAfterMs, webhook !== undefined);
     return { job: event.job, created: true };
   }
 
@@ -153,14 +153,17 @@ export class JobsService {
     );
   }
 
-  /** Hands the job to the runner, with its deadline when `Cancel-After` set one. */
-  private run(record: JobRecord, cancelAfterMs?: number): void {
+  /**
+   * Hands the job to the runner, with its deadline when `Cancel-After` set one, and whether it has
+   * a webhook (an idempotent retry has the same webhook as the creation: its fingerprint says so).
+   */
+  private run(record: JobRecord, cancelAfterMs: number | undefined, webhook: boolean): void {
     const cancelAt =
       cancelAfterMs === undefined ? undefined : Date.parse(record.job.createdAt) + cancelAfterMs;
     this.runner.run(
       record,
       (transition) => this.apply(record.clientId, record.job.id, transition),
-      cancelAt,
+      { ...(cancelAt !== undefined && { cancelAt }), webhook },
     );
   }
 

@@ -92,6 +92,37 @@ async function oneInstance(
   return { store, runner, told, record: record! };
 }
 
+describe(`${BullmqJobRunner.name}: webhook lookups`, () => {
+  const env = { JOB_TIME: '100', PROGRESS_INTERVAL_MS: '30', RUNNER_LOCK_MS: '5000' };
+  const statuses = (told: Job[]) => told.map((job) => job.status);
+
+  it('should not ask the webhooks of a job created without one', async () => {
+    const { store, runner, told, record } = await oneInstance(env);
+
+    runner.run(record, () => Promise.resolve(undefined), { webhook: false });
+
+    await vi.waitFor(
+      async () =>
+        expect((await store.get(clientStub, record.job.id))?.job.status).toBe('completed'),
+      { timeout: 5000, interval: 20 },
+    );
+    expect(told).toEqual([]);
+  });
+
+  it.each([
+    ['with one', true],
+    ['unknown', undefined],
+  ])('should tell the webhooks every change of a job whose webhook is %s', async (_, webhook) => {
+    const { runner, told, record } = await oneInstance(env);
+
+    runner.run(record, () => Promise.resolve(undefined), { webhook });
+
+    await vi.waitFor(() => expect(statuses(told)).toContain('completed'), { timeout: 5000 });
+    expect(statuses(told)[0]).toBe('running');
+    expect(told.some((job) => job.progress > 0 && job.status === 'running')).toBe(true);
+  });
+});
+
 describe(`${BullmqJobRunner.name}: answers lost to a paused Redis`, () => {
   it('should tell the webhooks of a change whose answer was lost though Redis made it', async () => {
     const env = { JOB_TIME: '100', PROGRESS_INTERVAL_MS: '60000', RUNNER_LOCK_MS: '5000' };

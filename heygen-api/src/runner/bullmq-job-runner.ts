@@ -19,7 +19,7 @@ import { RedisConnections } from '../redis/redis-connections.js';
 import { retryWhileUnavailable, settlesWithin } from '../redis/redis-unavailable.js';
 import { type WorkerStatus } from '../redis/redis.health.js';
 import { JOB_STORE, type JobStore } from '../store/job-store.js';
-import { type ApplyTransition, type JobRunner } from './job-runner.js';
+import { type ApplyTransition, type JobRunner, type RunOptions } from './job-runner.js';
 import { SimulatedJobRunner } from './simulated-job-runner.js';
 
 /** The BullMQ queue every instance adds to and works from. */
@@ -36,6 +36,8 @@ interface RunnerJobData {
   fail?: boolean;
   /** Cancel-After: the job is cancelled at this time (ms) unless finished, even if still queued. */
   cancelAt?: number;
+  /** The job has a webhook; absent when unknown (queued again from its record): looked up. */
+  webhook?: boolean;
 }
 
 /** Attempts of a job whose processing throws (Redis away, say) before it is failed for good. */
@@ -127,11 +129,22 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
     });
   }
 
-  run({ clientId, job, fail }: JobRecord, _apply: ApplyTransition, cancelAt?: number): void {
+  run(
+    { clientId, job, fail }: JobRecord,
+    _apply: ApplyTransition,
+    { cancelAt, webhook }: RunOptions = {},
+  ): void {
     // The job id dedupes: a job is in the queue once, however often it is added.
     this.queue!.add(
       'simulate',
-      { clientId, id: job.id, job, fail, ...(cancelAt !== undefined && { cancelAt }) },
+      {
+        clientId,
+        id: job.id,
+        job,
+        fail,
+        ...(cancelAt !== undefined && { cancelAt }),
+        ...(webhook !== undefined && { webhook }),
+      },
       { jobId: `${encodeURIComponent(clientId)}@${job.id}` },
     ).catch((error: Error) => {
       this.logger.error(
@@ -181,7 +194,7 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
   }
 
   private async process(job: QueueJob<RunnerJobData>, token?: string): Promise<void> {
-    const { clientId, id, job: handed, fail, cancelAt } = job.data;
+    const { clientId, id, job: handed, fail, cancelAt, webhook } = job.data;
     if (!this.handingOver) {
       // Taken for the first time, the job is as it was handed over but for a cancel, which its
       // first step's compare-and-set finds (and the simulation then stops): no read. Taken again
@@ -197,7 +210,7 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
       if (!record) return;
       // Taken again, the job's latest change may be one whose instance died before telling the
       // webhooks: told again (an event told twice is delivered once).
-      if (!firstTake) await this.announce(record);
+      if (!firstTake) await this.announce(record, webhook);
       if (isFinished(record.job)) return;
       // A step declined because the job had finished elsewhere told its final change already.
       let toldFinished = false;
@@ -206,7 +219,7 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
       const outcome = await this.simulation.simulate(
         record,
         (transition) =>
-          this.apply(clientId, id, transition, () => {
+          this.apply(clientId, id, transition, webhook, () => {
             toldFinished = true;
           }),
         cancelAt,
@@ -217,7 +230,7 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
         // the queued job completes, in case that instance died before it could.
         if (toldFinished) return;
         const stopped = await this.untilRedisAnswers(() => this.store.get(clientId, id));
-        if (stopped && isFinished(stopped.job)) await this.announce(stopped);
+        if (stopped && isFinished(stopped.job)) await this.announce(stopped, webhook);
         return;
       }
     }
@@ -237,6 +250,8 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
     clientId: ClientKey,
     id: number,
     transition: JobTransition,
+    /** The job has a webhook (undefined: unknown, looked up). */
+    webhook: boolean | undefined,
     /** Told when a declined step found the job finished (its change told here) or gone. */
     onFinishedElsewhere?: () => void,
   ): Promise<Job | undefined> {
@@ -250,7 +265,7 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
         (await this.untilRedisAnswers(() => this.events.publish(clientId, record.job)));
       // Awaited: the next step, and the queued job's completion, wait until the change's webhook
       // delivery is queued, so an instance dying now loses none (docs/design.md, "Webhooks").
-      await this.changes.changed(event);
+      await this.changes.changed(event, webhook);
       return record.job;
     }
     // Declined: when the job was cancelled meanwhile (and the stop message missed), stop here.
@@ -258,7 +273,7 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
     // Declined may also mean done: a try that timed out while Redis was paused ran when it woke,
     // and its retry found the change made. Its event is told again (an event told twice is
     // delivered once), or its webhook, the final one above all, would never be sent.
-    if (current) await this.announce(current);
+    if (current) await this.announce(current, webhook);
     if (!current || isFinished(current.job)) {
       onFinishedElsewhere?.();
       this.simulation.stop(clientId, id);
@@ -267,8 +282,12 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
   }
 
   /** Tells the job's latest change again, as its event (job.eventId) logged it. */
-  private async announce({ clientId, job }: JobRecord): Promise<void> {
-    if (job.eventId !== undefined) await this.changes.announced({ id: job.eventId, clientId, job });
+  private async announce(
+    { clientId, job }: JobRecord,
+    webhook: boolean | undefined,
+  ): Promise<void> {
+    if (job.eventId === undefined) return;
+    await this.changes.announced({ id: job.eventId, clientId, job }, webhook);
   }
 
   /**
@@ -285,7 +304,10 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
       for (const { clientId, id } of stuck) {
         const record = await this.store.get(clientId, id);
         if (record?.job.status === 'pending') {
-          this.run(record, () => Promise.resolve(undefined), record.cancelAt);
+          const { cancelAt } = record;
+          this.run(record, () => Promise.resolve(undefined), {
+            ...(cancelAt !== undefined && { cancelAt }),
+          });
         }
       }
     } catch {
@@ -299,7 +321,8 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
     this.logger.error(
       `Job ${job.data.id} of client ${shortClient(job.data.clientId)}: ${error.message}`,
     );
-    await this.apply(job.data.clientId, job.data.id, fail(RUNNER_FAILURE)).catch(() => {});
+    const { clientId, id, webhook } = job.data;
+    await this.apply(clientId, id, fail(RUNNER_FAILURE), webhook).catch(() => {});
   }
 
   private warn(source: string, error: Error): void {

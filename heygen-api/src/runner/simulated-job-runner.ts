@@ -11,7 +11,7 @@ import {
   type JobTransition,
 } from '../domain/job.js';
 import { AppMetrics } from '../metrics/app-metrics.js';
-import { type ApplyTransition, type JobRunner } from './job-runner.js';
+import { type ApplyTransition, type JobRunner, type RunOptions } from './job-runner.js';
 import { MinHeap } from '../scheduling/min-heap.js';
 import { EarliestTimer } from '../scheduling/earliest-timer.js';
 
@@ -89,7 +89,7 @@ export class SimulatedJobRunner implements JobRunner, OnModuleDestroy {
     metrics.readAtScrape('runningJobs', () => this.running);
   }
 
-  run(record: JobRecord, apply: ApplyTransition, cancelAt?: number): void {
+  run(record: JobRecord, apply: ApplyTransition, { cancelAt }: RunOptions = {}): void {
     if (this.tasks.has(taskKey(record.clientId, record.job.id))) return;
     void this.simulate(record, apply, cancelAt);
   }
