@@ -9,6 +9,16 @@ import { AppMetrics } from '../metrics/app-metrics.js';
 import { JOB_WEBHOOKS, type JobWebhooks } from '../webhooks/job-webhooks.js';
 
 /**
+ * What a job was created with that hears of its changes: a webhook, a `cancelWhenUnwatched` watch.
+ * `false`: known absent, so a change does not ask (with the redis driver, a round trip to Redis per
+ * change); absent: unknown, asked.
+ */
+export interface OptIns {
+  webhook?: boolean;
+  watched?: boolean;
+}
+
+/**
  * Everything that hears of a job's change once its event exists: the metrics, the transition log,
  * the cancelWhenUnwatched watches and the webhooks. Told by whoever makes the change (JobsService
  * for the memory driver's changes and every cancel, the BullMQ runner for its workers' steps), so
@@ -37,23 +47,22 @@ export class JobChanges {
   /**
    * A change a store accepted, once its event exists. Settles once the change's webhook delivery
    * is queued (the BullMQ runner waits for it, so that an instance dying now loses none); never
-   * rejects. `webhook: false`: the job is known to have none, so the webhooks are not asked (with
-   * the redis driver, a lookup in Redis per change).
+   * rejects.
    */
-  changed(event: JobEvent, webhook?: boolean): Promise<void> {
+  changed(event: JobEvent, optIns: OptIns = {}): Promise<void> {
     const { clientId, job } = event;
     this.metrics.jobChanged(job);
     this.transitions.changed(clientId, job);
     // A finished job needs no watching for cancelWhenUnwatched any more.
-    if (isFinished(job)) this.watches?.forget(clientId, job.id);
-    return this.announced(event, webhook);
+    if (isFinished(job) && optIns.watched !== false) this.watches?.forget(clientId, job.id);
+    return this.announced(event, optIns);
   }
 
   /**
    * A change told again, by an instance that took its job over: its instance may have died before
    * the webhooks heard of it (an event told twice is delivered once). Never rejects.
    */
-  async announced(event: JobEvent, webhook?: boolean): Promise<void> {
+  async announced(event: JobEvent, { webhook }: OptIns = {}): Promise<void> {
     if (webhook !== false) await this.webhooks?.changed(event);
   }
 }

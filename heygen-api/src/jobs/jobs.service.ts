@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger as NestLogger, Optional } from '@nestjs/common';
-import { JobChanges } from '../changes/job-changes.js';
+import { JobChanges, type OptIns } from '../changes/job-changes.js';
 import { AppConfig } from '../config/app-config.js';
 import { cancelBecause, UNWATCHED } from '../deadlines/cancel-reasons.js';
 import { JobWatches } from '../deadlines/job-watches.js';
@@ -126,7 +126,10 @@ export class JobsService {
       if (!isFinished(record.job)) {
         if (webhook) await this.webhooks?.subscribe(clientId, record.job.id, webhook);
         await this.watchFor(record, cancelWhenUnwatched);
-        this.run(record, cancelAfterMs, webhook !== undefined);
+        this.run(record, cancelAfterMs, {
+          webhook: webhook !== undefined,
+          watched: cancelWhenUnwatched !== undefined,
+        });
       }
       return { job: record.job, created: false };
     }
@@ -135,7 +138,10 @@ export class JobsService {
     const event = await this.logged(clientId, record.job, result.event);
     this.changes.created(event);
     await this.watchFor(record, cancelWhenUnwatched);
-    this.run(record, cancelAfterMs, webhook !== undefined);
+    this.run(record, cancelAfterMs, {
+      webhook: webhook !== undefined,
+      watched: cancelWhenUnwatched !== undefined,
+    });
     return { job: event.job, created: true };
   }
 
@@ -154,16 +160,16 @@ export class JobsService {
   }
 
   /**
-   * Hands the job to the runner, with its deadline when `Cancel-After` set one, and whether it has
-   * a webhook (an idempotent retry has the same webhook as the creation: its fingerprint says so).
+   * Hands the job to the runner, with its deadline when `Cancel-After` set one, and what it opted
+   * into (a retry with the creation's idempotency key has the same: its fingerprint says so).
    */
-  private run(record: JobRecord, cancelAfterMs: number | undefined, webhook: boolean): void {
+  private run(record: JobRecord, cancelAfterMs: number | undefined, optIns: OptIns): void {
     const cancelAt =
       cancelAfterMs === undefined ? undefined : Date.parse(record.job.createdAt) + cancelAfterMs;
     this.runner.run(
       record,
       (transition) => this.apply(record.clientId, record.job.id, transition),
-      { ...(cancelAt !== undefined && { cancelAt }), webhook },
+      { ...(cancelAt !== undefined && { cancelAt }), ...optIns },
     );
   }
 

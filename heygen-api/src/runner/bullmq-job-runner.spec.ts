@@ -2,6 +2,8 @@ import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { connectTestRedis, newPrefix, useTestRedis } from '../../test/support/redis-server.js';
 import { clientStub } from '../../test/unit/stubs.js';
 import { JobChanges } from '../changes/job-changes.js';
+import { type JobWatches } from '../deadlines/job-watches.js';
+import { type ClientKey } from '../domain/client.js';
 import { isFinished, type Job } from '../domain/job.js';
 import { storeUnavailable } from '../errors/domain-error.js';
 import { type JobEvent } from '../events/job-events.js';
@@ -76,7 +78,11 @@ async function oneInstance(
       return Promise.resolve();
     },
   } as unknown as JobWebhooks;
-  const changes = new JobChanges(new AppMetrics(), undefined, webhooks);
+  const forgotten: number[] = [];
+  const watches = {
+    forget: (_clientId: ClientKey, id: number) => forgotten.push(id),
+  } as unknown as JobWatches;
+  const changes = new JobChanges(new AppMetrics(), undefined, webhooks, watches);
   const runner = new BullmqJobRunner(config, connections, store, events, new AppMetrics(), changes);
   events.onModuleInit();
   runner.onModuleInit();
@@ -89,17 +95,17 @@ async function oneInstance(
     limits: { activePerClient: 10, keptPerClient: 10, active: 10 },
     ...draft,
   });
-  return { store, runner, told, record: record! };
+  return { store, runner, told, forgotten, record: record! };
 }
 
-describe(`${BullmqJobRunner.name}: webhook lookups`, () => {
+describe(`${BullmqJobRunner.name}: what a job opted into`, () => {
   const env = { JOB_TIME: '100', PROGRESS_INTERVAL_MS: '30', RUNNER_LOCK_MS: '5000' };
   const statuses = (told: Job[]) => told.map((job) => job.status);
 
-  it('should not ask the webhooks of a job created without one', async () => {
-    const { store, runner, told, record } = await oneInstance(env);
+  it('should neither ask the webhooks nor forget a watch of a job created without them', async () => {
+    const { store, runner, told, forgotten, record } = await oneInstance(env);
 
-    runner.run(record, () => Promise.resolve(undefined), { webhook: false });
+    runner.run(record, () => Promise.resolve(undefined), { webhook: false, watched: false });
 
     await vi.waitFor(
       async () =>
@@ -107,19 +113,21 @@ describe(`${BullmqJobRunner.name}: webhook lookups`, () => {
       { timeout: 5000, interval: 20 },
     );
     expect(told).toEqual([]);
+    expect(forgotten).toEqual([]);
   });
 
   it.each([
-    ['with one', true],
-    ['unknown', undefined],
-  ])('should tell the webhooks every change of a job whose webhook is %s', async (_, webhook) => {
-    const { runner, told, record } = await oneInstance(env);
+    ['with them', { webhook: true, watched: true }],
+    ['unknown', {}],
+  ])('should tell every change of a job whose opt-ins are %s', async (_, optIns) => {
+    const { runner, told, forgotten, record } = await oneInstance(env);
 
-    runner.run(record, () => Promise.resolve(undefined), { webhook });
+    runner.run(record, () => Promise.resolve(undefined), optIns);
 
     await vi.waitFor(() => expect(statuses(told)).toContain('completed'), { timeout: 5000 });
     expect(statuses(told)[0]).toBe('running');
     expect(told.some((job) => job.progress > 0 && job.status === 'running')).toBe(true);
+    expect(forgotten).toEqual([record.job.id]);
   });
 });
 

@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { Queue, WaitingError, Worker, type Job as QueueJob } from 'bullmq';
 import { type Redis } from 'ioredis';
-import { JobChanges } from '../changes/job-changes.js';
+import { JobChanges, type OptIns } from '../changes/job-changes.js';
 import { AppConfig } from '../config/app-config.js';
 import { type ClientKey } from '../domain/client.js';
 import { fail, isFinished, type Job, type JobRecord, type JobTransition } from '../domain/job.js';
@@ -36,8 +36,8 @@ interface RunnerJobData {
   fail?: boolean;
   /** Cancel-After: the job is cancelled at this time (ms) unless finished, even if still queued. */
   cancelAt?: number;
-  /** The job has a webhook; absent when unknown (queued again from its record): looked up. */
-  webhook?: boolean;
+  /** What the job opted into; absent when unknown (queued again from its record alone). */
+  optIns?: OptIns;
 }
 
 /** Attempts of a job whose processing throws (Redis away, say) before it is failed for good. */
@@ -132,7 +132,7 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
   run(
     { clientId, job, fail }: JobRecord,
     _apply: ApplyTransition,
-    { cancelAt, webhook }: RunOptions = {},
+    { cancelAt, ...optIns }: RunOptions = {},
   ): void {
     // The job id dedupes: a job is in the queue once, however often it is added.
     this.queue!.add(
@@ -143,7 +143,7 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
         job,
         fail,
         ...(cancelAt !== undefined && { cancelAt }),
-        ...(webhook !== undefined && { webhook }),
+        optIns,
       },
       { jobId: `${encodeURIComponent(clientId)}@${job.id}` },
     ).catch((error: Error) => {
@@ -194,7 +194,7 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
   }
 
   private async process(job: QueueJob<RunnerJobData>, token?: string): Promise<void> {
-    const { clientId, id, job: handed, fail, cancelAt, webhook } = job.data;
+    const { clientId, id, job: handed, fail, cancelAt, optIns } = job.data;
     if (!this.handingOver) {
       // Taken for the first time, the job is as it was handed over but for a cancel, which its
       // first step's compare-and-set finds (and the simulation then stops): no read. Taken again
@@ -210,7 +210,7 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
       if (!record) return;
       // Taken again, the job's latest change may be one whose instance died before telling the
       // webhooks: told again (an event told twice is delivered once).
-      if (!firstTake) await this.announce(record, webhook);
+      if (!firstTake) await this.announce(record, optIns);
       if (isFinished(record.job)) return;
       // A step declined because the job had finished elsewhere told its final change already.
       let toldFinished = false;
@@ -219,7 +219,7 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
       const outcome = await this.simulation.simulate(
         record,
         (transition) =>
-          this.apply(clientId, id, transition, webhook, () => {
+          this.apply(clientId, id, transition, optIns, () => {
             toldFinished = true;
           }),
         cancelAt,
@@ -230,7 +230,7 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
         // the queued job completes, in case that instance died before it could.
         if (toldFinished) return;
         const stopped = await this.untilRedisAnswers(() => this.store.get(clientId, id));
-        if (stopped && isFinished(stopped.job)) await this.announce(stopped, webhook);
+        if (stopped && isFinished(stopped.job)) await this.announce(stopped, optIns);
         return;
       }
     }
@@ -250,8 +250,7 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
     clientId: ClientKey,
     id: number,
     transition: JobTransition,
-    /** The job has a webhook (undefined: unknown, looked up). */
-    webhook: boolean | undefined,
+    optIns: OptIns | undefined,
     /** Told when a declined step found the job finished (its change told here) or gone. */
     onFinishedElsewhere?: () => void,
   ): Promise<Job | undefined> {
@@ -265,7 +264,7 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
         (await this.untilRedisAnswers(() => this.events.publish(clientId, record.job)));
       // Awaited: the next step, and the queued job's completion, wait until the change's webhook
       // delivery is queued, so an instance dying now loses none (docs/design.md, "Webhooks").
-      await this.changes.changed(event, webhook);
+      await this.changes.changed(event, optIns);
       return record.job;
     }
     // Declined: when the job was cancelled meanwhile (and the stop message missed), stop here.
@@ -273,7 +272,7 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
     // Declined may also mean done: a try that timed out while Redis was paused ran when it woke,
     // and its retry found the change made. Its event is told again (an event told twice is
     // delivered once), or its webhook, the final one above all, would never be sent.
-    if (current) await this.announce(current, webhook);
+    if (current) await this.announce(current, optIns);
     if (!current || isFinished(current.job)) {
       onFinishedElsewhere?.();
       this.simulation.stop(clientId, id);
@@ -282,12 +281,9 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
   }
 
   /** Tells the job's latest change again, as its event (job.eventId) logged it. */
-  private async announce(
-    { clientId, job }: JobRecord,
-    webhook: boolean | undefined,
-  ): Promise<void> {
+  private async announce({ clientId, job }: JobRecord, optIns?: OptIns): Promise<void> {
     if (job.eventId === undefined) return;
-    await this.changes.announced({ id: job.eventId, clientId, job }, webhook);
+    await this.changes.announced({ id: job.eventId, clientId, job }, optIns);
   }
 
   /**
@@ -321,8 +317,8 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
     this.logger.error(
       `Job ${job.data.id} of client ${shortClient(job.data.clientId)}: ${error.message}`,
     );
-    const { clientId, id, webhook } = job.data;
-    await this.apply(clientId, id, fail(RUNNER_FAILURE), webhook).catch(() => {});
+    const { clientId, id, optIns } = job.data;
+    await this.apply(clientId, id, fail(RUNNER_FAILURE), optIns).catch(() => {});
   }
 
   private warn(source: string, error: Error): void {

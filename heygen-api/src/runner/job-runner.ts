@@ -1,3 +1,4 @@
+import { type OptIns } from '../changes/job-changes.js';
 import { type ClientKey } from '../domain/client.js';
 import { type JobRecord, type JobTransition } from '../domain/job.js';
 
@@ -7,18 +8,16 @@ export const JOB_RUNNER = Symbol('JobRunner');
 /** Applies a transition to the job through the service (store, then events). */
 export type ApplyTransition = (transition: JobTransition) => Promise<unknown>;
 
-/** What the creation tells the runner beside the record. */
-export interface RunOptions {
+/**
+ * What the creation tells the runner beside the record. A runner that reports its own changes
+ * (BullMQ) passes the opt-ins on to JobChanges.
+ */
+export interface RunOptions extends OptIns {
   /**
    * `Cancel-After`: a job not finished at this time (ms since the epoch) is cancelled with the
    * reason DEADLINE_PASSED, and that ends the work.
    */
   cancelAt?: number;
-  /**
-   * Whether the job was created with a webhook; absent when unknown. A runner that reports its own
-   * changes (BullMQ) skips the webhook lookup of each change for a job known to have none.
-   */
-  webhook?: boolean;
 }
 
 /** Does the work of a job and reports each step through `apply`. */
