@@ -3,6 +3,7 @@ import { connectTestRedis, useTestRedis } from '../../test/support/redis-server.
 import { startReceiver } from '../../test/support/webhook-receiver.js';
 import { clientStub, configStub } from '../../test/unit/stubs.js';
 import { cancel, complete, newJob, progressTo, start, type Job } from '../domain/job.js';
+import { storeUnavailable } from '../errors/domain-error.js';
 import { type JobEvent } from '../events/job-events.js';
 import { AppMetrics } from '../metrics/app-metrics.js';
 import { InMemoryWebhookQueue } from './in-memory-webhook-queue.js';
@@ -67,6 +68,24 @@ function newDispatcher({
 
 const eventOf = (job: Job): JobEvent => ({ id: String(++sequence), clientId: clientStub, job });
 
+/**
+ * Redis dropping its connection once under each of `steps`: the first call of each fails with
+ * STORE_UNAVAILABLE, as a command in flight does on a reset, and the next ones reach Redis.
+ */
+function blipping(state: WebhookState, steps: (keyof WebhookState)[]): WebhookState {
+  const calls = state as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+  for (const step of steps) {
+    const real = calls[step]!.bind(state);
+    let failed = false;
+    calls[step] = (...args) => {
+      if (failed) return real(...args);
+      failed = true;
+      return Promise.reject(storeUnavailable());
+    };
+  }
+  return state;
+}
+
 /** A receiver, the job subscribed to it for `events`, and the job started now. */
 async function subscribed(sut: WebhookDispatcher, events: WebhookEventName[]) {
   const receiver = await startReceiver();
@@ -76,6 +95,30 @@ async function subscribed(sut: WebhookDispatcher, events: WebhookEventName[]) {
 }
 
 describe(WebhookDispatcher.name, () => {
+  it.each(STATES)(
+    'should deliver a final change whose every step met a Redis connection reset, %s state (review of 2026-12-01)',
+    async (_driver, newState) => {
+      const state = blipping(await newState(), [
+        'subscription',
+        'addDelivery',
+        'delivery',
+        'saveDelivery',
+        'record',
+      ]);
+      const { sut } = newDispatcher({ state });
+      const { receiver, running, now } = await subscribed(sut, ['completed']);
+
+      await sut.changed(eventOf(complete(running, now + 1)!));
+
+      await vi.waitFor(() => expect(receiver.received).toHaveLength(1), { timeout: 5000 });
+      expect(JSON.parse(receiver.received[0]!.body)).toMatchObject({ type: 'job.completed' });
+      await vi.waitFor(async () => {
+        const { attempts } = await sut.history(clientStub, JOB_ID);
+        expect(attempts).toMatchObject([{ type: 'job.completed', statusCode: 200 }]);
+      });
+    },
+  );
+
   it.each(STATES)(
     "should send no progress heard after the job's final change, %s state (review of 2026-12-01)",
     async (_driver, newState) => {

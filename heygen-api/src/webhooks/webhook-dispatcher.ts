@@ -6,6 +6,7 @@ import { isFinished } from '../domain/job.js';
 import { DomainError } from '../errors/domain-error.js';
 import { type JobEvent } from '../events/job-events.js';
 import { AppMetrics } from '../metrics/app-metrics.js';
+import { retryWhileUnavailable } from '../redis/redis-unavailable.js';
 import { type JobWebhooks } from './job-webhooks.js';
 import { ProgressThrottle } from './progress-throttle.js';
 import { parseRetryAfter, retryDelayMs } from './retry-schedule.js';
@@ -48,6 +49,8 @@ export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
   private readonly progress: ProgressThrottle;
   /** Attempts under way on this instance, automatic and manual. */
   private inFlight = 0;
+  /** The instance stops: a step waiting for Redis to come back gives up (see stored). */
+  private stopping = false;
 
   constructor(
     @Inject(AppConfig) private readonly config: AppConfig,
@@ -126,6 +129,7 @@ export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
   }
 
   onModuleDestroy(): void {
+    this.stopping = true;
     this.progress.close();
     this.sender.close();
   }
@@ -146,7 +150,7 @@ export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
     // the lookup, which a held change's window could end during.
     if (isFinished(job)) this.progress.drop(event);
     // Most jobs have no webhook: with the memory driver this is one map lookup.
-    const subscription = await this.state.subscription(clientId, job.id);
+    const subscription = await this.stored(() => this.state.subscription(clientId, job.id));
     if (!subscription) return;
     if (isFinished(job)) this.state.finished(clientId, job.id);
     if (!subscription.target.events.has(name) || subscription.gone) return;
@@ -172,15 +176,18 @@ export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
     const earlier =
       subscription.latestDeliveryId === undefined
         ? undefined
-        : await this.state.delivery(clientId, job.id, subscription.latestDeliveryId);
+        : await this.stored(() =>
+            this.state.delivery(clientId, job.id, subscription.latestDeliveryId!),
+          );
     // An event announced again (the runner that took a job over) finds its delivery: queued once
     // more while pending, which a queue that keeps its attempts ignores. A progress change heard
     // after the job's final one (held back on the runner's instance while another cancelled the
     // job) finds the final delivery, which covers it.
-    const kept = await this.state.addDelivery(delivery);
+    // Tried again after a lost answer, the add finds the delivery it made (by the event's id).
+    const kept = await this.stored(() => this.state.addDelivery(delivery));
     const sameEvent = kept.eventId === delivery.eventId;
     if (sameEvent && kept.state === 'pending' && kept.nextAttemptAt !== undefined) {
-      await this.queue.schedule(kept, kept.nextAttemptAt);
+      await this.stored(async () => this.queue.schedule(kept, kept.nextAttemptAt!));
     }
     if (kept === delivery && earlier !== undefined) await this.supersede(earlier);
   }
@@ -198,17 +205,29 @@ export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
   private async markSuperseded(delivery: WebhookDelivery): Promise<void> {
     delivery.state = 'superseded';
     delete delivery.nextAttemptAt;
-    await this.state.saveDelivery(delivery);
+    await this.stored(() => this.state.saveDelivery(delivery));
+  }
+
+  /**
+   * A step on the webhook state or queue, tried again while Redis is away (the redis driver: a
+   * connection reset, a failover) until it is back or the instance stops. Given up at the first
+   * failure, a final change's delivery was never made, or an attempt ended with its delivery
+   * pending and nothing left to retry it (review of 2026-12-01).
+   */
+  private stored<T>(step: () => Promise<T>): Promise<T> {
+    return retryWhileUnavailable(step, () => !this.stopping);
   }
 
   /** One POST of a delivery, then its next step on the schedule. Never rejects. */
   private async attempt(ref: DeliveryRef, manual = false): Promise<void> {
     this.inFlight += 1;
     try {
-      const [subscription, delivery] = await Promise.all([
-        this.state.subscription(ref.clientId, ref.jobId),
-        this.state.delivery(ref.clientId, ref.jobId, ref.deliveryId),
-      ]);
+      const [subscription, delivery] = await this.stored(() =>
+        Promise.all([
+          this.state.subscription(ref.clientId, ref.jobId),
+          this.state.delivery(ref.clientId, ref.jobId, ref.deliveryId),
+        ]),
+      );
       if (!subscription || !delivery) return;
       if (!manual && (subscription.gone || delivery.state !== 'pending')) return;
       if (!manual && supersededBy(subscription, delivery)) {
@@ -234,7 +253,9 @@ export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
     const headers = {
       'webhook-id': delivery.eventId,
       'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-      'webhook-signature': await this.secrets.sign(clientId, delivery.eventId, at, delivery.body),
+      'webhook-signature': await this.stored(() =>
+        this.secrets.sign(clientId, delivery.eventId, at, delivery.body),
+      ),
     };
     delivery.attempts += 1;
     // The schedule counts automatic attempts only: a manual one leaves it where it stands.
@@ -255,7 +276,7 @@ export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
       // [Standard Webhooks] 410 Gone: the receiver wants no more; this job's webhook is disabled.
       delivery.state = 'failed';
       delete delivery.nextAttemptAt;
-      for (const pending of await this.state.markGone(clientId, jobId)) {
+      for (const pending of await this.stored(() => this.state.markGone(clientId, jobId))) {
         this.queue.cancel(pending.deliveryId);
       }
     } else if (!manual) {
@@ -272,9 +293,10 @@ export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
         reschedule = true;
       }
     }
-    await this.state.saveDelivery(delivery);
+    await this.stored(() => this.state.saveDelivery(delivery));
     // Awaited: BullMQ completes this attempt only once the next one is queued.
-    if (reschedule) await this.queue.schedule(delivery, delivery.nextAttemptAt!);
+    if (reschedule)
+      await this.stored(async () => this.queue.schedule(delivery, delivery.nextAttemptAt!));
     const record: DeliveryAttempt = {
       deliveryId: delivery.deliveryId,
       eventId: delivery.eventId,
@@ -289,7 +311,7 @@ export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
           nextAttemptAt: new Date(delivery.nextAttemptAt).toISOString(),
         }),
     };
-    await this.state.record(clientId, jobId, record);
+    await this.stored(() => this.state.record(clientId, jobId, record));
     if (record.statusCode === undefined || record.statusCode >= 300) {
       this.logger.debug(
         `Job ${jobId}: webhook attempt ${attempt} ${record.error ?? String(record.statusCode)}`,
