@@ -20,7 +20,8 @@ export const isId = (value: unknown): value is number =>
 export const MAX_BATCH_IDS = 1000;
 
 /**
- * Whether `value` has what the library relies on of a job: id, status, revision, finishedAt. Other
+ * Whether `value` has what the library relies on of a job: id, status, revision, finishedAt (a
+ * string exactly when the status is final: waits go by the status, listeners by finishedAt). Other
  * fields pass through unchecked: `eventId` (issue 19) among them, absent from older servers.
  */
 const isJob = (value: unknown): value is Job => {
@@ -31,7 +32,9 @@ const isJob = (value: unknown): value is Job => {
     isId(job.id) &&
     STATUSES.includes(job.status!) &&
     Number.isSafeInteger(job.revision) &&
-    (job.finishedAt === undefined || typeof job.finishedAt === 'string')
+    (job.status === 'pending' || job.status === 'running'
+      ? job.finishedAt === undefined
+      : typeof job.finishedAt === 'string')
   );
 };
 

@@ -126,6 +126,7 @@ describe(HeyGenAPI.name, () => {
         ['pollInterval', -1],
         ['pollInterval', 2 ** 31],
         ['retryDelay', Infinity],
+        ['retryDelay', 0],
         ['maxRetries', 1.5],
         ['maxRetries', -1],
         ['clientId', 'x&uuid=y'],
@@ -1377,6 +1378,35 @@ describe(HeyGenAPI.name, () => {
       await clock.advance(10_000);
       expect(pollCalls(calls).length).toBe(lookups + 1);
       expect(seen).toEqual(['running', 'completed']);
+      sut.dispose();
+    });
+
+    it('should look up an id polling had not answered yet when it goes back to a stream (review of 2026-12-01)', async () => {
+      using clock = fakeClock();
+      const jobs = new Map([[1, jobStub(1, 'running', 2)]]);
+      let polling = false;
+      // Polls go unanswered: the stream comes back before they are.
+      const { fetch } = fakeFetch((call) =>
+        polling ? new Promise<Reply>(() => {}) : batch(jobs)(call),
+      );
+      const sut = newSut({ fetch, mode: HeyGenStatusListenerMode.SSE });
+      sut.listen(1, () => {});
+      FakeEventSource.last.connect();
+      FakeEventSource.last.emit('job', jobStub(1, 'running', 3), '5');
+      polling = true;
+      sut.changeBackend(HeyGenStatusListenerMode.POLL);
+      let outcome: unknown;
+      sut.waitForJob(77).then(
+        (job) => (outcome = job),
+        (error: unknown) => (outcome = error),
+      );
+      await clock.advance(10);
+      polling = false;
+      sut.changeBackend(HeyGenStatusListenerMode.SSE);
+      // Resumed from its event id: no snapshot, and no word of job 77.
+      FakeEventSource.last.connect();
+      await clock.advance(10);
+      expect(outcome).toBeInstanceOf(JobNotFoundError);
       sut.dispose();
     });
   });

@@ -334,10 +334,7 @@ export class HeyGenAPI {
     else this.#connect();
     // A stream tells only about jobs that exist: ask once about an id never seen. Polling asks
     // about every watched id anyway.
-    const state = this.#state;
-    if (!this.#registry.job(id) && 'transport' in state && state.transport === 'sse') {
-      this.#lookup.add(id);
-    }
+    if (!this.#registry.job(id) && isStreaming(this.#state)) this.#lookup.add(id);
   }
 
   /**
@@ -388,6 +385,13 @@ export class HeyGenAPI {
     if (state.state === 'connecting' && state.error) {
       this.#http.log(`${state.transport} down (${state.attempt}): ${state.error.message}`);
     }
+    // From polling to a stream (an upgrade, changeBackend): a watched id polling had not answered
+    // yet is one no stream will mention. Asked once, like an id listened to while streaming.
+    if (isStreaming(state) && !isStreaming(this.#state)) {
+      for (const id of this.#registry.watched()) {
+        if (!this.#registry.job(id)) this.#lookup.add(id);
+      }
+    }
     if (state.state !== 'closed') {
       this.#setState(state);
       return;
@@ -429,6 +433,10 @@ export class HeyGenAPI {
 interface NodeLike {
   getBuiltinModule?(id: 'node:events'): { setMaxListeners(n: number, target: EventTarget): void };
 }
+
+/** A stream delivers (or is being opened): it mentions only the jobs that exist. */
+const isStreaming = (state: ConnectionState): boolean =>
+  'transport' in state && state.transport === 'sse';
 
 const badId = (id: unknown): TypeError =>
   new TypeError(`HeyGenAPI: a job id is a positive integer below 1e15, not ${String(id)}`);

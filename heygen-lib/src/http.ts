@@ -4,7 +4,13 @@ import { HttpError } from './errors/http-error.js';
 import { JobNotFoundError } from './errors/job-not-found-error.js';
 import { MessageParseError } from './errors/message-parse-error.js';
 import type { Log } from './logger.js';
-import type { ChannelStats, FetchLike, HeyGenAPIOptions, HeyGenStats } from './types.js';
+import type {
+  ChannelStats,
+  FetchLike,
+  HeyGenAPIOptions,
+  HeyGenStats,
+  ResponseLike,
+} from './types.js';
 
 /** A parsed answer: its JSON body, the server's poll hint, if any, and whether it was held. */
 export interface Answer {
@@ -57,6 +63,34 @@ export interface Http {
 
 /** A server that accepts a request but never answers must not freeze a call or polling. */
 export const REQUEST_TIMEOUT = 30_000;
+
+/**
+ * The most bytes of an answer read: a batch of 1,000 jobs is about 400 KB. A larger body (a gzip
+ * bomb inflates 1 MB into 1 GB) is cut there, and the answer is no answer.
+ */
+export const MAX_ANSWER_BYTES = 1 << 20;
+
+/** The body as text, or undefined past {@link MAX_ANSWER_BYTES}, read no further. */
+const readBounded = async (res: ResponseLike, signal: AbortSignal): Promise<string | undefined> => {
+  const reader = res.body?.getReader();
+  // A fetch of the caller's without a streamed body: read whole, then measured.
+  if (!reader) {
+    const text = await untilAborted(res.text(), signal);
+    return text.length > MAX_ANSWER_BYTES ? undefined : text;
+  }
+  const decoder = new TextDecoder();
+  let text = '';
+  for (let bytes = 0; ;) {
+    const { done, value } = await untilAborted(reader.read(), signal);
+    if (done) return text + decoder.decode();
+    bytes += value?.length ?? 0;
+    if (bytes > MAX_ANSWER_BYTES) {
+      reader.cancel().catch(() => {});
+      return undefined;
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+};
 
 /** What a browser's "failed" may mean. */
 const CORS_HINT = "unreachable, or refused by CORS (is this origin in the server's CORS_ORIGINS?)";
@@ -125,7 +159,7 @@ export const createHttp = (
       let hint: string | null;
       let applied: string | null;
       let retryAfter: string | null;
-      let text: string;
+      let text: string | undefined;
       let common: Record<string, string> | undefined;
       try {
         // Inside the request's bound: a function that never settles is cut like a request.
@@ -149,7 +183,7 @@ export const createHttp = (
         hint = res.headers.get('x-next-poll-ms');
         applied = res.headers.get('preference-applied');
         retryAfter = res.headers.get('retry-after');
-        text = await untilAborted(res.text(), bound.signal);
+        text = await readBounded(res, bound.signal);
       } catch (error) {
         // Aborted by the caller (dispose, its signal, its deadline): that reason, as it is.
         if (signal?.aborted && isHeyGenError(signal.reason)) throw signal.reason;
@@ -160,12 +194,16 @@ export const createHttp = (
       } finally {
         bound.release();
       }
-      stats[via].bytes += text.length;
+      stats[via].bytes += text?.length ?? MAX_ANSWER_BYTES;
+      // Too large, an error's body is left unread: the status says enough.
+      if (text === undefined && status < 400) {
+        throw new MessageParseError(`an answer over ${MAX_ANSWER_BYTES} bytes`);
+      }
       let data: unknown;
       try {
         data = text ? JSON.parse(text) : undefined;
       } catch (error) {
-        if (status < 400) throw new MessageParseError(text, error);
+        if (status < 400) throw new MessageParseError(String(text), error);
       }
       if (status >= 400) {
         const { code, message } = (data ?? {}) as { code?: string; message?: string };

@@ -69,7 +69,8 @@ export const validateOptions = (options: HeyGenAPIOptions): void => {
   if (!isHttpUrl(options?.url)) invalid('url', "the server's http(s) URL");
   validateMode(options.mode);
   check(options, 'pollInterval', isMs, 'a number of ms');
-  check(options, 'retryDelay', isMs, 'a number of ms');
+  // 0 would retry without a pause, for as long as a job is watched: a request storm.
+  check(options, 'retryDelay', (value) => isMs(value) && +value! >= 1, 'a number of ms ≥ 1');
   check(options, 'maxRetries', isCount, 'a whole number ≥ 0');
   check(options, 'clientId', (value) => typeof value === 'string' && UUID.test(value), 'a UUID');
   check(options, 'apiKey', (value) => typeof value === 'string' && !!value, 'a non-empty string');

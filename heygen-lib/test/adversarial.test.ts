@@ -1,6 +1,7 @@
 import { EventSource } from 'eventsource';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   HeyGenAPI,
@@ -186,8 +187,29 @@ describe('heygen-lib against hostile servers', () => {
     }
   });
 
+  it('should read no more than 1 MiB of an answer, however far it inflates (review of 2026-12-01)', async () => {
+    // 100 MiB of JSON, gzipped to about 100 KB on the wire.
+    const bomb = gzipSync(JSON.stringify({ ...JOB, pad: 'x'.repeat(100 * 2 ** 20) }));
+    const server = await hostile((_req, res) => {
+      res
+        .writeHead(201, { 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' })
+        .end(bomb);
+    });
+    const heygen = client(server.url);
+    await expect(heygen.createJob()).rejects.toBeInstanceOf(MessageParseError);
+    expect(heygen.stats().api.bytes).toBeLessThanOrEqual(2 ** 20);
+  });
+
   it('should reject answers of the wrong shape with MessageParseError', async () => {
-    for (const body of ['{}', '{"id":"1; DROP"}', 'null', '[]']) {
+    for (const body of [
+      '{}',
+      '{"id":"1; DROP"}',
+      'null',
+      '[]',
+      // A final status without its finishedAt, or a running job with one (review of 2026-12-01).
+      '{"id":1,"status":"failed","revision":2}',
+      '{"id":1,"status":"running","revision":2,"finishedAt":"2026-11-30T00:00:00.000Z"}',
+    ]) {
       const server = await hostile((_req, res) => {
         res.writeHead(201, { 'Content-Type': 'application/json' }).end(body);
       });

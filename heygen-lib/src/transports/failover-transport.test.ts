@@ -48,7 +48,7 @@ const newSut = () => {
   const sut = createFailoverTransport(host, transports.stream, transports.poll, 3, (state) =>
     states.push(state),
   );
-  return { sut, http, states, ...transports };
+  return { sut, http, host, states, ...transports };
 };
 
 const lost = { state: 'closed', error: new SSEError('Stream lost') } as const;
@@ -118,6 +118,25 @@ describe(createFailoverTransport.name, () => {
       last('sse').report(lost); // ...and drops at once
     }
     // Backoff from 100 ms doubling, 50–100 % jitter: never reset by an unhealthy stream.
+    gaps.forEach((gap, i) => expect(gap).toBeGreaterThanOrEqual(50 * 2 ** i));
+  });
+
+  it('should probe ever more slowly though each stream outlasts a short heartbeat before it drops (review of 2026-12-01)', async () => {
+    using clock = fakeClock();
+    const { sut, last, host } = newSut();
+    host.heartbeatMs = 50; // the least a server may announce
+    sut.start();
+    last('sse').report(lost);
+    const gaps: number[] = [];
+    for (let flap = 0; flap < 4; flap++) {
+      const before = Date.now();
+      const probe = last('sse');
+      while (last('sse') === probe) await clock.advance(10);
+      gaps.push(Date.now() - before);
+      last('sse').report({ state: 'open', transport: 'sse' }); // takes over...
+      await clock.advance(200); // ...outlasts a few heartbeats...
+      last('sse').report(lost); // ...and drops
+    }
     gaps.forEach((gap, i) => expect(gap).toBeGreaterThanOrEqual(50 * 2 ** i));
   });
 

@@ -3,6 +3,12 @@ import type { HeyGenError } from '../errors/heygen-error.js';
 import type { StateListener, Transport, TransportFactory, TransportHost } from './transport.js';
 
 /**
+ * How long a stream in charge must have lasted, at least, to count as healthy when it drops: a
+ * server announcing short heartbeats must not make every short-lived stream reset the backoff.
+ */
+const HEALTHY_STREAM_MS = 30_000;
+
+/**
  * SSE with a fallback (`fallback: true`): on the first disruption of the stream it switches to
  * POLL at once, then tries a new stream in the background with backoff and, once that one is
  * connected, stops polling. The new stream starts before polling stops, so no update falls into
@@ -55,8 +61,8 @@ export const createFailoverTransport = (
       onState(state);
     });
     active.start();
-    // A stream that connects and drops at once must not make probing faster: no SSE↔POLL flapping.
-    if (Date.now() - streamSince >= host.heartbeatMs) probes = 0;
+    // A stream that connects and drops soon must not make probing faster: no SSE↔POLL flapping.
+    if (Date.now() - streamSince >= Math.max(host.heartbeatMs, HEALTHY_STREAM_MS)) probes = 0;
     scheduleProbe();
   };
 

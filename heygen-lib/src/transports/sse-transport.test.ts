@@ -141,6 +141,18 @@ describe(createSseTransport.name, () => {
       expect(failures().map((error) => error.message)).toEqual(['No heartbeat']);
       sut.close();
     });
+
+    it('should hold a stream to 2.5 × 50 ms when the server announces a shorter heartbeat (review of 2026-12-01)', async () => {
+      using clock = fakeClock();
+      const { sut, connected, failures } = newSut();
+      sut.start();
+      connected(1); // 2.5 ms: a healthy stream failed between two of its events
+      await clock.advance(2.5 * 50 - 1);
+      expect(failures()).toEqual([]);
+      await clock.advance(1);
+      expect(failures().map((error) => error.message)).toEqual(['No heartbeat']);
+      sut.close();
+    });
   });
 
   describe('retries', () => {

@@ -17,6 +17,12 @@ import {
 export const CONNECTED_WITHIN_MS = 10_000;
 
 /**
+ * [protocol] The shortest heartbeat interval a server may announce (the server's own least
+ * `HEARTBEAT_MS`): a smaller one (`1`) would fail a healthy stream between two of its events.
+ */
+const MIN_HEARTBEAT_MS = 50;
+
+/**
  * The longest heartbeat interval a server may announce: 5 min. The watchdog waits 2.5 of them,
  * so a larger one (`1e12`) would leave a stalled stream, and an EventSource's buffer, for weeks.
  */
@@ -126,8 +132,8 @@ export const createSseTransport = (
       const value = JSON.parse(data) as { heartbeatMs?: unknown } | null;
       if (type === 'connected') {
         // A heartbeat that is not a positive number of ms keeps the one known.
-        host.heartbeatMs =
-          Math.min(clampDelay(value?.heartbeatMs), MAX_HEARTBEAT_MS) || host.heartbeatMs;
+        const announced = Math.min(clampDelay(value?.heartbeatMs), MAX_HEARTBEAT_MS);
+        if (announced) host.heartbeatMs = Math.max(announced, MIN_HEARTBEAT_MS);
         connectedAt = Date.now();
         watch();
         onState({ state: 'open', transport: 'sse' });
