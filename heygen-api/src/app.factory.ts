@@ -12,6 +12,7 @@ import { AppModule } from './app.module.js';
 import {
   AppConfig,
   ConfigError,
+  parseConfig,
   parseHttpAdapter,
   parseTrustProxy,
   type HttpAdapter,
@@ -132,7 +133,8 @@ const NEST_OPTIONS = {
 function chooseAdapter(env: Record<string, string | undefined>): HttpAdapter {
   const problems: string[] = [];
   const adapter = parseHttpAdapter(env, problems);
-  if (problems.length > 0) throw new ConfigError(problems);
+  // The whole configuration, so that the line names every bad variable, not this one alone.
+  if (problems.length > 0) parseConfig(env);
   return adapter;
 }
 

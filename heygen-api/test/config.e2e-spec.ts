@@ -58,6 +58,14 @@ describeEachAdapter(() => {
       expect(lines[0]).toMatch(new RegExp(`^heygen-api: .*${name}`));
       expect(lines[0]).not.toMatch(/\bat .*:\d+:\d+/);
     });
+
+    it('should name every bad variable on its one line, HTTP_ADAPTER among them (review of 2026-12-01)', async () => {
+      const { lines } = await refusedStart({ HTTP_ADAPTER: 'koa', PORT: 'eighty' });
+
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain('HTTP_ADAPTER');
+      expect(lines[0]).toContain('PORT');
+    });
   });
 
   describe('LOG_LEVEL (built server)', () => {

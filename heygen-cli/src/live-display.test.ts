@@ -18,9 +18,10 @@ const jobStub = (
   expectedAt: '2026-11-23T18:00:01.000Z',
 });
 
-function terminal(isTTY: boolean) {
+function terminal(isTTY: boolean, columns?: number) {
   let text = '';
-  return { output: { isTTY, write: (chunk: string) => (text += chunk) }, text: () => text };
+  const write = (chunk: string) => (text += chunk);
+  return { output: { isTTY, columns, write }, text: () => text };
 }
 
 describe(LiveDisplay.name, () => {
@@ -31,6 +32,15 @@ describe(LiveDisplay.name, () => {
     sut.update(jobStub(2, 0, 1, 'pending'));
     sut.stream.write('a log line\n');
     expect(text().split('\r\x1b[2K').at(-1)).toBe('a log line\n#1 [█████░░░░░]  #2 [░░░░░░░░░░]…');
+  });
+
+  it("should keep the line within the terminal's width, the latest jobs shown (review of 2026-12-01)", () => {
+    const { output, text } = terminal(true, 40);
+    const sut = new LiveDisplay(output);
+    for (let id = 1; id <= 5; id++) sut.update(jobStub(id, 50, 3));
+    const line = text().split('\r\x1b[2K').at(-1)!;
+    expect(line.length).toBeLessThan(40);
+    expect(line).toMatch(/^….*#5 \[█████░░░░░\]$/);
   });
 
   it('should ignore an older copy of a job', () => {

@@ -30,7 +30,7 @@ export class LiveDisplay {
     const known = this.jobs.get(job.id);
     if (known && known.revision >= job.revision) return;
     this.jobs.set(job.id, job);
-    this.line = [...this.jobs.values()].map(describe).join('  ');
+    this.line = fit([...this.jobs.values()].map(describe).join('  '), this.output.columns);
     this.output.write(`${CLEAR_LINE}${this.line}`);
   }
 
@@ -39,6 +39,15 @@ export class LiveDisplay {
     if (this.enabled && this.line) this.output.write(`${CLEAR_LINE}`);
     this.line = '';
   }
+}
+
+/**
+ * The line cut to the terminal's width, the latest jobs kept: a line that wraps is cleared only
+ * on its last row, and the rows above it stay among the log lines.
+ */
+function fit(line: string, columns: number | undefined): string {
+  if (columns === undefined || line.length < columns) return line;
+  return `…${line.slice(line.length - columns + 2)}`;
 }
 
 function describe(job: Job): string {

@@ -17,6 +17,8 @@ export interface Logger {
 export interface TextOutput {
   write(chunk: string): unknown;
   isTTY?: boolean | undefined;
+  /** A terminal's width, in characters. */
+  columns?: number | undefined;
 }
 
 export interface LoggerOptions {

@@ -45,6 +45,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   /** The exit code once a stop signal came: nothing after its line is printed. */
   let stoppedCode: number | undefined;
   const interrupt = (signal: NodeJS.Signals): void => {
+    // A second signal (Ctrl-C pressed again) must not cut the cleanup short.
+    if (stoppedCode !== undefined) return;
     const what =
       options.instances > 1
         ? 'the servers, redis-server and the proxy'
@@ -58,8 +60,18 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     stop.abort();
     void cleanup.run().finally(() => process.exit(code));
   };
-  process.once('SIGINT', interrupt);
-  process.once('SIGTERM', interrupt);
+  // SIGHUP: the terminal closed, or the SSH session dropped.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, interrupt);
+  // Output closed (`| head`): a stop too, as the shell's SIGPIPE would be. Node ignores SIGPIPE,
+  // and a write fails with EPIPE instead, which crashed the run with its servers left running.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', () => interrupt('SIGPIPE'));
+  }
+  // Whatever else fails, what the run started is stopped before the process ends.
+  process.once('uncaughtException', (error) => {
+    process.stderr.write(`heygen-cli: ${error.stack ?? String(error)}\n`);
+    void cleanup.run().finally(() => process.exit(1));
+  });
 
   try {
     const report = await run({

@@ -88,6 +88,8 @@ export async function run({
     const id = await heygen
       .createJob({
         timeout: SCHEDULE.callTimeoutMs,
+        // Asked of the server, not left to its JOB_TIME: with --url that is someone else's.
+        duration: options.jobTime,
         ...(options.fail.includes(n) && { fail: true }),
         ...(receiver && { webhook: receiver.urlFor(n) }),
       })
@@ -134,12 +136,21 @@ export async function run({
   const kill = deployment.kill;
   const nextStream = kill && deployment.requests.firstStreamSince(kill.at);
   const streamAgainSince = kill ? (nextStream?.at ?? Infinity) : healedAt;
+  const upgraded = (): boolean => heygen.stats().upgrades > 0;
+  const streamedAgain = async (): Promise<boolean> => {
+    if (options.fallback && upgraded()) return true;
+    const opened =
+      connection.streamOpenedSince(streamAgainSince) ||
+      (connection.active && (await connection.streaming(SCHEDULE.upgradeTimeoutMs)));
+    // With fallback, back from polling is the library's own upgrade: a stream opened afresh for a
+    // job created once every earlier one had settled is no return (review of 2026-12-01).
+    return options.fallback ? opened && upgraded() : opened;
+  };
   const returnedToSse =
     options.drop &&
     options.mode !== 'poll' &&
     (!options.fallback || heygen.stats().fallbacks > 0) &&
-    (connection.streamOpenedSince(streamAgainSince) ||
-      (connection.active && (await connection.streaming(SCHEDULE.upgradeTimeoutMs))));
+    (await streamedAgain());
   const stats = heygen.stats();
   log.log('heygen-cli', 'all jobs settled', {
     fallbacks: stats.fallbacks,

@@ -37,6 +37,9 @@ export function startServer({
       // would bury the run's own story (the report counts the requests).
       LOG_LEVEL: 'warn',
       LOG_FORMAT: 'pretty',
+      // The run's own server asks for no key: an API_KEYS of the shell, or of a `.env` made for
+      // `npm run start:api`, failed every request of the run with 401 (review of 2026-12-01).
+      API_KEYS: '',
     },
     onLine: (line) => log.log('heygen-api', line, { instance }),
     ...(instance !== undefined && { name: `heygen-api ${instance}` }),

@@ -1,8 +1,11 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnServer } from 'heygen-test-support/server';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { type RunReport } from '../src/report.js';
 import { CLI_MAIN, runCli } from './run-cli.js';
@@ -148,6 +151,38 @@ describe('the integration run', () => {
     expect(failures[0]).toContain(
       `run failed: no heygen-api answers at http://127.0.0.1:${port}/health (connect ECONNREFUSED 127.0.0.1:${port})`,
     );
+  });
+
+  it("should ask a --url server for --job-time's jobs, whatever its own JOB_TIME (review of 2026-12-01)", async () => {
+    const server = await spawnServer({
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', JOB_TIME: '30000', LOG_LEVEL: 'warn' },
+    });
+    onTestFinished(() => server.stop());
+    const { code, stdout } = await runCli([
+      ...['--url', server.url, '--job-time', '200', '--jobs', '1', '--no-drop', '--json'],
+    ]);
+    expect(code, stdout).toBe(0);
+    const [job] = (JSON.parse(stdout) as RunReport).jobs;
+    expect(job!.finishedAt! - job!.createdAt).toBeLessThan(5000);
+  });
+
+  it("should stop its server where there is no `ps` (node:slim, the image's base) (review of 2026-12-01)", async () => {
+    // A PATH that holds node only.
+    const bin = mkdtempSync(join(tmpdir(), 'heygen-cli-nops-'));
+    onTestFinished(() => rmSync(bin, { recursive: true, force: true }));
+    symlinkSync(process.execPath, join(bin, 'node'));
+    const cli = startCli(['--no-drop', '--jobs', '1', '--job-time', '50'], { env: { PATH: bin } });
+    const code = await cli.exit;
+    expect(code, cli.output()).toBe(0);
+    expect(cli.output()).not.toContain('ENOENT');
+    await vi.waitFor(() => expect(markedProcesses(cli.mark)).toEqual([]), { timeout: 6000 });
+  });
+
+  it('should run with the keyless server it starts, whatever API_KEYS says (review of 2026-12-01)', async () => {
+    const { code, stdout } = await runCli(['--no-drop', '--jobs', '1', '--job-time', '50'], {
+      API_KEYS: 'a-key-of-the-shell',
+    });
+    expect(code, stdout).toBe(0);
   });
 
   it('should not count a missing fallback against POLL mode, where none applies', async () => {
@@ -346,6 +381,31 @@ describe('stopping', () => {
     await vi.waitFor(() => expect(markedProcesses(cli.mark)).toEqual([]), { timeout: 6000 });
   });
 
+  it('should stop everything and exit 141 when its output is closed (`| head`) (review of 2026-12-01)', async () => {
+    const cli = startCli(['--job-time', '60000']);
+    await cli.waitFor(/job \d+ created n=1/);
+    cli.closeOutput();
+    expect(await cli.exit).toBe(141);
+    await vi.waitFor(() => expect(markedProcesses(cli.mark)).toEqual([]), { timeout: 6000 });
+  });
+
+  it.each([
+    ['SIGHUP (the terminal closed)', ['SIGHUP'], 129],
+    ['a second Ctrl-C during the stop', ['SIGINT', 'SIGINT'], 130],
+  ] as const)(
+    'should stop everything on %s (review of 2026-12-01)',
+    async (_what, signals, exitCode) => {
+      const cli = startCli(['--no-drop', '--jobs', '1', '--job-time', '60000']);
+      await cli.waitFor(/job \d+ created n=1/);
+      for (const signal of signals) {
+        cli.signal(signal);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(await cli.exit, cli.output()).toBe(exitCode);
+      await vi.waitFor(() => expect(markedProcesses(cli.mark)).toEqual([]), { timeout: 6000 });
+    },
+  );
+
   it.each([
     ['the CLI', 'SIGINT', 130, false],
     ['the CLI', 'SIGTERM', 143, false],
@@ -374,10 +434,13 @@ describe('stopping', () => {
  * The built CLI, running until `stop` sends it a signal: alone, or with `group` to its whole
  * process group (its own), as a terminal's Ctrl-C does. What it starts inherits `mark`.
  */
-function startCli(args: string[], { group = false } = {}) {
+function startCli(
+  args: string[],
+  { group = false, env = {} }: { group?: boolean; env?: Record<string, string> } = {},
+) {
   const mark = `heygen-cli-test-${crypto.randomUUID()}`;
   const child = spawn(process.execPath, [CLI_MAIN, ...args], {
-    env: { ...process.env, JOB_TIME: '', NO_COLOR: '1', HEYGEN_TEST_MARK: mark },
+    env: { ...process.env, JOB_TIME: '', NO_COLOR: '1', HEYGEN_TEST_MARK: mark, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: group,
   });
@@ -416,6 +479,11 @@ function startCli(args: string[], { group = false } = {}) {
       const [code] = await exited;
       return code;
     },
+    signal: (signal: NodeJS.Signals) => child.kill(signal),
+    /** Its exit code, once it exits. */
+    exit: exited.then(([code]) => code),
+    /** Closes the reading end of its stdout, as `| head` does once it has its lines. */
+    closeOutput: () => child.stdout.destroy(),
   };
 }
 

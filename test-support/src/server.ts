@@ -4,7 +4,6 @@ import { type Server, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
-import treeKill from 'tree-kill';
 
 /**
  * The built heygen-api of this repository (the root `npm run build` makes it). A path, not
@@ -32,7 +31,7 @@ export interface RunningServer {
   port: number;
   pid: number;
   /**
-   * Stops the server and everything it spawned (SIGTERM, then SIGKILL after 5 s; or at once with
+   * Stops the server (SIGTERM, then SIGKILL after 5 s; or at once with
    * `SIGKILL`, which tests use to simulate a crash); safe to call more than once.
    */
   stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
@@ -108,9 +107,10 @@ export async function spawnServer({
   const stop = (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> =>
     (stopping ??= (async () => {
       if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
-      const pid = child.pid;
-      treeKill(pid, signal);
-      const timer = setTimeout(() => treeKill(pid, 'SIGKILL'), 5000);
+      // The server spawns nothing of its own: its process is all there is to stop. (tree-kill,
+      // used before, runs `ps`, which node:slim images lack: the stop crashed the CLI.)
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
       await exited;
       clearTimeout(timer);
     })());
