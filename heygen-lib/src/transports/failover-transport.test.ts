@@ -103,9 +103,14 @@ describe(createFailoverTransport.name, () => {
     expect(http.stats).toMatchObject({ fallbacks: 2, upgrades: 1 });
   });
 
-  it('should probe ever more slowly when each stream that takes over drops at once', async () => {
+  /**
+   * Four flaps: each probe takes over once it connects, and drops `lifetimeMs` later. The gaps
+   * before each probe, in ms.
+   */
+  const flapGaps = async (heartbeatMs: number, lifetimeMs: number): Promise<number[]> => {
     using clock = fakeClock();
-    const { sut, last } = newSut();
+    const { sut, last, host } = newSut();
+    host.heartbeatMs = heartbeatMs;
     sut.start();
     last('sse').report(lost);
     const gaps: number[] = [];
@@ -115,28 +120,22 @@ describe(createFailoverTransport.name, () => {
       while (last('sse') === probe) await clock.advance(10);
       gaps.push(Date.now() - before);
       last('sse').report({ state: 'open', transport: 'sse' }); // takes over...
-      last('sse').report(lost); // ...and drops at once
+      await clock.advance(lifetimeMs);
+      last('sse').report(lost); // ...and drops
     }
+    sut.close();
+    return gaps;
+  };
+
+  it('should probe ever more slowly when each stream that takes over drops at once', async () => {
     // Backoff from 100 ms doubling, 50–100 % jitter: never reset by an unhealthy stream.
+    const gaps = await flapGaps(1000, 0);
     gaps.forEach((gap, i) => expect(gap).toBeGreaterThanOrEqual(50 * 2 ** i));
   });
 
   it('should probe ever more slowly though each stream outlasts a short heartbeat before it drops (review of 2026-12-01)', async () => {
-    using clock = fakeClock();
-    const { sut, last, host } = newSut();
-    host.heartbeatMs = 50; // the least a server may announce
-    sut.start();
-    last('sse').report(lost);
-    const gaps: number[] = [];
-    for (let flap = 0; flap < 4; flap++) {
-      const before = Date.now();
-      const probe = last('sse');
-      while (last('sse') === probe) await clock.advance(10);
-      gaps.push(Date.now() - before);
-      last('sse').report({ state: 'open', transport: 'sse' }); // takes over...
-      await clock.advance(200); // ...outlasts a few heartbeats...
-      last('sse').report(lost); // ...and drops
-    }
+    // 50 ms: the least a server may announce; each stream outlasts a few of them.
+    const gaps = await flapGaps(50, 200);
     gaps.forEach((gap, i) => expect(gap).toBeGreaterThanOrEqual(50 * 2 ** i));
   });
 
