@@ -6,6 +6,7 @@ describe(parseCliArgs.name, () => {
     expect(parseCliArgs([])).toEqual({
       jobs: 5,
       jobTime: 3000,
+      jobTimeGiven: false,
       mode: 'auto',
       pollInterval: 1000,
       drop: true,
@@ -27,7 +28,10 @@ describe(parseCliArgs.name, () => {
   });
 
   it('should take JOB_TIME from the environment, and --job-time over it', () => {
-    expect(parseCliArgs([], { JOB_TIME: '500' }).jobTime).toBe(500);
+    expect(parseCliArgs([], { JOB_TIME: '500' })).toMatchObject({
+      jobTime: 500,
+      jobTimeGiven: true,
+    });
     expect(parseCliArgs([], { JOB_TIME: '' }).jobTime).toBe(3000);
     expect(parseCliArgs(['--job-time', '700'], { JOB_TIME: '500' }).jobTime).toBe(700);
   });

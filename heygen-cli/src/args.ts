@@ -6,6 +6,12 @@ export type ListenerMode = 'auto' | 'sse' | 'poll';
 export interface CliOptions {
   jobs: number;
   jobTime: number;
+  /**
+   * --job-time or JOB_TIME was given: each job asks for it (`duration`), so that a --url server
+   * runs it that long too. Else a --url server's own JOB_TIME decides (and its MAX_JOB_TIME_MS
+   * may be below the 3000 default).
+   */
+  jobTimeGiven: boolean;
   mode: ListenerMode;
   pollInterval: number;
   /** Cut the stream mid-run (the network disruption); `--no-drop` runs undisturbed. */
@@ -53,7 +59,8 @@ late it came.
 
 Options:
   --jobs <n>            jobs to create (default 5)
-  --job-time <ms>       how long each job takes (default: JOB_TIME, else 3000)
+  --job-time <ms>       how long each job takes (default: JOB_TIME, else 3000; with --url, the
+                        server's own unless given)
   --mode <mode>         auto | sse | poll (default auto)
   --poll-interval <ms>  polling budget: the shortest interval between polls (default 1000)
   --no-drop             do not disrupt the network
@@ -202,16 +209,18 @@ export function parseCliArgs(
       '--port is for a single server; with --instances above 1 every instance takes a free port',
     );
   }
+  const jobTimeGiven = values['job-time'] ?? (env.JOB_TIME?.trim() || undefined);
   return {
     jobs,
     jobTime: integer(
       // Named as the user gave it: the flag, or the environment variable behind its default.
       values['job-time'] === undefined ? 'JOB_TIME' : '--job-time',
-      values['job-time'] ?? (env.JOB_TIME?.trim() || undefined),
+      jobTimeGiven,
       3000,
       0,
       600_000,
     ),
+    jobTimeGiven: jobTimeGiven !== undefined,
     mode,
     pollInterval: integer('--poll-interval', values['poll-interval'], 1000, 10, 600_000),
     drop: !values['no-drop'],

@@ -70,7 +70,7 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
   // Whatever else fails, what the run started is stopped before the process ends.
   process.once('uncaughtException', (error) => {
     process.stderr.write(`heygen-cli: ${error.stack ?? String(error)}\n`);
-    void cleanup.run().finally(() => process.exit(1));
+    void cleanup.run().finally(() => process.exit(stoppedCode ?? 1));
   });
 
   try {

@@ -88,8 +88,9 @@ export async function run({
     const id = await heygen
       .createJob({
         timeout: SCHEDULE.callTimeoutMs,
-        // Asked of the server, not left to its JOB_TIME: with --url that is someone else's.
-        duration: options.jobTime,
+        // Asked of the server when given, not left to its JOB_TIME: with --url that is someone
+        // else's.
+        ...(options.jobTimeGiven && { duration: options.jobTime }),
         ...(options.fail.includes(n) && { fail: true }),
         ...(receiver && { webhook: receiver.urlFor(n) }),
       })

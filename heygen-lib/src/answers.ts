@@ -34,7 +34,7 @@ const isJob = (value: unknown): value is Job => {
     Number.isSafeInteger(job.revision) &&
     (job.status === 'pending' || job.status === 'running'
       ? job.finishedAt === undefined
-      : typeof job.finishedAt === 'string')
+      : typeof job.finishedAt === 'string' && job.finishedAt !== '')
   );
 };
 

@@ -64,6 +64,21 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+describe('answers', () => {
+  it("should read the answer of a fetch whose body is no web stream, as node-fetch's (review of 2026-12-01)", async () => {
+    const job = jobStub(1, 'running', 2);
+    // node-fetch v2 answers with a Node stream as `body`: no getReader.
+    const fetch: FetchLike = () =>
+      Promise.resolve({
+        status: 201,
+        headers: { get: () => null },
+        body: { pipe: () => {} } as unknown as null,
+        text: () => Promise.resolve(JSON.stringify(job)),
+      });
+    await expect(newSut({ fetch }).createJob()).resolves.toBe(1);
+  });
+});
+
 describe(createHttp.name, () => {
   it('should send static headers with every request, overriding the apiKey but not its own', async () => {
     const { fetch, calls } = server();

@@ -72,8 +72,9 @@ export const MAX_ANSWER_BYTES = 1 << 20;
 
 /** The body as text, or undefined past {@link MAX_ANSWER_BYTES}, read no further. */
 const readBounded = async (res: ResponseLike, signal: AbortSignal): Promise<string | undefined> => {
-  const reader = res.body?.getReader();
-  // A fetch of the caller's without a streamed body: read whole, then measured.
+  // A fetch of the caller's whose body is no web stream (node-fetch's is a Node stream): read
+  // whole, then measured.
+  const reader = typeof res.body?.getReader === 'function' ? res.body.getReader() : undefined;
   if (!reader) {
     const text = await untilAborted(res.text(), signal);
     return text.length > MAX_ANSWER_BYTES ? undefined : text;

@@ -38,7 +38,10 @@ export interface ResponseLike {
     /** The header's value, or `null` when absent. */
     get(name: string): string | null;
   };
-  /** The streamed body, needed only for SSE over `fetch`. */
+  /**
+   * The streamed body: SSE over `fetch` needs it; answers are read from it up to 1 MiB when it is
+   * a web stream, else with `text()`.
+   */
   readonly body?: {
     /** A reader of the body's bytes. */
     getReader(): ReaderLike;

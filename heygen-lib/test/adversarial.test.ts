@@ -208,6 +208,7 @@ describe('heygen-lib against hostile servers', () => {
       '[]',
       // A final status without its finishedAt, or a running job with one (review of 2026-12-01).
       '{"id":1,"status":"failed","revision":2}',
+      '{"id":1,"status":"failed","revision":2,"finishedAt":""}',
       '{"id":1,"status":"running","revision":2,"finishedAt":"2026-11-30T00:00:00.000Z"}',
     ]) {
       const server = await hostile((_req, res) => {

@@ -9,7 +9,7 @@ import { DelayedError, Queue, Worker, type Job } from 'bullmq';
 import { AppConfig } from '../config/app-config.js';
 import { bullmqConnection, closeBullmq, warnUnlessAway } from '../redis/bullmq.js';
 import { RedisConnections } from '../redis/redis-connections.js';
-import { settlesWithin, storeCommand } from '../redis/redis-unavailable.js';
+import { settlesWithin } from '../redis/redis-unavailable.js';
 import { SHARED_REDIS } from '../redis/shared-redis.js';
 import { type WebhookDelivery } from './webhook-delivery.js';
 import {
@@ -97,19 +97,19 @@ export class BullmqWebhookQueue implements WebhookQueue, OnModuleInit, OnModuleD
     this.worker.on('error', (error) => warnUnlessAway(this.logger, this.redis, 'worker', error));
   }
 
-  /** Rejects with STORE_UNAVAILABLE while Redis is away, for the dispatcher to try again. */
+  /**
+   * Settles once the attempt is in Redis: while Redis is away, BullMQ's connection keeps the
+   * command until it is back. Rejects with BullMQ's own error otherwise (the dispatcher logs it).
+   */
   async schedule(delivery: WebhookDelivery, dueAt: number): Promise<void> {
     const { clientId, jobId, deliveryId, host } = delivery;
-    if (!this.queue) return;
-    await storeCommand(
-      this.queue.add(
-        'deliver',
-        { clientId, jobId, deliveryId, ...(host !== undefined && { host }) },
-        {
-          delay: Math.max(0, dueAt - Date.now()),
-          jobId: `${deliveryId}-${delivery.scheduled}`,
-        },
-      ),
+    await this.queue?.add(
+      'deliver',
+      { clientId, jobId, deliveryId, ...(host !== undefined && { host }) },
+      {
+        delay: Math.max(0, dueAt - Date.now()),
+        jobId: `${deliveryId}-${delivery.scheduled}`,
+      },
     );
   }
 

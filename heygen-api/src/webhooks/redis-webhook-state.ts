@@ -32,6 +32,19 @@ return false
 `);
 
 /**
+ * Appends an attempt (ARGV[1]) to the list KEYS[1], keeping the latest ARGV[2], for ARGV[3] ms.
+ * An attempt already last is not added again: the dispatcher tries a step again when its answer
+ * was lost, though Redis may have made it (an attempt names its time and number: no two are equal).
+ */
+const RECORD = new RedisScript(`
+if redis.call('LINDEX', KEYS[1], -1) ~= ARGV[1] then
+  redis.call('RPUSH', KEYS[1], ARGV[1])
+  redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
+end
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+`);
+
+/**
  * The redis driver's webhook state, so that any instance runs a delivery and answers its history
  * (docs/design.md, "What Redis holds"): per job a hash `<prefix>{<client>}:webhook:<id>`
  * (`target`, `gone`, `d:<deliveryId>` → the delivery, `e:<eventId>` → its delivery's id, `latest`
@@ -133,14 +146,10 @@ export class RedisWebhookState implements WebhookState {
   }
 
   async record(clientId: ClientKey, jobId: number, attempt: DeliveryAttempt): Promise<void> {
-    const key = `${this.key(clientId, jobId)}:attempts`;
-    await storeCommand(
-      this.redis.command
-        .multi()
-        .rpush(key, JSON.stringify(attempt))
-        .ltrim(key, -MAX_ATTEMPTS_KEPT, -1)
-        .pexpire(key, this.ttlMs)
-        .exec(),
+    await RECORD.run(
+      this.redis.command,
+      [`${this.key(clientId, jobId)}:attempts`],
+      [JSON.stringify(attempt), MAX_ATTEMPTS_KEPT, this.ttlMs],
     );
   }
 

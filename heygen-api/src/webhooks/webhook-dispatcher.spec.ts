@@ -72,15 +72,21 @@ const eventOf = (job: Job): JobEvent => ({ id: String(++sequence), clientId: cli
  * Redis dropping its connection once under each of `steps`: the first call of each fails with
  * STORE_UNAVAILABLE, as a command in flight does on a reset, and the next ones reach Redis.
  */
-function blipping(state: WebhookState, steps: (keyof WebhookState)[]): WebhookState {
+function blipping(
+  state: WebhookState,
+  steps: (keyof WebhookState)[],
+  /** The step is made before its answer is lost, as when Redis ran it. */
+  { made = false } = {},
+): WebhookState {
   const calls = state as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
   for (const step of steps) {
     const real = calls[step]!.bind(state);
     let failed = false;
-    calls[step] = (...args) => {
+    calls[step] = async (...args) => {
       if (failed) return real(...args);
       failed = true;
-      return Promise.reject(storeUnavailable());
+      if (made) await real(...args);
+      throw storeUnavailable();
     };
   }
   return state;
@@ -142,6 +148,22 @@ describe(WebhookDispatcher.name, () => {
       ]);
     },
   );
+
+  it('should record an attempt once though the answer of its record was lost, redis state (review of 2026-12-01)', async () => {
+    const { config, connections } = await connectTestRedis(redis, ENV);
+    const state = blipping(new RedisWebhookState(config, connections), ['record'], { made: true });
+    const { sut } = newDispatcher({ state });
+    const { receiver, running, now } = await subscribed(sut, ['completed']);
+
+    await sut.changed(eventOf(complete(running, now + 1)!));
+
+    await vi.waitFor(() => expect(receiver.received).toHaveLength(1));
+    await vi.waitFor(async () => {
+      expect((await sut.history(clientStub, JOB_ID)).attempts).toHaveLength(1);
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300)); // past the step's retry
+    expect((await sut.history(clientStub, JOB_ID)).attempts).toHaveLength(1);
+  });
 
   it("should drop a progress change held back when the job's final change comes, though the lookup is slow (review of 2026-12-01)", async () => {
     // The held change's window ends while the final change's lookup is on its way.

@@ -32,8 +32,8 @@ export interface WebhookQueue {
   /**
    * Hands `delivery` to the handler at `dueAt` (ms since the epoch; past: at once). Replaces an
    * earlier schedule of the same delivery; the same attempt scheduled twice is made once. Settles
-   * once the attempt is kept where a restart finds it, for a queue that can; rejects with
-   * STORE_UNAVAILABLE while that store is away (the caller tries again).
+   * once the attempt is kept where a restart finds it, for a queue that can (a rejection is
+   * logged by the caller).
    */
   schedule(delivery: WebhookDelivery, dueAt: number): void | Promise<void>;
   /** Forgets a delivery not yet handed over (a queue that cannot hands it over, and it is skipped). */
