@@ -161,11 +161,12 @@ describe('Dockerfile', () => {
     expect(targets).toEqual(expect.arrayContaining(['heygen-cli/dist/main.js']));
     for (const target of targets) {
       expect(existsSync(join(ROOT, target)), target).toBe(true);
-      // The same file the package itself starts with `npm start`.
+      // The same file the package itself starts with `npm start` (`exec`: npm's signals reach
+      // node, not a shell that keeps them).
       const pkg = JSON.parse(read(`${target.split('/')[0]}/package.json`)) as {
         scripts: Record<string, string>;
       };
-      expect(pkg.scripts.start).toBe(`node ${target.split('/').slice(1).join('/')}`);
+      expect(pkg.scripts.start).toBe(`exec node ${target.split('/').slice(1).join('/')}`);
     }
     expect(jsonArray(all('CMD', runtime).at(-1)?.args ?? '[]')).toEqual(['cli']);
   });

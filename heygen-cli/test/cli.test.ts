@@ -536,4 +536,28 @@ describe('package scripts', () => {
     expect(result.code).toBe(0);
     expect((JSON.parse(result.stdout) as RunReport).jobs).toHaveLength(1);
   });
+
+  it("should stop the run on a SIGTERM to `npm start`'s process, as a process manager sends it (review of 2026-12-01)", async () => {
+    const mark = `heygen-cli-test-${crypto.randomUUID()}`;
+    onTestFinished(() => {
+      for (const pid of markedProcesses(mark)) process.kill(pid, 'SIGKILL');
+    });
+    const npm = spawn('npm', ['start', '--silent', '--', '--no-drop', '--job-time', '60000'], {
+      cwd: cliDir,
+      env: { ...process.env, NO_COLOR: '1', HEYGEN_TEST_MARK: mark },
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    let output = '';
+    await new Promise<void>((resolve, reject) => {
+      npm.stdout.on('data', (chunk: Buffer) => {
+        output += chunk.toString();
+        if (/job \d+ created n=1/.test(output)) resolve();
+      });
+      npm.once('exit', () => reject(new Error(`exited early:\n${output}`)));
+    });
+
+    npm.kill('SIGTERM'); // npm's process only: a shell between it and node kept the signal
+    await vi.waitFor(() => expect(markedProcesses(mark)).toEqual([]), { timeout: 8000 });
+    expect(output).toContain('SIGTERM: stopping the server and the proxy');
+  });
 });
