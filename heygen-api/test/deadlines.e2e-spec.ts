@@ -78,6 +78,23 @@ describeEachAdapter(() => {
       expect(ranMs).toBeLessThan(5000);
     });
 
+    it('should point the hint of every later poll, one job or a batch, at the deadline (review of 2026-12-01)', async () => {
+      const { client } = await setUp();
+      const { body: job } = await client.create({ duration: 20_000 }, cancelAfter('2s'));
+
+      const one = await client.status(job.id);
+      const batch = await client.batch([job.id]);
+      const all = await client.batch();
+
+      for (const answer of [one, batch]) {
+        expect(Number(answer.headers.get('x-next-poll-ms'))).toBeLessThanOrEqual(2000 + 10);
+      }
+      // The deadline stays the server's: no field of the answers.
+      expect(Object.keys(batch.body).sort()).toEqual(['jobs', 'missing']);
+      expect(Object.keys(all.body).sort()).toEqual(['jobs', 'missing']);
+      expect(one.body).not.toHaveProperty('cancelAt');
+    });
+
     it('should leave a job that finishes before its deadline completed', async () => {
       const { client } = await setUp();
 
@@ -258,6 +275,15 @@ describe('deadlines: redis driver', () => {
     const job = await client.waitFor(created.body.id, isFinished);
 
     expect(job).toMatchObject({ status: 'cancelled', error: { code: 'DEADLINE' } });
+  });
+
+  it('should point the hint of a later poll at the deadline (review of 2026-12-01)', async () => {
+    const { client } = await setUp(redisEnv());
+    const { body: job } = await client.create({ duration: 20_000 }, cancelAfter('2s'));
+
+    const { headers } = await client.status(job.id);
+
+    expect(Number(headers.get('x-next-poll-ms'))).toBeLessThanOrEqual(2000 + 10);
   });
 
   it('should cancel a job that waited in the queue past its deadline when it is taken', async () => {

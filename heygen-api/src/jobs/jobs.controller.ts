@@ -209,13 +209,13 @@ export class JobsController {
       ids: [id],
       revisions: revision === undefined ? undefined : new Map([[id, revision]]),
       seconds: wait,
-      read: async () => ({ jobs: [await this.jobs.get(clientId, id)], missing: [] }),
+      read: () => this.jobs.getOne(clientId, id),
       ...connectionOf(req, res),
     });
     setWaitHeaders(this.adapterHost.httpAdapter, res, outcome);
-    const { jobs } = outcome.listed;
+    const { jobs, deadlines } = outcome.listed;
     countPoll(this.metrics, 'single', jobs, this.config.pollHintMarginMs, outcome);
-    return this.withHint(res, jobs[0]!);
+    return this.withHint(res, jobs[0]!, deadlines?.get(id));
   }
 
   @Post('cancel/:id')

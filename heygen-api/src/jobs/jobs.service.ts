@@ -26,6 +26,17 @@ export interface JobRequest {
 export interface BatchResult {
   jobs: Job[];
   missing: number[];
+  /** `Cancel-After` deadlines of the unfinished jobs that have one, by id: for the poll hint. */
+  deadlines?: Map<number, number>;
+}
+
+/** `deadlines` of a BatchResult, when any of `records` has one. */
+function deadlinesOf(records: JobRecord[]): Pick<BatchResult, 'deadlines'> {
+  const deadlines = new Map<number, number>();
+  for (const { job, cancelAt } of records) {
+    if (cancelAt !== undefined && !isFinished(job)) deadlines.set(job.id, cancelAt);
+  }
+  return deadlines.size > 0 ? { deadlines } : {};
 }
 
 /** The rules of jobs: who may see what, how a job is created, changed and cancelled. */
@@ -177,17 +188,26 @@ export class JobsService {
     return (await this.owned(clientId, id)).job;
   }
 
+  /** One job as a batch of one (what a held wait reads), with its deadline; 404 when not owned. */
+  async getOne(clientId: ClientKey, id: number): Promise<BatchResult> {
+    const record = await this.owned(clientId, id);
+    return { jobs: [record.job], missing: [], ...deadlinesOf([record]) };
+  }
+
   /** The client's jobs among `ids` (all of them when `ids` is undefined), and the ids it does not own. */
   async getMany(clientId: ClientKey, ids?: number[]): Promise<BatchResult> {
-    if (ids === undefined) return { jobs: await this.list(clientId), missing: [] };
-    const jobs: Job[] = [];
+    if (ids === undefined) {
+      const records = await this.store.listByClient(clientId);
+      return { jobs: records.map((record) => record.job), missing: [], ...deadlinesOf(records) };
+    }
+    const records: JobRecord[] = [];
     const missing: number[] = [];
     for (const id of new Set(ids)) {
       const record = await this.store.get(clientId, id);
-      if (record) jobs.push(record.job);
+      if (record) records.push(record);
       else missing.push(id);
     }
-    return { jobs, missing };
+    return { jobs: records.map((record) => record.job), missing, ...deadlinesOf(records) };
   }
 
   /** Every job of the client the server still keeps, oldest first. */

@@ -27,4 +27,9 @@ describe(pollHintMs.name, () => {
     expect(batchPollHintMs(jobs, T0, 0)).toBe(500);
     expect(batchPollHintMs([jobs[2]!], T0, 0)).toBeUndefined();
   });
+
+  it("should take a batch job's Cancel-After deadline into its hint (review of 2026-12-01)", () => {
+    const jobs = [newJob(1, 3000, T0), newJob(2, 20_000, T0)];
+    expect(batchPollHintMs(jobs, T0, 0, new Map([[2, T0 + 1000]]))).toBe(1000);
+  });
 });

@@ -18,11 +18,16 @@ export function pollHintMs(
   return Math.max(0, Math.min(Date.parse(job.expectedAt), deadline) - now) + marginMs;
 }
 
-/** The hint for a set of jobs: the soonest of theirs. */
-export function batchPollHintMs(jobs: Job[], now: number, marginMs: number): number | undefined {
+/** The hint for a set of jobs: the soonest of theirs, `Cancel-After` deadlines by job id. */
+export function batchPollHintMs(
+  jobs: Job[],
+  now: number,
+  marginMs: number,
+  deadlines?: ReadonlyMap<number, number>,
+): number | undefined {
   let soonest: number | undefined;
   for (const job of jobs) {
-    const hint = pollHintMs(job, now, marginMs);
+    const hint = pollHintMs(job, now, marginMs, deadlines?.get(job.id));
     if (hint !== undefined && (soonest === undefined || hint < soonest)) soonest = hint;
   }
   return soonest;

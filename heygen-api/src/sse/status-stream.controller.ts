@@ -187,8 +187,10 @@ export class StatusStreamController {
     // Without ids the batch lists every job kept, long-finished ones too: no poll of those.
     const polledJobs = ids === undefined ? [] : batch.jobs;
     countPoll(this.metrics, 'batch', polledJobs, this.config.pollHintMarginMs, outcome);
-    const hint = batchPollHintMs(batch.jobs, Date.now(), this.config.pollHintMarginMs);
+    const { jobs, missing, deadlines } = batch;
+    const hint = batchPollHintMs(jobs, Date.now(), this.config.pollHintMarginMs, deadlines);
     if (hint !== undefined) http.setHeader(res, POLL_HINT_HEADER, String(hint));
-    http.reply(res, batch, 200);
+    // The deadlines are the server's: not part of the answer.
+    http.reply(res, { jobs, missing }, 200);
   }
 }

@@ -44,6 +44,11 @@ export class InMemoryJobStore implements JobStore, OnModuleDestroy {
   private expiryTimer: NodeJS.Timeout | undefined;
   /** Unfinished jobs of every client. */
   private active = 0;
+  /**
+   * `Cancel-After` deadlines of unfinished jobs, what their poll hints point to: kept apart from
+   * the packed records, since few jobs have one and a finished job needs none.
+   */
+  private readonly deadlines = new Map<PackedJob, number>();
 
   constructor(@Inject(AppConfig) private readonly config: AppConfig) {}
 
@@ -53,7 +58,7 @@ export class InMemoryJobStore implements JobStore, OnModuleDestroy {
     if (draft.idempotency) {
       const existing = client.byIdempotencyKey.get(draft.idempotency.key);
       const packed = existing === undefined ? undefined : client.jobs.get(existing);
-      if (packed) return Promise.resolve({ outcome: 'existing', record: unpack(packed) });
+      if (packed) return Promise.resolve({ outcome: 'existing', record: this.unpack(packed) });
     }
     const activeOfClient = client.jobs.size - client.finished.size;
     if (activeOfClient >= limits.activePerClient) {
@@ -79,11 +84,14 @@ export class InMemoryJobStore implements JobStore, OnModuleDestroy {
       clientId,
       fail: draft.fail,
       ...(draft.idempotency && { idempotency: draft.idempotency }),
+      ...(draft.cancelAt !== undefined && { cancelAt: draft.cancelAt }),
     };
     clearTimeout(client.forgetTimer);
     delete client.forgetTimer;
     this.clients.set(clientId, client);
-    client.jobs.set(record.job.id, pack(record, client));
+    const packed = pack(record, client);
+    client.jobs.set(record.job.id, packed);
+    if (draft.cancelAt !== undefined) this.deadlines.set(packed, draft.cancelAt);
     this.active += 1;
     if (draft.idempotency) client.byIdempotencyKey.set(draft.idempotency.key, record.job.id);
     return Promise.resolve({ outcome: 'created', record });
@@ -91,11 +99,12 @@ export class InMemoryJobStore implements JobStore, OnModuleDestroy {
 
   get(clientId: ClientKey, id: number): Promise<JobRecord | undefined> {
     const packed = this.clients.get(clientId)?.jobs.get(id);
-    return Promise.resolve(packed && unpack(packed));
+    return Promise.resolve(packed && this.unpack(packed));
   }
 
   listByClient(clientId: ClientKey): Promise<JobRecord[]> {
-    return Promise.resolve([...(this.clients.get(clientId)?.jobs.values() ?? [])].map(unpack));
+    const packed = [...(this.clients.get(clientId)?.jobs.values() ?? [])];
+    return Promise.resolve(packed.map((job) => this.unpack(job)));
   }
 
   update(
@@ -106,7 +115,7 @@ export class InMemoryJobStore implements JobStore, OnModuleDestroy {
     const client = this.clients.get(clientId);
     const packed = client?.jobs.get(id);
     if (!client || !packed) return Promise.resolve(undefined);
-    const record = unpack(packed);
+    const record = this.unpack(packed);
     const next = change(record.job);
     if (!next) return Promise.resolve(undefined);
     const wasFinished = isFinished(record.job);
@@ -144,7 +153,16 @@ export class InMemoryJobStore implements JobStore, OnModuleDestroy {
     for (const client of this.clients.values()) clearTimeout(client.forgetTimer);
   }
 
+  /** The record as the rest of the server sees it, with its deadline when it has one. */
+  private unpack(packed: PackedJob): JobRecord {
+    const record = unpack(packed);
+    const cancelAt = this.deadlines.get(packed);
+    if (cancelAt !== undefined) record.cancelAt = cancelAt;
+    return record;
+  }
+
   private onFinished(packed: PackedJob, client: ClientJobs): void {
+    this.deadlines.delete(packed);
     this.active -= 1;
     client.finished.add(packed);
     this.finished.add(packed);

@@ -30,6 +30,8 @@ export interface WaitResponse extends Closable {
 export interface Listed {
   jobs: Job[];
   missing: number[];
+  /** `Cancel-After` deadlines of listed unfinished jobs that have one (ms): for the poll hint. */
+  deadlines?: ReadonlyMap<number, number>;
 }
 
 /** One status request that may be held (docs/protocol.md, "Held waits"). */
@@ -241,6 +243,7 @@ class Watch {
   /** The listed ids in the order of the read; undefined until it is in. */
   private order: number[] | undefined;
   private missing: number[] = [];
+  private deadlines: Listed['deadlines'];
 
   constructor({ ids, revisions }: WaitRequest) {
     this.ids = ids && new Set(ids);
@@ -248,9 +251,10 @@ class Watch {
   }
 
   /** Takes the read (copies seen meanwhile are kept when newer). */
-  read({ jobs, missing }: Listed): void {
+  read({ jobs, missing, deadlines }: Listed): void {
     this.order = jobs.map((job) => job.id);
     this.missing = missing;
+    this.deadlines = deadlines;
     for (const job of jobs) this.keep(job);
   }
 
@@ -286,7 +290,8 @@ class Watch {
   listed(): Listed {
     const order = this.order ?? [];
     const ids = this.ids === undefined ? [...order, ...this.created(order)] : order;
-    return { jobs: ids.map((id) => this.latest.get(id)!), missing: this.missing };
+    const jobs = ids.map((id) => this.latest.get(id)!);
+    return { jobs, missing: this.missing, ...(this.deadlines && { deadlines: this.deadlines }) };
   }
 
   private created(order: number[]): number[] {
