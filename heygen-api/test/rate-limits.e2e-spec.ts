@@ -32,6 +32,28 @@ describeEachAdapter(() => {
       await other.createOk();
     });
 
+    it('should send the limits with every counted answer, a refusal, an error and a stream too (review of 2026-12-01)', async () => {
+      const env = {
+        ...ENV,
+        RATE_LIMIT_CREATES_PER_CLIENT: '2',
+        RATE_LIMIT_STREAMS_PER_CLIENT: '2',
+      };
+      const server = await startServer(env);
+      const client = new JobsClient(server.url);
+
+      const badBody = await client.create({ bogus: 1 });
+      await client.createOk();
+      const refused = await client.create();
+      const stream = await openSse(client.url('/status'));
+      stream.destroy();
+
+      expect(badBody.status).toBe(400);
+      expect(badBody.headers.get('x-ratelimit-remaining-create-client')).toBe('1');
+      expectRateLimited(refused);
+      expect(Number(refused.headers.get('retry-after-create-client'))).toBeGreaterThanOrEqual(1);
+      expect(stream.headers['x-ratelimit-remaining-stream-client']).toBe('1');
+    });
+
     it('should count every client of one address together with a per-address limit', async () => {
       const server = await startServer({ ...ENV, RATE_LIMIT_CREATES_PER_ADDRESS: '4' });
 

@@ -13,11 +13,30 @@ export function rawResponse(res: object): ServerResponse {
   return 'raw' in res ? (res.raw as ServerResponse) : (res as ServerResponse);
 }
 
+/** What takeOverResponse uses of a Fastify reply. */
+interface FastifyReplyLike {
+  hijack(): void;
+  getHeaders(): Record<string, number | string | string[] | undefined>;
+  raw: ServerResponse;
+}
+
+const isFastifyReply = (res: object): res is FastifyReplyLike =>
+  'hijack' in res && typeof res.hijack === 'function';
+
 /**
  * The response, to be written directly from now on. Fastify must be told (`reply.hijack()`), or it
- * would answer again, or warn, once the handler returns; Express needs nothing.
+ * would answer again, or warn, once the handler returns; Express needs nothing. The headers set on
+ * a Fastify reply so far (a guard's `X-RateLimit-*`) are Fastify's until it sends: they go to the
+ * response now, or a hijacked answer (an error, a stream) would go without them.
  */
 export function takeOverResponse(res: object): ServerResponse {
-  if ('hijack' in res && typeof res.hijack === 'function') (res.hijack as () => void).call(res);
-  return rawResponse(res);
+  if (!isFastifyReply(res)) return rawResponse(res);
+  res.hijack();
+  const { raw } = res;
+  if (!raw.headersSent) {
+    for (const [name, value] of Object.entries(res.getHeaders())) {
+      if (value !== undefined) raw.setHeader(name, value);
+    }
+  }
+  return raw;
 }
