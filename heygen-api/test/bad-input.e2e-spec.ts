@@ -479,6 +479,16 @@ describeEachAdapter(() => {
       await expectUntouched(fixture);
     });
 
+    it('should not echo the query of an unknown route, where a key or the uuid may be (review of 2026-12-01)', async () => {
+      const fixture = await setUp();
+
+      const res = await requestJson(`${fixture.client.url('/nope')}&access_token=s3cret-key`);
+
+      expectError(res, 404, 'NOT_FOUND');
+      expect(JSON.stringify(res.body)).not.toMatch(/s3cret-key|uuid=/);
+      expect(res.body).toMatchObject({ message: 'Cannot GET /nope' });
+    });
+
     it('should answer a body sent with a method no route takes 404, whatever its type', async () => {
       const fixture = await setUp();
 

@@ -114,6 +114,10 @@ function describe(exception: unknown): {
     // Only a static file server refuses so (@fastify/static, for `/docs/../…`): there is no route.
     return { code: 'NOT_FOUND', message: 'No such route' };
   }
+  if (exception instanceof HttpException && exception.getStatus() === 404) {
+    // The router's `Cannot GET /path?query` would echo the query: an access_token, a uuid.
+    return { code: 'NOT_FOUND', message: httpExceptionMessage(exception).replace(/[?#]\S*/, '') };
+  }
   if (exception instanceof HttpException) {
     const code = STATUS_TO_CODE[exception.getStatus()];
     if (code) return { code, message: httpExceptionMessage(exception) };

@@ -20,6 +20,12 @@ describe('loggableUrl', () => {
     );
   });
 
+  it('should know a parameter by its decoded name, as the query parser does (review of 2026-12-01)', () => {
+    expect(loggableUrl(`/status?u%75id=${UUID}&access%5Ftoken=s3cret&x=%zz`)).toBe(
+      '/status?u%75id=123e4567…&access%5Ftoken=[redacted]&x=%zz',
+    );
+  });
+
   it('should leave a URL without a query alone', () => {
     expect(loggableUrl('/status/7')).toBe('/status/7');
   });

@@ -8,10 +8,38 @@ export function shortClient(client: string): string {
   return `${uuid.slice(0, 8)}…`;
 }
 
-/** A request URL fit for a log line: the client's uuid shortened, an API key in the query removed. */
+/**
+ * A request URL fit for a log line: the client's uuid shortened, an API key in the query removed.
+ * Parameters are known by their decoded name, as the server's query parser reads them:
+ * `access%5Ftoken=` is an `access_token` (review of 2026-12-01: it was logged in clear).
+ */
 export function loggableUrl(url: string): string {
-  if (!url.includes('?')) return url;
-  return url
-    .replace(/([?&]access_token=)[^&]*/gi, '$1[redacted]')
-    .replace(/([?&]uuid=)([^&]{0,8})[^&]*/gi, '$1$2…');
+  const start = url.indexOf('?');
+  if (start === -1) return url;
+  const params = url
+    .slice(start + 1)
+    .split('&')
+    .map((param) => {
+      const equals = param.indexOf('=');
+      if (equals === -1) return param;
+      const name = param.slice(0, equals + 1);
+      const value = param.slice(equals + 1);
+      switch (decodedName(name.slice(0, -1))) {
+        case 'access_token':
+          return `${name}[redacted]`;
+        case 'uuid':
+          return `${name}${value.slice(0, 8)}…`;
+        default:
+          return param;
+      }
+    });
+  return `${url.slice(0, start + 1)}${params.join('&')}`;
+}
+
+function decodedName(name: string): string {
+  try {
+    return decodeURIComponent(name.replace(/\+/g, ' ')).toLowerCase();
+  } catch {
+    return name.toLowerCase();
+  }
 }
