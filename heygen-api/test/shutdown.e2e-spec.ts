@@ -48,6 +48,18 @@ describeEachAdapter(() => {
       expect(answer?.headers.connection).toBe('close');
     });
 
+    it('should not wait for a connection that has sent nothing (a preconnect) (review of 2026-12-01)', async () => {
+      const server = await startServer({ SHUTDOWN_GRACE_MS: '5000' });
+      const connection = await RawConnection.open(server.url);
+      expect((await fetch(`${server.url}/health`)).status).toBe(200); // it was accepted meanwhile
+
+      const started = Date.now();
+      await server.close();
+
+      await connection.waitForClose();
+      expect(Date.now() - started).toBeLessThan(2500);
+    });
+
     it('should cut a request still unfinished once SHUTDOWN_GRACE_MS has passed', async () => {
       const server = await startServer({ JOB_TIME: '60000', SHUTDOWN_GRACE_MS: '200' });
       const connection = await createInFlight(server);

@@ -49,8 +49,15 @@ export async function drainConnections(
   let timer: NodeJS.Timeout | undefined;
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
-  // A request whose answer went out before the stop: its connection is closed once idle.
-  const idle = setInterval(() => server.closeIdleConnections(), IDLE_CHECK_MS);
+  const idle = setInterval(() => {
+    // A request whose answer went out before the stop: its connection is closed once idle.
+    server.closeIdleConnections();
+    // So is one that has sent nothing yet (a browser's preconnect, a balancer's pool), which Node
+    // does not count as idle: it held every stop for the whole grace (review of 2026-12-01).
+    for (const socket of sockets as ReadonlySet<HttpSocket>) {
+      if (socket.bytesRead === 0 && !socket._httpMessage) socket.destroy();
+    }
+  }, IDLE_CHECK_MS);
   await Promise.race([closed, graceOver]);
   clearInterval(idle);
   clearTimeout(timer);
