@@ -489,6 +489,17 @@ describeEachAdapter(() => {
       expect(res.body).toMatchObject({ message: 'Cannot GET /nope' });
     });
 
+    it('should take an escaped unreserved character in the path for itself (review of 2026-12-01)', async () => {
+      const { client, bystander } = await setUp();
+
+      const one = await requestJson(client.url(`/st%61tus/${bystander.id}`));
+      const reserved = await requestJson(client.url(`/status%2F${bystander.id}`));
+
+      expect(one.status).toBe(200);
+      expect(one.body).toMatchObject({ id: bystander.id });
+      expectError(reserved, 404, 'NOT_FOUND');
+    });
+
     it('should answer a body sent with a method no route takes 404, whatever its type', async () => {
       const fixture = await setUp();
 

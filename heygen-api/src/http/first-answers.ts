@@ -10,6 +10,10 @@ export interface KeyCheck {
   scopeOf(req: IncomingMessage): string | undefined;
 }
 
+/** An escape of an unreserved character [RFC 3986 §2.3]: `%61` for `a`. */
+const ESCAPE = /%([0-9A-Fa-f]{2})/g;
+const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
+
 /** The job id segment of a job route: `/status/:id`, `/status/:id/deliveries…`, `/cancel/:id`. */
 const JOB_ID_SEGMENT = /^\/(?:status|cancel)\/([^/?#]*)/i;
 
@@ -22,6 +26,8 @@ const JOB_ID_SEGMENT = /^\/(?:status|cancel)\/([^/?#]*)/i;
  *   the body such a method may carry, and answer 400 or 415 where Express answers 404;
  * - an HTTP/1.1 request with no `Host` refused, `400 BAD_REQUEST` [RFC 9112 §3.2]. Node's own
  *   check is turned off: it answered with no body, no request id and no CORS;
+ * - escapes of unreserved characters in the path decoded (`/st%61tus` is `/status`), as Fastify's
+ *   router does before any hook;
  * - a path that cannot be percent-decoded (`/status/%ZZ`) refused. Fastify's router refuses any
  *   such path before its hooks, Express's only a bad parameter, so the same path got 400 on one and
  *   404 on the other, with no CORS on Fastify and before the API key on both. A bad escape in a job
@@ -36,6 +42,7 @@ export class FirstAnswers {
 
   /** Returns whether it answered, in which case the framework must not. */
   apply(req: IncomingMessage, res: ServerResponse): boolean {
+    if (req.url?.includes('%')) req.url = withUnreservedDecoded(req.url);
     if (this.cors.apply(req, res)) return true;
     let refusal: DomainError | undefined;
     if (req.headers.host === undefined && req.httpVersion === '1.1') {
@@ -79,6 +86,20 @@ const MEDIA_TYPE = /^[\w!#$%&'*+.^`|~-]+\/[\w!#$%&'*+.^`|~-]+[ \t]*(;.*)?$/;
 function isMalformedMediaType(req: IncomingMessage): boolean {
   const type = req.headers['content-type'];
   return type !== undefined && !MEDIA_TYPE.test(type);
+}
+
+/**
+ * The request target with each escaped unreserved character in its path decoded, as RFC 3986
+ * §6.2.2.2 makes them equal: Fastify's router decodes them, Express's did not, so `/st%61tus` was a
+ * route on one and a 404 on the other (review of 2026-12-01). Reserved escapes (`%2F`) stay.
+ */
+function withUnreservedDecoded(url: string): string {
+  const path = pathOf(url);
+  const decoded = path.replace(ESCAPE, (escape, hex: string) => {
+    const char = String.fromCharCode(parseInt(hex, 16));
+    return UNRESERVED.test(char) ? char : escape;
+  });
+  return decoded + url.slice(path.length);
 }
 
 /** The path of a request target, without its query (which may carry a key) or fragment. */
