@@ -15,6 +15,16 @@ export function clientKey(uuid: string, scope?: string): ClientKey {
   return scope === undefined ? uuid : `${scope}/${uuid}`;
 }
 
+/**
+ * Who answers for a client: its API key (the key's scope) when keys are on, since one key may
+ * name any number of uuids, each a client; without keys, the uuid itself. What a budget shared by
+ * a client's uuids is counted against (the webhook attempts in flight).
+ */
+export function ownerOf(client: ClientKey): string {
+  const slash = client.lastIndexOf('/');
+  return slash === -1 ? client : client.slice(0, slash);
+}
+
 /** The uuid a client named itself with: what the stream's `connected` event tells it back. */
 export function uuidOf(client: ClientKey): string {
   return client.slice(client.lastIndexOf('/') + 1);

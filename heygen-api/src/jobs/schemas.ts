@@ -1,4 +1,5 @@
 import { type JsonSchema } from '../http/validation.js';
+import { MAX_WEBHOOK_URL_LENGTH } from '../webhooks/webhook-target.js';
 
 // The request schemas of the job endpoints: the pipes check them (compiled once, by Ajv) and the
 // OpenAPI document shows them, so the document cannot drift from the checks (issue 10).
@@ -40,9 +41,6 @@ export const REVISION_LIST_SCHEMA: JsonSchema = {
 
 /** The longest `cancelWhenUnwatched` accepted, seconds: a day, like `Cancel-After`. */
 const MAX_UNWATCHED_S = 86_400;
-
-/** The longest webhook URL accepted: browsers' and CDNs' common limit, well within MAX_BODY_BYTES. */
-export const MAX_WEBHOOK_URL_LENGTH = 2048;
 
 /** What `webhookEvents` may name: the API's statuses, `progress`, and the alias `canceled`. */
 const WEBHOOK_EVENT_ENUM = ['running', 'progress', 'completed', 'failed', 'cancelled', 'canceled'];

@@ -5,9 +5,12 @@ import {
   BullmqWebhookQueue,
   MAX_IN_FLIGHT_PER_CLIENT,
   MAX_IN_FLIGHT_PER_HOST,
+  WEBHOOK_QUEUE_NAME,
 } from './bullmq-webhook-queue.js';
 import { type WebhookDelivery } from './webhook-delivery.js';
 import { type DeliveryRef } from './webhook-queue.js';
+import { Queue } from 'bullmq';
+import { bullmqConnection } from '../redis/bullmq.js';
 
 const redis = useTestRedis();
 
@@ -47,10 +50,30 @@ async function startQueue(hangs: (delivery: DeliveryRef) => boolean) {
     for (const resolve of hanging) resolve();
     await sut.onModuleDestroy();
   });
-  return { sut, started };
+  return { sut, started, connections };
 }
 
 describe(BullmqWebhookQueue.name, () => {
+  it('should ask ever less often for an attempt parked behind a busy host (review of 2026-12-01)', async () => {
+    const { sut, connections } = await startQueue(({ host }) => host === 'tarpit.example:443');
+    for (let i = 0; i <= MAX_IN_FLIGHT_PER_HOST; i++) {
+      await sut.schedule(deliveryStub(`tarpit-${i}`, 'tarpit.example:443', `c-${i}`), Date.now());
+    }
+    const { connection, prefix } = bullmqConnection(connections, 'test');
+    const queue = new Queue(WEBHOOK_QUEUE_NAME, { connection, prefix });
+    onTestFinished(() => queue.close());
+
+    await new Promise((resolve) => setTimeout(resolve, 7500));
+
+    // One of them is parked: taken at 0, then after 1, 2 and 4 s (jittered), not every second.
+    const jobs = await Promise.all(
+      Array.from({ length: MAX_IN_FLIGHT_PER_HOST + 1 }, (_, i) => queue.getJob(`tarpit-${i}-0`)),
+    );
+    const taken = jobs.map((job) => job?.attemptsStarted ?? 0).sort((a, b) => b - a);
+    expect(taken[0]).toBeGreaterThanOrEqual(2);
+    expect(taken[0]).toBeLessThanOrEqual(5);
+  });
+
   it('should leave the slots of a host that never answers to the other hosts (review of 2026-11-30)', async () => {
     const { sut, started } = await startQueue(({ host }) => host === 'tarpit.example:443');
 

@@ -31,7 +31,10 @@ const CONCURRENCY = 64;
 export const MAX_IN_FLIGHT_PER_HOST = CONCURRENCY / 4;
 /** Attempts of one client's deliveries one instance makes at once, whatever their hosts. */
 export const MAX_IN_FLIGHT_PER_CLIENT = CONCURRENCY / 4;
-/** How long an attempt past its host's or client's budget waits before it asks again. */
+/**
+ * How long an attempt past its host's or client's budget first waits before it asks again; each
+ * time it finds them busy again it waits twice as long, up to an attempt's longest time.
+ */
 const BUSY_DELAY_MS = 1000;
 /** How long, and how many, done attempts stay in Redis to de-duplicate their ids. */
 const KEEP_DONE_S = 3600;
@@ -125,7 +128,16 @@ export class BullmqWebhookQueue implements WebhookQueue, OnModuleInit, OnModuleD
     ];
     const full = budgets.some(([key, limit]) => (this.inFlight.get(key) ?? 0) >= limit);
     if (full && token !== undefined) {
-      await job.moveToDelayed(Date.now() + BUSY_DELAY_MS, token);
+      // Parked again and again, each time later (with jitter, so that a backlog spreads out): at
+      // 1 s each, 2,000 deliveries parked behind a silent host cost Redis 51,000 commands a second
+      // (review of 2026-12-01). `attemptsStarted` counts the times it was taken.
+      const parked = Math.min(job.attemptsStarted, 10);
+      const longest = this.config.webhookTimeoutMs;
+      const delay = Math.min(BUSY_DELAY_MS * 2 ** Math.max(0, parked - 1), longest);
+      await job.moveToDelayed(
+        Date.now() + Math.max(BUSY_DELAY_MS, delay * (0.5 + Math.random() / 2)),
+        token,
+      );
       throw new DelayedError();
     }
     for (const [key] of budgets) this.inFlight.set(key, (this.inFlight.get(key) ?? 0) + 1);

@@ -130,6 +130,24 @@ describe(InMemoryWebhookQueue.name, () => {
     sut.onModuleDestroy();
   });
 
+  it('should count the uuids of one API key as one client (review of 2026-12-01)', async () => {
+    using clock = fakeClock();
+    const { sut, started } = newSilentQueue();
+    const now = clock.now();
+    // Four uuids under one key, each aiming at hosts of its own.
+    for (let i = 0; i < 300; i++) {
+      const clientId = `keyscope/uuid-${i % 4}`;
+      sut.schedule({ ...deliveryStub(`spray-${i}`), clientId, host: `h${i}.example:443` }, now);
+    }
+    sut.schedule({ ...deliveryStub('other'), host: 'receiver.example:443' }, now + 1);
+
+    await clock.advance(10);
+
+    expect(started.filter((id) => id.startsWith('spray'))).toHaveLength(MAX_IN_FLIGHT_PER_CLIENT);
+    expect(started).toContain('other');
+    sut.onModuleDestroy();
+  });
+
   it('should forget every lane once idle, those of deliveries cancelled while they waited too (review of 2026-12-01)', async () => {
     using clock = fakeClock();
     const { sut, hanging } = newSilentQueue();

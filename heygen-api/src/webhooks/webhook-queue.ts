@@ -1,3 +1,4 @@
+import { ownerOf } from '../domain/client.js';
 import { type WebhookDelivery } from './webhook-delivery.js';
 
 /** Injection token of the delivery queue: in this process now, a BullMQ `webhooks` queue later. */
@@ -7,15 +8,17 @@ export const WEBHOOK_QUEUE = Symbol('WebhookQueue');
 export type DeliveryRef = Pick<WebhookDelivery, 'clientId' | 'jobId' | 'deliveryId' | 'host'>;
 
 /**
- * The budgets an attempt counts against, by key: its receiving host's and its client's (each queue
- * sets how many attempts each may have in flight).
+ * The budgets an attempt counts against, by key: its receiving host's and its client's owner's,
+ * the API key under which it may mint any number of uuids (each queue sets how many attempts each
+ * may have in flight). Without keys the owner is the uuid (review of 2026-12-01: one key's four
+ * uuids took every slot).
  */
 export const budgetKeysOf = ({
   host,
   clientId,
 }: Pick<DeliveryRef, 'host' | 'clientId'>): [host: string, client: string] => [
   `h:${host ?? ''}`,
-  `c:${clientId}`,
+  `c:${ownerOf(clientId)}`,
 ];
 
 /** Makes one attempt of a delivery; never rejects. */

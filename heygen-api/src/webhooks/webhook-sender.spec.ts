@@ -54,6 +54,28 @@ describe(WebhookSender.name, () => {
     expect(hits).toEqual(['/hook']);
   });
 
+  it('should count a 2xx whose body trickles past the timeout as a success (review of 2026-12-01)', async () => {
+    const server = createServer((_req, res) => {
+      res.writeHead(200);
+      const drip = setInterval(() => res.write('.'), 50);
+      res.on('close', () => clearInterval(drip));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    const { port } = server.address() as AddressInfo;
+
+    const outcome = await newTestSender().send(`http://127.0.0.1:${port}/hook`, {}, '{}', {
+      timeoutMs: 300,
+      allowPrivate: true,
+    });
+
+    expect(outcome).toMatchObject({ statusCode: 200 });
+    expect(outcome.error).toBeUndefined();
+  });
+
   it('should report a refused connection', async () => {
     const { port } = await startReceiver();
     const closed = createServer();

@@ -104,8 +104,12 @@ export class WebhookSender {
           'user-agent': 'heygen-webhooks/1',
         },
       });
+      /** The receiver's answer, once its status came: what counts, however slow its body is. */
+      let answered: Omit<SendOutcome, 'durationMs'> | undefined;
       const timer = setTimeout(() => {
-        finish({ error: 'timeout' });
+        // A 2xx whose body trickles was a success (review of 2026-12-01: recorded as a timeout,
+        // and sent again).
+        finish(answered ?? { error: 'timeout' });
         req.destroy();
       }, timeoutMs);
       req.on('error', (error: NodeJS.ErrnoException) => finish({ error: describe(error) }));
@@ -113,6 +117,7 @@ export class WebhookSender {
         const statusCode = res.statusCode ?? 0;
         const retryAfter = res.headers['retry-after'];
         const outcome = { statusCode, ...(retryAfter !== undefined && { retryAfter }) };
+        answered = outcome;
         let read = 0;
         res.on('data', (chunk: Buffer) => {
           read += chunk.length;

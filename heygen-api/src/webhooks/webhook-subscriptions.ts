@@ -33,9 +33,9 @@ const keyOf = (clientId: ClientKey, jobId: number): string => `${clientId}#${job
 /**
  * The webhooks of this process's jobs, apart from the tightly packed job records
  * (store/packed-job.ts): only jobs created with a webhook have an entry. An entry is dropped
- * RETENTION_MS after its job finished and its deliveries settled, like the job itself; when
- * `maxKept` are held, the oldest settled one goes at once. An unfinished job's entry, or one with a
- * delivery under way, never goes: its final event would never be sent.
+ * RETENTION_MS after its job finished and its deliveries settled, like the job itself, by the
+ * sweep each registration makes; when `maxKept` are held, settled ones go at once. An unfinished
+ * job's entry, or one with a delivery under way, never goes: its final event would never be sent.
  */
 export class WebhookSubscriptions {
   private readonly byJob = new Map<string, WebhookSubscription>();
@@ -94,13 +94,20 @@ export class WebhookSubscriptions {
     this.byJob.clear();
   }
 
+  /**
+   * Looks at SWEEP_STEP entries from the front: each is dropped when it may go, else moved to the
+   * back, so that the next sweep looks at others. Entries that may not go yet (an unfinished job,
+   * a delivery retried for hours) stayed at the front and held back every one behind them: 16 of
+   * them kept 20,000 settled entries for good (review of 2026-12-01).
+   */
   private sweep(now: number): void {
+    const full = this.byJob.size >= this.maxKept;
     let looked = 0;
     for (const [key, subscription] of this.byJob) {
-      const full = this.byJob.size >= this.maxKept;
-      if (!full && looked++ >= SWEEP_STEP) break;
-      if (!settled(subscription)) continue;
-      if (full || now - subscription.touchedAt >= this.retentionMs) this.byJob.delete(key);
+      if (looked++ >= SWEEP_STEP) break;
+      this.byJob.delete(key);
+      const expired = full || now - subscription.touchedAt >= this.retentionMs;
+      if (!(settled(subscription) && expired)) this.byJob.set(key, subscription);
     }
   }
 }

@@ -11,6 +11,16 @@ describe(checkWebhookTarget.name, () => {
     },
   );
 
+  it('should measure the URL as it is stored and sent, percent-encoded (review of 2026-12-01)', async () => {
+    // 2,025 characters as written, 12,025 once encoded.
+    const body = { webhook: `http://127.0.0.1:1/ok?${'é'.repeat(2000)}` };
+    await expect(checkWebhookTarget(body, true)).rejects.toMatchObject({ code: 'INVALID_BODY' });
+    const fits = { webhook: `http://127.0.0.1:1/ok?${'é'.repeat(300)}` };
+    await expect(checkWebhookTarget(fits, true)).resolves.toMatchObject({
+      url: `http://127.0.0.1:1/ok?${'%C3%A9'.repeat(300)}`,
+    });
+  });
+
   it('should take a private address only with WEBHOOK_ALLOW_PRIVATE', async () => {
     const body = { webhook: 'http://localhost:1/hook' };
     await expect(checkWebhookTarget(body, false)).rejects.toMatchObject({

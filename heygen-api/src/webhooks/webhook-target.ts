@@ -24,6 +24,9 @@ export interface WebhookFields {
   webhookEvents?: string[];
 }
 
+/** The longest webhook URL accepted: browsers' and CDNs' common limit, well within MAX_BODY_BYTES. */
+export const MAX_WEBHOOK_URL_LENGTH = 2048;
+
 /**
  * Checks a create body's webhook: an absolute http(s) URL without credentials whose host resolves
  * only to public addresses (unless `allowPrivate`). The address is checked again at every connect
@@ -44,6 +47,13 @@ export async function checkWebhookTarget(
     throw new DomainError(
       'INVALID_WEBHOOK_URL',
       'webhook must be an absolute http:// or https:// URL, such as https://example.com/hooks/heygen',
+    );
+  }
+  // As stored and sent: percent-encoding makes a URL of 2,000 `é` 12,000 characters long.
+  if (url.href.length > MAX_WEBHOOK_URL_LENGTH) {
+    throw new DomainError(
+      'INVALID_BODY',
+      `webhook must be at most ${MAX_WEBHOOK_URL_LENGTH} characters, percent-encoded`,
     );
   }
   if (url.username !== '' || url.password !== '') {
