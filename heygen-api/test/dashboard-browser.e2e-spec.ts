@@ -180,6 +180,35 @@ describe('the dashboard in Chromium (fastify)', () => {
     expect((await cost(page, 'SSE')).bytes).toBeGreaterThan(0);
   });
 
+  it("should run with its origin's storage full, keeping only what fits (review of 2026-12-01)", async () => {
+    const full = await browser.newContext();
+    full.on('page', watchErrors);
+    // Another app of the origin filled localStorage before the dashboard loads.
+    await full.addInitScript(() => {
+      type Writable = { setItem(key: string, value: string): void };
+      for (const size of [2 ** 20, 2 ** 10, 1]) {
+        try {
+          // Read inside: a frame without storage (about:blank) throws at the read.
+          const storage = (globalThis as unknown as { localStorage: Writable }).localStorage;
+          for (let i = 0; ; i++) storage.setItem(`filler-${size}-${i}`, 'x'.repeat(size));
+        } catch {
+          // Full at this size: on to smaller ones.
+        }
+      }
+    });
+    try {
+      const page = await full.newPage();
+      await page.goto(server.url);
+      await expect.poll(() => role(page), WAIT).toMatch(/^(leader|follower|alone)/);
+
+      const [id] = await createJobs(page, { count: 1, duration: 200 });
+
+      await expectFinished(page, id!);
+    } finally {
+      await full.close();
+    }
+  });
+
   it('should switch to POLL and back, and show what polling cost', async () => {
     const page = await openDashboard(server.url);
 

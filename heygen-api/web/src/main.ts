@@ -61,8 +61,32 @@ const rows = new Map<number, Row>();
 
 let heygen: HeyGenAPI;
 
+/**
+ * A value kept for this tab or the next ones. Storage full (another app of the origin filled it)
+ * or blocked costs only that memory, never the page: a full localStorage stopped the dashboard
+ * before it connected, and made created jobs look failed and go unwatched (review of 2026-12-01).
+ */
+type Store = 'localStorage' | 'sessionStorage';
+
+function stored(store: Store, key: string): string | null {
+  try {
+    return window[store].getItem(key);
+  } catch {
+    return null;
+  }
+}
+
+function remember(store: Store, key: string, value: string | undefined): void {
+  try {
+    if (value === undefined) window[store].removeItem(key);
+    else window[store].setItem(key, value);
+  } catch (error) {
+    log(`Not kept in ${store} (${key}): ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 function storedMode(): Mode {
-  const mode = localStorage.getItem(STORE.mode) ?? '';
+  const mode = stored('localStorage', STORE.mode) ?? '';
   return (MODES.includes(mode) ? mode : HeyGenStatusListenerMode.AUTO) as Mode;
 }
 
@@ -70,7 +94,7 @@ function storedMode(): Mode {
 function connect(): void {
   const previous = heygen as HeyGenAPI | undefined;
   previous?.dispose();
-  const apiKey = sessionStorage.getItem(STORE.key);
+  const apiKey = stored('sessionStorage', STORE.key);
   heygen = new HeyGenAPI({
     url: location.origin,
     mode: storedMode(),
@@ -102,7 +126,7 @@ const jobsKey = (): string => `${STORE.jobs}:${heygen.clientId}`;
 
 function storedIds(): number[] {
   try {
-    const ids: unknown = JSON.parse(localStorage.getItem(jobsKey()) ?? '[]');
+    const ids: unknown = JSON.parse(stored('localStorage', jobsKey()) ?? '[]');
     return Array.isArray(ids) ? ids.filter((id): id is number => Number.isSafeInteger(id)) : [];
   } catch {
     return [];
@@ -111,7 +135,7 @@ function storedIds(): number[] {
 
 function storeIds(ids: number[]): void {
   const all = [...new Set([...storedIds(), ...ids])].sort((a, b) => a - b).slice(-MAX_JOBS);
-  localStorage.setItem(jobsKey(), JSON.stringify(all));
+  remember('localStorage', jobsKey(), JSON.stringify(all));
 }
 
 function addRow(id: number): Row {
@@ -265,7 +289,7 @@ function log(message: string): void {
 }
 
 function setMode(mode: Mode): void {
-  localStorage.setItem(STORE.mode, mode);
+  remember('localStorage', STORE.mode, mode);
   $<HTMLInputElement>(`#mode input[value="${mode}"]`).checked = true;
   dropForm.querySelector('button')!.disabled = mode === HeyGenStatusListenerMode.POLL;
   if (heygen) heygen.changeBackend(mode);
@@ -324,8 +348,7 @@ $<HTMLFormElement>('#key-form').addEventListener('submit', (event) => {
   event.preventDefault();
   const form = event.target as HTMLFormElement;
   const key = form.querySelector<HTMLInputElement>('input[name="key"]')!.value.trim();
-  if (key) sessionStorage.setItem(STORE.key, key);
-  else sessionStorage.removeItem(STORE.key);
+  remember('sessionStorage', STORE.key, key || undefined);
   form.reset();
   keyDetails.open = false;
   createStatus.textContent = key ? 'API key set for this tab.' : 'API key removed.';
