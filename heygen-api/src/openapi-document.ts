@@ -48,11 +48,23 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
  * Try-it-out would be the user's), and the key is kept for the page's life only, not in
  * `localStorage` (the dashboard keeps its key per tab too).
  */
+/** The page's routes however a router may read the path: `/DOCS` and `/d%6fcs` reach it too. */
+const DOCS_PATH = new RegExp(`^/${OPENAPI_PATHS.page}`, 'i');
+
+function isDocsPath(url: string): boolean {
+  if (!url.includes('%')) return DOCS_PATH.test(url);
+  try {
+    return DOCS_PATH.test(decodeURIComponent(url));
+  } catch {
+    return DOCS_PATH.test(url);
+  }
+}
+
 export function setUpOpenApi(app: INestApplication): OpenAPIObject {
   const document = createOpenApiDocument(app);
   const server = app.getHttpServer() as Server;
   server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
-    if (!req.url?.startsWith(`/${OPENAPI_PATHS.page}`)) return;
+    if (!isDocsPath(req.url ?? '')) return;
     res.setHeader('Content-Security-Policy', "frame-ancestors 'none'");
     res.setHeader('X-Frame-Options', 'DENY');
     res.setHeader('X-Content-Type-Options', 'nosniff');

@@ -113,6 +113,11 @@ describeEachAdapter(() => {
 
       expectError(await fixture.client.status('%E0%A4%A'), 400, 'INVALID_JOB_ID');
       expectError(await fixture.client.cancel('%E0%A4%A'), 400, 'INVALID_JOB_ID');
+      // A bare `%` before escaped digits stays malformed: it is not made the id `%31…`, or `1…`
+      // (review of 2026-12-01).
+      const id = String(fixture.bystander.id);
+      const malformed = `%%33%3${id[0]}${id.slice(1)}`;
+      expectError(await fixture.client.status(malformed), 400, 'INVALID_JOB_ID');
       await expectUntouched(fixture);
     });
 

@@ -321,6 +321,30 @@ describe('the dashboard in Chromium (express, with API_KEYS)', () => {
     errors = [];
   });
 
+  it('should keep the key for the page when sessionStorage refuses it (review of 2026-12-01)', async () => {
+    const blocked = await browser.newContext();
+    blocked.on('page', watchErrors);
+    await blocked.addInitScript(() => {
+      const refuse = (): never => {
+        throw new Error('sessionStorage is blocked');
+      };
+      Object.defineProperty(globalThis, 'sessionStorage', { get: refuse, configurable: true });
+    });
+    try {
+      const page = await blocked.newPage();
+      await page.goto(server.url);
+      await page.getByText('API key', { exact: true }).click();
+      await page.getByLabel('Key').fill('dashboard-key');
+      await page.getByRole('button', { name: 'Use key' }).click();
+
+      const [id] = await createJobs(page, { count: 1, duration: 200 });
+
+      await expectFinished(page, id!);
+    } finally {
+      await blocked.close();
+    }
+  });
+
   it("should keep another key's jobs out of a tab, and stop watching its own under another key (review of 2026-12-01)", async () => {
     const useKey = async (page: Page, key: string): Promise<void> => {
       const field = page.getByLabel('Key');

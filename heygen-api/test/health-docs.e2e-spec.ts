@@ -124,6 +124,17 @@ describeEachAdapter(() => {
       expect(init).not.toContain('persistAuthorization');
     });
 
+    it('should keep the page unframed however its path is written (review of 2026-12-01)', async () => {
+      const server = await startServer();
+
+      for (const path of ['/DOCS', '/d%6fcs', '/Docs/']) {
+        const res = await fetch(`${server.url}${path}`);
+        if (res.status !== 200) continue; // a router that does not take it: nothing to frame
+        expect(res.headers.get('content-security-policy'), path).toBe("frame-ancestors 'none'");
+        expect(res.headers.get('x-frame-options'), path).toBe('DENY');
+      }
+    });
+
     it('should answer a path that climbs out of /docs 404, not 500', async () => {
       const server = await startServer();
 

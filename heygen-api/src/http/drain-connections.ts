@@ -49,14 +49,21 @@ export async function drainConnections(
   let timer: NodeJS.Timeout | undefined;
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   const graceOver = new Promise<void>((resolve) => (timer = setTimeout(resolve, graceMs)));
+  /** Connections that had sent nothing at the last check. */
+  let silent = new Set<Socket>();
   const idle = setInterval(() => {
     // A request whose answer went out before the stop: its connection is closed once idle.
     server.closeIdleConnections();
-    // So is one that has sent nothing yet (a browser's preconnect, a balancer's pool), which Node
-    // does not count as idle: it held every stop for the whole grace (review of 2026-12-01).
+    // So is one that has sent nothing (a browser's preconnect, a balancer's pool), which Node does
+    // not count as idle: it held every stop for the whole grace (review of 2026-12-01). Silent at
+    // two checks in a row: a request already in the kernel's buffer is read between them.
+    const stillSilent = new Set<Socket>();
     for (const socket of sockets as ReadonlySet<HttpSocket>) {
-      if (socket.bytesRead === 0 && !socket._httpMessage) socket.destroy();
+      if (socket.bytesRead !== 0 || socket._httpMessage) continue;
+      if (silent.has(socket)) socket.destroy();
+      else stillSilent.add(socket);
     }
+    silent = stillSilent;
   }, IDLE_CHECK_MS);
   await Promise.race([closed, graceOver]);
   clearInterval(idle);

@@ -42,7 +42,11 @@ export class FirstAnswers {
 
   /** Returns whether it answered, in which case the framework must not. */
   apply(req: IncomingMessage, res: ServerResponse): boolean {
-    if (req.url?.includes('%')) req.url = withUnreservedDecoded(req.url);
+    // Only a path that decodes: a malformed one (`%%33%31`) would be made a valid one here, and
+    // is refused below as it was sent.
+    if (req.url?.includes('%') && decodes(pathOf(req.url))) {
+      req.url = withUnreservedDecoded(req.url);
+    }
     if (this.cors.apply(req, res)) return true;
     let refusal: DomainError | undefined;
     if (req.headers.host === undefined && req.httpVersion === '1.1') {

@@ -33,9 +33,11 @@ export const MAX_IN_FLIGHT_PER_HOST = CONCURRENCY / 4;
 export const MAX_IN_FLIGHT_PER_CLIENT = CONCURRENCY / 4;
 /**
  * How long an attempt past its host's or client's budget first waits before it asks again; each
- * time it finds them busy again it waits twice as long, up to an attempt's longest time.
+ * time it finds them busy again it waits twice as long, up to MAX_BUSY_DELAY_MS (an old parked
+ * attempt must not wait minutes behind new ones that find a slot free).
  */
 const BUSY_DELAY_MS = 1000;
+const MAX_BUSY_DELAY_MS = 15_000;
 /** How long, and how many, done attempts stay in Redis to de-duplicate their ids. */
 const KEEP_DONE_S = 3600;
 const KEEP_DONE_COUNT = 10_000;
@@ -132,8 +134,7 @@ export class BullmqWebhookQueue implements WebhookQueue, OnModuleInit, OnModuleD
       // 1 s each, 2,000 deliveries parked behind a silent host cost Redis 51,000 commands a second
       // (review of 2026-12-01). `attemptsStarted` counts the times it was taken.
       const parked = Math.min(job.attemptsStarted, 10);
-      const longest = this.config.webhookTimeoutMs;
-      const delay = Math.min(BUSY_DELAY_MS * 2 ** Math.max(0, parked - 1), longest);
+      const delay = Math.min(BUSY_DELAY_MS * 2 ** Math.max(0, parked - 1), MAX_BUSY_DELAY_MS);
       await job.moveToDelayed(
         Date.now() + Math.max(BUSY_DELAY_MS, delay * (0.5 + Math.random() / 2)),
         token,

@@ -101,10 +101,11 @@ export class WebhookSubscriptions {
    * them kept 20,000 settled entries for good (review of 2026-12-01).
    */
   private sweep(now: number): void {
-    const full = this.byJob.size >= this.maxKept;
     let looked = 0;
     for (const [key, subscription] of this.byJob) {
       if (looked++ >= SWEEP_STEP) break;
+      // At the cap, one settled entry goes to make room, however recent.
+      const full = this.byJob.size >= this.maxKept;
       this.byJob.delete(key);
       const expired = full || now - subscription.touchedAt >= this.retentionMs;
       if (!(settled(subscription) && expired)) this.byJob.set(key, subscription);

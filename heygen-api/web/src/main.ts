@@ -60,6 +60,8 @@ interface Row {
 const rows = new Map<number, Row>();
 
 let heygen: HeyGenAPI;
+/** The API key of this tab (kept in sessionStorage for a reload): set in `#key-form`. */
+let tabKey: string | undefined;
 
 /**
  * A value kept for this tab or the next ones. Storage full (another app of the origin filled it)
@@ -94,7 +96,7 @@ function storedMode(): Mode {
 function connect(): void {
   const previous = heygen as HeyGenAPI | undefined;
   previous?.dispose();
-  const apiKey = stored('sessionStorage', STORE.key);
+  const apiKey = tabKey;
   heygen = new HeyGenAPI({
     url: location.origin,
     mode: storedMode(),
@@ -348,7 +350,9 @@ $<HTMLFormElement>('#key-form').addEventListener('submit', (event) => {
   event.preventDefault();
   const form = event.target as HTMLFormElement;
   const key = form.querySelector<HTMLInputElement>('input[name="key"]')!.value.trim();
-  remember('sessionStorage', STORE.key, key || undefined);
+  // Kept in the page too: a session storage that refuses it must not lose it.
+  tabKey = key || undefined;
+  remember('sessionStorage', STORE.key, tabKey);
   form.reset();
   keyDetails.open = false;
   createStatus.textContent = key ? 'API key set for this tab.' : 'API key removed.';
@@ -356,6 +360,7 @@ $<HTMLFormElement>('#key-form').addEventListener('submit', (event) => {
 });
 
 setMode(storedMode());
+tabKey = stored('sessionStorage', STORE.key) ?? undefined;
 connect();
 showStats();
 setInterval(showStats, 1000);
