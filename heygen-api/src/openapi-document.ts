@@ -2,6 +2,7 @@ import { type INestApplication } from '@nestjs/common';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { API_KEY_SCHEME } from './http/client-api.decorator.js';
+import { percentDecoded } from './http/percent-decoding.js';
 
 /**
  * Where the document is served: one path, two formats (issue 16). `/docs` is the Swagger page;
@@ -42,24 +43,19 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
   );
 }
 
+/** The page's routes however a router may read the path: `/DOCS` and `/d%6fcs` reach it too. */
+const DOCS_PATH = new RegExp(`^/${OPENAPI_PATHS.page}`, 'i');
+
+function isDocsPath(url: string): boolean {
+  return DOCS_PATH.test(url.includes('%') ? (percentDecoded(url) ?? url) : url);
+}
+
 /**
  * Serves the OpenAPI page and document (OPENAPI_PATHS); returns the document. The page sends
  * requests with the key entered in Authorize: no other site may frame it (a click on its
  * Try-it-out would be the user's), and the key is kept for the page's life only, not in
  * `localStorage` (the dashboard keeps its key per tab too).
  */
-/** The page's routes however a router may read the path: `/DOCS` and `/d%6fcs` reach it too. */
-const DOCS_PATH = new RegExp(`^/${OPENAPI_PATHS.page}`, 'i');
-
-function isDocsPath(url: string): boolean {
-  if (!url.includes('%')) return DOCS_PATH.test(url);
-  try {
-    return DOCS_PATH.test(decodeURIComponent(url));
-  } catch {
-    return DOCS_PATH.test(url);
-  }
-}
-
 export function setUpOpenApi(app: INestApplication): OpenAPIObject {
   const document = createOpenApiDocument(app);
   const server = app.getHttpServer() as Server;

@@ -2,6 +2,7 @@ import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { DomainError, unauthorized } from '../errors/domain-error.js';
 import { answerWithError } from './api-exception.filter.js';
 import { ROUTE_METHODS, type CorsPolicy } from './cors.js';
+import { percentDecoded } from './percent-decoding.js';
 
 /** What FirstAnswers needs of the API keys (auth/api-keys.ts): whether a request has a valid one. */
 export interface KeyCheck {
@@ -113,10 +114,5 @@ function pathOf(url: string): string {
 }
 
 function decodes(text: string): boolean {
-  try {
-    decodeURIComponent(text);
-    return true;
-  } catch {
-    return false;
-  }
+  return percentDecoded(text) !== undefined;
 }

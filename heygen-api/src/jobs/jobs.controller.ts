@@ -161,15 +161,18 @@ export class JobsController {
     @Body(CreateJobPipe) body: JobRequest,
     @Res({ passthrough: true }) res: object,
   ): Promise<Job> {
-    const { job, created } = await this.jobs.create(clientId, body, idempotencyKey, cancelAfterMs);
+    const { job, created, cancelAt } = await this.jobs.create(
+      clientId,
+      body,
+      idempotencyKey,
+      cancelAfterMs,
+    );
     const http = this.adapterHost.httpAdapter;
     http.status(res, created ? 201 : 200);
     if (!created) http.setHeader(res, 'Idempotent-Replayed', 'true');
     http.setHeader(res, 'Location', `/status/${job.id}`);
     // The deadline ends the job no later than it: the first poll comes then, not at expectedAt.
-    const deadline =
-      cancelAfterMs === undefined ? undefined : Date.parse(job.createdAt) + cancelAfterMs;
-    return this.withHint(res, job, deadline);
+    return this.withHint(res, job, cancelAt);
   }
 
   @Get('status/:id')

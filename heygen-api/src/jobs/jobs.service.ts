@@ -30,6 +30,11 @@ export interface BatchResult {
   deadlines?: Map<number, number>;
 }
 
+/** A record's `Cancel-After` deadline, as an optional `cancelAt`. */
+function deadlineOf({ cancelAt }: JobRecord): { cancelAt?: number } {
+  return cancelAt === undefined ? {} : { cancelAt };
+}
+
 /** `deadlines` of a BatchResult, when any of `records` has one. */
 function deadlinesOf(records: JobRecord[]): Pick<BatchResult, 'deadlines'> {
   const deadlines = new Map<number, number>();
@@ -63,7 +68,7 @@ export class JobsService {
     idempotencyKey?: string,
     /** `Cancel-After`, ms: counted from the job's creation. */
     cancelAfterMs?: number,
-  ): Promise<{ job: Job; created: boolean }> {
+  ): Promise<{ job: Job; created: boolean; cancelAt?: number }> {
     const duration = request.duration ?? this.config.jobTimeMs;
     if (duration > this.config.maxJobTimeMs) {
       throw new DomainError(
@@ -75,6 +80,12 @@ export class JobsService {
     const { cancelWhenUnwatched } = request;
     const asksWebhook = request.webhook !== undefined || request.webhookEvents !== undefined;
     const webhook = asksWebhook ? await this.webhooks?.check(request) : undefined;
+    // What the runner tells of each change (a retry with this key has the same: its fingerprint
+    // says so).
+    const optIns: OptIns = {
+      webhook: webhook !== undefined,
+      watched: cancelWhenUnwatched !== undefined,
+    };
     // A webhook is part of the request: the same key with another webhook is another request.
     // So are the deadlines, added only when asked so that older fingerprints stay as they were.
     // Only a creation with a key needs one.
@@ -137,23 +148,17 @@ export class JobsService {
       if (!isFinished(record.job)) {
         if (webhook) await this.webhooks?.subscribe(clientId, record.job.id, webhook);
         await this.watchFor(record, cancelWhenUnwatched);
-        this.run(record, cancelAfterMs, {
-          webhook: webhook !== undefined,
-          watched: cancelWhenUnwatched !== undefined,
-        });
+        this.run(record, optIns);
       }
-      return { job: record.job, created: false };
+      return { job: record.job, created: false, ...deadlineOf(record) };
     }
     // Registered before the runner can change the job: its first change must find the webhook.
     if (webhook) await this.webhooks?.subscribe(clientId, record.job.id, webhook);
     const event = await this.logged(clientId, record.job, result.event);
     this.changes.created(event);
     await this.watchFor(record, cancelWhenUnwatched);
-    this.run(record, cancelAfterMs, {
-      webhook: webhook !== undefined,
-      watched: cancelWhenUnwatched !== undefined,
-    });
-    return { job: event.job, created: true };
+    this.run(record, optIns);
+    return { job: event.job, created: true, ...deadlineOf(record) };
   }
 
   /** Has the job cancelled once unwatched for `cancelWhenUnwatched` seconds, when it asked. */
@@ -171,16 +176,14 @@ export class JobsService {
   }
 
   /**
-   * Hands the job to the runner, with its deadline when `Cancel-After` set one, and what it opted
-   * into (a retry with the creation's idempotency key has the same: its fingerprint says so).
+   * Hands the job to the runner, with its deadline when `Cancel-After` set one (the store keeps
+   * it with the record), and what it opted into.
    */
-  private run(record: JobRecord, cancelAfterMs: number | undefined, optIns: OptIns): void {
-    const cancelAt =
-      cancelAfterMs === undefined ? undefined : Date.parse(record.job.createdAt) + cancelAfterMs;
+  private run(record: JobRecord, optIns: OptIns): void {
     this.runner.run(
       record,
       (transition) => this.apply(record.clientId, record.job.id, transition),
-      { ...(cancelAt !== undefined && { cancelAt }), ...optIns },
+      { ...deadlineOf(record), ...optIns },
     );
   }
 

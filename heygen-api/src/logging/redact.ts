@@ -1,3 +1,5 @@
+import { percentDecoded } from '../http/percent-decoding.js';
+
 /**
  * What logs may show of a client (issue 13: API keys and client ids never in full). A client key
  * is `<key scope>/<uuid>` or a bare uuid (domain/client.ts); eight characters of the uuid are
@@ -37,9 +39,5 @@ export function loggableUrl(url: string): string {
 }
 
 function decodedName(name: string): string {
-  try {
-    return decodeURIComponent(name.replace(/\+/g, ' ')).toLowerCase();
-  } catch {
-    return name.toLowerCase();
-  }
+  return (percentDecoded(name.replace(/\+/g, ' ')) ?? name).toLowerCase();
 }

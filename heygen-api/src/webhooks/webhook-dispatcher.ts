@@ -187,7 +187,7 @@ export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
     const kept = await this.stored(() => this.state.addDelivery(delivery));
     const sameEvent = kept.eventId === delivery.eventId;
     if (sameEvent && kept.state === 'pending' && kept.nextAttemptAt !== undefined) {
-      await this.stored(async () => this.queue.schedule(kept, kept.nextAttemptAt!));
+      await this.queue.schedule(kept, kept.nextAttemptAt);
     }
     if (kept === delivery && earlier !== undefined) await this.supersede(earlier);
   }
@@ -295,8 +295,7 @@ export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
     }
     await this.stored(() => this.state.saveDelivery(delivery));
     // Awaited: BullMQ completes this attempt only once the next one is queued.
-    if (reschedule)
-      await this.stored(async () => this.queue.schedule(delivery, delivery.nextAttemptAt!));
+    if (reschedule) await this.queue.schedule(delivery, delivery.nextAttemptAt!);
     const record: DeliveryAttempt = {
       deliveryId: delivery.deliveryId,
       eventId: delivery.eventId,
