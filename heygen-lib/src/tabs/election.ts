@@ -19,8 +19,6 @@ export interface ElectionEvents {
 export interface Election {
   /** Take the lock from a holder that no longer answers (`steal: true`). */
   steal(): void;
-  /** Leave the lock or the queue, then queue again (another tab announced itself leader). */
-  requeue(): void;
   /** Leave the lock or the queue for good; the next tab in the queue gets it at once. */
   resign(): void;
 }
@@ -80,11 +78,6 @@ export const createElection = (
       if (ended || release) return;
       quit();
       campaign(true);
-    },
-    requeue: () => {
-      if (ended) return;
-      quit();
-      campaign(false);
     },
     resign: () => {
       ended = true;

@@ -387,4 +387,21 @@ describe(createTabGroup.name, () => {
     expect([a.sut.role, b.sut.role]).toEqual(['leader', 'follower']);
     expect(b.logs.filter((line) => line.includes('ignored a message'))).toHaveLength(5);
   });
+
+  it('should keep leading when another tab claims the lead without the lock', async () => {
+    using clock = fakeClock();
+    setUp();
+    const [a, b] = [newTab('a'), newTab('b')];
+    await settle(clock);
+    b.watch(1);
+    await settle(clock);
+    // A stray tab (an older copy, or a script on the page) says it leads; the lock says a does.
+    hub.inject(NAME, { v: PROTOCOL_VERSION, from: 'x', type: 'leader', mode: 'sse' });
+    await settle(clock);
+    expect([a.sut.role, b.sut.role]).toEqual(['leader', 'follower']);
+    expect(live(a)).toHaveLength(1);
+    a.opened[0]!.host.update(jobStub(1, 'completed', 3));
+    await settle(clock);
+    expect(b.updates.map((job) => job.status)).toEqual(['completed']);
+  });
 });

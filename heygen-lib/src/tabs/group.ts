@@ -348,13 +348,12 @@ export const createTabGroup = (config: TabGroupConfig): TabGroup => {
     if (message.from === me) return;
     switch (message.type) {
       case 'leader':
+        // The lock decides who leads: a leader whose lock was stolen hears it from the election
+        // (depose), so a word from another tab, late or forged, never makes it step down.
+        if (role === 'leader') return;
         mode = message.mode;
         heard();
-        if (role === 'leader') {
-          // Two leaders: the other stole the lock, taking us for frozen. It leads.
-          stepDown();
-          election.requeue();
-        } else if (local) postWatch();
+        if (local) postWatch();
         return;
       case 'state':
         if (role === 'leader') return; // the late word of a leader we replaced
