@@ -188,6 +188,19 @@ describe('requests through nginx with the shipped config', () => {
     expect(created.headers.get('x-request-id')).toMatch(/^[0-9a-f]{32}$/);
   });
 
+  it('should pass on a batch of MAX_BATCH_IDS ids, a 14 KB request line', async () => {
+    const client = new JobsClient(nginx.url);
+    const { id } = await client.createOk();
+    // 13-digit ids, as the server hands out: nginx's default line buffer (8 KiB) answered 414.
+    const ids = [id, ...Array.from({ length: 999 }, (_, index) => 1_000_000_000_000 + index)];
+
+    const answer = await client.batch(ids);
+
+    expect(answer.status).toBe(200);
+    expect(answer.body.jobs.map((job) => job.id)).toEqual([id]);
+    expect(answer.body.missing).toHaveLength(999);
+  });
+
   it('should log no query string: no access_token, no client id (review of 2026-11-30)', async () => {
     const client = new JobsClient(nginx.url);
     const secret = 'an-api-key-in-the-query-1234';

@@ -16,8 +16,12 @@ export interface Batch {
 export const isId = (value: unknown): value is number =>
   Number.isSafeInteger(value) && +value! > 0 && +value! < 1e15;
 
-/** [protocol] The most ids one `GET /status?ids=` may list (the server's default `MAX_BATCH_IDS`). */
-export const MAX_BATCH_IDS = 1000;
+/**
+ * The most ids one `GET /status?ids=` lists. [protocol] The server takes up to `MAX_BATCH_IDS`
+ * (1000), but 500 ids of up to 15 digits keep the request line under 8 KiB, the default line limit
+ * of nginx and Apache: a proxy in the way answered 414 to every poll of a crowded client.
+ */
+export const MAX_IDS_PER_REQUEST = 500;
 
 /**
  * Whether `value` has what the library relies on of a job: id, status, revision, finishedAt (a

@@ -1221,6 +1221,28 @@ describe(HeyGenAPI.name, () => {
       sut.dispose();
     });
 
+    it('should look up more ids than one request line may list in turns, losing none', async () => {
+      using clock = fakeClock();
+      const ids = Array.from({ length: 1200 }, (_, i) => 999_999_999_000_000 + i);
+      const jobs = new Map(ids.map((id) => [id, jobStub(id, 'completed', 3)]));
+      const answer = batch(jobs);
+      // A proxy's default line limit (nginx, Apache: 8 KiB): a longer request line is its 414.
+      const { fetch, calls } = fakeFetch((call) =>
+        `GET ${call.url.pathname}${call.url.search} HTTP/1.1`.length > 8192
+          ? { status: 414, body: '<html>414 Request-URI Too Large</html>' }
+          : answer(call),
+      );
+      const sut = newSut({ fetch, mode: HeyGenStatusListenerMode.SSE });
+      const waits = ids.map((id) => sut.waitForJob(id));
+
+      await clock.advance(1000);
+
+      await expect(Promise.all(waits)).resolves.toHaveLength(1200);
+      const listed = pollCalls(calls).map((c) => c.url.searchParams.get('ids')!.split(',').length);
+      expect(listed).toEqual([500, 500, 200]);
+      sut.dispose();
+    });
+
     it('should not look a new id up while polling after a fallback: the poll asks for it', async () => {
       using clock = fakeClock();
       const jobs = new Map([
@@ -1529,15 +1551,16 @@ describe(HeyGenAPI.name, () => {
       expect((await job).status).toBe('completed');
     });
 
-    it('should poll more jobs than one request may list in turns, losing none', async () => {
+    it('should poll more jobs than one request line may list in turns, losing none', async () => {
       using clock = fakeClock();
-      const ids = Array.from({ length: 1500 }, (_, i) => i + 1);
+      // Ids of 15 digits, the longest the server hands out.
+      const ids = Array.from({ length: 1500 }, (_, i) => 999_999_999_000_000 + i);
       const jobs = new Map(ids.map((id) => [id, jobStub(id, 'running', 2)]));
       const answer = batch(jobs);
-      // The server's MAX_BATCH_IDS: a longer list is its 400.
+      // A proxy's default line limit (nginx, Apache: 8 KiB): a longer request line is its 414.
       const { fetch, calls } = fakeFetch((call) =>
-        (call.url.searchParams.get('ids') ?? '').split(',').length > 1000
-          ? { status: 400, body: { code: 'INVALID_QUERY', message: 'at most 1000' } }
+        `GET ${call.url.pathname}${call.url.search} HTTP/1.1`.length > 8192
+          ? { status: 414, body: '<html>414 Request-URI Too Large</html>' }
           : answer(call),
       );
       const sut = newSut({ fetch });
@@ -1549,7 +1572,7 @@ describe(HeyGenAPI.name, () => {
 
       await expect(Promise.all(waits)).resolves.toHaveLength(1500);
       const listed = pollCalls(calls).map((c) => c.url.searchParams.get('ids')!.split(',').length);
-      expect(Math.max(...listed)).toBe(1000);
+      expect(Math.max(...listed)).toBe(500);
     });
 
     it('should go on when the logging function throws', async () => {

@@ -1,6 +1,6 @@
 import type { Http } from './http.js';
 import type { ListenerRegistry } from './listener-registry.js';
-import { asBatch, MAX_BATCH_IDS } from './answers.js';
+import { asBatch, MAX_IDS_PER_REQUEST } from './answers.js';
 import type { HeyGenError } from './errors/heygen-error.js';
 import { MAX_DELAY } from './delay.js';
 import { callWithRetries, type RetryPolicy } from './retry.js';
@@ -36,7 +36,7 @@ export const createJobLookup = (
   const flush = async (): Promise<void> => {
     timer = undefined;
     // As many as one request may list; the rest in another lookup right after.
-    const asked = new Map([...pending].slice(0, MAX_BATCH_IDS));
+    const asked = new Map([...pending].slice(0, MAX_IDS_PER_REQUEST));
     for (const id of asked.keys()) pending.delete(id);
     if (pending.size) timer = setTimeout(() => void flush());
     // A job the stream told about meanwhile exists: no need to ask (on each retry too).

@@ -3,7 +3,7 @@ import { clampDelay } from '../delay.js';
 import type { HeyGenError } from '../errors/heygen-error.js';
 import type { HttpError } from '../errors/http-error.js';
 import { MessageParseError } from '../errors/message-parse-error.js';
-import { asBatch, MAX_BATCH_IDS } from '../answers.js';
+import { asBatch, MAX_IDS_PER_REQUEST } from '../answers.js';
 import type { HeyGenAPIOptions } from '../types.js';
 import {
   reportFailure,
@@ -121,7 +121,7 @@ export const createPollTransport = (
   /** The next tick: when the soonest watched job may be asked about. */
   const plan = (): void => {
     const ids = host.ids();
-    crowded = ids.length > MAX_BATCH_IDS;
+    crowded = ids.length > MAX_IDS_PER_REQUEST;
     const first = Math.min(...ids.map(readyAt));
     // Infinity: nothing watched (idle until wake()), or every id being asked about.
     // [protocol] Wait max(own minimum interval, X-Next-Poll-Ms): ask once after a job is due.
@@ -137,13 +137,13 @@ export const createPollTransport = (
   const tick = async (): Promise<void> => {
     timer = undefined;
     const watched = host.ids();
-    crowded = watched.length > MAX_BATCH_IDS;
+    crowded = watched.length > MAX_IDS_PER_REQUEST;
     const holding = !plain();
     // Plain: the jobs that may be asked about when this tick was due (a timer may fire a ms early).
     let ids = watched.filter((id) => holding || readyAt(id) <= due);
     // More than one request may list: the longest due first; the rest go right after its answer.
-    if (ids.length > MAX_BATCH_IDS) {
-      ids = ids.sort((a, b) => readyAt(a) - readyAt(b)).slice(0, MAX_BATCH_IDS);
+    if (ids.length > MAX_IDS_PER_REQUEST) {
+      ids = ids.sort((a, b) => readyAt(a) - readyAt(b)).slice(0, MAX_IDS_PER_REQUEST);
     }
     if (!ids.length) return plan(); // idle until wake(), or not yet
     // Its answer plans the next poll. Plain: one poll out at a time, the jobs due meanwhile go
