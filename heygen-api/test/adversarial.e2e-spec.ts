@@ -174,6 +174,23 @@ describeEachAdapter(() => {
       await connection.waitForClose(2000);
     });
 
+    it('should answer a preflight that declares a body, and close the connection (review of 2026-12-01)', async () => {
+      const server = await startServer();
+      const connection = await RawConnection.open(server.url);
+
+      // No key and no Origin needed: Node read and discarded such a body, gigabytes of it, until
+      // REQUEST_TIMEOUT_MS.
+      connection.write(
+        rawRequest('OPTIONS', '/create', { 'Content-Length': 100_000_000 }) + 'x'.repeat(1000),
+      );
+      await connection.waitFor((text) => parseResponses(text).length === 1, 2000);
+
+      const [answer] = connection.responses();
+      expect(answer?.status).toBe(204);
+      expect(answer?.headers.connection).toBe('close');
+      await connection.waitForClose(2000);
+    });
+
     it('should refuse a chunked body the moment it passes the limit', async () => {
       const server = await startServer({ MAX_BODY_BYTES: '64' });
       const client = new JobsClient(server.url);

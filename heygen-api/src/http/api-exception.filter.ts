@@ -7,10 +7,11 @@ import {
   type ArgumentsHost,
   type ExceptionFilter,
 } from '@nestjs/common';
-import { type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
+import { type ServerResponse, STATUS_CODES } from 'node:http';
 import { rawRequest, takeOverResponse } from './raw.js';
 import { DomainError } from '../errors/domain-error.js';
 import { CODE_TO_STATUS, type ErrorCode } from '../errors/error-code.js';
+import { bodyLeftUnread } from './unread-body.js';
 
 /**
  * Codes for errors that Nest or the HTTP adapter raise themselves, by HTTP status: an unknown
@@ -63,9 +64,8 @@ export function answerWithError(exception: unknown, request: object, response: o
     return;
   }
   if (retryAfterSeconds !== undefined) res.setHeader('Retry-After', String(retryAfterSeconds));
-  // A request refused before its body was read (too large, not JSON, no key): Node would read and
-  // discard the rest of it to keep the connection, for as long as the sender cares to send.
-  // Closing it after the answer costs the sender a new connection instead (issue 18).
+  // A request refused before its body was read (too large, not JSON, no key): closing the
+  // connection after the answer costs the sender a new connection, not the server the body.
   if (bodyLeftUnread(req)) res.setHeader('Connection', 'close');
   writeJson(res, statusCode, { statusCode, error: STATUS_CODES[statusCode], code, message });
 }
@@ -137,14 +137,6 @@ function isFastifyError(exception: unknown): exception is FastifyError {
     (exception as FastifyError).code.startsWith('FST_') &&
     typeof (exception as Partial<FastifyError>).statusCode === 'number'
   );
-}
-
-/** A request that declares a body not yet received in full. */
-function bodyLeftUnread(req: IncomingMessage): boolean {
-  const declared =
-    req.headers['transfer-encoding'] !== undefined ||
-    Number(req.headers['content-length'] ?? 0) > 0;
-  return declared && !req.complete;
 }
 
 function httpExceptionMessage(exception: HttpException): string {

@@ -1,4 +1,5 @@
 import { type IncomingMessage, type ServerResponse } from 'node:http';
+import { bodyLeftUnread } from './unread-body.js';
 
 /** Headers a browser script may read: the poll hint most of all. */
 const EXPOSED_HEADERS = [
@@ -66,6 +67,8 @@ export class CorsPolicy {
     }
     res.setHeader('Access-Control-Expose-Headers', this.exposed);
     if (req.method !== 'OPTIONS') return false;
+    // A preflight has no body: one declared is never read, so the connection ends with the answer.
+    if (bodyLeftUnread(req)) res.setHeader('Connection', 'close');
     res.writeHead(204, this.preflight).end();
     return true;
   }
