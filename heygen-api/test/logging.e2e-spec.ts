@@ -3,6 +3,7 @@ import { openSse, spawnServer, type RunningServer } from 'heygen-test-support';
 import { describeEachAdapter } from './support/adapters.js';
 import { builtServerEnv } from './support/built-server.js';
 import { newClientId } from './support/client-id.js';
+import { RawConnection } from './support/raw-socket.js';
 
 const API_KEY = 'log-test-key-0123456789';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -12,7 +13,7 @@ interface RequestLine {
   context: string;
   reqId: string;
   req: { method: string; url: string };
-  res: { statusCode: number };
+  res: { statusCode: number | null };
   responseTime: number;
   msg: string;
 }
@@ -110,6 +111,52 @@ describeEachAdapter(() => {
       expect(output).not.toContain(API_KEY);
       expect(output).not.toContain(client);
       expect(output).toContain(client.slice(0, 8));
+    });
+  });
+
+  describe('requests that got no answer from the app (review of 2026-12-01)', () => {
+    it('should log the 408 sent for a body too slow, and no status for a client that left', async () => {
+      const { server, lines } = await startLogged({
+        LOG_LEVEL: 'info',
+        LOG_FORMAT: 'json',
+        HEADERS_TIMEOUT_MS: '500',
+        REQUEST_TIMEOUT_MS: '1000',
+      });
+      try {
+        const client = newClientId();
+        const auth = { Authorization: `Bearer ${API_KEY}` };
+        const created = await fetch(`${server.url}/create?uuid=${client}`, {
+          method: 'POST',
+          headers: { ...auth, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ duration: 60_000 }),
+        });
+        const { id } = (await created.json()) as { id: number };
+        const slow = await RawConnection.open(server.url);
+        slow.write(
+          `POST /create?uuid=${client} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${API_KEY}\r\n` +
+            'X-Request-Id: body-too-slow\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n{',
+        );
+        const leaving = new AbortController();
+        const held = fetch(`${server.url}/status/${id}?uuid=${client}`, {
+          headers: { ...auth, Prefer: 'wait=20', 'X-Request-Id': 'client-left' },
+          signal: leaving.signal,
+        }).catch(() => undefined);
+        setTimeout(() => leaving.abort(), 300);
+        await held;
+        await slow.waitForClose();
+        expect(slow.received).toMatch(/^HTTP\/1\.1 408 /);
+
+        const found = await requestLines(lines, 3);
+        const line = (reqId: string): RequestLine | undefined =>
+          found.find((l) => l.reqId === reqId);
+        // Both said 200: a response not sent keeps its default status.
+        expect(line('body-too-slow')).toMatchObject({ res: { statusCode: 408 } });
+        expect(line('body-too-slow')!.msg).toMatch(/ 408$/);
+        expect(line('client-left')).toMatchObject({ res: { statusCode: null } });
+        expect(line('client-left')!.msg).toMatch(/no answer/);
+      } finally {
+        await server.stop();
+      }
     });
   });
 

@@ -188,6 +188,27 @@ describeEachAdapter(() => {
       expect(count({ method: 'other', status_code: '431' })).toBe(1);
     });
 
+    it('should label a request refused before any route unmatched, whichever route it names (review of 2026-12-01)', async () => {
+      const server = await startServer();
+      const connection = await RawConnection.open(server.url);
+
+      // HTTP/1.1 without Host: refused before routing on Express, after it on Fastify, which
+      // counted it as /health's.
+      connection.write('GET /health HTTP/1.1\r\n\r\n');
+      await connection.waitForClose();
+      expect(connection.received).toMatch(/^HTTP\/1\.1 400 /);
+
+      const { value } = await scrape(server);
+      const count = (route: string): number =>
+        value('heygen_http_request_duration_seconds_count', {
+          route,
+          method: 'GET',
+          status_code: '400',
+        });
+      expect(count('unmatched')).toBe(1);
+      expect(count('/health')).toBe(0);
+    });
+
     it('should label an unknown path unmatched, whatever the path', async () => {
       const server = await startServer();
 

@@ -12,6 +12,13 @@ const REFUSALS: Record<string, { code: ErrorCode; message: string }> = {
 };
 const MALFORMED = { code: 'BAD_REQUEST', message: 'The request is not valid HTTP' } as const;
 
+/** Responses a refusal was written past (a body too slow: 408), with the status written. */
+const refusedInFlight = new WeakMap<ServerResponse, number>();
+
+/** The status Node's parser refusal answered in place of `res`, if it did. */
+export const refusalAnswering = (res: ServerResponse): number | undefined =>
+  refusedInFlight.get(res);
+
 /**
  * Node's `clientError`: a request refused before any route sees it (a bad header, headers too
  * large, too slow). It gets the protocol's JSON error, on both adapters, where Node would send a
@@ -34,6 +41,7 @@ export function answerClientError(
       `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
     answered = statusCode;
+    if (inFlight) refusedInFlight.set(inFlight, statusCode);
   }
   socket.destroy(error);
   return answered;

@@ -36,6 +36,14 @@ const JOB_ID_SEGMENT = /^\/(?:status|cancel)\/([^/?#]*)/i;
  *   anywhere else the path names no route, `404 NOT_FOUND`, as an unknown path does.
  */
 export class FirstAnswers {
+  /** The requests answered here, before any route: the metrics count them as `unmatched`. */
+  private static readonly answered = new WeakSet<IncomingMessage>();
+
+  /** Whether `req` was answered here, before the framework routed it. */
+  static answeredFirst(req: IncomingMessage): boolean {
+    return FirstAnswers.answered.has(req);
+  }
+
   constructor(
     private readonly cors: CorsPolicy,
     private readonly keys: KeyCheck,
@@ -43,6 +51,12 @@ export class FirstAnswers {
 
   /** Returns whether it answered, in which case the framework must not. */
   apply(req: IncomingMessage, res: ServerResponse): boolean {
+    if (!this.answer(req, res)) return false;
+    FirstAnswers.answered.add(req);
+    return true;
+  }
+
+  private answer(req: IncomingMessage, res: ServerResponse): boolean {
     // Only a path that decodes: a malformed one (`%%33%31`) would be made a valid one here, and
     // is refused below as it was sent.
     if (req.url?.includes('%') && decodes(pathOf(req.url))) {

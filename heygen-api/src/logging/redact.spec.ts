@@ -26,6 +26,18 @@ describe('loggableUrl', () => {
     );
   });
 
+  it.each([
+    ['access_token%3Ds3cret', '[redacted]'],
+    ['access_token[]=s3cret', 'access_token[]=[redacted]'],
+    ['access_token%5B%5D=s3cret', 'access_token%5B%5D=[redacted]'],
+    ['access_token', '[redacted]'],
+  ])(
+    'should remove the key from %s, a spelling the stream refuses (review of 2026-12-01)',
+    (param, logged) => {
+      expect(loggableUrl(`/status?uuid=${UUID}&${param}`)).toBe(`/status?uuid=123e4567…&${logged}`);
+    },
+  );
+
   it('should leave a URL without a query alone', () => {
     expect(loggableUrl('/status/7')).toBe('/status/7');
   });

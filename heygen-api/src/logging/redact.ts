@@ -23,17 +23,17 @@ export function loggableUrl(url: string): string {
     .split('&')
     .map((param) => {
       const equals = param.indexOf('=');
-      if (equals === -1) return param;
-      const name = param.slice(0, equals + 1);
-      const value = param.slice(equals + 1);
-      switch (decodedName(name.slice(0, -1))) {
-        case 'access_token':
-          return `${name}[redacted]`;
-        case 'uuid':
-          return `${name}${value.slice(0, 8)}…`;
-        default:
-          return param;
+      const name = equals === -1 ? param : param.slice(0, equals);
+      const decoded = decodedName(name);
+      // Any spelling of the key's parameter, not only the one the stream takes: a query builder's
+      // `access_token[]=`, or `access_token%3D<key>`, whose name holds the key (review of
+      // 2026-12-01: both were refused 401, and logged in clear).
+      if (decoded.startsWith('access_token')) {
+        return equals === -1 ? '[redacted]' : `${name}=[redacted]`;
       }
+      if (decoded === 'uuid' && equals !== -1)
+        return `${name}=${param.slice(equals + 1, equals + 9)}…`;
+      return param;
     });
   return `${url.slice(0, start + 1)}${params.join('&')}`;
 }

@@ -4,6 +4,7 @@ import { type Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import proxyAddr from 'proxy-addr';
 import { type TrustProxy } from '../config/app-config.js';
+import { refusalAnswering } from '../http/client-error.js';
 import { trustFunction } from '../http/trust-proxy.js';
 import { loggableUrl } from './redact.js';
 
@@ -12,6 +13,14 @@ const REQUEST_ID = /^[\x21-\x7e]{1,128}$/;
 
 /** Express rewrites `url` under a mounted router and keeps the request's own in `originalUrl`. */
 type ExpressRequest = IncomingMessage & { originalUrl?: string };
+
+/**
+ * The status the client was sent: the response's, or the refusal Node's parser wrote in its place
+ * (a body too slow, 408); none when the connection closed first (a client that left a held wait).
+ * A response not sent still says 200 (review of 2026-12-01: both were logged as 200s).
+ */
+const statusSent = (res: ServerResponse): number | undefined =>
+  res.headersSent ? res.statusCode : refusalAnswering(res);
 
 /**
  * Gives every request an id and, at LOG_LEVEL info or below, one log line when it ends (issue 13).
@@ -39,11 +48,13 @@ export function installRequestLog(
             url: loggableUrl(req.url),
             remoteAddress: proxyAddr(req.raw, trust),
           }),
-          res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+          res: (res: { raw: ServerResponse }) => ({ statusCode: statusSent(res.raw) ?? null }),
         },
-        customLogLevel: (_req, res) => (res.statusCode >= 500 ? 'error' : 'info'),
+        customLogLevel: (_req, res) => ((statusSent(res) ?? 0) >= 500 ? 'error' : 'info'),
         customSuccessMessage: (req: ExpressRequest, res) =>
-          `${req.method} ${loggableUrl(req.originalUrl ?? req.url ?? '')} ${res.statusCode}`,
+          `${req.method} ${loggableUrl(req.originalUrl ?? req.url ?? '')} ${
+            statusSent(res) ?? 'no answer: the connection closed first'
+          }`,
       })
     : undefined;
 

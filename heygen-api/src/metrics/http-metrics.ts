@@ -5,6 +5,7 @@ import { type IncomingMessage, type ServerResponse } from 'node:http';
 import { type Histogram } from 'prom-client';
 import { type HttpAdapter } from '../config/app-config.js';
 import { prefersEventStream } from '../http/accept.js';
+import { FirstAnswers } from '../http/first-answers.js';
 import { AppMetrics } from './app-metrics.js';
 
 /** The route label of a request no route matched (404s, CORS preflights on Express). */
@@ -73,8 +74,9 @@ export function instrumentHttp(app: INestApplication, adapter: HttpAdapter): Htt
   if (adapter === 'fastify') {
     const fastify = (app as NestFastifyApplication).getHttpAdapter().getInstance();
     fastify.addHook('onResponse', (request, reply, done) => {
-      // Undefined when no route matched: a 404, a CORS preflight (http/cors.ts answers those).
-      const route = request.routeOptions.url;
+      // Undefined when no route matched (a 404), or when the first answers answered before any
+      // route did (a preflight, no Host): Fastify routes before its hooks, Express after them.
+      const route = FirstAnswers.answeredFirst(request.raw) ? undefined : request.routeOptions.url;
       if (!isEventStream(route, request.raw, reply.statusCode)) {
         durations.observe(route, request.method, reply.statusCode, reply.elapsedTime / 1000);
       }
