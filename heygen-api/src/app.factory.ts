@@ -21,7 +21,7 @@ import {
 import { type ConfigOptions } from './config/config.module.js';
 import { ApiKeys } from './auth/api-keys.js';
 import { answerWithError } from './http/api-exception.filter.js';
-import { answerClientError } from './http/client-error.js';
+import { answerClientError, refuseConnect } from './http/client-error.js';
 import { CorsPolicy } from './http/cors.js';
 import { drainConnections, trackConnections } from './http/drain-connections.js';
 import { FirstAnswers } from './http/first-answers.js';
@@ -98,6 +98,9 @@ export async function createApp(options: ConfigOptions = {}): Promise<INestAppli
     // Fastify installs its handler from its options; Node's own answers a bad request with no body.
     server.on('clientError', clientError);
   }
+  server.on('connect', (_req: IncomingMessage, socket: Socket) => {
+    early.durations?.observe(undefined, 'CONNECT', refuseConnect(socket), 0);
+  });
   early.answers = installFirstAnswers(app, config);
   setUpOpenApi(app);
   return app;

@@ -7,11 +7,15 @@ import { limitHeapGrowth } from './heap-growth.js';
 import { ROOT_LOGGER } from './logging/logging.module.js';
 import { PinoNestLogger } from './logging/pino-nest-logger.js';
 
+/** HOST as the configuration read it, `.env` included, for the error a bad one gets. */
+let configuredHost: string | undefined;
+
 /** Starts heygen-api and prints one line with its URL once it accepts requests. */
 async function main(): Promise<void> {
   limitHeapGrowth();
   const app = await createApp();
   const { port, host } = app.get(AppConfig);
+  configuredHost = host;
   app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.init();
   // Nest logs a failed listen before rethrowing it; the catch below prints it once, on one line.
@@ -44,7 +48,7 @@ main().catch((error: unknown) => {
     console.error(`heygen-api: PORT: not allowed to listen on this port (${message})`);
   } else if (code !== undefined && HOST_ERRORS.has(code)) {
     console.error(
-      `heygen-api: HOST=${JSON.stringify(process.env.HOST)}: cannot listen on it (${code})`,
+      `heygen-api: HOST=${JSON.stringify(configuredHost)}: cannot listen on it (${code})`,
     );
   } else {
     console.error('heygen-api failed to start:', error);

@@ -3,6 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import { openSse, type ApiError, type Job } from 'heygen-test-support';
 import { requestJson, type JsonResponse } from './support/http.js';
 import { JobsClient } from './support/jobs-client.js';
+import { RawConnection } from './support/raw-socket.js';
 import { startServer } from './support/server.js';
 import { describeEachAdapter } from './support/adapters.js';
 
@@ -503,6 +504,21 @@ describeEachAdapter(() => {
       expect(one.status).toBe(200);
       expect(one.body).toMatchObject({ id: bystander.id });
       expectError(reserved, 404, 'NOT_FOUND');
+    });
+
+    it('should answer CONNECT with 404 NOT_FOUND and close, as any method of no route (review of 2026-12-01)', async () => {
+      const fixture = await setUp();
+      const connection = await RawConnection.open(fixture.client.url('/'));
+
+      // Node closed the connection without a word.
+      connection.write('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+      await connection.waitForClose();
+
+      const [answer] = connection.responses();
+      expect(answer?.status).toBe(404);
+      expect(answer?.headers.connection).toBe('close');
+      expect(JSON.parse(answer!.body)).toMatchObject({ code: 'NOT_FOUND' });
+      await expectUntouched(fixture);
     });
 
     it('should answer a body sent with a method no route takes 404, whatever its type', async () => {

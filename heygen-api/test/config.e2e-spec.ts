@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -6,14 +6,20 @@ import { ServerStartError, spawnServer } from 'heygen-test-support';
 import { describeEachAdapter } from './support/adapters.js';
 import { builtServerEnv } from './support/built-server.js';
 
-/** Starts the built server (npm run build) with `env`, expecting it to refuse; its lines. */
+/**
+ * Starts the built server (npm run build) with `env`, without the variables `unset`, expecting it
+ * to refuse; its lines.
+ */
 async function refusedStart(
   env: Record<string, string>,
   cwd?: string,
+  unset: string[] = [],
 ): Promise<{ lines: string[]; error: Error }> {
   const lines: string[] = [];
+  const serverEnv = builtServerEnv(env);
+  for (const name of unset) delete serverEnv[name];
   const error = await spawnServer({
-    env: builtServerEnv(env),
+    env: serverEnv,
     onLine: (line) => lines.push(line),
     timeoutMs: 10_000,
     ...(cwd !== undefined && { cwd }),
@@ -57,6 +63,16 @@ describeEachAdapter(() => {
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(new RegExp(`^heygen-api: .*${name}`));
       expect(lines[0]).not.toMatch(/\bat .*:\d+:\d+/);
+    });
+
+    it('should name a HOST read from .env as it was written (review of 2026-12-01)', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'heygen-env-'));
+      onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+      writeFileSync(join(dir, '.env'), 'HOST=nonexistent.invalid\n');
+      const { lines } = await refusedStart({}, dir, ['HOST']);
+
+      // It said HOST=undefined: the message read the process's environment, not the .env.
+      expect(lines).toEqual([expect.stringMatching(/^heygen-api: HOST="nonexistent\.invalid": /)]);
     });
 
     it('should name every bad variable on its one line, HTTP_ADAPTER among them (review of 2026-12-01)', async () => {

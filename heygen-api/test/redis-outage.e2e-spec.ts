@@ -169,6 +169,10 @@ describe('heygen-api instances while their Redis is killed and restarted', () =>
         expect((await requestOnce(`${instance.url}/health`)).status).toBe(200),
       );
     }
+    // At the default level (warn), the operator sees the outage end as well as begin (review of
+    // 2026-12-01: the recovery was logged at info only).
+    expect(printed.some((line) => /ECONNREFUSED/.test(line))).toBe(true);
+    expect(printed.some((line) => /connected again/.test(line))).toBe(true);
     expectEveryInstanceAlive();
   }, 60_000);
 

@@ -35,14 +35,31 @@ export function answerClientError(
   const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
   if (socket.writable && !inFlight?.headersSent) {
     const { code, message } = REFUSALS[error.code ?? ''] ?? MALFORMED;
-    const statusCode = CODE_TO_STATUS[code];
-    const body = JSON.stringify({ statusCode, error: STATUS_CODES[statusCode], code, message });
-    socket.write(
-      `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+    const statusCode = writeClosingError(socket, code, message);
     answered = statusCode;
     if (inFlight) refusedInFlight.set(inFlight, statusCode);
   }
   socket.destroy(error);
   return answered;
+}
+
+/**
+ * Node's `connect`: a `CONNECT` request, which no route sees (Node closed its connection without a
+ * word). It gets the `404` any method of no route gets, and the connection is closed.
+ * @returns the status answered
+ */
+export function refuseConnect(socket: Socket): number {
+  const statusCode = writeClosingError(socket, 'NOT_FOUND', 'Cannot CONNECT: this is no proxy');
+  socket.end();
+  return statusCode;
+}
+
+/** Writes the protocol's JSON error on a connection that ends with it. */
+function writeClosingError(socket: Socket, code: ErrorCode, message: string): number {
+  const statusCode = CODE_TO_STATUS[code];
+  const body = JSON.stringify({ statusCode, error: STATUS_CODES[statusCode], code, message });
+  socket.write(
+    `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+  return statusCode;
 }

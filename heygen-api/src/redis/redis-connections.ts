@@ -98,7 +98,8 @@ export class RedisConnections implements OnApplicationShutdown {
       this.logger.warn(`${name}: ${redisAddress(this.url)}: ${error.message}`);
     });
     redis.on('ready', () => {
-      if (this.down.delete(redis)) this.logger.log(`${name}: connected again`);
+      // At the warning's level: an operator at the default level (warn) sees the outage end too.
+      if (this.down.delete(redis)) this.logger.warn(`${name}: connected again`);
     });
     this.all.push(redis);
     return redis;
