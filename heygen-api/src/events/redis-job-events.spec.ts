@@ -81,4 +81,25 @@ describe('RedisJobEvents after Redis lost its data (review of 2026-12-01)', () =
 
     expect(lost).not.toHaveBeenCalled();
   });
+
+  it('should start a subscriber over when events it missed in a gap were trimmed (review of 2026-12-01)', async () => {
+    const { config, connections } = await connectTestRedis(redis, { REPLAY_LOG_SIZE: '5' });
+    const sut = new RedisJobEvents(config, connections);
+    sut.onModuleInit();
+    onTestFinished(() => sut.onModuleDestroy());
+    const lost = vi.fn();
+    const heard: JobEvent[] = [];
+    sut.subscribe(clientStub, (event) => heard.push(event), lost);
+    await sut.head(clientStub);
+    await sut.publish(clientStub, jobStub(1));
+    await vi.waitFor(() => expect(heard).toHaveLength(1));
+
+    // The subscriber's connection drops; more events than the log keeps come before it is back.
+    await connections.command.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+    for (let id = 2; id <= 12; id++) await sut.publish(clientStub, jobStub(id));
+
+    // It read back the last five and went on as if nothing else had happened.
+    await vi.waitFor(() => expect(lost).toHaveBeenCalledOnce(), { timeout: 10_000 });
+    expect(heard.map((event) => event.job.id)).toEqual([1]);
+  });
 });

@@ -15,7 +15,7 @@ import { shortClient } from '../logging/redact.js';
 import { eventLogKeys, eventLogTtlMs, LUA_APPEND_EVENT } from '../redis/event-log.js';
 import { COMMAND_TIMEOUT_MS, RedisConnections } from '../redis/redis-connections.js';
 import { LUA_NOW, RedisScript } from '../redis/redis-script.js';
-import { retryWhileUnavailable, settlesWithin, storeCommand } from '../redis/redis-unavailable.js';
+import { retryWhileUnavailable, settlesWithin } from '../redis/redis-unavailable.js';
 import { type JobEvent, type JobEventListener, type JobEvents } from './job-events.js';
 
 /**
@@ -59,6 +59,28 @@ if after <= g and after ~= floor then
 end
 local count = tonumber(ARGV[2])
 if count > 0 then return redis.call('XRANGE', S, '(' .. ARGV[1] .. '-0', '+', 'COUNT', count) end
+return redis.call('XRANGE', S, '(' .. ARGV[1] .. '-0', '+')
+`);
+
+/**
+ * What a subscriber missed during a gap: the client's entries after ARGV[1], or false when the
+ * stream was trimmed past it (review of 2026-12-01: a plain XRANGE skipped what was trimmed, final
+ * statuses included, and the stream went on without them). A stream is trimmed only once it holds
+ * ARGV[2] entries (the events kept); a shorter one's floor is where it began, after any id of an
+ * expired stream before it, in which nothing past the cursor can have been kept for long: the gap
+ * would have outlasted the retention.
+ */
+const CATCH_UP = new RedisScript(`
+local S = KEYS[1]
+if redis.call('EXISTS', S) == 0 then return {} end
+if redis.call('XLEN', S) >= tonumber(ARGV[2]) then
+  local info = redis.call('XINFO', 'STREAM', S)
+  for i = 1, #info, 2 do
+    if info[i] == 'max-deleted-entry-id' and tonumber(ARGV[1]) < tonumber(string.match(info[i + 1], '^(%d+)')) then
+      return false
+    end
+  end
+end
 return redis.call('XRANGE', S, '(' .. ARGV[1] .. '-0', '+')
 `);
 
@@ -375,11 +397,21 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
         }
         const entries = (await retryWhileUnavailable(
           () =>
-            storeCommand(
-              this.redis.command.xrange(this.streamKey(clientId), `(${client.cursor}-0`, '+'),
+            CATCH_UP.run(
+              this.redis.command,
+              [this.streamKey(clientId)],
+              [client.cursor, this.config.replayLogSize],
             ),
           () => this.clients.get(clientId) === client,
-        )) as StreamEntry[];
+        )) as StreamEntry[] | null;
+        if (!entries) {
+          // Its streams end, and their clients resume or get a snapshot, like any resume too old.
+          this.logger.warn(
+            `Client ${shortClient(clientId)}: events it missed are no longer kept; its streams start over`,
+          );
+          for (const onLost of [...client.lost]) onLost();
+          break;
+        }
         for (const entry of entries) this.deliver(client, this.toEvent(clientId, entry));
       }
     } catch (error) {

@@ -58,4 +58,35 @@ describe('RedisJobStore: a change and its event, one script', () => {
     expect(await store.update(clientStub, id, () => undefined)).toBeUndefined();
     expect(await events.replay(clientStub, completed!.event!.id)).toEqual([]);
   });
+
+  it("should keep the client's events while it has an unfinished job, however quiet (review of 2026-12-01)", async () => {
+    const prefix = newPrefix();
+    const { config, connections } = await connectTestRedis(redis, { RETENTION_MS: '1000' }, prefix);
+    const store = new RedisJobStore(config, connections);
+    const events = new RedisJobEvents(config, connections);
+    events.onModuleInit();
+    onTestFinished(() => events.onModuleDestroy());
+    const limits = { activePerClient: 10, keptPerClient: 10, active: 100 };
+    const create = () =>
+      store.create({
+        clientId: clientStub,
+        duration: 600_000,
+        fail: false,
+        now: Date.now(),
+        limits,
+      });
+    const id = (await create()).record!.job.id;
+    const started = await store.update(clientStub, id, (job) => start(job, Date.now()));
+
+    // Quiet for longer than a log is kept after its last event.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+
+    // It expired: a catch-up from the running job's eventId was refused (410) for good.
+    expect(await events.replay(clientStub, started!.event!.id)).toEqual([]);
+    // Once the client has no unfinished job, its log is kept a log's time after its last event.
+    const completed = await store.update(clientStub, id, (job) => complete(job, Date.now()));
+    const stream = `${connections.prefix}{${clientStub}}:events`;
+    expect(await connections.command.pttl(stream)).toBeGreaterThan(0);
+    expect(await events.replay(clientStub, completed!.event!.id)).toEqual([]);
+  });
 });
