@@ -169,3 +169,49 @@ describe(`${BullmqJobRunner.name}: answers lost to a paused Redis`, () => {
     expect((await store.get(clientStub, record.job.id))?.job.error?.code).toBe('DEADLINE');
   });
 });
+
+describe(`${BullmqJobRunner.name}: instances that die`, () => {
+  it('should fail a job whose instances died more than BullMQ allows, whatever its attempts (review of 2026-12-01)', async () => {
+    const prefix = newPrefix();
+    const env = { JOB_TIME: '60000', PROGRESS_INTERVAL_MS: '60000', RUNNER_LOCK_MS: '300' };
+    const instance = async () => {
+      const { config, connections } = await connectTestRedis(redis, env, prefix);
+      const store = new RedisJobStore(config, connections);
+      const events = new RedisJobEvents(config, connections);
+      const runner = new BullmqJobRunner(config, connections, store, events);
+      events.onModuleInit();
+      runner.onModuleInit();
+      onTestFinished(() => runner.onModuleDestroy());
+      return { store, runner, connections };
+    };
+    const dying = await instance();
+    const { record } = await dying.store.create({
+      clientId: clientStub,
+      duration: 60_000,
+      fail: false,
+      now: Date.now(),
+      limits: { activePerClient: 10, keptPerClient: 10, active: 10 },
+    });
+    const id = record!.job.id;
+    dying.runner.run(record!, () => Promise.resolve(undefined));
+    await vi.waitFor(
+      async () => expect((await dying.store.get(clientStub, id))?.job.status).toBe('running'),
+      { timeout: 5000, interval: 20 },
+    );
+
+    // Its instances died ten times already; this one dies too, holding it (no hand-over).
+    const queued = `${prefix}bull:jobs:${encodeURIComponent(clientStub)}@${id}`;
+    await dying.connections.command.hset(queued, 'stc', '10');
+    await (
+      dying.runner as unknown as { worker: { close(force: boolean): Promise<void> } }
+    ).worker.close(true);
+    const survivor = await instance();
+
+    // BullMQ fails it at the next stall check, at its first of five attempts: it stayed running.
+    await vi.waitFor(
+      async () => expect((await survivor.store.get(clientStub, id))?.job.status).toBe('failed'),
+      { timeout: 10_000, interval: 50 },
+    );
+    expect((await survivor.store.get(clientStub, id))?.job.error?.code).toBe('RUNNER_FAILED');
+  });
+});

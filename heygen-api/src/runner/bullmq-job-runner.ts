@@ -311,9 +311,16 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
     }
   }
 
-  /** A job BullMQ gave up on still reaches a final state: failed, with the reason. */
+  /**
+   * A job BullMQ gave up on still reaches a final state: failed, with the reason. It gives up when
+   * the attempts are spent, or when the job's instances died more than MAX_STALLED_COUNT times,
+   * whatever the attempts left (review of 2026-12-01: such a job stayed running for good); an
+   * attempt to be made again is not in the failed set.
+   */
   private async onFailed(job: QueueJob<RunnerJobData> | undefined, error: Error): Promise<void> {
-    if (!job || job.attemptsMade < (job.opts.attempts ?? 1)) return;
+    if (!job) return;
+    const spent = job.attemptsMade >= (job.opts.attempts ?? 1);
+    if (!spent && !(await job.isFailed().catch(() => false))) return;
     this.logger.error(
       `Job ${job.data.id} of client ${shortClient(job.data.clientId)}: ${error.message}`,
     );
