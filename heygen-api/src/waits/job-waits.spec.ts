@@ -143,6 +143,29 @@ describe(JobWaits.name, () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it("should answer at once, read afresh, when the client's events are lost (review of 2026-12-01)", async () => {
+    using clock = fakeClock();
+    const { sut, events, jobs, add, request, counts, NOTHING } = setUp();
+    const subscribe = events.subscribe.bind(events);
+    const lost: Array<() => void> = [];
+    vi.spyOn(events, 'subscribe').mockImplementation((clientId, listener, onLost) => {
+      if (onLost) lost.push(onLost);
+      return subscribe(clientId, listener, onLost);
+    });
+    add(1);
+    const waiting = sut.wait(request({ seconds: 20 }));
+    await clock.advance(1000);
+    expect(await peek(waiting)).toBe('pending');
+
+    // Redis came back without its data: the job is gone, and no event will say so.
+    jobs.delete(1);
+    for (const onLost of lost) onLost();
+    const outcome = await waiting;
+
+    expect(outcome).toMatchObject({ end: 'woken', listed: { jobs: [], missing: [1] } });
+    expect(counts()).toEqual(NOTHING);
+  });
+
   it('should answer the job as it is when the wait ends, clamped to MAX_WAIT_S', async () => {
     using clock = fakeClock();
     const { sut, add, change, request, counts, NOTHING } = setUp({ MAX_WAIT_S: '5' });

@@ -198,9 +198,20 @@ export class JobWaits implements BeforeApplicationShutdown {
     let timer: NodeJS.Timeout | undefined;
 
     // Subscribe first, then read: a change between the two is then in the read or delivered.
-    const unsubscribe = this.events.subscribe(clientId, ({ job }) => {
-      if (watch.see(job)) end('woken');
-    });
+    // Events lost (Redis lost its data, or a gap it no longer keeps): what the copies say may be
+    // stale, so the answer is read afresh, as a poll now would be (review of 2026-12-01: a wait
+    // held its 20 s and answered a job Redis no longer had, where a poll answered 404).
+    let stale = false;
+    const unsubscribe = this.events.subscribe(
+      clientId,
+      ({ job }) => {
+        if (watch.see(job)) end('woken');
+      },
+      () => {
+        stale = true;
+        end('woken');
+      },
+    );
     response.once('close', closed);
     socket?.once('close', closed);
     this.held.add(held);
@@ -218,7 +229,8 @@ export class JobWaits implements BeforeApplicationShutdown {
       }
       const how = await done;
       const applied = how !== 'shutdown' && how !== 'closed';
-      return { listed: watch.listed(), appliedS: applied ? seconds : undefined, end: how };
+      const listed = stale ? await request.read() : watch.listed();
+      return { listed, appliedS: applied ? seconds : undefined, end: how };
     } finally {
       if (timer !== undefined) {
         clearTimeout(timer);
