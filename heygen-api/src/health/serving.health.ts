@@ -1,10 +1,10 @@
-import { Inject, Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { HealthIndicatorService, type HealthIndicatorResult } from '@nestjs/terminus';
 import { OPEN_STREAMS, type OpenStreams } from '../sse/open-streams.js';
 
 /** Up while the server serves; down from the moment it starts shutting down, so traffic moves away. */
 @Injectable()
-export class ServingHealthIndicator implements BeforeApplicationShutdown {
+export class ServingHealthIndicator implements OnModuleDestroy {
   private stopping = false;
 
   constructor(
@@ -12,7 +12,8 @@ export class ServingHealthIndicator implements BeforeApplicationShutdown {
     @Inject(OPEN_STREAMS) private readonly streams: OpenStreams,
   ) {}
 
-  beforeApplicationShutdown(): void {
+  /** The first round of shutdown hooks: before the slow ones, so a balancer learns at once. */
+  onModuleDestroy(): void {
     this.stopping = true;
   }
 

@@ -31,7 +31,7 @@ describeJobRunnerContract('BullMQ, two instances on Redis', async (env = {}) => 
       events.onModuleInit();
       runner.onModuleInit();
       let stopped: Promise<void> | undefined;
-      const shutdown = () => (stopped ??= runner.onModuleDestroy());
+      const shutdown = () => (stopped ??= runner.beforeApplicationShutdown());
       // Before the connections close (registered earlier, so run later).
       onTestFinished(shutdown);
       return { store, events, runner, shutdown };
@@ -86,7 +86,7 @@ async function oneInstance(
   const runner = new BullmqJobRunner(config, connections, store, events, new AppMetrics(), changes);
   events.onModuleInit();
   runner.onModuleInit();
-  onTestFinished(() => runner.onModuleDestroy());
+  onTestFinished(() => runner.beforeApplicationShutdown());
   const { record } = await store.create({
     clientId: clientStub,
     duration: 100,
@@ -181,7 +181,7 @@ describe(`${BullmqJobRunner.name}: instances that die`, () => {
       const runner = new BullmqJobRunner(config, connections, store, events);
       events.onModuleInit();
       runner.onModuleInit();
-      onTestFinished(() => runner.onModuleDestroy());
+      onTestFinished(() => runner.beforeApplicationShutdown());
       return { store, runner, connections };
     };
     const dying = await instance();

@@ -2,7 +2,7 @@ import {
   Inject,
   Injectable,
   Logger,
-  type OnModuleDestroy,
+  type BeforeApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
 import { Queue, WaitingError, Worker, type Job as QueueJob } from 'bullmq';
@@ -63,7 +63,9 @@ export const RUNNER_FAILURE = {
  * stored state by another instance; one that stops gracefully hands its jobs over at once.
  */
 @Injectable()
-export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, OnModuleDestroy {
+export class BullmqJobRunner
+  implements JobRunner, WorkerStatus, OnModuleInit, BeforeApplicationShutdown
+{
   private readonly logger = new Logger(BullmqJobRunner.name);
   private readonly simulation: SimulatedJobRunner;
   private queue?: Queue<RunnerJobData>;
@@ -177,10 +179,11 @@ export class BullmqJobRunner implements JobRunner, WorkerStatus, OnModuleInit, O
 
   /**
    * Graceful: no new job is taken, and the running ones go back to the queue for the others. With
-   * Redis away that cannot be done, and is not waited for: the jobs' locks expire and the other
-   * instances take them on once Redis is back, as after a crash.
+   * Redis away that cannot be done, and is not waited for long: the jobs' locks expire and the
+   * other instances take them on once Redis is back, as after a crash. After the first round of
+   * hooks, which stop the serving (streams ended, held waits answered, health down) at once.
    */
-  async onModuleDestroy(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     this.handingOver = true;
     clearInterval(this.repairTimer);
     const away = this.redis.command.status !== 'ready';

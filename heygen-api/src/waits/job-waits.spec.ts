@@ -12,6 +12,7 @@ import {
   type JobTransition,
 } from '../domain/job.js';
 import { InMemoryJobEvents } from '../events/in-memory-job-events.js';
+import { type JobEvents } from '../events/job-events.js';
 import { JobWaits, type Listed, type WaitOutcome, type WaitRequest } from './job-waits.js';
 
 /** A response or a socket: closes when told, and says when its answer is written. */
@@ -146,9 +147,11 @@ describe(JobWaits.name, () => {
   it("should answer at once, read afresh, when the client's events are lost (review of 2026-12-01)", async () => {
     using clock = fakeClock();
     const { sut, events, jobs, add, request, counts, NOTHING } = setUp();
-    const subscribe = events.subscribe.bind(events);
+    // The memory driver never loses events: the lost callbacks are kept, to be called here.
     const lost: Array<() => void> = [];
-    vi.spyOn(events, 'subscribe').mockImplementation((clientId, listener, onLost) => {
+    const driver: JobEvents = events;
+    const subscribe = driver.subscribe.bind(driver);
+    vi.spyOn(driver, 'subscribe').mockImplementation((clientId, listener, onLost) => {
       if (onLost) lost.push(onLost);
       return subscribe(clientId, listener, onLost);
     });
@@ -388,6 +391,7 @@ describe(JobWaits.name, () => {
     await clock.advance(10);
     await change(1, progressTo(5));
 
+    sut.onModuleDestroy();
     const stopping = sut.beforeApplicationShutdown();
     const outcomes = await Promise.all(waits);
     expect(await peek(stopping)).toBe('pending');
@@ -411,6 +415,7 @@ describe(JobWaits.name, () => {
     const waiting = sut.wait(request());
     await clock.advance(10);
 
+    sut.onModuleDestroy();
     const stopping = sut.beforeApplicationShutdown();
     await waiting;
     await clock.advance(999);

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Optional, type BeforeApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Optional,
+  type BeforeApplicationShutdown,
+  type OnModuleDestroy,
+} from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { JobWatches } from '../deadlines/job-watches.js';
 import { type ClientKey } from '../domain/client.js';
@@ -91,12 +97,14 @@ interface Held {
  * either driver.
  */
 @Injectable()
-export class JobWaits implements BeforeApplicationShutdown {
+export class JobWaits implements OnModuleDestroy, BeforeApplicationShutdown {
   private readonly perClient = new Map<ClientKey, number>();
   private taken = 0;
   private timers = 0;
   private readonly held = new Set<Held>();
   private shuttingDown = false;
+  /** The responses of the requests answered at shutdown, until they are written. */
+  private endedAtShutdown: WaitResponse[] = [];
 
   constructor(
     @Inject(AppConfig) private readonly config: AppConfig,
@@ -147,15 +155,20 @@ export class JobWaits implements BeforeApplicationShutdown {
     }
   }
 
-  /** Answers every held request as it is when the server stops, so none delays the shutdown. */
-  async beforeApplicationShutdown(): Promise<void> {
+  /**
+   * Answers every held request as it is when the server stops, so none delays the shutdown: in
+   * the first round of hooks, before any slow one (the runner's hand-over waits up to 3 s for a
+   * Redis that does not answer, review of 2026-12-01).
+   */
+  onModuleDestroy(): void {
     this.shuttingDown = true;
-    const held = [...this.held];
-    for (const wait of held) wait.end('shutdown');
-    await answered(
-      held.map(({ response }) => response),
-      SHUTDOWN_DRAIN_MS,
-    );
+    this.endedAtShutdown = [...this.held].map(({ response }) => response);
+    for (const wait of this.held) wait.end('shutdown');
+  }
+
+  /** Waits until those answers are written, before the server closes every connection. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await answered(this.endedAtShutdown, SHUTDOWN_DRAIN_MS);
   }
 
   /**

@@ -48,7 +48,7 @@ async function startQueue(hangs: (delivery: DeliveryRef) => boolean) {
   sut.onModuleInit();
   onTestFinished(async () => {
     for (const resolve of hanging) resolve();
-    await sut.onModuleDestroy();
+    await sut.beforeApplicationShutdown();
   });
   return { sut, started, connections };
 }

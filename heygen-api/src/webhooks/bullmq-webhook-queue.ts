@@ -2,7 +2,7 @@ import {
   Inject,
   Injectable,
   Logger,
-  type OnModuleDestroy,
+  type BeforeApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
 import { DelayedError, Queue, Worker, type Job } from 'bullmq';
@@ -51,7 +51,7 @@ const CLOSE_MS = 3000;
  * and its place in the schedule: the same attempt queued twice is queued once.
  */
 @Injectable()
-export class BullmqWebhookQueue implements WebhookQueue, OnModuleInit, OnModuleDestroy {
+export class BullmqWebhookQueue implements WebhookQueue, OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger('Webhooks');
   private handler: DeliveryHandler | undefined;
   private queue?: Queue<DeliveryRef>;
@@ -157,7 +157,7 @@ export class BullmqWebhookQueue implements WebhookQueue, OnModuleInit, OnModuleD
     // A queued attempt of a delivery that settled meanwhile is skipped when it comes up.
   }
 
-  async onModuleDestroy(): Promise<void> {
+  async beforeApplicationShutdown(): Promise<void> {
     // As the runner does: Redis away, the worker is closed forced, and the wait is bounded; an
     // attempt cut short runs again elsewhere (at least once).
     const away = this.redis.command.status !== 'ready';
