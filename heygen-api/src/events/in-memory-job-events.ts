@@ -94,8 +94,12 @@ export class InMemoryJobEvents implements JobEvents, OnModuleDestroy {
   }
 
   head(clientId: ClientKey): Promise<string> {
-    // A client with no sequence yet: a fresh one would start right there.
-    return Promise.resolve(String(this.clients.get(clientId)?.last ?? Date.now() - 1));
+    // A client with no sequence yet: a fresh one starts right there, and is remembered as retired,
+    // so that its first events resume from this head (review of 2026-12-01: once the clock had
+    // moved on, the sequence began above the head handed out, and a resume from it was refused).
+    const client = this.client(clientId);
+    this.maybeForget(clientId, client);
+    return Promise.resolve(String(client.last));
   }
 
   subscriptionCount(): number {

@@ -91,6 +91,16 @@ export function describeJobEventsContract(name: string, factory: JobEventsFactor
       expect(await sut.replay(clientStub, await sut.head(clientStub))).toEqual([]);
     });
 
+    it('should resume from a head handed out before the first event, the clock having moved on (review of 2026-12-01)', async () => {
+      const { sut, peer } = await factory();
+      const start = await sut.head(clientStub);
+      // The client's first event comes in a later millisecond than its head.
+      await vi.waitFor(() => expect(Date.now()).toBeGreaterThan(Number(start) + 2));
+      await sut.publish(clientStub, jobStub(1));
+
+      expect((await peer.replay(clientStub, start))?.map((event) => event.job.id)).toEqual([1]);
+    });
+
     it('should replay at most the first limit events after an id (review of 2026-12-01)', async () => {
       const { sut, peer } = await factory();
       const start = await sut.head(clientStub);
