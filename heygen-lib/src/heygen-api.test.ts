@@ -3,6 +3,7 @@ import { fakeClock } from 'heygen-test-support';
 import {
   FakeEventSource,
   fakeFetch,
+  fetchBehindProxy,
   jobStub,
   type Call,
   type Reply,
@@ -1226,12 +1227,7 @@ describe(HeyGenAPI.name, () => {
       const ids = Array.from({ length: 1200 }, (_, i) => 999_999_999_000_000 + i);
       const jobs = new Map(ids.map((id) => [id, jobStub(id, 'completed', 3)]));
       const answer = batch(jobs);
-      // A proxy's default line limit (nginx, Apache: 8 KiB): a longer request line is its 414.
-      const { fetch, calls } = fakeFetch((call) =>
-        `GET ${call.url.pathname}${call.url.search} HTTP/1.1`.length > 8192
-          ? { status: 414, body: '<html>414 Request-URI Too Large</html>' }
-          : answer(call),
-      );
+      const { fetch, calls } = fetchBehindProxy(answer);
       const sut = newSut({ fetch, mode: HeyGenStatusListenerMode.SSE });
       const waits = ids.map((id) => sut.waitForJob(id));
 
@@ -1557,12 +1553,7 @@ describe(HeyGenAPI.name, () => {
       const ids = Array.from({ length: 1500 }, (_, i) => 999_999_999_000_000 + i);
       const jobs = new Map(ids.map((id) => [id, jobStub(id, 'running', 2)]));
       const answer = batch(jobs);
-      // A proxy's default line limit (nginx, Apache: 8 KiB): a longer request line is its 414.
-      const { fetch, calls } = fakeFetch((call) =>
-        `GET ${call.url.pathname}${call.url.search} HTTP/1.1`.length > 8192
-          ? { status: 414, body: '<html>414 Request-URI Too Large</html>' }
-          : answer(call),
-      );
+      const { fetch, calls } = fetchBehindProxy(answer);
       const sut = newSut({ fetch });
       const waits = ids.map((id) => sut.waitForJob(id));
 

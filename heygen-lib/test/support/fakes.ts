@@ -76,6 +76,17 @@ export const fakeFetch = (handler: (call: Call) => Reply | Promise<Reply> | Erro
   return { fetch, calls };
 };
 
+/**
+ * {@link fakeFetch} behind a proxy with the usual request-line limit (nginx's and Apache's
+ * defaults, 8 KiB): a longer line gets the proxy's HTML 414, anything else `answer`'s reply.
+ */
+export const fetchBehindProxy = (answer: (call: Call) => Reply) =>
+  fakeFetch((call) =>
+    `GET ${call.url.pathname}${call.url.search} HTTP/1.1`.length > 8192
+      ? { status: 414, body: '<html>414 Request-URI Too Large</html>' }
+      : answer(call),
+  );
+
 /** A controllable EventSource; instances are collected in `FakeEventSource.instances`. */
 export class FakeEventSource implements EventSourceLike {
   static instances: FakeEventSource[] = [];
