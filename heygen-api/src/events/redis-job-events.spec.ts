@@ -102,4 +102,24 @@ describe('RedisJobEvents after Redis lost its data (review of 2026-12-01)', () =
     await vi.waitFor(() => expect(lost).toHaveBeenCalledOnce(), { timeout: 10_000 });
     expect(heard.map((event) => event.job.id)).toEqual([1]);
   });
+
+  it("should resume from a client's latest id once its stream expired, and go on from it (review of 2026-12-01)", async () => {
+    const { config, connections } = await connectTestRedis(redis, { RETENTION_MS: '1000' });
+    const sut = new RedisJobEvents(config, connections);
+    sut.onModuleInit();
+    onTestFinished(() => sut.onModuleDestroy());
+    const latest = await sut.publish(clientStub, jobStub(1));
+    const stream = `${connections.prefix}{${clientStub}}:events`;
+    await vi.waitFor(async () => expect(await connections.command.exists(stream)).toBe(0), {
+      timeout: 5000,
+      interval: 100,
+    });
+
+    // Up to date: nothing after its latest id (it answered 410, again and again).
+    expect(await sut.replay(clientStub, latest.id)).toEqual([]);
+    expect(await sut.head(clientStub)).toBe(latest.id);
+    const next = await sut.publish(clientStub, jobStub(2));
+    expect(Number(next.id)).toBeGreaterThan(Number(latest.id));
+    expect((await sut.replay(clientStub, latest.id))?.map((event) => event.job.id)).toEqual([2]);
+  });
 });

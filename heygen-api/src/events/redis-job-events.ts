@@ -31,7 +31,8 @@ return append_event(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[
  * The client's entries after ARGV[1], the first ARGV[2] of them (0: all), or false when:
  * - some later one is no longer kept (it is at or below the last deleted entry);
  * - the id is ahead of the stream;
- * - the stream is gone (but for the head handed out before its first event, KEYS[3]);
+ * - the stream is gone (but for the client's last position, KEYS[3]: its latest id once its
+ *   stream expired, or the head handed out before its first event; see LUA_APPEND_EVENT);
  * - the id is at or below the deployment's event floor (KEYS[2], raised when Redis comes back:
  *   EventWatermark) and its own event is not in the stream: Redis lost it, or was rolled back,
  *   and what the stream holds now is another sequence.
@@ -41,7 +42,7 @@ return append_event(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[
 const REPLAY = new RedisScript(`
 local S = KEYS[1]
 if redis.call('EXISTS', S) == 0 then
-  -- No event yet: from the head handed out for it (KEYS[3], see HEAD), nothing is missed.
+  -- No event kept: from the client's last position (KEYS[3], see HEAD), nothing is missed.
   if redis.call('GET', KEYS[3]) == ARGV[1] then return {} end
   return false
 end
@@ -85,9 +86,9 @@ return redis.call('XRANGE', S, '(' .. ARGV[1] .. '-0', '+')
 `);
 
 /**
- * The client's latest id; for a client with no stream, where a fresh one would begin (the clock
- * minus one), remembered in KEYS[2] (the earliest such head, for ARGV[1] ms) so that the fresh
- * stream's floor lets it resume.
+ * The client's latest id; for a client with no stream, its last position (KEYS[2]), or where a
+ * fresh one would begin (the clock minus one), remembered there (the earliest such head, for
+ * ARGV[1] ms) so that the fresh stream's floor lets it resume.
  */
 const HEAD = new RedisScript(`${LUA_NOW}
 local newest = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)

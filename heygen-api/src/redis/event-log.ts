@@ -16,6 +16,9 @@ export function eventLogKeys(
   return [`${base}:events`, `${base}:head-since`];
 }
 
+/** How much longer than its stream a client's last position is kept: a day. */
+const LAST_POSITION_EXTRA_MS = 24 * 3600 * 1000;
+
 /**
  * Lua (needs LUA_NOW's fmt): `append_event(S, HS, job, keep, ttl, now)`, `now` being Redis's clock
  * in ms (now_ms), appends `job` (the job's JSON without `eventId`, which it adds) to the
@@ -24,25 +27,31 @@ export function eventLogKeys(
  * streaming this client (PUBLISH on the channel S: `<id> <job>`), and returns the id.
  *
  * The stream's `max-deleted-entry-id` is the floor of resume: the last entry trimmed, or for a
- * stream begun afresh the earliest head handed out since it was gone (HS, see the events' HEAD),
- * else the clock minus one, so that no id of a forgotten sequence resumes on it and every head
- * handed out before the first event does.
+ * stream begun afresh the client's last position (HS), else the clock minus one, so that no id of
+ * a forgotten sequence resumes on it and its last position does.
+ *
+ * HS is the client's last position, kept a day longer than its stream (LAST_POSITION_EXTRA_MS):
+ * its latest event's id, or, before its first, the earliest head handed out (the events' HEAD). A stream begun afresh continues the sequence from it. A client whose stream expired then
+ * resumes from its latest id, as the memory driver's retired clients do (review of 2026-12-01:
+ * catching up from it answered 410 for good).
  */
 export const LUA_APPEND_EVENT = `
 local function append_event(S, HS, job, keep, ttl, now)
   local newest = redis.call('XREVRANGE', S, '+', '-', 'COUNT', 1)
   local last = 0
-  if newest[1] then last = tonumber(string.match(newest[1][1], '^(%d+)')) end
+  local floor
+  if newest[1] then
+    last = tonumber(string.match(newest[1][1], '^(%d+)'))
+  else
+    -- Begun afresh: from the client's last position, if it is kept.
+    local since = tonumber(redis.call('GET', HS) or (now - 1))
+    floor = fmt(math.min(now - 1, since)) .. '-0'
+    last = since
+  end
   local id = fmt(math.max(last + 1, now))
   -- The job as this event left it names the event (issue 19), as its last field.
   job = string.sub(job, 1, -2) .. ',"eventId":"' .. id .. '"}'
   -- Trimmed by hand, so that the last id trimmed is recorded: resuming is refused at and below it.
-  local floor
-  if last == 0 then
-    local since = tonumber(redis.call('GET', HS) or (now - 1))
-    floor = fmt(math.min(now - 1, since)) .. '-0'
-    redis.call('DEL', HS)
-  end
   local len = redis.call('XLEN', S)
   if len >= keep then
     local gone = redis.call('XRANGE', S, '-', '+', 'COUNT', len - keep + 1)
@@ -52,6 +61,7 @@ local function append_event(S, HS, job, keep, ttl, now)
   redis.call('XADD', S, id .. '-0', 'j', job)
   if floor then redis.call('XSETID', S, id .. '-0', 'MAXDELETEDID', floor) end
   redis.call('PEXPIRE', S, fmt(math.max(ttl, tonumber(id) - now + 1)))
+  redis.call('SET', HS, id, 'PX', fmt(math.max(ttl, tonumber(id) - now + 1) + ${LAST_POSITION_EXTRA_MS}))
   redis.call('PUBLISH', S, id .. ' ' .. job)
   return id
 end
