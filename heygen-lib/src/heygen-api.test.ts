@@ -609,6 +609,25 @@ describe(HeyGenAPI.name, () => {
   });
 
   describe('POLL, held waits', () => {
+    it('should ask no poll to be held while more jobs are watched than one request lists (review of 2026-12-01)', async () => {
+      using clock = fakeClock();
+      const ids = Array.from({ length: 600 }, (_, i) => 1_700_000_000_000 + i);
+      const jobs = new Map(ids.map((id) => [id, jobStub(id, 'running', 2)]));
+      const server = heldServer(jobs, { hint: 1000 });
+      const sut = newSut({ fetch: server.fetch });
+      const last = sut.waitForJob(ids.at(-1)!);
+      for (const id of ids.slice(0, -1)) sut.listen(id, () => {});
+      await clock.advance(5000);
+
+      jobs.set(ids.at(-1)!, jobStub(ids.at(-1)!, 'completed', 3));
+      await clock.advance(3000);
+
+      // A held poll of one share kept the other share unasked until the hold ended (25 s).
+      await expect(last).resolves.toMatchObject({ status: 'completed' });
+      expect(server.polls().filter((poll) => poll.prefer !== undefined)).toEqual([]);
+      sut.dispose();
+    });
+
     it('should hold a poll from just before the job is due, and ask again at once after news', async () => {
       using clock = fakeClock();
       const jobs = new Map<number, Job>();

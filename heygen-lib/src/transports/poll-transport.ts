@@ -163,7 +163,10 @@ export const createPollTransport = (
     // stream): a plain look first, so that its state, or that it is missing, comes at once. A
     // replacement is plain too: a job watched while it is out waits for no hold (review of
     // 2026-12-01: one waited 7.5 s behind a held replacement); the held poll follows its answer.
-    const prefer = !replaced && waitS > 0 && ids.every((id) => polled.has(id) || host.dueAt(id));
+    // Crowded, never: a held poll of one share would keep the others from being asked about
+    // (review of 2026-12-01: the last of 600 jobs was heard of 40 s after it finished).
+    const prefer =
+      !crowded && !replaced && waitS > 0 && ids.every((id) => polled.has(id) || host.dueAt(id));
     askedToHold = prefer;
     const askedAt = (last = Date.now());
     for (const id of ids) polled.set(id, [askedAt, Infinity]);
