@@ -521,6 +521,23 @@ describeEachAdapter(() => {
       await expectUntouched(fixture);
     });
 
+    it('should answer a CONNECT pipelined behind a request after that request (self-review of 2026-12-01)', async () => {
+      const { client, bystander } = await setUp();
+      const connection = await RawConnection.open(client.url('/'));
+      const { search } = new URL(client.url('/'));
+
+      connection.write(
+        `GET /status/${bystander.id}${search} HTTP/1.1\r\nHost: x\r\n\r\n` +
+          'CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n',
+      );
+      await connection.waitForClose();
+
+      // The 404 came in the GET's place, and the GET's answer never came.
+      const answers = connection.responses();
+      expect(answers.map((answer) => answer.status)).toEqual([200, 404]);
+      expect(JSON.parse(answers[0]!.body)).toMatchObject({ id: bystander.id });
+    });
+
     it('should answer a body sent with a method no route takes 404, whatever its type', async () => {
       const fixture = await setUp();
 

@@ -1,5 +1,5 @@
 import { request } from 'node:http';
-import { spawnServer } from 'heygen-test-support';
+import { openSse, spawnServer } from 'heygen-test-support';
 import { describe, expect, it, vi } from 'vitest';
 import { newClientId } from './support/client-id.js';
 import { connectTestRedis, useTestRedis } from './support/redis-server.js';
@@ -21,7 +21,7 @@ function heldStatus(
 }
 
 describe('a graceful stop while Redis does not answer (review of 2026-12-01)', () => {
-  it('should answer held waits first, before the runner gives up handing its jobs over', async () => {
+  it('should answer held waits, end streams and say down first, before the runner gives up handing its jobs over', async () => {
     const lines: { text: string; at: number }[] = [];
     const server = await spawnServer({
       env: {
@@ -47,6 +47,9 @@ describe('a graceful stop while Redis does not answer (review of 2026-12-01)', (
       };
       expect(job.status).toBe('running');
     });
+    const stream = await openSse(`${server.url}/status?uuid=${clientId}`);
+    await stream.nextEvent('connected');
+    const streamEnded = stream.ended.then(() => Date.now());
     const held = heldStatus(`${server.url}/status/${id}?uuid=${clientId}`);
     // Held once the server counts it.
     await vi.waitFor(async () => {
@@ -61,11 +64,19 @@ describe('a graceful stop while Redis does not answer (review of 2026-12-01)', (
 
     const answer = await held;
     expect(answer).toMatchObject({ status: 200, connection: 'close' });
+    // Still listening while the slow steps run: health says down for the balancer.
+    const health = await fetch(`${server.url}/health`).then(
+      (res) => ({ status: res.status, at: Date.now() }),
+      () => undefined,
+    );
     await stopping;
     // The runner waits up to 3 s for a paused Redis to take its running job back, then says so:
     // the wait was answered before that (it was answered after it).
     const gaveUp = lines.find(({ text }) => text.includes('did not take'));
     expect(gaveUp).toBeDefined();
     expect(answer.at).toBeLessThan(gaveUp!.at);
+    expect(await streamEnded).toBeLessThan(gaveUp!.at);
+    expect(health?.status).toBe(503);
+    expect(health!.at).toBeLessThan(gaveUp!.at);
   }, 30_000);
 });

@@ -1,4 +1,5 @@
-import { describe, expect, it, vi } from 'vitest';
+import { connect } from 'node:net';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { newClientId } from './support/client-id.js';
 import { describeEachAdapter } from './support/adapters.js';
 import { RawConnection, parseResponses, rawRequest } from './support/raw-socket.js';
@@ -58,6 +59,24 @@ describeEachAdapter(() => {
 
       await connection.waitForClose();
       expect(Date.now() - started).toBeLessThan(2500);
+    });
+
+    it('should not wait for a CONNECT connection its client keeps half open (self-review of 2026-12-01)', async () => {
+      const server = await startServer({ SHUTDOWN_GRACE_MS: '60000' });
+      const { hostname, port } = new URL(server.url);
+      const socket = connect({ host: hostname, port: Number(port), allowHalfOpen: true });
+      onTestFinished(() => void socket.destroy());
+      socket.on('error', () => {});
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+      const answered = new Promise<void>((resolve) => socket.once('end', () => resolve()));
+      socket.write('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+      await answered;
+      expect(received).toMatch(/^HTTP\/1\.1 404 /);
+
+      // Half-closed by the server and left so, the socket held the stop for SHUTDOWN_GRACE_MS
+      // (here past the test's own timeout).
+      await server.close();
     });
 
     it('should cut a request still unfinished once SHUTDOWN_GRACE_MS has passed', async () => {

@@ -64,25 +64,24 @@ return redis.call('XRANGE', S, '(' .. ARGV[1] .. '-0', '+')
 `);
 
 /**
- * What a subscriber missed during a gap: the client's entries after ARGV[1], or false when the
- * stream was trimmed past it (review of 2026-12-01: a plain XRANGE skipped what was trimmed, final
- * statuses included, and the stream went on without them). A stream is trimmed only once it holds
- * ARGV[2] entries (the events kept); a shorter one's floor is where it began, after any id of an
- * expired stream before it, in which nothing past the cursor can have been kept for long: the gap
- * would have outlasted the retention.
+ * What a subscriber missed during a gap: `[1, entries]`, the client's entries after ARGV[1]; or
+ * `[0, newest id]` when the stream no longer holds them all, its floor being past the cursor
+ * (review of 2026-12-01: a plain XRANGE skipped what was trimmed, final statuses included, and
+ * the stream went on without them). A stream begun afresh has the client's last position for
+ * floor (LUA_APPEND_EVENT), so a quiet client whose stream expired in the gap has missed nothing.
+ * A stream gone: nothing is kept, and the client's last position is where the cursor is.
  */
 const CATCH_UP = new RedisScript(`
 local S = KEYS[1]
-if redis.call('EXISTS', S) == 0 then return {} end
-if redis.call('XLEN', S) >= tonumber(ARGV[2]) then
-  local info = redis.call('XINFO', 'STREAM', S)
-  for i = 1, #info, 2 do
-    if info[i] == 'max-deleted-entry-id' and tonumber(ARGV[1]) < tonumber(string.match(info[i + 1], '^(%d+)')) then
-      return false
-    end
-  end
+if redis.call('EXISTS', S) == 0 then return {1, {}} end
+local info = redis.call('XINFO', 'STREAM', S)
+local floor, last
+for i = 1, #info, 2 do
+  if info[i] == 'max-deleted-entry-id' then floor = tonumber(string.match(info[i + 1], '^(%d+)')) end
+  if info[i] == 'last-generated-id' then last = string.match(info[i + 1], '^(%d+)') end
 end
-return redis.call('XRANGE', S, '(' .. ARGV[1] .. '-0', '+')
+if tonumber(ARGV[1]) < floor then return {0, last} end
+return {1, redis.call('XRANGE', S, '(' .. ARGV[1] .. '-0', '+')}
 `);
 
 /**
@@ -396,24 +395,21 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
           for (const onLost of [...client.lost]) onLost();
           break;
         }
-        const entries = (await retryWhileUnavailable(
-          () =>
-            CATCH_UP.run(
-              this.redis.command,
-              [this.streamKey(clientId)],
-              [client.cursor, this.config.replayLogSize],
-            ),
+        const [kept, read] = (await retryWhileUnavailable(
+          () => CATCH_UP.run(this.redis.command, [this.streamKey(clientId)], [client.cursor]),
           () => this.clients.get(clientId) === client,
-        )) as StreamEntry[] | null;
-        if (!entries) {
-          // Its streams end, and their clients resume or get a snapshot, like any resume too old.
+        )) as [1, StreamEntry[]] | [0, string];
+        if (!kept) {
+          // Its streams end, and their clients resume or get a snapshot, like any resume too old;
+          // a subscription joining before they have all gone goes on from the newest event.
           this.logger.warn(
             `Client ${shortClient(clientId)}: events it missed are no longer kept; its streams start over`,
           );
+          client.cursor = Math.max(client.cursor, Number(read));
           for (const onLost of [...client.lost]) onLost();
           break;
         }
-        for (const entry of entries) this.deliver(client, this.toEvent(clientId, entry));
+        for (const entry of read) this.deliver(client, this.toEvent(clientId, entry));
       }
     } catch (error) {
       this.logger.warn(`Catching up client ${shortClient(clientId)}: ${(error as Error).message}`);

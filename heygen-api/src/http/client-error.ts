@@ -45,12 +45,24 @@ export function answerClientError(
 
 /**
  * Node's `connect`: a `CONNECT` request, which no route sees (Node closed its connection without a
- * word). It gets the `404` any method of no route gets, and the connection is closed.
+ * word). It gets the `404` any method of no route gets, after the answer of a request before it on
+ * the connection (pipelined), and the connection is closed: destroyed once written, since Node
+ * leaves a socket past its parser to its peer, which may keep it half open for good and hold every
+ * graceful stop (self-review of 2026-12-01).
  * @returns the status answered
  */
 export function refuseConnect(socket: Socket): number {
-  const statusCode = writeClosingError(socket, 'NOT_FOUND', 'Cannot CONNECT: this is no proxy');
-  socket.end();
+  const statusCode = CODE_TO_STATUS.NOT_FOUND;
+  const answer = (): void => {
+    if (socket.destroyed) return;
+    writeClosingError(socket, 'NOT_FOUND', 'Cannot CONNECT: this is no proxy');
+    socket.destroySoon();
+  };
+  const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  if (inFlight && !inFlight.writableFinished) {
+    inFlight.once('finish', answer);
+    inFlight.once('close', () => socket.destroySoon());
+  } else answer();
   return statusCode;
 }
 

@@ -28,9 +28,12 @@ describe('loggableUrl', () => {
 
   it.each([
     ['access_token%3Ds3cret', '[redacted]'],
-    ['access_token[]=s3cret', 'access_token[]=[redacted]'],
-    ['access_token%5B%5D=s3cret', 'access_token%5B%5D=[redacted]'],
-    ['access_token', '[redacted]'],
+    ['access_token%3Ds3cret=x', '[redacted]'],
+    ['access_token[]=s3cret', '[redacted]'],
+    ['access_token%5B%5D=s3cret', '[redacted]'],
+    ['%20access_token=s3cret', '[redacted]'],
+    ['+access_token=s3cret', '[redacted]'],
+    ['access_token', 'access_token=[redacted]'],
   ])(
     'should remove the key from %s, a spelling the stream refuses (review of 2026-12-01)',
     (param, logged) => {

@@ -25,12 +25,11 @@ export function loggableUrl(url: string): string {
       const equals = param.indexOf('=');
       const name = equals === -1 ? param : param.slice(0, equals);
       const decoded = decodedName(name);
-      // Any spelling of the key's parameter, not only the one the stream takes: a query builder's
-      // `access_token[]=`, or `access_token%3D<key>`, whose name holds the key (review of
-      // 2026-12-01: both were refused 401, and logged in clear).
-      if (decoded.startsWith('access_token')) {
-        return equals === -1 ? '[redacted]' : `${name}=[redacted]`;
-      }
+      if (decoded === 'access_token') return `${name}=[redacted]`;
+      // Any other spelling of the key's parameter is removed whole, its name included: a query
+      // builder's `access_token[]=`, `+access_token=`, or `access_token%3D<key>`, whose name holds
+      // the key (reviews of 2026-12-01: each was refused 401, and logged in clear).
+      if (decoded.includes('access_token')) return '[redacted]';
       if (decoded === 'uuid' && equals !== -1)
         return `${name}=${param.slice(equals + 1, equals + 9)}…`;
       return param;

@@ -60,7 +60,7 @@ function newDispatcher({
     new AppMetrics(),
   );
   onTestFinished(() => {
-    sut.onModuleDestroy();
+    sut.beforeApplicationShutdown();
     queue.onModuleDestroy();
   });
   return { sut };

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { AppConfig } from '../config/app-config.js';
 import { uuidOf, type ClientKey } from '../domain/client.js';
@@ -41,7 +41,7 @@ export const MAX_MANUAL_IN_FLIGHT = 64;
  * change of its job replaced before it was delivered is dropped (docs/design.md, "Webhooks").
  */
 @Injectable()
-export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
+export class WebhookDispatcher implements JobWebhooks, BeforeApplicationShutdown {
   private readonly logger = new Logger('Webhooks');
   private readonly sender = new WebhookSender();
   /** Deliveries this instance is retrying by hand now: at most one attempt each. */
@@ -128,7 +128,8 @@ export class WebhookDispatcher implements JobWebhooks, OnModuleDestroy {
     void this.attempt(delivery, true).finally(() => this.manual.delete(deliveryId));
   }
 
-  onModuleDestroy(): void {
+  /** With the runner and the queue (the same round of hooks), so no job steps past a stopped one. */
+  beforeApplicationShutdown(): void {
     this.stopping = true;
     this.progress.close();
     this.sender.close();
