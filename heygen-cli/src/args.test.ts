@@ -78,6 +78,7 @@ describe(parseCliArgs.name, () => {
     [['--frobnicate'], /^unknown option --frobnicate$/],
     [['--jobs', '2', '--fail', '3'], /--fail must be an integer from 1 to 2/],
     [['extra'], /^unexpected argument extra: every option starts with --$/],
+    [['--', '--jobs', '2'], /^unexpected argument --jobs: options come before --$/],
     [['--jobs', '-1'], /^--jobs must be an integer from 1 to 1000, not "-1"$/],
     [['--job-time', '-5'], /^--job-time must be an integer from 0 to 600000, not "-5"$/],
     [['--jobs'], /^--jobs needs a value$/],

@@ -124,7 +124,11 @@ function usageMessage(error: unknown): string {
   const quoted = /'([^']*)'/.exec(firstLine)?.[1] ?? firstLine;
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return `unknown option ${quoted}`;
   if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
-    return `unexpected argument ${quoted}: every option starts with --`;
+    // After `--`, an option is an argument too (review of 2026-12-01: "unexpected argument
+    // --jobs: every option starts with --").
+    return quoted.startsWith('-')
+      ? `unexpected argument ${quoted}: options come before --`
+      : `unexpected argument ${quoted}: every option starts with --`;
   }
   const option = /Option '(-[-\w]+)/.exec(firstLine)?.[1];
   if (option && /argument missing|ambiguous/.test(firstLine)) return `${option} needs a value`;

@@ -43,6 +43,14 @@ describe(LiveDisplay.name, () => {
     expect(line).toMatch(/^….*#5 \[█████░░░░░\]$/);
   });
 
+  it('should show the whole line on a terminal that reports no width (review of 2026-12-01)', () => {
+    const { output, text } = terminal(true, 0);
+    const sut = new LiveDisplay(output);
+    sut.update(jobStub(1, 50, 3));
+    // It showed "…" alone.
+    expect(text().split('\r\x1b[2K').at(-1)).toBe('#1 [█████░░░░░]');
+  });
+
   it('should ignore an older copy of a job', () => {
     const { output, text } = terminal(true);
     const sut = new LiveDisplay(output);

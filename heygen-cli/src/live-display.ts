@@ -46,7 +46,8 @@ export class LiveDisplay {
  * on its last row, and the rows above it stay among the log lines.
  */
 function fit(line: string, columns: number | undefined): string {
-  if (columns === undefined || line.length < columns) return line;
+  // A terminal that reports no size (0 columns: a pty fed by a pipe) gets the whole line.
+  if (!columns || line.length < columns) return line;
   return `…${line.slice(line.length - columns + 2)}`;
 }
 

@@ -60,8 +60,11 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     stop.abort();
     void cleanup.run().finally(() => process.exit(code));
   };
-  // SIGHUP: the terminal closed, or the SSH session dropped.
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, interrupt);
+  // SIGHUP: the terminal closed, or the SSH session dropped. SIGQUIT: Ctrl-\ (its default, a
+  // core dump, left the servers, redis-server and the temp dir behind: review of 2026-12-01).
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'] as const) {
+    process.on(signal, interrupt);
+  }
   // Output closed (`| head`): a stop too, as the shell's SIGPIPE would be. Node ignores SIGPIPE,
   // and a write fails with EPIPE instead, which crashed the run with its servers left running.
   for (const stream of [process.stdout, process.stderr]) {

@@ -1,4 +1,6 @@
+import { dirname } from 'node:path';
 import {
+  API_MAIN,
   spawnServer,
   type RunningServer,
   type SpawnServerOptions,
@@ -37,10 +39,16 @@ export function startServer({
       // would bury the run's own story (the report counts the requests).
       LOG_LEVEL: 'warn',
       LOG_FORMAT: 'pretty',
-      // The run's own server asks for no key: an API_KEYS of the shell, or of a `.env` made for
-      // `npm run start:api`, failed every request of the run with 401 (review of 2026-12-01).
+      // The run's own server asks for no key: an API_KEYS of the shell failed every request of
+      // the run with 401 (review of 2026-12-01).
       API_KEYS: '',
+      // One server runs in memory: a JOBS_DRIVER of the shell is not the run's (--instances sets
+      // its own, with its own Redis).
+      ...(instance === undefined && { JOBS_DRIVER: 'memory' }),
     },
+    // Where no `.env` is: one made for `npm run start:api` at the root (a Redis, keys, limits)
+    // was read by the run's own server, which wrote into that Redis (review of 2026-12-01).
+    cwd: dirname(API_MAIN),
     onLine: (line) => log.log('heygen-api', line, { instance }),
     ...(instance !== undefined && { name: `heygen-api ${instance}` }),
     ...(timeoutMs !== undefined && { timeoutMs }),

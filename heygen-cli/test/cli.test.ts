@@ -1,6 +1,14 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -182,6 +190,21 @@ describe('the integration run', () => {
     const { code, stdout } = await runCli(['--no-drop', '--jobs', '1', '--job-time', '50'], {
       API_KEYS: 'a-key-of-the-shell',
     });
+    expect(code, stdout).toBe(0);
+  });
+
+  it('should run its own server in memory, whatever the shell or a .env where it starts says (review of 2026-12-01)', async () => {
+    // A .env made for `npm run start:api`: the run's server read it and wrote into that Redis.
+    const dir = mkdtempSync(join(tmpdir(), 'heygen-cli-env-'));
+    onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, '.env'), 'JOBS_DRIVER=redis\nREDIS_URL=redis://127.0.0.1:1\n');
+
+    const { code, stdout } = await runCli(
+      ['--no-drop', '--jobs', '1', '--job-time', '50'],
+      { JOBS_DRIVER: 'redis', REDIS_URL: 'redis://127.0.0.1:1' },
+      dir,
+    );
+
     expect(code, stdout).toBe(0);
   });
 
@@ -391,6 +414,7 @@ describe('stopping', () => {
 
   it.each([
     ['SIGHUP (the terminal closed)', ['SIGHUP'], 129],
+    ['SIGQUIT (Ctrl-\\)', ['SIGQUIT'], 131],
     ['a second Ctrl-C during the stop', ['SIGINT', 'SIGINT'], 130],
   ] as const)(
     'should stop everything on %s (review of 2026-12-01)',

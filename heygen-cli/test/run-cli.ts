@@ -10,11 +10,16 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the built CLI to its end, with colours off and a clean JOB_TIME. */
-export function runCli(args: string[], env: Record<string, string> = {}): Promise<CliResult> {
+/** Runs the built CLI to its end, with colours off and a clean JOB_TIME, from `cwd` if given. */
+export function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+  cwd?: string,
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI_MAIN, ...args], {
       env: { ...process.env, JOB_TIME: '', NO_COLOR: '1', ...env },
+      ...(cwd !== undefined && { cwd }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
