@@ -159,7 +159,8 @@ export async function run({
   });
   if (receiver) await waitForWebhooks(receiver, tracker, log);
   return buildReport({
-    jobTime: options.jobTime,
+    // With --url and no --job-time the server's own: as its jobs said (the report said 3000).
+    jobTime: ownJobTime(options) ? options.jobTime : (tracker.jobTime() ?? options.jobTime),
     mode: options.mode,
     jobs: tracker.results().map((job) => {
       const webhook = receiver?.receipt(job.id);
@@ -302,7 +303,10 @@ async function waitFor(
 ): Promise<void> {
   try {
     await heygen.waitForJob(id, {
-      timeout: options.jobTime + SCHEDULE.jobGraceMs,
+      // The server's own job time is not known: its limit (MAX_JOB_TIME_MS, a day by default)
+      // bounds the wait (review of 2026-12-01: jobs of 40 s failed after 33 s, as timed out).
+      timeout:
+        (ownJobTime(options) ? options.jobTime : SCHEDULE.longestServerJobMs) + SCHEDULE.jobGraceMs,
       ...(onProgress && { onProgress }),
     });
   } catch (error) {
@@ -339,4 +343,9 @@ function disruptNetwork(proxy: Proxy, log: Logger): void {
 function healNetwork(proxy: Proxy, log: Logger): void {
   proxy.setMode('pass');
   log.log('heygen-cli', 'network healed: the proxy lets event streams through again');
+}
+
+/** Whether the jobs take the run's JOB_TIME: its own server's, or asked of a --url server. */
+function ownJobTime(options: CliOptions): boolean {
+  return options.jobTimeGiven || options.url === undefined;
 }

@@ -13,6 +13,8 @@ export const SCHEDULE = {
   healAfterBreakMs: 1500,
   /** How long a job may run past its JOB_TIME before the run gives up on it. */
   jobGraceMs: 30_000,
+  /** heygen-api's default MAX_JOB_TIME_MS: how long a --url server's own jobs may take. */
+  longestServerJobMs: 86_400_000,
   /** How long the library may take to return to SSE once the network heals. */
   upgradeTimeoutMs: 20_000,
   /**

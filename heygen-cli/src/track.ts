@@ -12,6 +12,8 @@ import { type RequestLog } from './requests.js';
  */
 export class JobTracker {
   private readonly outcomes = new Map<number, JobOutcome>();
+  /** The longest `duration` of a job seen: what the server ran them for. */
+  private longestDuration: number | undefined;
 
   private readonly requests: RequestLog | undefined;
   private readonly logInstances: boolean;
@@ -59,6 +61,9 @@ export class JobTracker {
           : { instance: this.requests?.carrierOf(id, via), via: via ?? 'api' };
         const instance = carrier.instance;
         if (instance !== undefined) recordCarrier(outcome, instance, carrier.via, status);
+        if (typeof job.duration === 'number') {
+          this.longestDuration = Math.max(this.longestDuration ?? 0, job.duration);
+        }
         this.onChange(job);
         const shown = this.logInstances ? instance : undefined;
         if (!isFinished(job)) {
@@ -91,6 +96,11 @@ export class JobTracker {
     if (outcome && !outcome.error && outcome.status === undefined) {
       outcome.error = error instanceof Error ? error.message : String(error);
     }
+  }
+
+  /** How long the server ran the jobs (their `duration`), once any was seen. */
+  jobTime(): number | undefined {
+    return this.longestDuration;
   }
 
   results(): JobOutcome[] {

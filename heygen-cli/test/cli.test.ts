@@ -174,6 +174,19 @@ describe('the integration run', () => {
     expect(job!.finishedAt! - job!.createdAt).toBeLessThan(5000);
   });
 
+  it("should report a --url server's own job time when --job-time is not given (review of 2026-12-01)", async () => {
+    const server = await spawnServer({
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', JOB_TIME: '700', LOG_LEVEL: 'warn' },
+    });
+    onTestFinished(() => server.stop());
+    const { code, stdout } = await runCli([
+      ...['--url', server.url, '--jobs', '1', '--no-drop', '--json'],
+    ]);
+    expect(code, stdout).toBe(0);
+    // It said 3000, the run's default, which the server never used.
+    expect((JSON.parse(stdout) as RunReport).jobTime).toBe(700);
+  });
+
   it("should stop its server where there is no `ps` (node:slim, the image's base) (review of 2026-12-01)", async () => {
     // A PATH that holds node only.
     const bin = mkdtempSync(join(tmpdir(), 'heygen-cli-nops-'));
