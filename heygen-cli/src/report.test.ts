@@ -287,6 +287,9 @@ describe('with several instances', () => {
       disruption: { ...reportStub().disruption, kill: { ...down, restartError: 'port taken' } },
     });
     expect(describeKill(report)).toMatch(/; it stayed down: the restart failed \(port taken\)$/);
+    // A server that cannot start fails the run (review of 2026-12-01: it exited 0).
+    expect(report.ok).toBe(false);
+    expect(report.problems).toContain("the killed instance's restart failed (port taken)");
     expect(formatReport(report)).toMatch(/killed after job 3 \(pid 102\), stayed down$/m);
   });
 

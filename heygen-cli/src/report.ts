@@ -135,6 +135,11 @@ export function buildReport(
   });
   const failed = input.webhooks?.failedVerification ?? 0;
   if (failed > 0) problems.push(`${plural(failed, 'webhook request')} failed verification`);
+  // A server that cannot start fails the run (`--help`), the restart at the heal too (review of
+  // 2026-12-01: it stayed down, and the run still exited 0).
+  const restartError = input.disruption.kill?.restartError;
+  if (restartError !== undefined)
+    problems.push(`the killed instance's restart failed (${restartError})`);
   return { ...input, jobs, ok: problems.length === 0, problems };
 }
 
