@@ -18,6 +18,8 @@ export interface CliOptions {
   drop: boolean;
   /** Use this running server instead of starting one. */
   url?: string;
+  /** HEYGEN_API_KEY, for a --url server with API keys on (the run's own asks for none). */
+  apiKey?: string;
   /** Port for the server the run starts; 0 picks a free one. */
   port: number;
   /**
@@ -81,7 +83,8 @@ Options:
   -v, --version         print the version
 
 Environment: JOB_TIME (default job time), NO_COLOR (plain output), REDIS_SERVER (the
-redis-server binary for --instances above 1; default: redis-server on PATH).
+redis-server binary for --instances above 1; default: redis-server on PATH), HEYGEN_API_KEY
+(the API key of a --url server with API_KEYS set).
 Exit status: 0 when every job completed and was seen; 1 when not, or when a server or
 redis-server cannot start; 2 for a bad command line;
 130 on Ctrl-C (SIGINT), 143 on SIGTERM.`;
@@ -229,6 +232,8 @@ export function parseCliArgs(
     pollInterval: integer('--poll-interval', values['poll-interval'], 1000, 10, 600_000),
     drop: !values['no-drop'],
     ...(values.url !== undefined && { url: values.url.replace(/\/+$/, '') }),
+    ...(values.url !== undefined &&
+      env.HEYGEN_API_KEY?.trim() && { apiKey: env.HEYGEN_API_KEY.trim() }),
     port: integer('--port', values.port, 0, 0, 65_535),
     instances,
     json: values.json ?? false,

@@ -67,7 +67,12 @@ export async function run({
   const heygen = connectClient(deployment.url, options, log, cleanup, connection);
   const serverUrl = deployment.instances()[0]!.url;
   if (receiver) {
-    receiver.secret = await fetchWebhookSecret(serverUrl, heygen.clientId, SCHEDULE.callTimeoutMs);
+    receiver.secret = await fetchWebhookSecret(
+      serverUrl,
+      heygen.clientId,
+      SCHEDULE.callTimeoutMs,
+      options.apiKey,
+    );
     signal.throwIfAborted();
     log.log('heygen-cli', 'webhook signing secret read from GET /webhooks/secret');
   }
@@ -277,6 +282,7 @@ function connectClient(
 ): HeyGenAPI {
   const heygen = new HeyGenAPI({
     url,
+    ...(options.apiKey !== undefined && { apiKey: options.apiKey }),
     mode: options.mode,
     fallback: options.fallback,
     pollInterval: options.pollInterval,

@@ -42,11 +42,15 @@ export async function fetchWebhookSecret(
   serverUrl: string,
   clientId: string,
   timeoutMs: number,
+  apiKey?: string,
 ): Promise<string> {
   const url = `${serverUrl}/webhooks/secret?uuid=${encodeURIComponent(clientId)}`;
   let response: Response;
   try {
-    response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+    response = await fetch(url, {
+      signal: AbortSignal.timeout(timeoutMs),
+      ...(apiKey !== undefined && { headers: { Authorization: `Bearer ${apiKey}` } }),
+    });
   } catch (error) {
     throw new Error(`--webhook: GET ${url} failed (${(error as Error).message})`, {
       cause: error,

@@ -187,6 +187,28 @@ describe('the integration run', () => {
     expect((JSON.parse(stdout) as RunReport).jobTime).toBe(700);
   });
 
+  it('should give a --url server with API keys the key of HEYGEN_API_KEY (review of 2026-12-01)', async () => {
+    const server = await spawnServer({
+      env: {
+        ...process.env,
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'warn',
+        API_KEYS: 'the-run-key-0123456789',
+        WEBHOOK_ALLOW_PRIVATE: 'true',
+      },
+    });
+    onTestFinished(() => server.stop());
+    const args = ['--url', server.url, '--job-time', '200', '--jobs', '1', '--webhook', '--json'];
+
+    const refused = await runCli(args);
+    const { code, stdout } = await runCli(args, { HEYGEN_API_KEY: 'the-run-key-0123456789' });
+
+    // No option or variable could give one: every run failed with 401.
+    expect(refused.code).toBe(1);
+    expect(code, stdout).toBe(0);
+  });
+
   it("should stop its server where there is no `ps` (node:slim, the image's base) (review of 2026-12-01)", async () => {
     // A PATH that holds node only.
     const bin = mkdtempSync(join(tmpdir(), 'heygen-cli-nops-'));
