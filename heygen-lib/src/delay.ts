@@ -12,3 +12,10 @@ export const isBounded = (timeout: number | undefined): timeout is number =>
 
 export const clampDelay = (ms: unknown, min = 0): number =>
   typeof ms === 'number' && Number.isFinite(ms) ? Math.min(Math.max(ms, min), MAX_DELAY) : min;
+
+/**
+ * Milliseconds on a clock that only moves forward, for how long something took, never for a
+ * date: a wall clock set back or forward made a healthy stream look stalled and a frozen leader
+ * tab look alive (review of 2026-12-01).
+ */
+export const elapsedNow = (): number => performance.now();

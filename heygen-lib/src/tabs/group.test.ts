@@ -307,6 +307,24 @@ describe(createTabGroup.name, () => {
     expect(live(b)).toHaveLength(1);
   });
 
+  it('should take the lead from a frozen leader after the wall clock was set back (review of 2026-12-01)', async () => {
+    using clock = fakeClock();
+    setUp();
+    const [a, b] = [newTab('a'), newTab('b')];
+    await settle(clock);
+    b.watch(1);
+    await settle(clock);
+    // Last heard "in the future": the follower never asked, and never took the lead.
+    vi.setSystemTime(Date.now() - 3_600_000);
+    hub.frozen.add('a');
+    await clock.advance(1000);
+
+    expect(b.sut.role).toBe('leader');
+    hub.frozen.delete('a');
+    await settle(clock);
+    expect(a.sut.role).toBe('follower');
+  });
+
   it('should not replace a leader that answers, however long it stays quiet', async () => {
     using clock = fakeClock();
     setUp();

@@ -1,4 +1,5 @@
 import type { HeyGenError } from '../errors/heygen-error.js';
+import { elapsedNow } from '../delay.js';
 import type { Http } from '../http.js';
 import { isFinished } from '../listener-registry.js';
 import type {
@@ -119,7 +120,8 @@ export const createTabGroup = (config: TabGroupConfig): TabGroup => {
 
   // A follower's side.
   let leaderState: TransportState | undefined;
-  let lastHeard = Date.now();
+  // On a clock that only moves forward: a wall clock set back kept a frozen leader in place.
+  let lastHeard = elapsedNow();
   /** When the last question (`watch` or `ping`) went out; answered once lastHeard passes it. */
   let askedAt = 0;
   let watchdog: ReturnType<typeof setTimeout> | undefined;
@@ -284,7 +286,7 @@ export const createTabGroup = (config: TabGroupConfig): TabGroup => {
     role = 'follower';
     closeReal();
     followers.clear();
-    lastHeard = Date.now();
+    lastHeard = elapsedNow();
     log('tabs: following');
     config.onRole('follower');
     if (local) postWatch();
@@ -306,12 +308,12 @@ export const createTabGroup = (config: TabGroupConfig): TabGroup => {
       if (ms < Infinity) within.push([id, ms]);
     }
     post({ type: 'watch', ids, ...(due.length && { due }), ...(within.length && { within }) });
-    askedAt = Date.now();
+    askedAt = elapsedNow();
     startWatchdog();
   };
 
   const heard = (): void => {
-    lastHeard = Date.now();
+    lastHeard = elapsedNow();
   };
 
   const startWatchdog = (): void => {
@@ -322,7 +324,7 @@ export const createTabGroup = (config: TabGroupConfig): TabGroup => {
   const tick = (): void => {
     watchdog = undefined;
     if (role !== 'follower' || !local || disposed) return;
-    const now = Date.now();
+    const now = elapsedNow();
     if (askedAt > lastHeard) {
       if (now - askedAt >= leaderTimeout) {
         log(`tabs: the leader did not answer for ${leaderTimeout} ms: taking the lead`);

@@ -1,4 +1,5 @@
 import { backoff } from '../backoff.js';
+import { elapsedNow } from '../delay.js';
 import type { HeyGenError } from '../errors/heygen-error.js';
 import type { StateListener, Transport, TransportFactory, TransportHost } from './transport.js';
 
@@ -62,7 +63,7 @@ export const createFailoverTransport = (
     });
     active.start();
     // A stream that connects and drops soon must not make probing faster: no SSE↔POLL flapping.
-    if (Date.now() - streamSince >= Math.max(host.heartbeatMs, HEALTHY_STREAM_MS)) probes = 0;
+    if (elapsedNow() - streamSince >= Math.max(host.heartbeatMs, HEALTHY_STREAM_MS)) probes = 0;
     scheduleProbe();
   };
 
@@ -82,7 +83,7 @@ export const createFailoverTransport = (
     probe = undefined;
     active.close();
     active = stream;
-    streamSince = Date.now();
+    streamSince = elapsedNow();
     stats.upgrades++;
     log('back to SSE');
     onState({ state: 'open', transport: 'sse' });

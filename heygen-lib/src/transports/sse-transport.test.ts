@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { fakeClock } from 'heygen-test-support';
 import { SSEError } from '../errors/sse-error.js';
 import { transportHostStub } from '../../test/support/fakes.js';
@@ -127,6 +127,28 @@ describe(createSseTransport.name, () => {
       streams[0]!.on.data(1);
       expect(failures().map((error) => error.message)).toEqual(['No complete event']);
       expect(streams[0]!.closed).toBe(true);
+      sut.close();
+    });
+
+    it('should keep a healthy stream when the wall clock jumps (review of 2026-12-01)', async () => {
+      using clock = fakeClock();
+      const { sut, streams, connected, failures } = newSut();
+      sut.start();
+      connected(1000);
+      await clock.advance(900);
+      // The system clock set an hour forward, then back: elapsed time did not change.
+      vi.setSystemTime(Date.now() + 3_600_000);
+      const beat = JSON.stringify({ time: new Date().toISOString() });
+      streams[0]!.on.data(beat.length);
+      streams[0]!.on.event('heartbeat', beat, '');
+      vi.setSystemTime(Date.now() - 7_200_000);
+      await clock.advance(900);
+      streams[0]!.on.data(beat.length);
+      streams[0]!.on.event('heartbeat', beat, '');
+
+      // It failed with "No complete event", and fell back to polling.
+      expect(failures()).toEqual([]);
+      expect(streams).toHaveLength(1);
       sut.close();
     });
 

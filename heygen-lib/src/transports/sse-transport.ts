@@ -1,5 +1,5 @@
 import { backoff } from '../backoff.js';
-import { clampDelay } from '../delay.js';
+import { clampDelay, elapsedNow } from '../delay.js';
 import { MessageParseError } from '../errors/message-parse-error.js';
 import { SSEError } from '../errors/sse-error.js';
 import { asJob, asJobs } from '../answers.js';
@@ -69,7 +69,7 @@ export const createSseTransport = (
   /** Failures in a row; a stream that carried events for a heartbeat interval resets it. */
   let attempt = 0;
   /** When the current stream said `connected`; 0 when it has not. */
-  let connectedAt = 0;
+  let connectedAt: number | undefined;
   /** The current stream delivered an event a heartbeat interval or more after `connected`. */
   let proven = false;
   /** When the current stream's latest event came. */
@@ -89,10 +89,14 @@ export const createSseTransport = (
       () =>
         fail(
           new SSEError(
-            connectedAt ? 'No heartbeat' : 'No connected event: is a proxy buffering the stream?',
+            connectedAt !== undefined
+              ? 'No heartbeat'
+              : 'No connected event: is a proxy buffering the stream?',
           ),
         ),
-      clampDelay(connectedAt ? heartbeatBound : Math.min(CONNECTED_WITHIN_MS, heartbeatBound)),
+      clampDelay(
+        connectedAt !== undefined ? heartbeatBound : Math.min(CONNECTED_WITHIN_MS, heartbeatBound),
+      ),
     );
   };
 
@@ -107,8 +111,8 @@ export const createSseTransport = (
         if (closed) return;
         sse.bytes += bytes;
         // Before `connected`, bytes (a proxy's padding, a partial event) extend nothing.
-        if (!connectedAt) return;
-        if (Date.now() - lastEventAt > MAX_HEARTBEATS_WITHOUT_EVENT * host.heartbeatMs) {
+        if (connectedAt === undefined) return;
+        if (elapsedNow() - lastEventAt > MAX_HEARTBEATS_WITHOUT_EVENT * host.heartbeatMs) {
           return fail(new SSEError('No complete event'));
         }
         watch();
@@ -123,8 +127,8 @@ export const createSseTransport = (
     if (closed) return;
     // `connected` alone proves nothing: a server, or a proxy's first flush, that says it and then
     // goes silent must run out of retries. An event a heartbeat later shows the stream carries.
-    if (connectedAt && Date.now() - connectedAt >= host.heartbeatMs) proven = true;
-    lastEventAt = Date.now();
+    if (connectedAt !== undefined && elapsedNow() - connectedAt >= host.heartbeatMs) proven = true;
+    lastEventAt = elapsedNow();
     // [spec] Events without an id keep the last event id, so a heartbeat never spoils a resume.
     // An id too long to send back keeps the one before it, too.
     if (id && id.length <= MAX_EVENT_ID_LENGTH) host.lastEventId = id;
@@ -134,7 +138,7 @@ export const createSseTransport = (
         // A heartbeat that is not a positive number of ms keeps the one known.
         const announced = Math.min(clampDelay(value?.heartbeatMs), MAX_HEARTBEAT_MS);
         if (announced) host.heartbeatMs = Math.max(announced, MIN_HEARTBEAT_MS);
-        connectedAt = Date.now();
+        connectedAt = elapsedNow();
         watch();
         onState({ state: 'open', transport: 'sse' });
       } else if (type === 'snapshot') {
@@ -153,7 +157,7 @@ export const createSseTransport = (
     clearTimeout(timer);
     if (proven) attempt = 0;
     proven = false;
-    connectedAt = 0;
+    connectedAt = undefined;
     // Refused for its size: the resume id is the part of the request that grows, so the next
     // stream goes without it (the server then sends a snapshot). Other refusals keep it. Only a
     // fetch stream knows the status: an EventSource's URL is kept short by MAX_EVENT_ID_LENGTH.
