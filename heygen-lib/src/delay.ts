@@ -14,8 +14,9 @@ export const clampDelay = (ms: unknown, min = 0): number =>
   typeof ms === 'number' && Number.isFinite(ms) ? Math.min(Math.max(ms, min), MAX_DELAY) : min;
 
 /**
- * Milliseconds on a clock that only moves forward, for how long something took, never for a
- * date: a wall clock set back or forward made a healthy stream look stalled and a frozen leader
- * tab look alive (review of 2026-12-01).
+ * Milliseconds on a clock that only moves forward, for how long something took and when a job is
+ * due, never for a date: a wall clock set back or forward made a healthy stream look stalled, a
+ * frozen leader tab look alive, and polling stop for as long as the jump (review of 2026-12-01).
+ * From 1, never 0: a due time of 0 means none.
  */
-export const elapsedNow = (): number => performance.now();
+export const elapsedNow = (): number => performance.now() + 1;

@@ -589,6 +589,26 @@ describe(HeyGenAPI.name, () => {
       sut.dispose();
     });
 
+    it('should poll on time when the wall clock is set back (review of 2026-12-01)', async () => {
+      using clock = fakeClock();
+      const jobs = new Map<number, Job>();
+      const server = heldServer(jobs, { holds: false, hint: 1000 });
+      const sut = newSut({ fetch: server.fetch, wait: false });
+      const id = await server.create(sut, 1000);
+      // An hour back, the job due in a second: polling waited for the hour to pass again.
+      vi.setSystemTime(Date.now() - 3_600_000);
+      const done = sut.waitForJob(id);
+      await clock.advance(1100);
+      expect(server.polls()).toHaveLength(1);
+      jobs.set(id, jobStub(id, 'completed', 3));
+      vi.setSystemTime(Date.now() - 3_600_000);
+      await clock.advance(1100);
+
+      await expect(done).resolves.toMatchObject({ status: 'completed' });
+      expect(server.polls()).toHaveLength(2);
+      sut.dispose();
+    });
+
     it('should look at once at a job it knows nothing about, then keep to its budget', async () => {
       using clock = fakeClock();
       const jobs = new Map([[7, jobStub(7, 'running', 2)]]);

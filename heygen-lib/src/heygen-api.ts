@@ -5,7 +5,7 @@ import { JobNotFoundError } from './errors/job-not-found-error.js';
 import { ListenerNotFoundError } from './errors/listener-not-found-error.js';
 import { TimeoutError } from './errors/timeout-error.js';
 import { asJob, isId } from './answers.js';
-import { clampDelay, isBounded } from './delay.js';
+import { clampDelay, elapsedNow, isBounded } from './delay.js';
 import { createHttp, type Answer, type Http } from './http.js';
 import { createJobLookup, type JobLookup } from './job-lookup.js';
 import type { Job } from './job.js';
@@ -321,7 +321,7 @@ export class HeyGenAPI {
     );
     this.#registry.update(job);
     // [protocol] The answer's X-Next-Poll-Ms says when the job is due: polling waits for it.
-    if (hint !== undefined) this.#registry.setDueAt(job.id, Date.now() + clampDelay(hint));
+    if (hint !== undefined) this.#registry.setDueAt(job.id, elapsedNow() + clampDelay(hint));
     return job;
   }
 

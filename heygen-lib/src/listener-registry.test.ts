@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { fakeClock } from 'heygen-test-support';
 import { jobStub } from '../test/support/fakes.js';
+import { elapsedNow } from './delay.js';
 import { AbortError } from './errors/abort-error.js';
 import type { HeyGenError } from './errors/heygen-error.js';
 import { JobNotFoundError } from './errors/job-not-found-error.js';
@@ -221,11 +222,12 @@ describe(`${createListenerRegistry.name}, reviewed under faults (2026-11-30)`, (
     using _clock = fakeClock();
     const { sut } = newSut();
     sut.update(jobStub(1, 'running', 2));
-    sut.setDueAt(1, Date.now() + 5000);
+    // Due times are on the clock that only moves forward (delay.ts).
+    sut.setDueAt(1, elapsedNow() + 5000);
 
     sut.setWatchWithin(1, 500);
 
-    expect(sut.dueAt(1)).toBe(Date.now() + 500);
+    expect(sut.dueAt(1)).toBe(elapsedNow() + 500);
     expect(sut.watchWithin(1)).toBe(500);
     expect(sut.watchWithin(2)).toBe(Infinity);
     sut.update(jobStub(1, 'completed', 3));

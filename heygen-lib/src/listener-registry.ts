@@ -1,4 +1,5 @@
 import type { HeyGenError } from './errors/heygen-error.js';
+import { elapsedNow } from './delay.js';
 import type { Job } from './job.js';
 
 /** One registered interest in a job: a listen() callback or a waitForJob(). */
@@ -120,7 +121,7 @@ export const createListenerRegistry = ({
     setWatchWithin(id, ms) {
       if (!jobs.has(id) || isFinished(jobs.get(id))) return;
       watchPeriods.set(id, ms);
-      due.set(id, Math.min(due.get(id) ?? Infinity, Date.now() + ms));
+      due.set(id, Math.min(due.get(id) ?? Infinity, elapsedNow() + ms));
     },
     watchWithin: (id) => watchPeriods.get(id) ?? Infinity,
     update(job) {

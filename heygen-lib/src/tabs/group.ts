@@ -297,7 +297,7 @@ export const createTabGroup = (config: TabGroupConfig): TabGroup => {
   /** Tells the leader what this tab watches; the answer (`state`) shows it is alive. */
   const postWatch = (): void => {
     const ids = localIds();
-    const now = Date.now();
+    const now = elapsedNow();
     const due: Array<[number, number]> = [];
     const within: Array<[number, number]> = [];
     for (const id of ids) {
@@ -389,7 +389,7 @@ export const createTabGroup = (config: TabGroupConfig): TabGroup => {
       case 'watch':
         if (role !== 'leader') return;
         if (message.ids.length) {
-          const now = Date.now();
+          const now = elapsedNow();
           const due = new Map(message.due);
           const within = new Map(message.within);
           const jobs = message.ids.map((id): [number, FollowedJob] => [

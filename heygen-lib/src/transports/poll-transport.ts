@@ -1,5 +1,5 @@
 import { backoff } from '../backoff.js';
-import { clampDelay } from '../delay.js';
+import { clampDelay, elapsedNow } from '../delay.js';
 import type { HeyGenError } from '../errors/heygen-error.js';
 import type { HttpError } from '../errors/http-error.js';
 import { MessageParseError } from '../errors/message-parse-error.js';
@@ -103,7 +103,8 @@ export const createPollTransport = (
 
   /** When a job may be asked about: when it is due, and, polling plainly, outside its budget. */
   const readyAt = (id: number): number => {
-    const [askedAt, dueAt] = polled.get(id) ?? [-Infinity, host.dueAt(id)];
+    // A job with no due time (0) is due since ever.
+    const [askedAt, dueAt] = polled.get(id) ?? [-Infinity, host.dueAt(id) || -Infinity];
     // The budget gives way to a job's watch period: it must be read before the server cancels it.
     const budget = askedAt + Math.min(host.pollInterval, host.watchWithin?.(id) ?? Infinity);
     return Math.max(dueAt, plain() ? budget : dueAt);
@@ -111,11 +112,11 @@ export const createPollTransport = (
 
   /** Run a tick after `delay` ms, unless one is already due sooner. */
   const schedule = (delay: number): void => {
-    const at = Date.now() + clampDelay(delay);
+    const at = elapsedNow() + clampDelay(delay);
     if (closed || (timer !== undefined && due <= at)) return;
     clearTimeout(timer);
     due = at;
-    timer = setTimeout(() => void tick(), at - Date.now());
+    timer = setTimeout(() => void tick(), at - elapsedNow());
   };
 
   /** The next tick: when the soonest watched job may be asked about. */
@@ -129,7 +130,8 @@ export const createPollTransport = (
     // 100 ms before it is due, so that the poll is held when the job ends.
     if (first < Infinity) {
       schedule(
-        (plain() ? first + GROUP_MS : Math.max(last + host.pollInterval, first - 100)) - Date.now(),
+        (plain() ? first + GROUP_MS : Math.max(last + host.pollInterval, first - 100)) -
+          elapsedNow(),
       );
     }
   };
@@ -168,7 +170,7 @@ export const createPollTransport = (
     const prefer =
       !crowded && !replaced && waitS > 0 && ids.every((id) => polled.has(id) || host.dueAt(id));
     askedToHold = prefer;
-    const askedAt = (last = Date.now());
+    const askedAt = (last = elapsedNow());
     for (const id of ids) polled.set(id, [askedAt, Infinity]);
     try {
       const answer = await host.http.send({
@@ -195,7 +197,7 @@ export const createPollTransport = (
       if (missing.length) host.missing(missing);
       // No hint: ask again once the budget allows. A job that asked to be cancelled once unwatched
       // is read again in time (`cancelWhenUnwatched`).
-      const answeredAt = Date.now();
+      const answeredAt = elapsedNow();
       const dueAt = answeredAt + clampDelay(answer.hint);
       const stillWatched = new Set(host.ids());
       // A job no longer watched is forgotten (all are, with the transport, once none is watched).
