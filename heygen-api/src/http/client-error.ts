@@ -1,6 +1,7 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import { type Socket } from 'node:net';
 import { CODE_TO_STATUS, type ErrorCode } from '../errors/error-code.js';
+import { responseInFlight } from './raw.js';
 
 /** What Node's parser refused, by its error code: anything else is a malformed request. */
 const REFUSALS: Record<string, { code: ErrorCode; message: string }> = {
@@ -32,7 +33,7 @@ export function answerClientError(
   if (error.code === 'ECONNRESET' || socket.destroyed) return undefined;
   let answered: number | undefined;
   // As Node does: never write into a response already under way on this connection.
-  const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  const inFlight = responseInFlight(socket);
   if (socket.writable && !inFlight?.headersSent) {
     const { code, message } = REFUSALS[error.code ?? ''] ?? MALFORMED;
     const statusCode = writeClosingError(socket, code, message);
@@ -58,7 +59,7 @@ export function refuseConnect(socket: Socket): number {
     writeClosingError(socket, 'NOT_FOUND', 'Cannot CONNECT: this is no proxy');
     socket.destroySoon();
   };
-  const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage;
+  const inFlight = responseInFlight(socket);
   if (inFlight && !inFlight.writableFinished) {
     inFlight.once('finish', answer);
     inFlight.once('close', () => socket.destroySoon());

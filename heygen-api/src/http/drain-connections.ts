@@ -1,11 +1,9 @@
 import { type Server, type ServerResponse } from 'node:http';
 import { type Socket } from 'node:net';
+import { responseInFlight } from './raw.js';
 
 /** How often connections that went idle during the drain are closed. */
 const IDLE_CHECK_MS = 25;
-
-/** Node's socket with the response it is answering now (undocumented, stable since Node 0.x). */
-type HttpSocket = Socket & { _httpMessage?: ServerResponse | null };
 
 /**
  * The server's open connections, tracked from now on: at a stop, each one's request in flight is
@@ -39,8 +37,8 @@ export async function drainConnections(
   graceMs: number,
 ): Promise<void> {
   if (!server.listening) return;
-  for (const socket of sockets as ReadonlySet<HttpSocket>) {
-    const res = socket._httpMessage;
+  for (const socket of sockets) {
+    const res = responseInFlight(socket);
     if (res && !res.headersSent) res.setHeader('Connection', 'close');
   }
   server.prependListener('request', (_req, res: ServerResponse) => {
@@ -58,8 +56,8 @@ export async function drainConnections(
     // not count as idle: it held every stop for the whole grace (review of 2026-12-01). Silent at
     // two checks in a row: a request already in the kernel's buffer is read between them.
     const stillSilent = new Set<Socket>();
-    for (const socket of sockets as ReadonlySet<HttpSocket>) {
-      if (socket.bytesRead !== 0 || socket._httpMessage) continue;
+    for (const socket of sockets) {
+      if (socket.bytesRead !== 0 || responseInFlight(socket)) continue;
       if (silent.has(socket)) socket.destroy();
       else stillSilent.add(socket);
     }

@@ -1,4 +1,5 @@
 import { type IncomingMessage, type ServerResponse } from 'node:http';
+import { type Socket } from 'node:net';
 
 /**
  * Node's own request and response under whatever Nest's adapter hands over: Express extends them,
@@ -11,6 +12,14 @@ export function rawRequest(req: object): IncomingMessage {
 
 export function rawResponse(res: object): ServerResponse {
   return 'raw' in res ? (res.raw as ServerResponse) : (res as ServerResponse);
+}
+
+/**
+ * The response a connection is answering now, if any: Node's `socket._httpMessage` (undocumented,
+ * stable since Node 0.x), known here only.
+ */
+export function responseInFlight(socket: Socket): ServerResponse | undefined {
+  return (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined;
 }
 
 /** What takeOverResponse uses of a Fastify reply. */
