@@ -75,14 +75,17 @@ describe('RedisJobStore: a change and its event, one script', () => {
         now: Date.now(),
         limits,
       });
-    const id = (await create()).record!.job.id;
+    const created = await create();
+    const id = created.record!.job.id;
     const started = await store.update(clientStub, id, (job) => start(job, Date.now()));
 
     // Quiet for longer than a log is kept after its last event.
     await new Promise((resolve) => setTimeout(resolve, 1500));
 
-    // It expired: a catch-up from the running job's eventId was refused (410) for good.
+    // It expired: a catch-up from the running job's eventId was refused (410) for good, and one
+    // from its creation's could not be replayed.
     expect(await events.replay(clientStub, started!.event!.id)).toEqual([]);
+    expect(await events.replay(clientStub, created.event!.id)).toEqual([started!.event]);
     // Once the client has no unfinished job, its log is kept a log's time after its last event.
     const completed = await store.update(clientStub, id, (job) => complete(job, Date.now()));
     const stream = `${connections.prefix}{${clientStub}}:events`;

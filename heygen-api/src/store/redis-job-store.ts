@@ -109,16 +109,15 @@ redis.call('ZADD', KEYS[8], now, id .. '@' .. ARGV[9])
 local active = redis.call('HINCRBY', M, 'active', 1)
 redis.call('INCR', A)
 local job = '{"id":' .. id .. ',' .. string.sub(ARGV[6], 2)
-local event = append_event(KEYS[6], KEYS[7], job, tonumber(ARGV[7]), tonumber(ARGV[8]), now)
+-- The client's events are kept while it has an unfinished job, as its jobs are, however quiet
+-- the job (review of 2026-12-01: a 24 h job's stream expired between two progress events, and
+-- catching up from its eventId answered 410 for good).
+local event = append_event(KEYS[6], KEYS[7], job, tonumber(ARGV[7]), tonumber(ARGV[8]), now, true)
 redis.call('HSET', J, id, with_event(record, event))
 if key ~= '' then redis.call('HSET', K, key, id) end
 if active == 1 then
   for _, k in ipairs({J, D, K, M}) do redis.call('PERSIST', k) end
 end
--- The client's events are kept while it has an unfinished job, as its jobs are, however quiet
--- the job (review of 2026-12-01: a 24 h job's stream expired between two progress events, and
--- catching up from its eventId answered 410 for good).
-redis.call('PERSIST', KEYS[6])
 return {'created', id, record, event}
 `);
 
@@ -147,18 +146,19 @@ local now = now_ms()
 local v = redis.call('HGET', J, id)
 if not v then return {'gone'} end
 if cjson.decode(v).job.revision ~= tonumber(ARGV[2]) then return {'conflict', v} end
-local event = append_event(KEYS[6], KEYS[7], ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8]), now)
+local finishing = ARGV[4] == '1'
+-- As in CREATE: kept while the client has an unfinished job (this one, unless it ends now); from
+-- its last one's end, for a log's time.
+local kept = not finishing or tonumber(redis.call('HGET', M, 'active') or '0') > 1
+local event = append_event(KEYS[6], KEYS[7], ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8]), now, kept)
 redis.call('HSET', J, id, with_event(ARGV[3], event))
 if ARGV[9] ~= '' then redis.call('ZREM', KEYS[8], ARGV[9]) end
-local active = tonumber(redis.call('HGET', M, 'active') or '0')
-if ARGV[4] == '1' then
-  active = redis.call('HINCRBY', M, 'active', -1)
+if finishing then
+  local active = redis.call('HINCRBY', M, 'active', -1)
   redis.call('DECR', A)
   redis.call('ZADD', D, fmt(now + tonumber(ARGV[5])), id)
   settle(now, active)
 end
--- As in CREATE: kept while the client has an unfinished job; from its last, for a log's time.
-if active > 0 then redis.call('PERSIST', KEYS[6]) end
 return {'ok', event}
 `);
 
