@@ -117,6 +117,21 @@ describeEachAdapter(() => {
       expect((await client.batch([job.id])).status).toBe(200);
     });
 
+    it('should count a wait asked with ?wait= as one asked with Prefer', async () => {
+      const server = await startServer({ ...ENV, RATE_LIMIT_WAITS_PER_CLIENT: '2' });
+      const client = new JobsClient(server.url);
+      const job = await client.createOk();
+      const held = (path: string, wait: string) =>
+        requestJson(client.url(path, { ...(path === '/status' && { ids: String(job.id) }), wait }));
+
+      expect((await held(`/status/${job.id}`, '1')).status).toBe(200);
+      // Not held: not counted.
+      expect((await held('/status', '0')).status).toBe(200);
+      expect((await held('/status', '1')).status).toBe(200);
+      expectRateLimited(await held(`/status/${job.id}`, '1'));
+      expectRateLimited(await held('/status', '1'));
+    });
+
     it('should count only what opens a stream or holds a wait (review of 2026-11-30)', async () => {
       const server = await startServer({
         ...ENV,

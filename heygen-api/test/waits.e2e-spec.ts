@@ -314,6 +314,82 @@ describeEachAdapter(() => {
     });
   });
 
+  describe('?wait=, the query form of Prefer: wait', () => {
+    it('should hold GET /status/:id until the job finishes, as Prefer does', async () => {
+      const server = await startServer(ENV);
+      const client = new JobsClient(server.url);
+      const job = await client.createOk();
+
+      const pending = get<Job>(client, `/status/${job.id}`, undefined, { wait: '25' });
+      await untilHeld(server, 1);
+      await client.cancel(job.id);
+      const res = await pending;
+
+      expect(res.body).toMatchObject({ id: job.id, status: 'cancelled' });
+      expect(applied(res)).toBe('wait=25');
+      await expectNothingHeld(server);
+    });
+
+    it('should hold the batch until a listed job finishes, clamped to MAX_WAIT_S', async () => {
+      const server = await startServer({ ...ENV, MAX_WAIT_S: '20' });
+      const client = new JobsClient(server.url);
+      const [a, b] = [await client.createOk(), await client.createOk()];
+
+      const pending = get<Batch>(client, '/status', undefined, {
+        ids: `${a.id},${b.id}`,
+        wait: '3600',
+      });
+      await untilHeld(server, 1);
+      await client.cancel(b.id);
+      const res = await pending;
+
+      expect(res.body.jobs).toEqual([
+        expect.objectContaining({ id: a.id, status: 'running' }),
+        expect.objectContaining({ id: b.id, status: 'cancelled' }),
+      ]);
+      expect(applied(res)).toBe('wait=20');
+      await expectNothingHeld(server);
+    });
+
+    it.each([
+      ['0 over Prefer: wait=25', '0', null],
+      ['5 over Prefer: wait=25', '5', 'wait=5'],
+    ])('should win over Prefer: ?wait=%s', async (_, wait, expected) => {
+      const server = await startServer(ENV);
+      const client = new JobsClient(server.url);
+      const job = await client.createOk({ duration: 0 });
+      await client.waitFor(job.id, (copy) => copy.status === 'completed');
+
+      const res = await get<Job>(client, `/status/${job.id}`, 'wait=25', { wait });
+
+      expect(res.status).toBe(200);
+      expect(applied(res)).toBe(expected);
+    });
+
+    it.each([
+      ['not a number', 'wait=soon'],
+      ['negative', 'wait=-1'],
+      ['fractional', 'wait=1.5'],
+      ['empty', 'wait='],
+      ['too long', 'wait=1234567890123456'],
+      ['given twice', 'wait=1&wait=2'],
+      ['given with after', 'after=1&wait=5'],
+    ])('should answer 400 INVALID_QUERY to a wait %s, holding nothing', async (_, query) => {
+      const server = await startServer(ENV);
+      const client = new JobsClient(server.url);
+      const job = await client.createOk();
+
+      for (const path of [`/status/${job.id}`, '/status']) {
+        if (query.startsWith('after') && path !== '/status') continue;
+        const res = await requestJson<ApiError>(`${client.url(path)}&${query}`);
+
+        expect(res.status).toBe(400);
+        expect(res.body.code).toBe('INVALID_QUERY');
+      }
+      expect(holding(server)).toEqual(NOTHING);
+    });
+  });
+
   describe('held waits: limits, disconnects and shutdown', () => {
     it('should hold at most MAX_WAITS_PER_CLIENT per client and answer the next at once', async () => {
       const server = await startServer({ ...ENV, MAX_WAITS_PER_CLIENT: '2' });

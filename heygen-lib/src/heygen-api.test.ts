@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { fakeClock } from 'heygen-test-support';
 import {
+  askedWait,
   FakeEventSource,
   fakeFetch,
   fetchBehindProxy,
@@ -58,7 +59,7 @@ const newSut = (options: Partial<HeyGenAPIOptions> & { fetch: FetchLike }) =>
   });
 
 /**
- * A server with held waits: a poll asking `Prefer: wait` is answered at once when a listed job
+ * A server with held waits: a poll asking a wait (`?wait=`) is answered at once when a listed job
  * is finished, else held until `release()`; `holds: false` is an older server, which answers
  * at once without `Preference-Applied`. POST /create makes job `next` with a hint of `due` ms.
  */
@@ -74,12 +75,12 @@ const heldServer = (jobs: Map<number, Job>, { holds = true, hint = 5000 } = {}) 
     }
     const answer = (): Reply => {
       const reply = batch(jobs, hint)(call);
-      if (!holds || !call.headers.Prefer) return reply;
+      if (!holds || !askedWait(call)) return reply;
       return { ...reply, headers: { ...reply.headers, 'Preference-Applied': 'wait=25' } };
     };
     const ids = call.url.searchParams.get('ids')!.split(',').map(Number);
     const news = ids.some((id) => !jobs.has(id) || jobs.get(id)!.finishedAt);
-    if (!holds || !call.headers.Prefer || news) return answer();
+    if (!holds || !askedWait(call) || news) return answer();
     return new Promise<Reply>((resolve) => held.push(() => resolve(answer())));
   });
   const create = async (sut: HeyGenAPI, dueInMs: number): Promise<number> => {
@@ -90,7 +91,7 @@ const heldServer = (jobs: Map<number, Job>, { holds = true, hint = 5000 } = {}) 
   const polls = (): { ids: string | null; prefer: string | undefined }[] =>
     pollCalls(fake.calls).map((c) => ({
       ids: c.url.searchParams.get('ids'),
-      prefer: c.headers.Prefer,
+      prefer: askedWait(c),
     }));
   return { ...fake, create, release, polls };
 };
@@ -746,7 +747,7 @@ describe(HeyGenAPI.name, () => {
           [2, jobStub(2, 'running', 2)],
         ]);
         const { fetch, calls } = fakeFetch((call) =>
-          call.headers.Prefer
+          askedWait(call)
             ? new Promise<Reply>((answer, fail) =>
                 setTimeout(() => {
                   const reply = cut();
@@ -762,7 +763,7 @@ describe(HeyGenAPI.name, () => {
         sut.listen(2, () => {});
         await clock.advance(0); // a plain look: running, due in a minute
         await clock.advance(60_000); // held from 100 ms before they are due
-        const prefers = (): (string | undefined)[] => pollCalls(calls).map((c) => c.headers.Prefer);
+        const prefers = (): (string | undefined)[] => pollCalls(calls).map((c) => askedWait(c));
         expect(prefers()).toEqual([undefined, 'wait=25']);
         jobs.set(1, jobStub(1, 'completed', 3));
         await clock.advance(10_000); // cut after 10 s
@@ -802,7 +803,7 @@ describe(HeyGenAPI.name, () => {
           };
         }
         // A held poll gets no answer at all; a plain one the finished job.
-        if (call.headers.Prefer) return new Promise<Reply>(() => {});
+        if (askedWait(call)) return new Promise<Reply>(() => {});
         return batch(new Map([[1, jobStub(1, 'completed', 3)]]))(call);
       });
       const sut = newSut({
@@ -814,13 +815,13 @@ describe(HeyGenAPI.name, () => {
       });
       const wait = sut.waitForJob(await sut.createJob());
       await clock.advance(14_999);
-      expect(pollCalls(calls).map((c) => c.headers.Prefer)).toEqual(['wait=10']);
+      expect(pollCalls(calls).map((c) => askedWait(c))).toEqual(['wait=10']);
       expect(signals[0]!.aborted).toBe(false);
       await clock.advance(1); // its own bound: the wait, and 5 s
       expect(signals[0]!.aborted).toBe(true);
       await clock.advance(500);
       await expect(wait).resolves.toMatchObject({ id: 1, status: 'completed' });
-      expect(pollCalls(calls).map((c) => c.headers.Prefer)).toEqual(['wait=10', undefined]);
+      expect(pollCalls(calls).map((c) => askedWait(c))).toEqual(['wait=10', undefined]);
     });
 
     it('should abort a held poll at once at dispose, leaving no timer', async () => {
@@ -901,7 +902,7 @@ describe(HeyGenAPI.name, () => {
           return { status: 201, body: job, headers: { 'X-Next-Poll-Ms': String(due) } };
         }
         const answer = (): Reply => batch(jobs, 0)(call);
-        if (!call.headers.Prefer) return answer();
+        if (!askedWait(call)) return answer();
         return new Promise<Reply>((resolve) => held.push(() => resolve(answer())));
       });
       const sut = newSut({ fetch });
@@ -909,7 +910,7 @@ describe(HeyGenAPI.name, () => {
       await clock.advance(900);
       held.splice(0).forEach((answer) => answer()); // answered as if not held: polling goes plain
       await clock.advance(1100); // asked again, and held by the server
-      expect(pollCalls(calls).map((c) => c.headers.Prefer)).toEqual(['wait=25', 'wait=25']);
+      expect(pollCalls(calls).map((c) => askedWait(c))).toEqual(['wait=25', 'wait=25']);
 
       due = 100;
       const two = await sut.createJob();

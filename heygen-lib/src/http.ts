@@ -16,7 +16,7 @@ import type {
 export interface Answer {
   data: unknown;
   hint: number | undefined;
-  /** [protocol] The server applied `Prefer: wait` (`Preference-Applied: wait=<s>`). */
+  /** [protocol] The server applied the held wait (`Preference-Applied: wait=<s>`). */
   held: boolean;
 }
 

@@ -99,6 +99,21 @@ describe(callWithRetries.name, () => {
     expect(vi.getTimerCount()).toBe(0);
   });
 
+  it('should retry when the wall clock jumps forward past the deadline (review of 2026-12-01)', async () => {
+    using clock = fakeClock();
+    const busy = new HttpError(503, 'x', 'BUSY', undefined, 1000);
+    const request = vi.fn((_signal: AbortSignal) => {
+      if (request.mock.calls.length > 1) return Promise.resolve('ok');
+      // The computer's clock is set an hour ahead while the first attempt is out.
+      vi.setSystemTime(Date.now() + 3_600_000);
+      return Promise.reject(busy);
+    });
+    const call = newSut(request, { timeout: 5000 });
+    await clock.advance(1000);
+    await expect(call).resolves.toBe('ok');
+    expect(request).toHaveBeenCalledTimes(2);
+  });
+
   it('should end with a TimeoutError when the time runs out, even mid-request', async () => {
     using clock = fakeClock();
     const { request } = scripted(lost(), 'hang');

@@ -1,5 +1,6 @@
 import { linkSignals, sleep } from './abort.js';
 import { backoff } from './backoff.js';
+import { elapsedNow } from './delay.js';
 import { AbortError } from './errors/abort-error.js';
 import { isHeyGenError } from './errors/heygen-error.js';
 import { HttpError } from './errors/http-error.js';
@@ -52,7 +53,7 @@ export const callWithRetries = async <T>(
   request: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> => {
   const { timeout = CALL_TIMEOUT, signal } = options;
-  const deadline = Date.now() + timeout;
+  const deadline = elapsedNow() + timeout;
   const call = linkSignals(
     [signal, policy.lifetime],
     timeout,
@@ -66,7 +67,7 @@ export const callWithRetries = async <T>(
       } catch (error) {
         const delay = retryDelayFor(error, attempt, policy.retryDelay);
         // A wait past the deadline cannot help: the answer the server gave is the best to tell.
-        if (delay === undefined || attempt > policy.retries || Date.now() + delay >= deadline) {
+        if (delay === undefined || attempt > policy.retries || elapsedNow() + delay >= deadline) {
           throw error;
         }
         await sleep(delay, call.signal);

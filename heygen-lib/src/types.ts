@@ -123,7 +123,8 @@ export interface HeyGenAPIOptions {
   pollInterval?: number;
   /**
    * POLL (and the polling AUTO and SSE fall back to): ask the server to hold each poll until a job
-   * it lists ends (a held wait, or long polling: `Prefer: wait=<s>`), for at most this many
+   * it lists ends (a held wait, or long polling: `?wait=<s>`, the query form of `Prefer: wait`,
+   * which costs a browser no CORS preflight), for at most this many
    * seconds; `true` is 25, below the 30 s many proxies give one request. A poll goes out 100 ms
    * before the soonest job is due and the next at once after news, so a final status arrives
    * within milliseconds of the job's end, for about one request per job; a held poll is cut this
@@ -142,7 +143,7 @@ export interface HeyGenAPIOptions {
    * before every request (create, cancel, getJob, each poll and held wait, lookups) and before
    * every stream connect and reconnect: a token that expires during a long render is refreshed,
    * and the stream resumes from its last event id. Its `Authorization` overrides `apiKey`'s; the
-   * library's own headers (`Accept`, `Content-Type`, `Idempotency-Key`, `Prefer`) override it.
+   * library's own headers (`Accept`, `Content-Type`, `Idempotency-Key`) override it.
    *
    * An EventSource cannot send headers: it sends only the `Authorization: Bearer` token, as
    * `access_token` in the stream's URL (as with `apiKey`); pass `EventSource: null` in Node to

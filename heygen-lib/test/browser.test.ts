@@ -101,6 +101,34 @@ describe('heygen-lib in headless Chromium', () => {
     else expect(stats.poll.requests).toBe(0); // all over the one stream
   });
 
+  it('should hold polls with no CORS preflight, however the ids change (review of 2026-12-01)', async () => {
+    const lines: string[] = [];
+    const stop = proxy.onRequest((line) => lines.push(line));
+    try {
+      // Default options: held waits on. Jobs one after another, so each poll lists new ids.
+      const polled = await page.evaluate(async (url) => {
+        const { HeyGenAPI, HeyGenStatusListenerMode } = window.lib;
+        const heygen = new HeyGenAPI({ url, mode: HeyGenStatusListenerMode.POLL });
+        const statuses: string[] = [];
+        for (let i = 0; i < 3; i++) {
+          const id = await heygen.createJob({ duration: 300 });
+          statuses.push((await heygen.waitForJob(id)).status);
+        }
+        const { requests } = heygen.stats().poll;
+        heygen.dispose();
+        return { statuses, requests };
+      }, proxy.url);
+
+      expect(polled.statuses).toEqual(['completed', 'completed', 'completed']);
+      const held = lines.filter((line) => /^GET \/status\?\S*[?&]wait=\d+/.test(line));
+      expect(held.length).toBeGreaterThanOrEqual(3);
+      // The creations' preflight (a JSON body) is the only one, cached for their one URL.
+      expect(lines.filter((line) => line.startsWith('OPTIONS /status'))).toEqual([]);
+    } finally {
+      stop();
+    }
+  });
+
   it('should fall back to POLL when the proxy cuts the stream', async () => {
     await start(proxy.url, 'auto', true, 1500);
     await eventually(() => expect(proxy.openStreams).toBe(1));

@@ -42,7 +42,7 @@ const recording = () => {
     const response = await fetch(url, init as RequestInit);
     if (url.includes('ids=')) {
       polls.push({
-        asked: init.headers?.Prefer !== undefined,
+        asked: new URL(url).searchParams.has('wait'),
         held: response.headers.has('preference-applied'),
       });
     }

@@ -98,12 +98,13 @@ export function catchUpQuery(query: {
   limit: number | undefined;
   ids: unknown;
   revisions: unknown;
+  wait?: unknown;
 }): { after: string; limit: number } | undefined {
-  const { after, limit, ids, revisions } = query;
+  const { after, limit, ids, revisions, wait } = query;
   if (after === undefined && limit === undefined) return undefined;
   if (after === undefined) throw new DomainError('INVALID_QUERY', 'limit needs after');
-  if (ids !== undefined || revisions !== undefined) {
-    throw new DomainError('INVALID_QUERY', 'after takes no ids or revisions');
+  if (ids !== undefined || revisions !== undefined || wait !== undefined) {
+    throw new DomainError('INVALID_QUERY', 'after takes no ids, revisions or wait');
   }
   return { after, limit: limit ?? MAX_CATCH_UP_EVENTS };
 }

@@ -38,6 +38,7 @@ import { AppMetrics } from '../metrics/app-metrics.js';
 import { RateLimited } from '../rate-limits/rate-limited.decorator.js';
 import { JobWaits } from '../waits/job-waits.js';
 import { PreferWaitPipe } from '../waits/prefer-wait.pipe.js';
+import { WaitQueryPipe } from '../waits/wait-query.pipe.js';
 import { ApiPreferWait, HELD_ANSWER_HEADERS } from '../waits/wait-api.decorator.js';
 import { connectionOf, countPoll, setWaitHeaders } from '../waits/wait-answer.js';
 import { JobDto } from './dto/job.dto.js';
@@ -202,7 +203,8 @@ export class JobsController {
     @ClientId() clientId: ClientKey,
     @Param('id', JobIdPipe) id: number,
     @Query('revision', RevisionPipe) revision: number | undefined,
-    @RequestHeader('prefer', PreferWaitPipe) wait: number | undefined,
+    @RequestHeader('prefer', PreferWaitPipe) prefer: number | undefined,
+    @Query('wait', WaitQueryPipe) wait: number | undefined,
     @Req() req: object,
     @Res({ passthrough: true }) res: object,
   ): Promise<Job> {
@@ -211,7 +213,7 @@ export class JobsController {
       clientId,
       ids: [id],
       revisions: revision === undefined ? undefined : new Map([[id, revision]]),
-      seconds: wait,
+      seconds: wait ?? prefer,
       read: () => this.jobs.getOne(clientId, id),
       ...connectionOf(req, res),
     });

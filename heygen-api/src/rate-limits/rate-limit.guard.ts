@@ -8,6 +8,7 @@ import { prefersEventStream } from '../http/accept.js';
 import { CLIENT_ID_SCHEMA } from '../http/client-id.decorator.js';
 import { compileSchema } from '../http/validation.js';
 import { parsePreferWait } from '../waits/prefer.js';
+import { parseWaitQuery } from '../waits/wait-query.pipe.js';
 import { RATE_LIMITED_ROUTE, type RateLimitedRoute } from './rate-limited.decorator.js';
 
 const isClientId = compileSchema<string>(CLIENT_ID_SCHEMA);
@@ -90,6 +91,8 @@ function kindOf(
   }
   // A catch-up (`after`) is answered at once, `Prefer: wait` or not.
   if (route === 'status' && query.after !== undefined) return undefined;
-  const wait = parsePreferWait(headers.prefer);
+  // `?wait=` wins over `Prefer`, as in the controllers; a malformed one is refused after this.
+  const wait =
+    query.wait === undefined ? parsePreferWait(headers.prefer) : parseWaitQuery(query.wait);
   return wait !== undefined && wait > 0 ? 'wait' : undefined;
 }

@@ -11,7 +11,7 @@ export const RATE_LIMITED_ROUTE = 'heygen:rateLimitedRoute';
 /**
  * Marks a handler the rate limits count (rate-limit.guard.ts). A `GET /status` that asks for an
  * event stream counts as a stream opened (its `HEAD` opens none); a batch or a job's status with
- * `Prefer: wait` counts as a held wait (a catch-up is never held); a plain poll is not rate
+ * `Prefer: wait` or `?wait=` counts as a held wait (a catch-up is never held); a plain poll is not rate
  * limited (its cost is bounded by the poll hint and MAX_BATCH_IDS).
  */
 export const RateLimited = (route: RateLimitedRoute): MethodDecorator =>

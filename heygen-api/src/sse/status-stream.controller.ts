@@ -39,6 +39,7 @@ import { JOB_ID_LIST_SCHEMA, REVISION_LIST_SCHEMA } from '../jobs/schemas.js';
 import { AppMetrics } from '../metrics/app-metrics.js';
 import { JobWaits } from '../waits/job-waits.js';
 import { PreferWaitPipe } from '../waits/prefer-wait.pipe.js';
+import { WaitQueryPipe } from '../waits/wait-query.pipe.js';
 import { ApiPreferWait, BATCH_ANSWER_HEADERS } from '../waits/wait-api.decorator.js';
 import { connectionOf, countPoll, setWaitHeaders } from '../waits/wait-answer.js';
 import { STREAM_HEAD_HEADERS } from './sse-connection.js';
@@ -145,7 +146,8 @@ export class StatusStreamController {
     @ClientId() clientId: ClientKey,
     @Query('ids', JobIdsPipe) ids: number[] | undefined,
     @Query('revisions', RevisionsPipe) revisions: number[] | undefined,
-    @RequestHeader('prefer', PreferWaitPipe) wait: number | undefined,
+    @RequestHeader('prefer', PreferWaitPipe) prefer: number | undefined,
+    @Query('wait', WaitQueryPipe) wait: number | undefined,
     @Query('lastEventId') lastEventIdQuery: unknown,
     @Query('after', EventIdPipe) after: string | undefined,
     @Query('limit', CatchUpLimitPipe) limit: number | undefined,
@@ -169,7 +171,7 @@ export class StatusStreamController {
       return this.streams.open(raw, rawRequest(req).socket, clientId, lastEventId);
     }
     const http = this.adapterHost.httpAdapter;
-    const catchUp = catchUpQuery({ after, limit, ids, revisions });
+    const catchUp = catchUpQuery({ after, limit, ids, revisions, wait });
     if (catchUp) {
       http.reply(res, await this.streams.catchUp(clientId, catchUp.after, catchUp.limit), 200);
       return;
@@ -178,7 +180,7 @@ export class StatusStreamController {
       clientId,
       ids,
       revisions: revisionsByIds(ids, revisions),
-      seconds: wait,
+      seconds: wait ?? prefer,
       read: () => this.jobs.getMany(clientId, ids),
       ...connectionOf(req, res),
     });

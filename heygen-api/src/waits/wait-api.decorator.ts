@@ -1,15 +1,26 @@
-import { ApiHeader, type HeadersObject } from '@nestjs/swagger';
+import { applyDecorators } from '@nestjs/common';
+import { ApiHeader, ApiQuery, type HeadersObject } from '@nestjs/swagger';
 import { PREFER_HEADER, PREFER_SCHEMA, PREFERENCE_APPLIED_HEADER } from './prefer.js';
+import { WAIT_SCHEMA } from './wait-query.pipe.js';
 
-/** `Prefer: wait=<seconds>` in the OpenAPI document of a status route. */
+/** `Prefer: wait=<seconds>`, and its query form `wait`, in the OpenAPI document of a status route. */
 export const ApiPreferWait = (): MethodDecorator & ClassDecorator =>
-  ApiHeader({
-    name: PREFER_HEADER,
-    required: false,
-    schema: PREFER_SCHEMA,
-    description:
-      'RFC 7240. `wait=<seconds>` holds the request until a listed job finishes (or, with revisions, moves past them) or the wait ends; at most MAX_WAIT_S (default 25), `wait` alone meaning that long. Malformed values are ignored',
-  });
+  applyDecorators(
+    ApiHeader({
+      name: PREFER_HEADER,
+      required: false,
+      schema: PREFER_SCHEMA,
+      description:
+        'RFC 7240. `wait=<seconds>` holds the request until a listed job finishes (or, with revisions, moves past them) or the wait ends; at most MAX_WAIT_S (default 25), `wait` alone meaning that long. Malformed values are ignored',
+    }),
+    ApiQuery({
+      name: 'wait',
+      required: false,
+      schema: WAIT_SCHEMA,
+      description:
+        'The wait of `Prefer: wait=<seconds>` as a query parameter, which a browser sends without a CORS preflight; wins over `Prefer`. On the batch, not with after',
+    }),
+  );
 
 /** The headers of an answer a wait may have held: the job's (`GET /status/:id`). */
 export const HELD_ANSWER_HEADERS: HeadersObject = {

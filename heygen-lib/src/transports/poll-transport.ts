@@ -37,7 +37,7 @@ const PLAIN_BEFORE_HELD = 3;
  * about again after the backoff.
  *
  * Held waits (docs/design.md, "heygen-lib: held waits first"): unless `wait` is off, a poll asks
- * the server to hold it until a listed job finishes (`Prefer: wait`). While the server holds them
+ * the server to hold it until a listed job finishes (`?wait=`, the query form of `Prefer: wait`). While the server holds them
  * (`Preference-Applied`), a poll asks about every watched job; it goes out 100 ms before the
  * soonest job is due, and the next one at once after an answer with news: the budget, per request
  * here, bounds every request but those. A job watched while a poll is held is asked about, with
@@ -177,10 +177,12 @@ export const createPollTransport = (
         via: 'poll',
         method: 'GET',
         path: '/status',
-        query: `&ids=${ids.join()}`,
+        // [protocol] `wait`, the query form of RFC 7240 `Prefer: wait`: a header would cost a
+        // browser a CORS preflight for each new list of ids.
+        query: `&ids=${ids.join()}${prefer ? `&wait=${waitS}` : ''}`,
         signal: current.signal,
-        // [protocol] RFC 7240 `Prefer: wait`; the request's own bound outlasts the wait.
-        ...(prefer && { headers: { Prefer: `wait=${waitS}` }, timeout: (waitS + 5) * 1000 }),
+        // The request's own bound outlasts the wait.
+        ...(prefer && { timeout: (waitS + 5) * 1000 }),
       });
       if (current.signal.aborted) return; // closed, or replaced
       request = undefined;

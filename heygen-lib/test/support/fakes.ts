@@ -29,6 +29,12 @@ export const jobStub = (
   ...extra,
 });
 
+/** The held wait a recorded poll asked for, as `Prefer` would say it (`wait=25`), or undefined. */
+export const askedWait = (call: { url: URL }): string | undefined => {
+  const seconds = call.url.searchParams.get('wait');
+  return seconds === null ? undefined : `wait=${seconds}`;
+};
+
 /** One recorded request of {@link fakeFetch}. */
 export interface Call {
   method: string;

@@ -2,7 +2,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import type { ProxyTarget } from 'heygen-test-support';
 
 /**
- * What the proxy does to a held request (one that sends `Prefer: wait`), `afterMs` after it
+ * What the proxy does to a held request (one that asks `?wait=`), `afterMs` after it
  * forwarded it: `drop` closes the connection (a proxy or load balancer whose read timeout is
  * shorter than the wait, a NAT that forgets the connection); `504` answers `504 Gateway Timeout`
  * itself (nginx's `proxy_read_timeout`); `pass` lets it through.
@@ -28,7 +28,7 @@ const GATEWAY_TIMEOUT =
 
 /**
  * Starts a TCP proxy that forwards everything to `target`, and cuts every held request
- * (`Prefer: wait`) `afterMs` after it forwarded it, as `how` says. Requests are told apart by the
+ * (`?wait=`) `afterMs` after it forwarded it, as `how` says. Requests are told apart by the
  * first chunk of their head, which holds the request line and, in practice, every header.
  */
 export const startHoldCuttingProxy = async (
@@ -51,7 +51,7 @@ export const startHoldCuttingProxy = async (
     };
     client.on('data', (chunk: Buffer) => {
       const head = chunk.toString('latin1');
-      if (/^[A-Z]+ \S+ HTTP\/1\.[01]\r\n/.test(head) && /\r\nprefer:[^\r\n]*\bwait\b/i.test(head)) {
+      if (/^[A-Z]+ \S+[?&]wait=\d+\S* HTTP\/1\.[01]\r\n/.test(head)) {
         held++;
         proxy.onHeld?.(head.slice(0, head.indexOf('\r\n')));
         if (how !== 'pass') {

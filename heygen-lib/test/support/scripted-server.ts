@@ -5,7 +5,7 @@ import {
   type ReaderLike,
   type ResponseLike,
 } from '../../src/index.js';
-import { FakeEventSource, fakeFetch, jobStub, type Call, type Reply } from './fakes.js';
+import { askedWait, FakeEventSource, fakeFetch, jobStub, type Call, type Reply } from './fakes.js';
 
 /**
  * The scripted heygen-api of the model-based test (src/heygen-api.property.test.ts): the test's
@@ -170,7 +170,7 @@ export const scriptedServer = (initial: JobStatus[], holds: boolean) => {
       return { status: 503, body: { statusCode: 503, code: 'UNAVAILABLE', message: 'busy' } };
     }
     const ids = call.url.searchParams.get('ids')!.split(',').map(Number);
-    const prefer = call.headers.Prefer !== undefined;
+    const prefer = askedWait(call) !== undefined;
     const news = ids.some((id) => !history.has(id) || current(id)!.finishedAt);
     if (!holds || !prefer || news) return answer(ids, prefer);
     return new Promise((resolve) => held.push(() => resolve(answer(ids, prefer))));
