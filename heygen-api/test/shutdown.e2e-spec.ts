@@ -5,6 +5,8 @@ import { describeEachAdapter } from './support/adapters.js';
 import { RawConnection, parseResponses, rawRequest } from './support/raw-socket.js';
 import { startServer, type TestServer } from './support/server.js';
 
+const STREAM = { Accept: 'text/event-stream' };
+
 /** A create whose one-byte body has not come yet: a request in flight. */
 async function createInFlight(server: TestServer): Promise<RawConnection> {
   const connection = await RawConnection.open(server.url);
@@ -77,6 +79,28 @@ describeEachAdapter(() => {
       // Half-closed by the server and left so, the socket held the stop for SHUTDOWN_GRACE_MS
       // (here past the test's own timeout).
       await server.close();
+    });
+
+    it('should refuse a stream opened while the server is stopping 503 SHUTTING_DOWN, with Retry-After', async () => {
+      const server = await startServer({ SHUTDOWN_GRACE_MS: '5000' });
+      // A stream request whose headers are not all in at the stop: its connection is not idle, so
+      // the stop waits for it, and its request arrives once the server is stopping.
+      const connection = await RawConnection.open(server.url);
+      const request = rawRequest('GET', `/status?uuid=${newClientId()}`, STREAM);
+      connection.write(request.slice(0, -2));
+      expect((await fetch(`${server.url}/health`)).status).toBe(200); // it was read meanwhile
+
+      const stopping = server.close();
+      await stoppedAccepting(server);
+      connection.write(request.slice(-2));
+      await connection.waitForClose();
+      await stopping;
+
+      const [answer] = parseResponses(connection.received);
+      expect(answer?.status).toBe(503);
+      expect(answer?.headers['retry-after']).toBe('1');
+      expect(answer?.headers['content-type']).toMatch(/^application\/json/);
+      expect(JSON.parse(answer!.body)).toMatchObject({ statusCode: 503, code: 'SHUTTING_DOWN' });
     });
 
     it('should cut a request still unfinished once SHUTDOWN_GRACE_MS has passed', async () => {
