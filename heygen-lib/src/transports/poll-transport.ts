@@ -37,14 +37,14 @@ const PLAIN_BEFORE_HELD = 3;
  * about again after the backoff.
  *
  * Held waits (docs/design.md, "heygen-lib: held waits first"): unless `wait` is off, a poll asks
- * the server to hold it until a listed job finishes (`?wait=`, the query form of `Prefer: wait`). While the server holds them
- * (`Preference-Applied`), a poll asks about every watched job; it goes out 100 ms before the
- * soonest job is due, and the next one at once after an answer with news: the budget, per request
- * here, bounds every request but those. A job watched while a poll is held is asked about, with
- * the others, in a new poll before it is due, which aborts the held one: any poll that asked to be
- * held may be replaced, and the replacement is plain, so its answer comes at once and it is not
- * replaced in turn. A job never seen gets a plain look first. A poll the server did not
- * hold means plain polling, still asking (held waits resume when the server holds one again); a
+ * the server to hold it until a listed job finishes (`?wait=`, the query form of `Prefer: wait`).
+ * While the server holds them (`Preference-Applied`), a poll asks about every watched job; it goes
+ * out 100 ms before the soonest job is due, and the next one at once after an answer with news: the
+ * budget, per request here, bounds every request but those. A job watched while a poll is held is
+ * asked about, with the others, in a new poll before it is due, which aborts the held one: any poll
+ * that asked to be held may be replaced, and the replacement is plain, so its answer comes at once
+ * and it is not replaced in turn. A job never seen gets a plain look first. A poll the server did
+ * not hold means plain polling, still asking (held waits resume when the server holds one again); a
  * held poll that fails (cut on its way by a proxy, or refused) is asked again plainly, and polling
  * stays plain for {@link PLAIN_BEFORE_HELD} answered polls, then holds again (one passing 502
  * turned held waits off for as long as anything was watched). Polling plainly, a job created with
