@@ -1,17 +1,19 @@
+import { Job as QueueJob, Queue } from 'bullmq';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { connectTestRedis, newPrefix, useTestRedis } from '../../test/support/redis-server.js';
 import { clientStub } from '../../test/unit/stubs.js';
 import { JobChanges } from '../changes/job-changes.js';
 import { type JobWatches } from '../deadlines/job-watches.js';
 import { type ClientKey } from '../domain/client.js';
-import { isFinished, type Job } from '../domain/job.js';
+import { isFinished, start, type Job } from '../domain/job.js';
 import { storeUnavailable } from '../errors/domain-error.js';
 import { type JobEvent } from '../events/job-events.js';
 import { RedisJobEvents } from '../events/redis-job-events.js';
 import { AppMetrics } from '../metrics/app-metrics.js';
 import { type JobWebhooks } from '../webhooks/job-webhooks.js';
 import { RedisJobStore } from '../store/redis-job-store.js';
-import { BullmqJobRunner } from './bullmq-job-runner.js';
+import { bullmqConnection } from '../redis/bullmq.js';
+import { BullmqJobRunner, QUEUE_NAME } from './bullmq-job-runner.js';
 import { describeJobRunnerContract } from './job-runner.contract.js';
 
 const redis = useTestRedis();
@@ -95,7 +97,7 @@ async function oneInstance(
     limits: { activePerClient: 10, keptPerClient: 10, active: 10 },
     ...draft,
   });
-  return { store, runner, told, forgotten, record: record! };
+  return { store, runner, told, forgotten, connections, record: record! };
 }
 
 describe(`${BullmqJobRunner.name}: what a job opted into`, () => {
@@ -214,4 +216,50 @@ describe(`${BullmqJobRunner.name}: instances that die`, () => {
     );
     expect((await survivor.store.get(clientStub, id))?.job.error?.code).toBe('RUNNER_FAILED');
   });
+});
+
+describe(`${BullmqJobRunner.name}: processing that keeps failing`, () => {
+  it.each(['running', 'pending'] as const)(
+    'should fail a %s job whose processing failed five times with RUNNER_FAILED',
+    async (where) => {
+      const env = { JOB_TIME: '60000', PROGRESS_INTERVAL_MS: '60000', RUNNER_LOCK_MS: '5000' };
+      const { store, runner, connections, record } = await oneInstance(env);
+      const id = record.job.id;
+      // Pending: no attempt got as far as the job's first step.
+      if (where === 'running') await store.update(clientStub, id, (job) => start(job, Date.now()));
+      // A fault of our own code: every processing of the job throws, on whichever attempt.
+      let failures = 0;
+      Object.assign(runner, {
+        process: () => {
+          failures += 1;
+          return Promise.reject(new Error('processing failed'));
+        },
+      });
+      // BullMQ waits 1, 2, 4 then 8 s before the next attempt: the test moves each one up.
+      const queue = new Queue(QUEUE_NAME, bullmqConnection(connections, 'test'));
+      onTestFinished(() => queue.close());
+      const queuedId = `${encodeURIComponent(clientStub)}@${id}`;
+      const stored = async () => (await store.get(clientStub, id))?.job;
+
+      runner.run(record, () => Promise.resolve(undefined));
+
+      for (let failed = 1; failed < 5; failed++) {
+        await vi.waitFor(async () => expect(await queue.getJobState(queuedId)).toBe('delayed'), {
+          timeout: 5000,
+          interval: 20,
+        });
+        expect(failures).toBe(failed);
+        // An attempt is still to be made: the job is not failed yet.
+        expect((await stored())?.status).toBe(where);
+        await (await QueueJob.fromId(queue, queuedId))!.promote();
+      }
+      await vi.waitFor(async () => expect((await stored())?.status).toBe('failed'), {
+        timeout: 5000,
+        interval: 20,
+      });
+      expect((await stored())?.error?.code).toBe('RUNNER_FAILED');
+      expect(failures).toBe(5);
+      expect(await queue.getJobState(queuedId)).toBe('failed');
+    },
+  );
 });

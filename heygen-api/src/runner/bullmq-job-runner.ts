@@ -10,7 +10,14 @@ import { type Redis } from 'ioredis';
 import { JobChanges, type OptIns } from '../changes/job-changes.js';
 import { AppConfig } from '../config/app-config.js';
 import { type ClientKey } from '../domain/client.js';
-import { fail, isFinished, type Job, type JobRecord, type JobTransition } from '../domain/job.js';
+import {
+  fail,
+  isFinished,
+  start,
+  type Job,
+  type JobRecord,
+  type JobTransition,
+} from '../domain/job.js';
 import { JOB_EVENTS, type JobEvents } from '../events/job-events.js';
 import { shortClient } from '../logging/redact.js';
 import { AppMetrics } from '../metrics/app-metrics.js';
@@ -55,6 +62,14 @@ export const RUNNER_FAILURE = {
   code: 'RUNNER_FAILED',
   message: 'The job could not be run; it was tried on several instances',
 } as const;
+
+/**
+ * Fails a job BullMQ gave up on, with RUNNER_FAILED. One still pending (no attempt got as far as
+ * its first step) starts and fails in the same change, as the lifecycle goes: a pending job cannot
+ * fail, and it stayed pending, holding its client's slot, while BullMQ kept the failed job (24 h).
+ */
+const failedByRunner: JobTransition = (job, now) =>
+  fail(RUNNER_FAILURE)(start(job, now) ?? job, now);
 
 /**
  * The runner of the redis driver: creating a job adds it to a BullMQ queue, and a worker in every
@@ -328,7 +343,7 @@ export class BullmqJobRunner
       `Job ${job.data.id} of client ${shortClient(job.data.clientId)}: ${error.message}`,
     );
     const { clientId, id, optIns } = job.data;
-    await this.apply(clientId, id, fail(RUNNER_FAILURE), optIns).catch(() => {});
+    await this.apply(clientId, id, failedByRunner, optIns).catch(() => {});
   }
 
   private warn(source: string, error: Error): void {
