@@ -15,8 +15,8 @@ async function startReceiver() {
   return { port: (server.address() as AddressInfo).port, hits };
 }
 
-function newTestSender() {
-  const sut = new WebhookSender();
+function newTestSender(...args: ConstructorParameters<typeof WebhookSender>) {
+  const sut = new WebhookSender(...args);
   onTestFinished(() => sut.close());
   return sut;
 }
@@ -88,5 +88,52 @@ describe(WebhookSender.name, () => {
       allowPrivate: true,
     });
     expect(outcome).toMatchObject({ error: 'connection refused' });
+  });
+
+  it('should close a connection left idle, though the receiver never does (review of 2026-12-02)', async () => {
+    // A receiver that keeps every connection open for good, and says nothing of it (no
+    // `Keep-Alive: timeout=`): each host:port it is reached at held a socket of this process.
+    const server = createServer((_req, res) => res.end('ok'));
+    server.keepAliveTimeout = 0;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    const { port } = server.address() as AddressInfo;
+    const open = () =>
+      new Promise<number>((resolve, reject) =>
+        server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+      );
+
+    const sut = newTestSender({ idleSocketMs: 200 });
+    const outcome = await sut.send(`http://127.0.0.1:${port}/hook`, {}, '{}', {
+      timeoutMs: 1000,
+      allowPrivate: true,
+    });
+    expect(outcome).toMatchObject({ statusCode: 200 });
+    expect(await open()).toBe(1);
+
+    await expect.poll(open, { timeout: 2000, interval: 50 }).toBe(0);
+  });
+
+  it('should wait for an answer slower than the idle time of a connection', async () => {
+    const server = createServer((_req, res) => setTimeout(() => res.end('ok'), 600));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    onTestFinished(() => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    });
+    const { port } = server.address() as AddressInfo;
+
+    const sut = newTestSender({ idleSocketMs: 100 });
+    for (let attempt = 1; attempt <= 2; attempt++) {
+      // The second reuses the connection the first left in the pool.
+      const outcome = await sut.send(`http://127.0.0.1:${port}/hook`, {}, '{}', {
+        timeoutMs: 2000,
+        allowPrivate: true,
+      });
+      expect(outcome).toMatchObject({ statusCode: 200 });
+    }
   });
 });

@@ -54,21 +54,34 @@ const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
 
 /** Connections to one receiving host at once; an attempt past them waits for one to be free. */
 export const MAX_SOCKETS_PER_HOST = 64;
-const AGENT_OPTIONS = { keepAlive: true, maxSockets: MAX_SOCKETS_PER_HOST };
+/**
+ * How long a connection kept alive may wait for the next attempt to its host before it is closed
+ * (less when the receiver's `Keep-Alive: timeout=` says so). Without it an idle connection stayed
+ * open until the receiver closed it: one that never does held a socket of this process per
+ * `host:port` it was reached at, for good (review of 2026-12-02). Below Node's 5 s default on the
+ * receiving side, so that a connection is seldom reused just as the receiver closes it.
+ */
+export const IDLE_SOCKET_MS = 4000;
 
 /**
  * POSTs a webhook with node:http, which follows no redirect (a 3xx is a failed attempt), reads at
  * most MAX_RESPONSE_BYTES of the answer and gives up after the timeout. Never rejects.
  */
 export class WebhookSender {
-  private readonly agents = {
-    'http:': new HttpAgent({ ...AGENT_OPTIONS, lookup: publicOnlyLookup }),
-    'https:': new HttpsAgent({ ...AGENT_OPTIONS, lookup: publicOnlyLookup }),
-    private: {
-      'http:': new HttpAgent(AGENT_OPTIONS),
-      'https:': new HttpsAgent(AGENT_OPTIONS),
-    },
-  };
+  private readonly agents;
+
+  constructor({ idleSocketMs = IDLE_SOCKET_MS }: { idleSocketMs?: number } = {}) {
+    // `timeout` closes a socket idle in the pool; an attempt under way is bounded by its own timer.
+    const options = { keepAlive: true, maxSockets: MAX_SOCKETS_PER_HOST, timeout: idleSocketMs };
+    this.agents = {
+      'http:': new HttpAgent({ ...options, lookup: publicOnlyLookup }),
+      'https:': new HttpsAgent({ ...options, lookup: publicOnlyLookup }),
+      private: {
+        'http:': new HttpAgent(options),
+        'https:': new HttpsAgent(options),
+      },
+    };
+  }
 
   send(
     target: string,
