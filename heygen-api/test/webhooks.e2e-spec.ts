@@ -620,6 +620,41 @@ describe('webhooks: redis driver', () => {
     await expectProgressRetryDropped(new JobsClient(server.url));
   });
 
+  it('should go on with the schedule after a retry asked during an automatic attempt (review of 2026-12-02)', async () => {
+    const server = await startServer({
+      ...redisEnv(),
+      WEBHOOK_RETRY_SCHEDULE: '0,500,500,500',
+      WEBHOOK_TIMEOUT_MS: '3000',
+    });
+    const client = new JobsClient(server.url);
+    let answerAutomatic: (() => void) | undefined;
+    // Every attempt fails. The second automatic one is held until the retry asked meanwhile has
+    // come; it is answered first, the retry 200 ms later.
+    const receiver = await startReceiver((_req, res, index) => {
+      res.statusCode = 500;
+      if (index === 1) answerAutomatic = () => res.end();
+      else if (index === 2) {
+        answerAutomatic?.();
+        setTimeout(() => res.end(), 200);
+      } else res.end();
+    });
+    const job = await client.createOk({ webhook: receiver.url });
+    const first = await historyUntil(client, job.id, (h) => h.attempts.length === 1);
+    await vi.waitFor(() => expect(receiver.received).toHaveLength(2), { interval: 20 });
+    const retry = await requestJson(
+      client.url(`/status/${job.id}/deliveries/${first.attempts[0]!.deliveryId}/retry`),
+      { method: 'POST' },
+    );
+    expect(retry.status).toBe(202);
+
+    // Four automatic attempts, the schedule's, and the one asked for: the retry saved its own
+    // copy of the delivery, from before the automatic attempt, and put the schedule back a step;
+    // the next attempt then found its BullMQ id taken, and no attempt came again.
+    const done = await historyUntil(client, job.id, (h) => h.attempts.length === 5);
+    expect(receiver.received).toHaveLength(5);
+    expect(done.attempts.at(-1)!.nextAttemptAt).toBeUndefined();
+  });
+
   it('should show every instance the same generated secret, kept in Redis', async () => {
     const env = { ...ENV, JOBS_DRIVER: 'redis', REDIS_URL: redis.url };
     const [a, b] = await Promise.all([startServer(env), startServer(env)]);

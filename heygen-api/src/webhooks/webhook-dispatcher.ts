@@ -246,26 +246,34 @@ export class WebhookDispatcher implements JobWebhooks, BeforeApplicationShutdown
 
   private async send(
     subscription: StoredSubscription,
-    delivery: WebhookDelivery,
+    sent: WebhookDelivery,
     manual: boolean,
   ): Promise<void> {
-    const { clientId, jobId } = delivery;
+    const { clientId, jobId, deliveryId } = sent;
     const at = new Date();
     const headers = {
-      'webhook-id': delivery.eventId,
+      'webhook-id': sent.eventId,
       'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
       'webhook-signature': await this.stored(() =>
-        this.secrets.sign(clientId, delivery.eventId, at, delivery.body),
+        this.secrets.sign(clientId, sent.eventId, at, sent.body),
       ),
     };
-    delivery.attempts += 1;
+    sent.attempts += 1;
     // The schedule counts automatic attempts only: a manual one leaves it where it stands.
-    if (!manual) delivery.scheduled += 1;
-    const attempt = delivery.attempts;
-    const outcome = await this.sender.send(subscription.target.url, headers, delivery.body, {
+    if (!manual) sent.scheduled += 1;
+    const attempt = sent.attempts;
+    const outcome = await this.sender.send(subscription.target.url, headers, sent.body, {
       timeoutMs: this.config.webhookTimeoutMs,
       allowPrivate: this.config.webhookAllowPrivate,
     });
+    // A manual attempt reads the delivery again: an automatic one may have moved it on meanwhile
+    // (redis driver: each holds its own copy). Saving the copy read before the POST put the
+    // schedule back a step, and the next attempt, queued under an id already taken, never came
+    // (review of 2026-12-02).
+    const delivery = manual
+      ? ((await this.stored(() => this.state.delivery(clientId, jobId, deliveryId))) ?? sent)
+      : sent;
+    delivery.attempts = Math.max(delivery.attempts, attempt);
     const now = Date.now();
     const status = outcome.statusCode;
     let reschedule = false;
