@@ -9,7 +9,11 @@ import { cancel } from '../src/domain/job.js';
 import { RedisConnections } from '../src/redis/redis-connections.js';
 import { BullmqJobRunner } from '../src/runner/bullmq-job-runner.js';
 import { JOB_STORE, type JobStore } from '../src/store/job-store.js';
+import { type InMemoryWebhookQueue } from '../src/webhooks/in-memory-webhook-queue.js';
+import { type InMemoryWebhookState } from '../src/webhooks/in-memory-webhook-state.js';
 import { type DeliveryHistory } from '../src/webhooks/webhook-dispatcher.js';
+import { WEBHOOK_QUEUE } from '../src/webhooks/webhook-queue.js';
+import { WEBHOOK_STATE } from '../src/webhooks/webhook-state.js';
 import { useTestRedis } from './support/redis-server.js';
 import { startServer, type TestServer } from './support/server.js';
 
@@ -53,6 +57,15 @@ const historyUntil = (client: JobsClient, id: number, done: (h: History) => bool
     },
     { timeout: 5000, interval: 20 },
   );
+
+/** A sample of `GET /metrics`: its value, summed over the series matching `labels`. */
+async function metric(server: TestServer, name: string, labels = ''): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}${labels} `) || line.startsWith(`${name}{${labels}`))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
 
 const payloadOf = (received: Received) =>
   JSON.parse(received.body) as { type: string; timestamp: string; data: Job };
@@ -156,7 +169,7 @@ describeEachAdapter(() => {
     });
 
     it('should stop after a 410', async () => {
-      const { client } = await setUp();
+      const { server, client } = await setUp();
       const receiver = await startReceiver((_req, res) => {
         res.statusCode = 410;
         res.end();
@@ -165,6 +178,9 @@ describeEachAdapter(() => {
       const done = await historyUntil(client, job.id, (h) => h.attempts.length >= 1);
       expect(done.attempts[0]).toMatchObject({ attempt: 1, statusCode: 410 });
       expect(done.attempts[0]!.nextAttemptAt).toBeUndefined();
+      expect(
+        await metric(server, 'heygen_webhook_deliveries_given_up_total', 'reason="gone"'),
+      ).toBe(1);
       // A 500 would have been retried 50 ms later (WEBHOOK_RETRY_SCHEDULE): a second job whose
       // receiver answers 500 shows the retry has had time to come, and the 410 one had none.
       const control = await startReceiver((_req, res) => {
@@ -224,7 +240,7 @@ describeEachAdapter(() => {
     });
 
     it('should give up when the schedule is over', async () => {
-      const { client } = await setUp({ WEBHOOK_RETRY_SCHEDULE: '0,10,10' });
+      const { server, client } = await setUp({ WEBHOOK_RETRY_SCHEDULE: '0,10,10' });
       const receiver = await startReceiver((_req, res) => {
         res.statusCode = 503;
         res.end();
@@ -234,6 +250,10 @@ describeEachAdapter(() => {
       expect(done.attempts.map((a) => a.statusCode)).toEqual([503, 503, 503]);
       expect(done.attempts[2]!.nextAttemptAt).toBeUndefined();
       expect(done.attempts[1]!.nextAttemptAt).toBeDefined();
+      const givenUp = (reason: string) =>
+        metric(server, 'heygen_webhook_deliveries_given_up_total', `reason="${reason}"`);
+      expect(await givenUp('schedule_ended')).toBe(1);
+      expect(await givenUp('gone')).toBe(0);
     });
 
     it('should not follow a redirect, and record it as a failure', async () => {
@@ -507,6 +527,65 @@ describe('webhooks: progress volume (review of 2026-12-01)', () => {
       WEBHOOK_PROGRESS_INTERVAL_MS: '5000',
     });
     await expectProgressRetryDropped(client);
+  });
+});
+
+describe('webhooks: memory bounded by MAX_RETAINED_JOBS (review of 2026-12-02)', () => {
+  it("should hold at most MAX_RETAINED_JOBS webhooks, giving up the oldest finished jobs' retries, and retry those still held", async () => {
+    const RETAINED = 20;
+    const { server, client } = await setUp({
+      JOB_TIME: '0',
+      MAX_ACTIVE_JOBS: String(RETAINED),
+      MAX_RETAINED_JOBS: String(RETAINED),
+      // A retry 1.5 s after the first attempt, then one a minute on: every delivery stays pending.
+      WEBHOOK_RETRY_SCHEDULE: '0,1500,60000',
+    });
+    const receiver = await startReceiver((_req, res) => {
+      res.statusCode = 500;
+      res.end();
+    });
+    const state = server.app.get<symbol, InMemoryWebhookState>(WEBHOOK_STATE);
+    const queue = server.app.get<symbol, InMemoryWebhookQueue>(WEBHOOK_QUEUE);
+
+    // 100 jobs that finish at once, by tens (MAX_ACTIVE_JOBS), each delivery answered 500.
+    const ids: number[] = [];
+    for (let batch = 0; batch < 10; batch++) {
+      const jobs = await Promise.all(
+        Array.from({ length: 10 }, () => client.createOk({ webhook: receiver.url })),
+      );
+      ids.push(...jobs.map((job) => job.id));
+      await vi.waitFor(() => expect(receiver.received.length).toBeGreaterThanOrEqual(ids.length), {
+        timeout: 5000,
+        interval: 10,
+      });
+      expect(state.held).toBeLessThanOrEqual(RETAINED);
+      expect(queue.size).toBeLessThanOrEqual(RETAINED);
+    }
+
+    // Each job's first attempt was made; the 80 oldest finished gave up their retry (it held
+    // every one: 100 bodies until due, and for the whole schedule on a real one).
+    expect(
+      await metric(
+        server,
+        'heygen_webhook_deliveries_given_up_total',
+        'reason="retained_jobs_cap"',
+      ),
+    ).toBe(80);
+    expect(await metric(server, 'heygen_webhook_deliveries_queued')).toBeLessThanOrEqual(RETAINED);
+    expect(queue.entriesHeld).toBeLessThanOrEqual(RETAINED + 64);
+    // The 20 jobs still held get their retry; the job itself is kept as long as its webhook.
+    const kept = ids.slice(-RETAINED);
+    for (const id of kept) {
+      const done = await historyUntil(client, id, (h) => h.attempts.length === 2);
+      expect(done.attempts.map((a) => [a.attempt, a.statusCode])).toEqual([
+        [1, 500],
+        [2, 500],
+      ]);
+    }
+    // Forgotten at the same cap: its receiver could not have reconciled with GET /status either.
+    expect((await history(client, ids[0]!)).status).toBe(404);
+    expect(state.held).toBeLessThanOrEqual(RETAINED);
+    expect(queue.size).toBeLessThanOrEqual(RETAINED);
   });
 });
 

@@ -7,6 +7,13 @@ import { pollHintLateness } from './poll-hint-lateness.js';
 export type ScrapedCount =
   'openStreams' | 'heldWaits' | 'runningJobs' | 'webhookAttempts' | 'webhooksQueued';
 
+/**
+ * Why a pending webhook delivery will not be sent again on its schedule: its schedule ended, the
+ * receiver answered 410 (every pending delivery of the job), or the memory driver dropped its
+ * job's webhook at MAX_RETAINED_JOBS (the oldest finished job's).
+ */
+export type WebhookGiveUp = 'schedule_ended' | 'gone' | 'retained_jobs_cap';
+
 /** Which status read a poll was: `GET /status/:id` or the JSON batch `GET /status?ids=`. */
 export type PollKind = 'single' | 'batch';
 
@@ -96,6 +103,17 @@ export class AppMetrics {
     single: this.polls.labels('single'),
     batch: this.polls.labels('batch'),
   };
+  private readonly webhooksGivenUp = new Counter({
+    name: 'heygen_webhook_deliveries_given_up_total',
+    help: 'Webhook deliveries given up undelivered, by why',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
+  private readonly givenUpFor = {
+    schedule_ended: this.webhooksGivenUp.labels('schedule_ended'),
+    gone: this.webhooksGivenUp.labels('gone'),
+    retained_jobs_cap: this.webhooksGivenUp.labels('retained_jobs_cap'),
+  };
   private readonly waitsHeld = this.counter(
     'waits_held_total',
     'Status requests held (Prefer: wait)',
@@ -126,6 +144,7 @@ export class AppMetrics {
       ...Object.values(this.finishedByStatus),
       ...Object.values(this.resumedBy),
       ...Object.values(this.pollsOf),
+      ...Object.values(this.givenUpFor),
     ]) {
       child.inc(0);
     }
@@ -177,6 +196,11 @@ export class AppMetrics {
 
   streamResumed(answer: 'replay' | 'snapshot'): void {
     this.resumedBy[answer].inc();
+  }
+
+  /** A pending webhook delivery that no automatic attempt will be made of any more. */
+  webhookGivenUp(reason: WebhookGiveUp): void {
+    this.givenUpFor[reason].inc();
   }
 
   waitHeld(): void {

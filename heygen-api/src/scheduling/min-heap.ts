@@ -31,25 +31,43 @@ export class MinHeap<T> {
     const items = this.items;
     const top = items[0];
     const last = items.pop();
+    if (items.length === 0 || last === undefined) return top;
+    this.siftDown(0, last);
+    return top;
+  }
+
+  /**
+   * Keeps only the items `keep` accepts, and makes a heap of them again: O(n), bottom-up. For
+   * items that became dead while in the heap (the webhook queue's cancelled entries), which would
+   * otherwise stay until they reached the top.
+   */
+  retain(keep: (item: T) => boolean): void {
+    const items = this.items;
+    let n = 0;
+    for (const item of items) if (keep(item)) items[n++] = item;
+    items.length = n;
+    for (let i = (n >> 1) - 1; i >= 0; i--) this.siftDown(i, items[i]!);
+  }
+
+  clear(): void {
+    this.items.length = 0;
+  }
+
+  /** Writes `item` at `start` or below, where it belongs among the children: sifted as a hole. */
+  private siftDown(start: number, item: T): void {
+    const items = this.items;
     const n = items.length;
-    if (n === 0 || last === undefined) return top;
-    // The last item sifts down from the root as a hole, as in push.
-    let i = 0;
+    let i = start;
     for (;;) {
       let child = 2 * i + 1;
       if (child >= n) break;
       const right = child + 1;
       if (right < n && this.less(items[right]!, items[child]!)) child = right;
       const below = items[child]!;
-      if (!this.less(below, last)) break;
+      if (!this.less(below, item)) break;
       items[i] = below;
       i = child;
     }
-    items[i] = last;
-    return top;
-  }
-
-  clear(): void {
-    this.items.length = 0;
+    items[i] = item;
   }
 }

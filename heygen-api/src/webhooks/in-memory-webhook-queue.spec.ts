@@ -171,4 +171,59 @@ describe(InMemoryWebhookQueue.name, () => {
     expect(sut.lanesHeld).toBe(0);
     sut.onModuleDestroy();
   });
+
+  it('should not keep cancelled entries in its heap until they come due (review of 2026-12-02)', async () => {
+    using clock = fakeClock();
+    const { sut, handed } = newTestQueue();
+    const now = clock.now();
+    const hour = 3_600_000;
+    for (let i = 0; i < 10; i++) sut.schedule(deliveryStub(`kept-${i}`), now + hour + i);
+    // Retries due hours on, cancelled at once (given up at MAX_RETAINED_JOBS, or after a 410).
+    for (let i = 0; i < 10_000; i++) {
+      sut.schedule(deliveryStub(`given-up-${i}`), now + 2 * hour);
+      sut.cancel(`given-up-${i}`);
+    }
+
+    expect(sut.size).toBe(10);
+    // The live ones, and no more dead ones than a rebuild's threshold (it held all 10,010).
+    expect(sut.entriesHeld).toBeLessThanOrEqual(10 + 64);
+    await clock.advance(3 * hour);
+    expect(handed).toEqual(Array.from({ length: 10 }, (_, i) => `kept-${i}`));
+    expect(sut.entriesHeld).toBe(0);
+    sut.onModuleDestroy();
+  });
+
+  it.each(['a schedule', 'a rebuild'] as const)(
+    'should still hand over what waits in a lane when its next in line is cancelled and %s drops it',
+    async (dropper) => {
+      using clock = fakeClock();
+      const { sut, started, hanging } = newSilentQueue();
+      const now = clock.now();
+      const tarpit = (i: number) => ({
+        ...deliveryStub(`tarpit-${i}`),
+        clientId: `client-${i}`,
+        host: 'tarpit.example:443',
+      });
+      // The host's budget in flight, two more waiting in its lane, and 200 retries due later.
+      for (let i = 0; i < MAX_SOCKETS_PER_HOST + 2; i++) sut.schedule(tarpit(i), now);
+      for (let i = 0; i < 200; i++) sut.schedule(deliveryStub(`later-${i}`), now + 3_600_000);
+      await clock.advance(10);
+      expect(started).toHaveLength(MAX_SOCKETS_PER_HOST);
+      // One attempt ends: the first waiting goes back into the heap as the lane's next in line
+      // (the attempt's end runs as a promise settles, before any timer)...
+      hanging.get('tarpit-0')!();
+      await Promise.resolve();
+      // ...and is cancelled there, then dropped without ever coming to the top: by the next
+      // schedule (the dead are cleared off the top), or by the rebuild the cancels make.
+      sut.cancel(`tarpit-${MAX_SOCKETS_PER_HOST}`);
+      if (dropper === 'a schedule') sut.schedule(deliveryStub('another'), now + 3_600_000);
+      else for (let i = 0; i < 200; i++) sut.cancel(`later-${i}`);
+      if (dropper === 'a rebuild') expect(sut.entriesHeld).toBeLessThan(100);
+
+      await clock.advance(10);
+
+      expect(started.at(-1)).toBe(`tarpit-${MAX_SOCKETS_PER_HOST + 1}`);
+      sut.onModuleDestroy();
+    },
+  );
 });

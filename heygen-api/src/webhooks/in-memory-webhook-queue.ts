@@ -6,10 +6,17 @@ import { EarliestTimer } from '../scheduling/earliest-timer.js';
 import { MAX_SOCKETS_PER_HOST } from './webhook-sender.js';
 
 interface Entry {
-  delivery: WebhookDelivery;
+  /** Undefined once the entry is dead (cancelled or replaced): its body is not held on to. */
+  delivery: WebhookDelivery | undefined;
+  /** The delivery's, for its lanes (budgetsOf), kept when the delivery is let go. */
+  clientId: string;
+  host: string;
   due: number;
   order: number;
 }
+
+/** Dead entries the heap may hold however few are live: a rebuild of so few costs more than them. */
+const COMPACT_ABOVE = 64;
 
 /** Attempts in flight at once: a burst of finished jobs must not open thousands of sockets. */
 const MAX_IN_FLIGHT = 256;
@@ -40,7 +47,13 @@ export class InMemoryWebhookQueue implements WebhookQueue, OnModuleDestroy {
   private readonly heap = new MinHeap<Entry>(
     (a, b) => a.due < b.due || (a.due === b.due && a.order < b.order),
   );
-  /** The live entry of each delivery: an entry replaced or cancelled stays in the heap, skipped. */
+  /**
+   * The live entry of each delivery, in the heap or waiting in a lane. An entry replaced or
+   * cancelled lets its delivery go and stays in the heap, skipped when it comes to the top, until
+   * the dead outnumber the live: then the heap is rebuilt without them (compact). Cancelled
+   * entries stayed for good before, each with its body: a finished job's delivery retried for
+   * hours, given up at MAX_RETAINED_JOBS, was held until due (review of 2026-12-02).
+   */
   private readonly current = new Map<string, Entry>();
   private handler: DeliveryHandler | undefined;
   private order = 0;
@@ -59,20 +72,33 @@ export class InMemoryWebhookQueue implements WebhookQueue, OnModuleDestroy {
     return this.lanes.size;
   }
 
+  /** Entries in the heap, dead ones included, for leak checks. */
+  get entriesHeld(): number {
+    return this.heap.size;
+  }
+
   process(handler: DeliveryHandler): void {
     this.handler = handler;
   }
 
   schedule(delivery: WebhookDelivery, dueAt: number): void {
     if (this.closed) return;
-    const entry: Entry = { delivery, due: dueAt, order: this.order++ };
-    this.current.set(delivery.deliveryId, entry);
+    const { deliveryId, clientId, host = '' } = delivery;
+    const entry: Entry = { delivery, clientId, host, due: dueAt, order: this.order++ };
+    const replaced = this.current.get(deliveryId);
+    if (replaced) replaced.delivery = undefined;
+    this.current.set(deliveryId, entry);
     this.heap.push(entry);
+    if (replaced) this.compactWhenMostlyDead();
     this.arm();
   }
 
   cancel(deliveryId: string): void {
+    const entry = this.current.get(deliveryId);
+    if (!entry) return;
+    entry.delivery = undefined;
     this.current.delete(deliveryId);
+    this.compactWhenMostlyDead();
   }
 
   onModuleDestroy(): void {
@@ -84,13 +110,36 @@ export class InMemoryWebhookQueue implements WebhookQueue, OnModuleDestroy {
   }
 
   private live(entry: Entry): boolean {
-    return this.current.get(entry.delivery.deliveryId) === entry;
+    return entry.delivery !== undefined;
+  }
+
+  /**
+   * Rebuilds the heap from its live entries once the dead outnumber them: O(n), so at most once
+   * per as many cancels as the heap then holds. The heap holds the live entries and at most as
+   * many dead ones, or COMPACT_ABOVE. A dead entry may have been its lanes' next in line (resume): the lanes are
+   * resumed, as `fire` does when it pops one.
+   */
+  private compactWhenMostlyDead(): void {
+    // Every live entry is in `current`, in the heap or in a lane: at least the rest is dead.
+    const dead = this.heap.size - this.current.size;
+    if (dead <= COMPACT_ABOVE || dead <= this.current.size) return;
+    const lanes = new Set<string>();
+    this.heap.retain((entry) => {
+      if (this.live(entry)) return true;
+      for (const [key] of budgetsOf(entry)) lanes.add(key);
+      return false;
+    });
+    for (const key of lanes) this.resume(key);
+    this.arm();
   }
 
   private arm(): void {
     let next = this.heap.peek();
     while (next && !this.live(next)) {
       this.heap.pop();
+      // Its lanes' next in line, maybe, as in `fire`: dropped without this, it left the ones
+      // waiting behind it there for good once the lane's attempts had ended.
+      for (const [key] of budgetsOf(next)) this.resume(key);
       next = this.heap.peek();
     }
     if (next && this.inFlight < MAX_IN_FLIGHT) this.timer.setFor(next.due);
@@ -101,8 +150,9 @@ export class InMemoryWebhookQueue implements WebhookQueue, OnModuleDestroy {
     for (let entry = this.heap.peek(); entry && entry.due <= now; entry = this.heap.peek()) {
       if (this.inFlight >= MAX_IN_FLIGHT) break;
       this.heap.pop();
-      const budgets = budgetsOf(entry.delivery);
-      if (!this.live(entry)) {
+      const budgets = budgetsOf(entry);
+      const delivery = entry.delivery;
+      if (!delivery) {
         // It may have been its lanes' next in line: the one after it goes instead.
         for (const [key] of budgets) this.resume(key);
         continue;
@@ -115,7 +165,7 @@ export class InMemoryWebhookQueue implements WebhookQueue, OnModuleDestroy {
         continue;
       }
       const lanes = budgets.map(([key, limit]) => this.lane(key, limit));
-      this.current.delete(entry.delivery.deliveryId);
+      this.current.delete(delivery.deliveryId);
       this.inFlight += 1;
       for (const [, lane] of lanes) lane.inFlight += 1;
       const done = (): void => {
@@ -126,7 +176,7 @@ export class InMemoryWebhookQueue implements WebhookQueue, OnModuleDestroy {
         }
         if (!this.closed) this.arm();
       };
-      (this.handler?.(entry.delivery) ?? Promise.resolve()).then(done, done);
+      (this.handler?.(delivery) ?? Promise.resolve()).then(done, done);
     }
     this.arm();
   }
@@ -152,8 +202,8 @@ export class InMemoryWebhookQueue implements WebhookQueue, OnModuleDestroy {
 }
 
 /** A delivery's lanes, by key, with their limits: its receiving host's and its client's. */
-const budgetsOf = (delivery: WebhookDelivery): [string, number][] => {
-  const [host, client] = budgetKeysOf(delivery);
+const budgetsOf = (entry: Pick<Entry, 'clientId' | 'host'>): [string, number][] => {
+  const [host, client] = budgetKeysOf(entry);
   return [
     [host, MAX_SOCKETS_PER_HOST],
     [client, MAX_IN_FLIGHT_PER_CLIENT],

@@ -15,9 +15,13 @@ export class InMemoryWebhookState implements WebhookState, OnModuleDestroy {
     this.subscriptions = new WebhookSubscriptions(config.maxRetainedJobs, config.retentionMs);
   }
 
-  subscribe(clientId: ClientKey, jobId: number, target: WebhookTarget): Promise<void> {
-    this.subscriptions.add(clientId, jobId, target, Date.now());
-    return Promise.resolve();
+  /** Webhooks held, for leak checks: at most MAX_RETAINED_JOBS once finished jobs can make room. */
+  get held(): number {
+    return this.subscriptions.size;
+  }
+
+  subscribe(clientId: ClientKey, jobId: number, target: WebhookTarget): Promise<WebhookDelivery[]> {
+    return Promise.resolve(this.subscriptions.add(clientId, jobId, target, Date.now()));
   }
 
   subscription(clientId: ClientKey, jobId: number): Promise<StoredSubscription | undefined> {
@@ -25,8 +29,7 @@ export class InMemoryWebhookState implements WebhookState, OnModuleDestroy {
   }
 
   finished(clientId: ClientKey, jobId: number): void {
-    const subscription = this.subscriptions.get(clientId, jobId);
-    if (subscription) subscription.finished = true;
+    this.subscriptions.finish(clientId, jobId);
   }
 
   delivery(

@@ -66,12 +66,18 @@ export class RedisWebhookState implements WebhookState {
       config.maxJobTimeMs + schedule + config.webhookTimeoutMs * 20 + config.retentionMs + 60_000;
   }
 
-  async subscribe(clientId: ClientKey, jobId: number, target: WebhookTarget): Promise<void> {
+  /** Gives up nothing: the keys expire (`ttlMs`), so no count caps them. */
+  async subscribe(
+    clientId: ClientKey,
+    jobId: number,
+    target: WebhookTarget,
+  ): Promise<WebhookDelivery[]> {
     const key = this.key(clientId, jobId);
     const stored = JSON.stringify({ url: target.url, events: [...target.events] });
     await storeCommand(
       this.redis.command.multi().hset(key, 'target', stored).pexpire(key, this.ttlMs).exec(),
     );
+    return [];
   }
 
   async subscription(clientId: ClientKey, jobId: number): Promise<StoredSubscription | undefined> {

@@ -57,7 +57,7 @@ export class WebhookDispatcher implements JobWebhooks, BeforeApplicationShutdown
     @Inject(WEBHOOK_QUEUE) private readonly queue: WebhookQueue,
     @Inject(WEBHOOK_STATE) private readonly state: WebhookState,
     @Inject(WebhookSecrets) private readonly secrets: WebhookSecrets,
-    @Inject(AppMetrics) metrics: AppMetrics,
+    @Inject(AppMetrics) private readonly metrics: AppMetrics,
   ) {
     queue.process((ref) => this.attempt(ref));
     metrics.readAtScrape('webhookAttempts', () => this.inFlight);
@@ -72,7 +72,17 @@ export class WebhookDispatcher implements JobWebhooks, BeforeApplicationShutdown
   }
 
   async subscribe(clientId: ClientKey, jobId: number, target: WebhookTarget): Promise<void> {
-    await this.state.subscribe(clientId, jobId, target);
+    const givenUp = await this.state.subscribe(clientId, jobId, target);
+    for (const delivery of givenUp) {
+      // Out of the queue at once: it held the body until due, up to hours.
+      this.queue.cancel(delivery.deliveryId);
+      this.metrics.webhookGivenUp('retained_jobs_cap');
+      this.logger.warn(
+        `Job ${delivery.jobId}: webhook delivery ${delivery.deliveryId} (${delivery.type}) given ` +
+          `up after ${delivery.attempts} attempts: MAX_RETAINED_JOBS ` +
+          `(${this.config.maxRetainedJobs}) webhooks held, the oldest finished job's went`,
+      );
+    }
   }
 
   changed(event: JobEvent): Promise<void> {
@@ -283,12 +293,16 @@ export class WebhookDispatcher implements JobWebhooks, BeforeApplicationShutdown
       this.queue.cancel(delivery.deliveryId);
     } else if (status === 410) {
       // [Standard Webhooks] 410 Gone: the receiver wants no more; this job's webhook is disabled.
+      if (delivery.state === 'pending') this.metrics.webhookGivenUp('gone');
       delivery.state = 'failed';
       delete delivery.nextAttemptAt;
       for (const pending of await this.stored(() => this.state.markGone(clientId, jobId))) {
         this.queue.cancel(pending.deliveryId);
+        if (pending.deliveryId !== delivery.deliveryId) this.metrics.webhookGivenUp('gone');
       }
-    } else if (!manual) {
+    } else if (!manual && delivery.state === 'pending') {
+      // Still pending: not given up or superseded while its attempt was under way (the memory
+      // state's delivery is the live one), which would put it back in the queue for nothing.
       const delay = retryDelayMs(
         this.config.webhookRetryScheduleMs,
         delivery.scheduled + 1,
@@ -297,6 +311,7 @@ export class WebhookDispatcher implements JobWebhooks, BeforeApplicationShutdown
       if (delay === undefined) {
         delivery.state = 'failed';
         delete delivery.nextAttemptAt;
+        this.metrics.webhookGivenUp('schedule_ended');
       } else {
         delivery.nextAttemptAt = now + delay;
         reschedule = true;

@@ -18,9 +18,18 @@ export interface StoredSubscription {
  * the redis driver in Redis, so that any instance runs a delivery and answers its history.
  */
 export interface WebhookState {
-  subscribe(clientId: ClientKey, jobId: number, target: WebhookTarget): Promise<void>;
+  /**
+   * Keeps a job's webhook. Returns the pending deliveries of other jobs given up to make room,
+   * marked `failed`, for the caller to cancel: the memory driver holds at most MAX_RETAINED_JOBS
+   * webhooks, and at that cap the job that finished first loses its own (Redis: none, its keys
+   * expire).
+   */
+  subscribe(clientId: ClientKey, jobId: number, target: WebhookTarget): Promise<WebhookDelivery[]>;
   subscription(clientId: ClientKey, jobId: number): Promise<StoredSubscription | undefined>;
-  /** The job finished: its webhook may be forgotten once its deliveries settle (memory). */
+  /**
+   * The job finished: its webhook may be forgotten once its deliveries settle, or at the cap
+   * (memory).
+   */
   finished(clientId: ClientKey, jobId: number): void;
   delivery(
     clientId: ClientKey,
