@@ -15,7 +15,7 @@ interface Entry {
   order: number;
 }
 
-/** Dead entries the heap may hold however few are live: a rebuild of so few costs more than them. */
+/** Dead entries the heap may hold however few are live: rebuilding for so few costs more. */
 const COMPACT_ABOVE = 64;
 
 /** Attempts in flight at once: a burst of finished jobs must not open thousands of sockets. */
@@ -116,8 +116,8 @@ export class InMemoryWebhookQueue implements WebhookQueue, OnModuleDestroy {
   /**
    * Rebuilds the heap from its live entries once the dead outnumber them: O(n), so at most once
    * per as many cancels as the heap then holds. The heap holds the live entries and at most as
-   * many dead ones, or COMPACT_ABOVE. A dead entry may have been its lanes' next in line (resume): the lanes are
-   * resumed, as `fire` does when it pops one.
+   * many dead ones, or COMPACT_ABOVE. A dead entry may have been its lanes' next in line: the
+   * lanes are resumed, as `fire` does when it pops one.
    */
   private compactWhenMostlyDead(): void {
     // Every live entry is in `current`, in the heap or in a lane: at least the rest is dead.
