@@ -1,4 +1,5 @@
-import { lookup } from 'node:dns/promises';
+import { NODATA, NOTFOUND, type LookupAddress } from 'node:dns';
+import { lookup, Resolver } from 'node:dns/promises';
 import { BlockList, isIP } from 'node:net';
 
 /**
@@ -70,14 +71,133 @@ export function isPublicAddress(address: string): boolean {
   return !BLOCKED.check(address, family === 4 ? 'ipv4' : 'ipv6');
 }
 
-/**
- * Every address `hostname` resolves to (a URL's hostname: IPv6 literals in brackets), or throws
- * when it does not resolve. A host with one private address among public ones is refused whole:
- * the connection may pick any of them.
- */
-export async function resolveAll(hostname: string): Promise<string[]> {
+/** A URL's hostname as an IP literal (IPv6 without its brackets), or undefined for a name. */
+function literalOf(hostname: string): string | undefined {
   const host = hostname.startsWith('[') ? hostname.slice(1, -1) : hostname;
-  if (isIP(host) !== 0) return [host];
-  const found = await lookup(host, { all: true, verbatim: true });
+  return isIP(host) !== 0 ? host : undefined;
+}
+
+/**
+ * Every address `hostname` resolves to as the system resolves it (`dns.lookup`: getaddrinfo,
+ * /etc/hosts and nsswitch), or throws when it does not resolve. For WEBHOOK_ALLOW_PRIVATE only,
+ * where localhost and names in /etc/hosts are what an operator aims at; getaddrinfo runs on
+ * libuv's threadpool, which a name whose nameserver never answers holds (see PublicResolver).
+ */
+export async function lookupAll(hostname: string): Promise<string[]> {
+  const literal = literalOf(hostname);
+  if (literal !== undefined) return [literal];
+  const found = await lookup(hostname, { all: true, verbatim: true });
   return found.map(({ address }) => address);
+}
+
+/** c-ares's wait for a nameserver's first answer; a second try waits twice that (c-ares 1.34). */
+export const DNS_TIMEOUT_MS = 1000;
+/** How many times c-ares asks each nameserver: about 4 s on one that never answers. */
+export const DNS_TRIES = 2;
+/** Create checks resolving at once on one instance; past them a create is refused at once. */
+export const MAX_LOOKUPS_IN_FLIGHT = 256;
+
+/** A name that says nothing of its addresses: no such name, or none of the family asked. */
+const NO_ADDRESS = new Set<string | undefined>([NODATA, NOTFOUND]);
+
+/** `localhost` and the names under it, which are loopback whatever DNS says (RFC 6761, 6.3). */
+const LOCALHOST = /(^|\.)localhost\.?$/i;
+
+/** Thrown when MAX_LOOKUPS_IN_FLIGHT create checks are resolving already. */
+export class LookupsBusy extends Error {
+  override name = 'LookupsBusy';
+  readonly code = 'ELOOKUPSBUSY';
+}
+
+export interface PublicResolverOptions {
+  /**
+   * The nameservers asked (`ip` or `ip:port`, as `Resolver.setServers` takes them); those of
+   * /etc/resolv.conf when not given. Tests give their own.
+   */
+  servers?: string[];
+  timeoutMs?: number;
+  tries?: number;
+  maxInFlight?: number;
+}
+
+/**
+ * Resolves the hosts of webhooks that must be public (issue 19, "Safety") with c-ares
+ * (`dns.Resolver`): queries sent from the event loop, no thread held while a nameserver is silent.
+ * `dns.lookup` (getaddrinfo) runs on libuv's threadpool, where it may hold at most half the
+ * threads: two getaddrinfo calls waiting on a nameserver that never answers (10 s each with
+ * glibc's defaults) made every other `dns.lookup` of the process wait behind them, another
+ * client's webhooks, Redis's host, `localhost` itself (review of 2026-12-02: 40 s behind eight).
+ * c-ares reads no /etc/hosts, nor nsswitch: `localhost` is answered here as RFC 6761 says, and
+ * WEBHOOK_ALLOW_PRIVATE, where such names matter, keeps `dns.lookup` (lookupAll).
+ */
+export class PublicResolver {
+  private readonly resolver: Resolver;
+  private readonly maxInFlight: number;
+  private inFlight = 0;
+
+  constructor({
+    servers,
+    timeoutMs = DNS_TIMEOUT_MS,
+    tries = DNS_TRIES,
+    maxInFlight = MAX_LOOKUPS_IN_FLIGHT,
+  }: PublicResolverOptions = {}) {
+    this.resolver = new Resolver({ timeout: timeoutMs, tries });
+    if (servers) this.resolver.setServers(servers);
+    this.maxInFlight = maxInFlight;
+  }
+
+  /**
+   * Every address `hostname` (a URL's hostname: IPv6 literals in brackets) resolves to, for a
+   * create's check: at most `maxInFlight` at once (LookupsBusy past them), each held until c-ares
+   * gives up, not until the caller stops waiting. A host with one private address among public
+   * ones is refused whole by the caller: the connection may pick any of them.
+   */
+  async resolveAll(hostname: string): Promise<string[]> {
+    const literal = literalOf(hostname);
+    if (literal !== undefined) return [literal];
+    if (this.inFlight >= this.maxInFlight) {
+      throw new LookupsBusy(`${this.maxInFlight} webhook hosts are being resolved already`);
+    }
+    this.inFlight++;
+    try {
+      return (await this.addresses(hostname, 0)).map(({ address }) => address);
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  /**
+   * The IPv4 (`family` 4), IPv6 (6) or both (0) addresses of a name, IPv4 first (the first
+   * decides which family a connection tries first: a host without an IPv6 route then loses no
+   * attempt). A family that fails while the other answers is left out: every address returned is
+   * checked, and no other is reached. Throws ENOTFOUND when the name has no address, or the
+   * failure (ETIMEOUT, ESERVFAIL …) when no family answered. Not counted against `maxInFlight`:
+   * connections are bounded by the attempt slots and the manual retries.
+   */
+  async addresses(hostname: string, family: 0 | 4 | 6): Promise<LookupAddress[]> {
+    if (LOCALHOST.test(hostname)) {
+      return [
+        { address: '127.0.0.1', family: 4 },
+        { address: '::1', family: 6 },
+      ].filter((entry) => family === 0 || entry.family === family);
+    }
+    // Two queries, not `resolveAny`: ANY is answered minimally or not at all (RFC 8482).
+    const asked = await Promise.allSettled([
+      family === 6 ? [] : this.resolver.resolve4(hostname),
+      family === 4 ? [] : this.resolver.resolve6(hostname),
+    ]);
+    const found: LookupAddress[] = [];
+    let failure: Error | undefined;
+    asked.forEach((result, index) => {
+      if (result.status === 'fulfilled') {
+        for (const address of result.value) found.push({ address, family: index === 0 ? 4 : 6 });
+      } else {
+        const error = result.reason as NodeJS.ErrnoException;
+        if (!NO_ADDRESS.has(error.code)) failure ??= error;
+      }
+    });
+    if (found.length > 0) return found;
+    if (failure !== undefined) throw failure;
+    throw Object.assign(new Error(`${hostname} has no address`), { code: NOTFOUND, hostname });
+  }
 }

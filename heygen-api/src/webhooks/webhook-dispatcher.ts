@@ -9,6 +9,7 @@ import { AppMetrics } from '../metrics/app-metrics.js';
 import { retryWhileUnavailable } from '../redis/redis-unavailable.js';
 import { type JobWebhooks } from './job-webhooks.js';
 import { ProgressThrottle } from './progress-throttle.js';
+import { PublicResolver } from './public-address.js';
 import { parseRetryAfter, retryDelayMs } from './retry-schedule.js';
 import { type DeliveryAttempt, type WebhookDelivery } from './webhook-delivery.js';
 import { webhookEventOf } from './webhook-events.js';
@@ -43,7 +44,9 @@ export const MAX_MANUAL_IN_FLIGHT = 64;
 @Injectable()
 export class WebhookDispatcher implements JobWebhooks, BeforeApplicationShutdown {
   private readonly logger = new Logger('Webhooks');
-  private readonly sender = new WebhookSender();
+  /** Resolves public webhook hosts, at create and at connect (c-ares: no threadpool thread). */
+  private readonly resolver = new PublicResolver();
+  private readonly sender = new WebhookSender({ resolver: this.resolver });
   /** Deliveries this instance is retrying by hand now: at most one attempt each. */
   private readonly manual = new Set<string>();
   private readonly progress: ProgressThrottle;
@@ -68,7 +71,7 @@ export class WebhookDispatcher implements JobWebhooks, BeforeApplicationShutdown
   }
 
   check(fields: WebhookFields): Promise<WebhookTarget | undefined> {
-    return checkWebhookTarget(fields, this.config.webhookAllowPrivate);
+    return checkWebhookTarget(fields, this.config.webhookAllowPrivate, this.resolver);
   }
 
   async subscribe(clientId: ClientKey, jobId: number, target: WebhookTarget): Promise<void> {

@@ -1,7 +1,10 @@
 import { createServer } from 'node:http';
 import { type AddressInfo } from 'node:net';
+import { type LookupAddress, type LookupOptions } from 'node:dns';
 import { describe, expect, it, onTestFinished } from 'vitest';
-import { WebhookSender } from './webhook-sender.js';
+import { startDnsServer } from '../../test/support/dns-server.js';
+import { PublicResolver } from './public-address.js';
+import { publicOnlyLookup, WebhookSender } from './webhook-sender.js';
 
 /** A real receiver on loopback that counts what reaches it. */
 async function startReceiver() {
@@ -135,5 +138,82 @@ describe(WebhookSender.name, () => {
       });
       expect(outcome).toMatchObject({ statusCode: 200 });
     }
+  });
+
+  it('should refuse at connect time a name the nameserver now answers with a private address', async () => {
+    const { port, hits } = await startReceiver();
+    const dns = await startDnsServer({ 'rebound.test': ['93.184.215.14', '127.0.0.1'] });
+    const sut = newTestSender({ resolver: resolverOf(dns.server) });
+    const outcome = await sut.send(`http://rebound.test:${port}/hook`, {}, '{}', {
+      timeoutMs: 1000,
+      allowPrivate: false,
+    });
+    expect(outcome).toMatchObject({ error: 'address not allowed' });
+    expect(hits).toEqual([]);
+    expect(dns.queries).toContain('rebound.test A');
+  });
+
+  it('should record a host whose nameserver never answers as not found', async () => {
+    const dns = await startDnsServer({ 'silent.test': 'silent' });
+    const sut = newTestSender({ resolver: resolverOf(dns.server) });
+    const outcome = await sut.send('http://silent.test/hook', {}, '{}', {
+      timeoutMs: 5000,
+      allowPrivate: false,
+    });
+    expect(outcome).toMatchObject({ error: 'host not found' });
+  });
+});
+
+/** A resolver asking the test's nameserver, giving up on a silent one within about 200 ms. */
+const resolverOf = (server: string) =>
+  new PublicResolver({ servers: [server], timeoutMs: 100, tries: 1 });
+
+describe(publicOnlyLookup.name, () => {
+  /** The lookup's answer, as Node's net takes it: one address, or every one with `all`. */
+  const lookUp = (host: string, options: LookupOptions, server: string) =>
+    new Promise<{ error?: NodeJS.ErrnoException; result?: unknown }>((resolve) => {
+      publicOnlyLookup(resolverOf(server))(host, options, (error, address, family) => {
+        resolve(error ? { error } : { result: options.all ? address : { address, family } });
+      });
+    });
+
+  it("should follow Node's LookupFunction: one address, every one with all, the family asked", async () => {
+    const { server } = await startDnsServer({ 'both.test': ['2606:4700::1', '93.184.215.14'] });
+    const both: LookupAddress[] = [
+      { address: '93.184.215.14', family: 4 },
+      { address: '2606:4700::1', family: 6 },
+    ];
+    // What autoSelectFamily asks (net.js): every address, hints ADDRCONFIG.
+    expect(await lookUp('both.test', { all: true, family: 0, hints: 1024 }, server)).toEqual({
+      result: both,
+    });
+    expect(await lookUp('both.test', {}, server)).toEqual({ result: both[0] });
+    expect(await lookUp('both.test', { family: 6 }, server)).toEqual({ result: both[1] });
+    expect(await lookUp('both.test', { family: 'IPv6', all: true }, server)).toEqual({
+      result: [both[1]],
+    });
+    expect(await lookUp('both.test', { family: 4, all: true }, server)).toEqual({
+      result: [both[0]],
+    });
+  });
+
+  it('should refuse a private address among public ones, and a name with none', async () => {
+    const { server } = await startDnsServer({
+      'mixed.test': ['93.184.215.14', 'fd00::1'],
+      'v4.test': ['93.184.215.14'],
+    });
+    expect(await lookUp('mixed.test', { all: true }, server)).toMatchObject({
+      error: { code: 'EADDRNOTALLOWED' },
+    });
+    // The public family alone passes: only what is returned is reached.
+    expect(await lookUp('mixed.test', { family: 4 }, server)).toEqual({
+      result: { address: '93.184.215.14', family: 4 },
+    });
+    expect(await lookUp('v4.test', { family: 6 }, server)).toMatchObject({
+      error: { code: 'ENOTFOUND' },
+    });
+    expect(await lookUp('nowhere.test', { all: true }, server)).toMatchObject({
+      error: { code: 'ENOTFOUND' },
+    });
   });
 });

@@ -1,8 +1,8 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { type LookupAddress } from 'node:dns';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
-import { isPublicAddress } from './public-address.js';
+import { isPublicAddress, PublicResolver } from './public-address.js';
 
 /** At most this much of a receiver's answer is read (issue 19): a 10 MB reply costs nothing. */
 export const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -32,25 +32,35 @@ class AddressNotAllowed extends Error {
 /**
  * The connection's own name resolution refuses non-public addresses (issue 19, "Safety"): checked
  * again here, when the socket connects, a host that resolved to a public address at create and to
- * 127.0.0.1 now (DNS rebinding) is still refused. Node calls it with `all: true` when it races
- * address families (autoSelectFamily).
+ * 127.0.0.1 now (DNS rebinding) is still refused. Node's LookupFunction: `options.family` 4 or 6
+ * asks that family only, and Node asks `all: true` when it races address families
+ * (autoSelectFamily), an array of `{ address, family }` then. On `resolver` (c-ares), not
+ * `dns.lookup`: a silent nameserver holds no thread of libuv's pool (public-address.ts).
  */
-const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
-  dnsLookup(hostname, options, (error, address, family) => {
-    if (error) return callback(error, '', 0);
-    const all: LookupAddress[] = Array.isArray(address) ? address : [{ address, family }];
-    if (all.length === 0 || !all.every((entry) => isPublicAddress(entry.address))) {
-      return callback(
-        new AddressNotAllowed(`${hostname} resolves to an address not allowed`),
-        '',
-        0,
-      );
-    }
-    if (Array.isArray(address)) {
-      (callback as unknown as (error: null, addresses: LookupAddress[]) => void)(null, all);
-    } else callback(null, all[0]!.address, all[0]!.family);
-  });
-};
+export function publicOnlyLookup(resolver: PublicResolver): LookupFunction {
+  return (hostname, options, callback) => {
+    resolver.addresses(hostname, familyOf(options.family)).then(
+      (all) => {
+        if (all.length === 0 || !all.every((entry) => isPublicAddress(entry.address))) {
+          return callback(
+            new AddressNotAllowed(`${hostname} resolves to an address not allowed`),
+            '',
+            0,
+          );
+        }
+        if (options.all) {
+          (callback as unknown as (error: null, addresses: LookupAddress[]) => void)(null, all);
+        } else callback(null, all[0]!.address, all[0]!.family);
+      },
+      (error: NodeJS.ErrnoException) => callback(error, '', 0),
+    );
+  };
+}
+
+function familyOf(family: number | string | undefined): 0 | 4 | 6 {
+  if (family === 4 || family === 'IPv4') return 4;
+  return family === 6 || family === 'IPv6' ? 6 : 0;
+}
 
 /** Connections to one receiving host at once; an attempt past them waits for one to be free. */
 export const MAX_SOCKETS_PER_HOST = 64;
@@ -70,12 +80,21 @@ export const IDLE_SOCKET_MS = 4000;
 export class WebhookSender {
   private readonly agents;
 
-  constructor({ idleSocketMs = IDLE_SOCKET_MS }: { idleSocketMs?: number } = {}) {
+  constructor({
+    idleSocketMs = IDLE_SOCKET_MS,
+    resolver = new PublicResolver(),
+  }: {
+    idleSocketMs?: number;
+    /** Resolves the hosts of the public-only agents; the private ones keep `dns.lookup`. */
+    resolver?: PublicResolver;
+  } = {}) {
     // `timeout` closes a socket idle in the pool; an attempt under way is bounded by its own timer.
     const options = { keepAlive: true, maxSockets: MAX_SOCKETS_PER_HOST, timeout: idleSocketMs };
+    const lookup = publicOnlyLookup(resolver);
     this.agents = {
-      'http:': new HttpAgent({ ...options, lookup: publicOnlyLookup }),
-      'https:': new HttpsAgent({ ...options, lookup: publicOnlyLookup }),
+      'http:': new HttpAgent({ ...options, lookup }),
+      'https:': new HttpsAgent({ ...options, lookup }),
+      // WEBHOOK_ALLOW_PRIVATE: Node's `dns.lookup`, which reads /etc/hosts (localhost, local names).
       private: {
         'http:': new HttpAgent(options),
         'https:': new HttpsAgent(options),
@@ -160,6 +179,8 @@ export class WebhookSender {
 }
 
 function describe(error: NodeJS.ErrnoException): string {
+  // c-ares's failures (ETIMEOUT, ESERVFAIL, even its own ECONNREFUSED) name the query that failed.
+  if (error.syscall?.startsWith('query')) return 'host not found';
   switch (error.code ?? '') {
     case 'EADDRNOTALLOWED':
       return 'address not allowed';

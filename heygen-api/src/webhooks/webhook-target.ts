@@ -1,5 +1,5 @@
 import { DomainError } from '../errors/domain-error.js';
-import { isPublicAddress, resolveAll } from './public-address.js';
+import { isPublicAddress, lookupAll, LookupsBusy, type PublicResolver } from './public-address.js';
 import {
   DEFAULT_WEBHOOK_EVENTS,
   normaliseEvents,
@@ -8,9 +8,10 @@ import {
 
 /**
  * The longest a create waits for the webhook's host to resolve: a slow resolver must not hold the
- * request (and the answer is then a clear 400, not a timeout).
+ * request (and the answer is then a clear 400, not a timeout). c-ares gives up sooner on one
+ * silent nameserver (about 4 s, DNS_TIMEOUT_MS and DNS_TRIES), later with several.
  */
-const RESOLVE_TIMEOUT_MS = 5000;
+export const RESOLVE_TIMEOUT_MS = 5000;
 
 /** Where a job's changes are POSTed, and which ones: what a create body asked for. */
 export interface WebhookTarget {
@@ -30,11 +31,13 @@ export const MAX_WEBHOOK_URL_LENGTH = 2048;
 /**
  * Checks a create body's webhook: an absolute http(s) URL without credentials whose host resolves
  * only to public addresses (unless `allowPrivate`). The address is checked again at every connect
- * (webhook-sender.ts); this check answers the client at once, with a clear code.
+ * (webhook-sender.ts); this check answers the client at once, with a clear code. The host is
+ * resolved by `resolver` (c-ares), or by `dns.lookup` with `allowPrivate` (/etc/hosts matters).
  */
 export async function checkWebhookTarget(
   { webhook, webhookEvents }: WebhookFields,
   allowPrivate: boolean,
+  resolver: PublicResolver,
 ): Promise<WebhookTarget | undefined> {
   if (webhook === undefined) {
     if (webhookEvents !== undefined) {
@@ -62,7 +65,17 @@ export async function checkWebhookTarget(
   }
   // Resolved whatever WEBHOOK_ALLOW_PRIVATE says: it lifts the refusal of private addresses, and a
   // host that does not resolve is a mistake either way.
-  const addresses = await withTimeout(resolveAll(url.hostname), RESOLVE_TIMEOUT_MS).catch(() => {
+  const resolving = allowPrivate ? lookupAll(url.hostname) : resolver.resolveAll(url.hostname);
+  const addresses = await withTimeout(resolving, RESOLVE_TIMEOUT_MS).catch((error: unknown) => {
+    if (error instanceof LookupsBusy) {
+      // Every slot is a lookup waiting on some nameserver: none frees before c-ares gives up.
+      const seconds = Math.ceil(RESOLVE_TIMEOUT_MS / 1000);
+      throw new DomainError(
+        'RATE_LIMITED',
+        `Too many webhook hosts being resolved: try again in ${seconds} s`,
+        seconds,
+      );
+    }
     throw new DomainError('INVALID_WEBHOOK_URL', `webhook host ${url.hostname} does not resolve`);
   });
   if (!allowPrivate) {
