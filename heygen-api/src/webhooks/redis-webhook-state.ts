@@ -12,6 +12,42 @@ import { MAX_ATTEMPTS_KEPT } from './webhook-subscriptions.js';
 import { type WebhookTarget } from './webhook-target.js';
 
 /**
+ * Lua: `settle(H, L, ms)`. Once the job has finished (`finished`, set by FINISHED) and none of its
+ * deliveries is pending, its webhook hash H and attempts list L are kept `ms` more (RETENTION_MS
+ * and a minute: as long as the job, whose history they are) instead of the whole retry schedule,
+ * as the memory driver drops them (review of 2026-12-02: a delivered webhook was kept 28 h).
+ */
+const LUA_SETTLE = `
+local function settle(H, L, ms)
+  if not redis.call('HGET', H, 'finished') then return end
+  local all = redis.call('HGETALL', H)
+  for i = 1, #all, 2 do
+    if string.sub(all[i], 1, 2) == 'd:' and cjson.decode(all[i + 1]).state == 'pending' then return end
+  end
+  redis.call('PEXPIRE', H, ms)
+  redis.call('PEXPIRE', L, ms)
+end
+`;
+
+/** The job finished (KEYS: hash, attempts): its webhook goes once settled. ARGV: the time kept. */
+const FINISHED = new RedisScript(`${LUA_SETTLE}
+if redis.call('EXISTS', KEYS[1]) == 0 then return end
+redis.call('HSET', KEYS[1], 'finished', '1')
+settle(KEYS[1], KEYS[2], ARGV[1])
+`);
+
+/**
+ * Stores a delivery's state (ARGV[1] its id, ARGV[2] the delivery) in the hash KEYS[1], the hash
+ * and the attempts list KEYS[2] kept ARGV[3] ms, or ARGV[4] once settled.
+ */
+const SAVE = new RedisScript(`${LUA_SETTLE}
+redis.call('HSET', KEYS[1], 'd:' .. ARGV[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+settle(KEYS[1], KEYS[2], ARGV[4])
+`);
+
+/**
  * Adds a delivery unless the event has one: `e:<eventId>` names the event's delivery, so that an
  * event announced twice (by JobsService and by the runner that took the job over) is sent once.
  * ARGV[5] says what it is: `final` (kept as `final` too), `progress` (not added once there is a
@@ -32,16 +68,19 @@ return false
 `);
 
 /**
- * Appends an attempt (ARGV[1]) to the list KEYS[1], keeping the latest ARGV[2], for ARGV[3] ms.
- * An attempt already last is not added again: the dispatcher tries a step again when its answer
- * was lost, though Redis may have made it (an attempt names its time and number: no two are equal).
+ * Appends an attempt (ARGV[1]) to the list KEYS[1], keeping the latest ARGV[2], for as long as the
+ * job's hash KEYS[2] is kept (ARGV[3] ms without it: the attempt's delivery is saved first, so a
+ * settled webhook's list goes with its hash). An attempt already last is not added again: the
+ * dispatcher tries a step again when its answer was lost, though Redis may have made it (an
+ * attempt names its time and number: no two are equal).
  */
 const RECORD = new RedisScript(`
 if redis.call('LINDEX', KEYS[1], -1) ~= ARGV[1] then
   redis.call('RPUSH', KEYS[1], ARGV[1])
   redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
 end
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
+local ttl = redis.call('PTTL', KEYS[2])
+redis.call('PEXPIRE', KEYS[1], ttl > 0 and ttl or ARGV[3])
 `);
 
 /**
@@ -51,11 +90,14 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
  * → the newest delivery's id, `final` → the final one's) and a
  * list `…:attempts` of the latest MAX_ATTEMPTS_KEPT attempts. Both expire after the longest a
  * job and its deliveries can take (MAX_JOB_TIME_MS + the whole schedule + RETENTION_MS), renewed
- * on every write.
+ * on every write; once the job has finished and no delivery is pending, RETENTION_MS after (see
+ * LUA_SETTLE).
  */
 @Injectable()
 export class RedisWebhookState implements WebhookState {
   private readonly ttlMs: number;
+  /** How long a settled webhook of a finished job is kept: as long as its job, and a minute. */
+  private readonly settledMs: number;
 
   constructor(
     @Inject(AppConfig) config: AppConfig,
@@ -64,6 +106,7 @@ export class RedisWebhookState implements WebhookState {
     const schedule = config.webhookRetryScheduleMs.reduce((sum, delay) => sum + delay, 0);
     this.ttlMs =
       config.maxJobTimeMs + schedule + config.webhookTimeoutMs * 20 + config.retentionMs + 60_000;
+    this.settledMs = config.retentionMs + 60_000;
   }
 
   /** Gives up nothing: the keys expire (`ttlMs`), so no count caps them. */
@@ -93,8 +136,10 @@ export class RedisWebhookState implements WebhookState {
     };
   }
 
-  finished(): void {
-    // Nothing to do: the keys expire on their own.
+  finished(clientId: ClientKey, jobId: number): void {
+    const key = this.key(clientId, jobId);
+    // Not waited for: unmarked (Redis away), the webhook is kept for the whole schedule, as before.
+    FINISHED.run(this.redis.command, [key, `${key}:attempts`], [this.settledMs]).catch(() => {});
   }
 
   async delivery(
@@ -125,12 +170,10 @@ export class RedisWebhookState implements WebhookState {
 
   async saveDelivery(delivery: WebhookDelivery): Promise<void> {
     const key = this.key(delivery.clientId, delivery.jobId);
-    await storeCommand(
-      this.redis.command
-        .multi()
-        .hset(key, `d:${delivery.deliveryId}`, JSON.stringify(delivery))
-        .pexpire(key, this.ttlMs)
-        .exec(),
+    await SAVE.run(
+      this.redis.command,
+      [key, `${key}:attempts`],
+      [delivery.deliveryId, JSON.stringify(delivery), this.ttlMs, this.settledMs],
     );
   }
 
@@ -152,9 +195,10 @@ export class RedisWebhookState implements WebhookState {
   }
 
   async record(clientId: ClientKey, jobId: number, attempt: DeliveryAttempt): Promise<void> {
+    const key = this.key(clientId, jobId);
     await RECORD.run(
       this.redis.command,
-      [`${this.key(clientId, jobId)}:attempts`],
+      [`${key}:attempts`, key],
       [JSON.stringify(attempt), MAX_ATTEMPTS_KEPT, this.ttlMs],
     );
   }

@@ -41,8 +41,18 @@ function newDispatcher({
   lookupMs = 0,
   progressIntervalMs = 500,
   state = new InMemoryWebhookState(configStub(ENV)),
-}: { lookupMs?: number; progressIntervalMs?: number; state?: WebhookState } = {}) {
-  const config = configStub({ ...ENV, WEBHOOK_PROGRESS_INTERVAL_MS: String(progressIntervalMs) });
+  env = {},
+}: {
+  lookupMs?: number;
+  progressIntervalMs?: number;
+  state?: WebhookState;
+  env?: Record<string, string>;
+} = {}) {
+  const config = configStub({
+    ...ENV,
+    ...env,
+    WEBHOOK_PROGRESS_INTERVAL_MS: String(progressIntervalMs),
+  });
   if (lookupMs > 0) {
     const lookup = state.subscription.bind(state);
     state.subscription = async (clientId, jobId) => {
@@ -163,6 +173,46 @@ describe(WebhookDispatcher.name, () => {
     });
     await new Promise((resolve) => setTimeout(resolve, 300)); // past the step's retry
     expect((await sut.history(clientStub, JOB_ID)).attempts).toHaveLength(1);
+  });
+
+  it("should keep a finished job's webhook RETENTION_MS once its deliveries settled, not the whole retry schedule, redis state (review of 2026-12-02)", async () => {
+    // The default schedule, a day and a half: how long a webhook with a retry pending is kept.
+    const env = { WEBHOOK_RETRY_SCHEDULE: '' };
+    const { config, connections } = await connectTestRedis(redis, { ...ENV, ...env });
+    const { sut } = newDispatcher({ state: new RedisWebhookState(config, connections), env });
+    const settledMs = config.retentionMs + 60_000;
+    // Job 1's receiver answers 200, job 2's 500 (its delivery stays pending, a retry in 5 s).
+    const receiver = await startReceiver((req, res) => {
+      res.statusCode = req.url?.endsWith('/fails') ? 500 : 200;
+      res.end();
+    });
+    const now = Date.now();
+    const jobs = [1, 2].map((id) => start(newJob(id, 10_000, now), now)!);
+    for (const [i, url] of [receiver.url, `${receiver.url}/fails`].entries()) {
+      await sut.subscribe(clientStub, jobs[i]!.id, { url, events: new Set(['completed']) });
+    }
+    const ttls = (id: number) => {
+      const key = `${connections.prefix}{${clientStub}}:webhook:${id}`;
+      return Promise.all([
+        connections.command.pttl(key),
+        connections.command.pttl(`${key}:attempts`),
+      ]);
+    };
+
+    for (const job of jobs) await sut.changed(eventOf(complete(job, now + 1)!));
+
+    await vi.waitFor(async () => {
+      for (const id of [1, 2]) expect((await sut.history(clientStub, id)).attempts).toHaveLength(1);
+    });
+    // Delivered: kept as long as its job is (RETENTION_MS), and a minute; it was kept for
+    // MAX_JOB_TIME_MS + the whole schedule, 28 h by default, 168 times its job.
+    for (const ttl of await ttls(1)) {
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(settledMs);
+    }
+    // A retry pending: kept for the schedule, as before.
+    for (const ttl of await ttls(2)) expect(ttl).toBeGreaterThan(24 * 3600_000);
+    expect((await sut.history(clientStub, 1)).attempts).toMatchObject([{ statusCode: 200 }]);
   });
 
   it("should drop a progress change held back when the job's final change comes, though the lookup is slow (review of 2026-12-01)", async () => {
