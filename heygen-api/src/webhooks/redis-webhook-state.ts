@@ -52,7 +52,8 @@ settle(KEYS[1], KEYS[2], ARGV[4])
  * event announced twice (by JobsService and by the runner that took the job over) is sent once.
  * ARGV[5] says what it is: `final` (kept as `final` too), `progress` (not added once there is a
  * final one: a change heard late, which the final one covers) or `other`. Returns the delivery
- * kept, or nil when this one was added.
+ * kept, or nil when this one was added; an added one is pending: the hash and the attempts list
+ * KEYS[2] are kept the whole time again.
  */
 const ADD_DELIVERY = new RedisScript(`
 local kept = redis.call('HGET', KEYS[1], 'e:' .. ARGV[1])
@@ -64,6 +65,7 @@ end
 redis.call('HSET', KEYS[1], 'e:' .. ARGV[1], ARGV[2], 'd:' .. ARGV[2], ARGV[3], 'latest', ARGV[2])
 if ARGV[5] == 'final' then redis.call('HSET', KEYS[1], 'final', ARGV[2]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[2], ARGV[4])
 return false
 `);
 
@@ -154,9 +156,10 @@ export class RedisWebhookState implements WebhookState {
   }
 
   async addDelivery(delivery: WebhookDelivery): Promise<WebhookDelivery> {
+    const key = this.key(delivery.clientId, delivery.jobId);
     const kept = await ADD_DELIVERY.run(
       this.redis.command,
-      [this.key(delivery.clientId, delivery.jobId)],
+      [key, `${key}:attempts`],
       [
         delivery.eventId,
         delivery.deliveryId,

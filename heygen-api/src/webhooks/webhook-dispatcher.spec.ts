@@ -12,6 +12,7 @@ import { WebhookDispatcher } from './webhook-dispatcher.js';
 import { type WebhookEventName } from './webhook-events.js';
 import { WebhookSecrets } from './webhook-secrets.js';
 import { RedisWebhookState } from './redis-webhook-state.js';
+import { type WebhookDelivery } from './webhook-delivery.js';
 import { type WebhookState } from './webhook-state.js';
 
 const JOB_ID = 17;
@@ -213,6 +214,51 @@ describe(WebhookDispatcher.name, () => {
     // A retry pending: kept for the schedule, as before.
     for (const ttl of await ttls(2)) expect(ttl).toBeGreaterThan(24 * 3600_000);
     expect((await sut.history(clientStub, 1)).attempts).toMatchObject([{ statusCode: 200 }]);
+  });
+
+  it("should keep a settled webhook's attempts as long again as its hash when a delivery is added after, redis state (review of 2026-12-02)", async () => {
+    const { config, connections } = await connectTestRedis(redis, { WEBHOOK_RETRY_SCHEDULE: '' });
+    const state = new RedisWebhookState(config, connections);
+    const key = `${connections.prefix}{${clientStub}}:webhook:${JOB_ID}`;
+    const delivery = (eventId: string, type: WebhookDelivery['type']): WebhookDelivery => ({
+      deliveryId: `d-${eventId}`,
+      clientId: clientStub,
+      jobId: JOB_ID,
+      eventId,
+      type,
+      body: '{}',
+      attempts: 1,
+      scheduled: 1,
+      state: 'delivered',
+    });
+    await state.subscribe(clientStub, JOB_ID, {
+      url: 'http://127.0.0.1:9/hook',
+      events: new Set(['running', 'completed']),
+    });
+    const final = delivery('2', 'job.completed');
+    await state.addDelivery({ ...final, state: 'pending' });
+    state.finished(clientStub, JOB_ID);
+    await state.saveDelivery(final);
+    await state.record(clientStub, JOB_ID, {
+      deliveryId: final.deliveryId,
+      eventId: final.eventId,
+      type: final.type,
+      attempt: 1,
+      at: new Date().toISOString(),
+      statusCode: 200,
+      durationMs: 1,
+    });
+    expect(await connections.command.pttl(`${key}:attempts`)).toBeLessThanOrEqual(
+      config.retentionMs + 60_000,
+    );
+
+    // A change told late (the runner's instance held it while another ended the job), whose
+    // receiver then fails for the schedule: its history keeps the attempts made before.
+    await state.addDelivery({ ...delivery('1', 'job.running'), state: 'pending' });
+
+    for (const name of [key, `${key}:attempts`]) {
+      expect(await connections.command.pttl(name)).toBeGreaterThan(24 * 3600_000);
+    }
   });
 
   it("should drop a progress change held back when the job's final change comes, though the lookup is slow (review of 2026-12-01)", async () => {
