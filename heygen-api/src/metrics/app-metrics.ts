@@ -72,48 +72,30 @@ export class AppMetrics {
   private defaultsStarted = false;
 
   private readonly jobsCreated = this.counter('jobs_created_total', 'Jobs created');
-  private readonly jobsFinished = new Counter({
-    name: 'heygen_jobs_finished_total',
-    help: 'Jobs that reached a final state, by that state',
-    labelNames: ['status'] as const,
-    registers: [this.registry],
-  });
-  private readonly finishedByStatus = {
-    completed: this.jobsFinished.labels('completed'),
-    failed: this.jobsFinished.labels('failed'),
-    cancelled: this.jobsFinished.labels('cancelled'),
-  };
-  private readonly resumes = new Counter({
-    name: 'heygen_stream_resumes_total',
-    help: 'Stream reconnects (with Last-Event-ID), by how they were answered',
-    labelNames: ['answer'] as const,
-    registers: [this.registry],
-  });
-  private readonly resumedBy = {
-    replay: this.resumes.labels('replay'),
-    snapshot: this.resumes.labels('snapshot'),
-  };
-  private readonly polls = new Counter({
-    name: 'heygen_poll_requests_total',
-    help: 'Status reads: GET /status/:id (single) and the JSON batch GET /status (batch)',
-    labelNames: ['kind'] as const,
-    registers: [this.registry],
-  });
-  private readonly pollsOf = {
-    single: this.polls.labels('single'),
-    batch: this.polls.labels('batch'),
-  };
-  private readonly webhooksGivenUp = new Counter({
-    name: 'heygen_webhook_deliveries_given_up_total',
-    help: 'Webhook deliveries given up undelivered, by why',
-    labelNames: ['reason'] as const,
-    registers: [this.registry],
-  });
-  private readonly givenUpFor = {
-    schedule_ended: this.webhooksGivenUp.labels('schedule_ended'),
-    gone: this.webhooksGivenUp.labels('gone'),
-    retained_jobs_cap: this.webhooksGivenUp.labels('retained_jobs_cap'),
-  };
+  private readonly finishedByStatus = this.labelledCounter(
+    'jobs_finished_total',
+    'Jobs that reached a final state, by that state',
+    'status',
+    ['completed', 'failed', 'cancelled'],
+  );
+  private readonly resumedBy = this.labelledCounter(
+    'stream_resumes_total',
+    'Stream reconnects (with Last-Event-ID), by how they were answered',
+    'answer',
+    ['replay', 'snapshot'],
+  );
+  private readonly pollsOf = this.labelledCounter(
+    'poll_requests_total',
+    'Status reads: GET /status/:id (single) and the JSON batch GET /status (batch)',
+    'kind',
+    ['single', 'batch'],
+  );
+  private readonly givenUpFor = this.labelledCounter(
+    'webhook_deliveries_given_up_total',
+    'Webhook deliveries given up undelivered, by why',
+    'reason',
+    ['schedule_ended', 'gone', 'retained_jobs_cap'],
+  );
   private readonly waitsHeld = this.counter(
     'waits_held_total',
     'Status requests held (Prefer: wait)',
@@ -139,15 +121,6 @@ export class AppMetrics {
   });
 
   constructor() {
-    // Labelled series start at 0, so that a rate over the first change is right.
-    for (const child of [
-      ...Object.values(this.finishedByStatus),
-      ...Object.values(this.resumedBy),
-      ...Object.values(this.pollsOf),
-      ...Object.values(this.givenUpFor),
-    ]) {
-      child.inc(0);
-    }
     this.tallied(
       'stream_events_sent_total',
       'Events written to streams (heartbeats aside)',
@@ -236,6 +209,28 @@ export class AppMetrics {
 
   private counter(name: string, help: string): Counter {
     return new Counter({ name: `heygen_${name}`, help, registers: [this.registry] });
+  }
+
+  /** A counter with one label, and its child for each of `values`, by value. */
+  private labelledCounter<V extends string>(
+    name: string,
+    help: string,
+    label: string,
+    values: readonly V[],
+  ): Record<V, Counter.Internal> {
+    const counter = new Counter({
+      name: `heygen_${name}`,
+      help,
+      labelNames: [label],
+      registers: [this.registry],
+    });
+    const children = {} as Record<V, Counter.Internal>;
+    for (const value of values) {
+      children[value] = counter.labels(value);
+      // Each series starts at 0, so that a rate over its first change is right.
+      children[value].inc(0);
+    }
+    return children;
   }
 
   private tallied(name: string, help: string, field: keyof StreamTally): void {
