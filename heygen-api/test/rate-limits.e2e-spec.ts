@@ -82,6 +82,48 @@ describeEachAdapter(() => {
       expectRateLimited(await create(plain.url, '203.0.113.3'));
     });
 
+    it('should count an IPv6 address by its /64 and an IPv4-mapped one as its IPv4 (review of 2026-12-02)', async () => {
+      const server = await startServer({
+        ...ENV,
+        RATE_LIMIT_CREATES_PER_ADDRESS: '1',
+        TRUST_PROXY: '127.0.0.1',
+      });
+      const create = (from: string) =>
+        requestJson(new JobsClient(server.url).url('/create'), {
+          method: 'POST',
+          headers: { 'X-Forwarded-For': from },
+        });
+
+      // Two addresses of one /64 (compressed and in full, upper case): one budget.
+      expect((await create('2001:db8:1:2::1')).status).toBe(201);
+      expectRateLimited(await create('2001:DB8:1:2:FFFF:EEEE:DDDD:CCCC'));
+      // Another /64 of the same /48: its own budget.
+      expect((await create('2001:db8:1:3::1')).status).toBe(201);
+      // An IPv4 address and the same address mapped into IPv6: one budget.
+      expect((await create('198.51.100.7')).status).toBe(201);
+      expectRateLimited(await create('::ffff:198.51.100.7'));
+      expect((await create('::ffff:198.51.100.8')).status).toBe(201);
+      expectRateLimited(await create('198.51.100.8'));
+    });
+
+    it('should count a request naming no valid client against its /64 under a per-client limit', async () => {
+      const server = await startServer({
+        ...ENV,
+        RATE_LIMIT_CREATES_PER_CLIENT: '1',
+        TRUST_PROXY: '127.0.0.1',
+      });
+      const create = (from: string) =>
+        requestJson(`${server.url}/create?uuid=not-a-uuid`, {
+          method: 'POST',
+          headers: { 'X-Forwarded-For': from },
+        });
+
+      // Counted, then refused for its uuid; the same /64 again is past the limit.
+      expect((await create('2001:db8:1:2::1')).status).toBe(400);
+      expectRateLimited(await create('2001:db8:1:2::2'));
+      expect((await create('2001:db8:1:3::1')).status).toBe(400);
+    });
+
     it('should limit streams opened, not streams open, and leave plain polls alone', async () => {
       const server = await startServer({ ...ENV, RATE_LIMIT_STREAMS_PER_CLIENT: '2' });
       const client = new JobsClient(server.url);

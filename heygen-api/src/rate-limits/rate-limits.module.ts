@@ -3,6 +3,7 @@ import { ThrottlerModule, type ThrottlerOptions } from '@nestjs/throttler';
 import { AppConfig, type RateLimitedKind } from '../config/app-config.js';
 import { type RedisConnections } from '../redis/redis-connections.js';
 import { SHARED_REDIS } from '../redis/shared-redis.js';
+import { addressTracker, IPV6_PREFIX } from './address-key.js';
 import { clientTracker, countsAs } from './rate-limit.guard.js';
 import { RedisThrottlerStorage } from './redis-throttler-storage.js';
 
@@ -21,6 +22,7 @@ export class RateLimitsModule {
           inject: [AppConfig, { token: SHARED_REDIS, optional: true }],
           useFactory: (config: AppConfig, redis: RedisConnections | undefined) => ({
             throttlers: throttlersOf(config),
+            ipv6SubnetPrefix: IPV6_PREFIX,
             ...(redis !== undefined && { storage: new RedisThrottlerStorage(redis) }),
           }),
         }),
@@ -43,8 +45,11 @@ function throttlersOf({ rateLimits, rateLimitWindowMs }: AppConfig): ThrottlerOp
       ...(perClient > 0
         ? [{ ...common, name: `${kind}-client`, limit: perClient, getTracker: clientTracker }]
         : []),
-      // The address is the request's `ip`: the peer's, or X-Forwarded-For's under TRUST_PROXY.
-      ...(perAddress > 0 ? [{ ...common, name: `${kind}-address`, limit: perAddress }] : []),
+      // The address is the request's `ip` (the peer's, or X-Forwarded-For's under TRUST_PROXY),
+      // an IPv6 one by its /64.
+      ...(perAddress > 0
+        ? [{ ...common, name: `${kind}-address`, limit: perAddress, getTracker: addressTracker }]
+        : []),
     ];
   });
 }
