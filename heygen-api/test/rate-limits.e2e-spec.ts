@@ -143,6 +143,49 @@ describeEachAdapter(() => {
       for (let i = 0; i < 5; i++) expect((await client.status(job.id)).status).toBe(200);
     });
 
+    it('should limit lists of all jobs (GET /status without ids), held or not, and no batch naming ids (review of 2026-12-02)', async () => {
+      const server = await startServer({
+        ...ENV,
+        RATE_LIMIT_LISTS_PER_CLIENT: '3',
+        RATE_LIMIT_WAITS_PER_CLIENT: '5',
+      });
+      const [client, other] = [new JobsClient(server.url), new JobsClient(server.url)];
+      const job = await client.createOk();
+
+      const first = await client.batch();
+      expect(first.status).toBe(200);
+      expect(first.headers.get('x-ratelimit-remaining-list-client')).toBe('2');
+      expect((await requestJson(client.url('/status'), { method: 'HEAD' })).status).toBe(200);
+      // A held list counts as a list and as a held wait.
+      const held = await requestJson(client.url('/status', { wait: '1' }));
+      expect(held.status).toBe(200);
+      const refused = await client.batch();
+
+      expectRateLimited(refused);
+      expect(Number(refused.headers.get('retry-after-list-client'))).toBeGreaterThanOrEqual(1);
+      expect(refused.body.jobs).toBeUndefined();
+      for (let i = 0; i < 5; i++) expect((await client.batch([job.id])).status).toBe(200);
+      expect((await client.status(job.id)).status).toBe(200);
+      expect((await other.batch()).status).toBe(200);
+      // Held waits left: 5 less the held list (past revision 0, each answers at once).
+      for (let i = 0; i < 4; i++) {
+        const wait = await requestJson(
+          client.url(`/status/${job.id}`, { wait: '1', revision: '0' }),
+        );
+        expect(wait.status).toBe(200);
+      }
+      expectRateLimited(await requestJson(client.url(`/status/${job.id}`, { wait: '1' })));
+    });
+
+    it('should limit lists of all jobs per address', async () => {
+      const server = await startServer({ ...ENV, RATE_LIMIT_LISTS_PER_ADDRESS: '2' });
+
+      for (let i = 0; i < 2; i++)
+        expect((await new JobsClient(server.url).batch()).status).toBe(200);
+
+      expectRateLimited(await new JobsClient(server.url).batch());
+    });
+
     it('should limit held waits, whichever status route holds them', async () => {
       const server = await startServer({ ...ENV, RATE_LIMIT_WAITS_PER_CLIENT: '2' });
       const client = new JobsClient(server.url);

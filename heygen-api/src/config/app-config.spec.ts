@@ -269,11 +269,13 @@ describe(parseConfig.name, () => {
     const { rateLimits } = parseConfig({
       RATE_LIMIT_CREATES_PER_CLIENT: '10',
       RATE_LIMIT_WAITS_PER_ADDRESS: '20',
+      RATE_LIMIT_LISTS_PER_CLIENT: '30',
     });
     expect(rateLimits).toEqual({
       create: { perClient: 10, perAddress: 0 },
       stream: { perClient: 0, perAddress: 0 },
       wait: { perClient: 0, perAddress: 20 },
+      list: { perClient: 30, perAddress: 0 },
     });
     expect(rateLimitsOn(rateLimits)).toBe(true);
   });

@@ -133,7 +133,7 @@ export class AppConfig {
 }
 
 /** The requests the rate limits count (docs/design.md, "Rate limits"). */
-export type RateLimitedKind = 'create' | 'stream' | 'wait';
+export type RateLimitedKind = 'create' | 'stream' | 'wait' | 'list';
 /** Requests allowed per window, per client (API key and uuid) and per address; 0 is no limit. */
 export type RateLimits = Record<RateLimitedKind, { perClient: number; perAddress: number }>;
 
@@ -330,6 +330,10 @@ export function parseRateLimits(env: Env, problems: string[] = []): RateLimits {
     wait: {
       perClient: int('RATE_LIMIT_WAITS_PER_CLIENT', 0, 0, most),
       perAddress: int('RATE_LIMIT_WAITS_PER_ADDRESS', 0, 0, most),
+    },
+    list: {
+      perClient: int('RATE_LIMIT_LISTS_PER_CLIENT', 0, 0, most),
+      perAddress: int('RATE_LIMIT_LISTS_PER_ADDRESS', 0, 0, most),
     },
   };
 }

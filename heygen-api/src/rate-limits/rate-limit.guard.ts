@@ -14,7 +14,7 @@ import { RATE_LIMITED_ROUTE, type RateLimitedRoute } from './rate-limited.decora
 
 const isClientId = compileSchema<string>(CLIENT_ID_SCHEMA);
 
-/** Where the guard leaves what a request counts as, for the throttlers' `skipIf`. */
+/** Where the guard leaves what a request counts as (none, one or two kinds), for `skipIf`. */
 const KIND = Symbol('heygen.rateLimitedKind');
 
 interface LimitedRequest {
@@ -23,7 +23,7 @@ interface LimitedRequest {
   query: Record<string, unknown>;
   ip: string;
   [CLIENT_SCOPE]?: string;
-  [KIND]?: RateLimitedKind | undefined;
+  [KIND]?: readonly RateLimitedKind[];
 }
 
 const requestOf = (context: ExecutionContext): LimitedRequest =>
@@ -33,7 +33,7 @@ const requestOf = (context: ExecutionContext): LimitedRequest =>
 export const countsAs =
   (kind: RateLimitedKind) =>
   (context: ExecutionContext): boolean =>
-    requestOf(context)[KIND] === kind;
+    requestOf(context)[KIND]?.includes(kind) === true;
 
 /**
  * The client a request names (its key's scope and its uuid), as the jobs it creates are counted;
@@ -51,8 +51,8 @@ export const clientTracker = (req: Record<string, unknown>): string => {
 /**
  * @nestjs/throttler's guard, run after the API key is checked and before the body is read, on the
  * routes marked `@RateLimited`. It works out once what the request counts as (a creation, a stream
- * opened, a held wait) and answers a request past a limit `429 RATE_LIMITED` with `Retry-After`,
- * in the API's JSON error shape.
+ * opened, a held wait, a list of all the client's jobs) and answers a request past a limit
+ * `429 RATE_LIMITED` with `Retry-After`, in the API's JSON error shape.
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
@@ -63,18 +63,18 @@ export class RateLimitGuard extends ThrottlerGuard {
     );
     if (route === undefined) return true;
     const req = requestOf(context);
-    req[KIND] = kindOf(route, req);
-    if (req[KIND] === undefined) return true;
+    req[KIND] = kindsOf(route, req);
+    if (req[KIND].length === 0) return true;
     return super.canActivate(context);
   }
 
   protected override throwThrottlingException(
     context: ExecutionContext,
-    { timeToBlockExpire }: ThrottlerLimitDetail,
+    { key, timeToBlockExpire }: ThrottlerLimitDetail,
   ): Promise<void> {
-    const kind = requestOf(context)[KIND];
-    const what =
-      kind === 'create' ? 'jobs created' : kind === 'stream' ? 'streams opened' : 'held waits';
+    // The key is `<kind>-<scope>:<tracker>` (rate-limits.module.ts): the limit that refused.
+    const kind = requestOf(context)[KIND]?.find((counted) => key.startsWith(`${counted}-`));
+    const what = kind === undefined ? 'requests' : WHAT[kind];
     throw new DomainError(
       'RATE_LIMITED',
       `Too many ${what}: try again in ${timeToBlockExpire} s`,
@@ -83,20 +83,32 @@ export class RateLimitGuard extends ThrottlerGuard {
   }
 }
 
+/** What the message of a 429 says was too many. */
+const WHAT: Record<RateLimitedKind, string> = {
+  create: 'jobs created',
+  stream: 'streams opened',
+  wait: 'held waits',
+  list: 'lists of all jobs',
+};
+
 /** What the request counts as, the way its controller will answer it (docs/protocol.md). */
-function kindOf(
+function kindsOf(
   route: RateLimitedRoute,
   { method, headers, query }: LimitedRequest,
-): RateLimitedKind | undefined {
-  if (route === 'create') return 'create';
+): RateLimitedKind[] {
+  if (route === 'create') return ['create'];
   if (route === 'status' && prefersEventStream(headers.accept)) {
     // A HEAD of the stream answers its head and opens nothing; /status/:id is JSON whatever Accept.
-    return method === 'HEAD' ? undefined : 'stream';
+    return method === 'HEAD' ? [] : ['stream'];
   }
-  // A catch-up (`after`) is answered at once, `Prefer: wait` or not.
-  if (route === 'status' && query.after !== undefined) return undefined;
+  // A catch-up (`after`) is answered at once, `Prefer: wait` or not, and lists no job.
+  if (route === 'status' && query.after !== undefined) return [];
+  // The batch without `ids` lists every job the client has (up to MAX_JOBS_PER_CLIENT, unpaged),
+  // held or not, its HEAD too: its cost is not bounded by MAX_BATCH_IDS as a poll's is.
+  const kinds: RateLimitedKind[] = route === 'status' && query.ids === undefined ? ['list'] : [];
   // `?wait=` wins over `Prefer`, as in the controllers; a malformed one is refused after this.
   const wait =
     query.wait === undefined ? parsePreferWait(headers.prefer) : parseWaitQuery(query.wait);
-  return wait !== undefined && wait > 0 ? 'wait' : undefined;
+  if (wait !== undefined && wait > 0) kinds.push('wait');
+  return kinds;
 }

@@ -11,8 +11,9 @@ export const RATE_LIMITED_ROUTE = 'heygen:rateLimitedRoute';
 /**
  * Marks a handler the rate limits count (rate-limit.guard.ts). A `GET /status` that asks for an
  * event stream counts as a stream opened (its `HEAD` opens none); a batch or a job's status with
- * `Prefer: wait` or `?wait=` counts as a held wait (a catch-up is never held); a plain poll is not rate
- * limited (its cost is bounded by the poll hint and MAX_BATCH_IDS).
+ * `Prefer: wait` or `?wait=` counts as a held wait (a catch-up is never held); a JSON `GET /status`
+ * without `ids`, the list of all the client's jobs, counts as a list (and as a held wait if held);
+ * a plain poll is not rate limited (its cost is bounded by the poll hint and MAX_BATCH_IDS).
  */
 export const RateLimited = (route: RateLimitedRoute): MethodDecorator =>
   SetMetadata(RATE_LIMITED_ROUTE, route);

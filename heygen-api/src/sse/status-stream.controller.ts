@@ -134,7 +134,7 @@ export class StatusStreamController {
     type: ErrorDto,
     headers: RETRY_AFTER_HEADERS,
     description:
-      'TOO_MANY_STREAMS: the client has MAX_STREAMS_PER_CLIENT open streams; RATE_LIMITED: past a RATE_LIMIT_STREAMS_* or RATE_LIMIT_WAITS_* limit (streams opened, held waits)',
+      'TOO_MANY_STREAMS: the client has MAX_STREAMS_PER_CLIENT open streams; RATE_LIMITED: past a RATE_LIMIT_STREAMS_*, RATE_LIMIT_WAITS_* or RATE_LIMIT_LISTS_* limit (streams opened, held waits, lists of all jobs: without ids)',
   })
   @ApiServiceUnavailableResponse({
     type: ErrorDto,
