@@ -113,6 +113,39 @@ async function subscribed(sut: WebhookDispatcher, events: WebhookEventName[]) {
 
 describe(WebhookDispatcher.name, () => {
   it.each(STATES)(
+    'should leave a delivery delivered by a manual retry while an automatic attempt failed, %s state (review of 2026-12-02)',
+    async (_driver, newState) => {
+      const state = await newState();
+      const { sut } = newDispatcher({ state, env: { WEBHOOK_RETRY_SCHEDULE: '0,300' } });
+      // The automatic attempt is answered 500 after 500 ms, the manual one 200 at once.
+      const receiver = await startReceiver((_req, res, index) => {
+        if (index > 0) res.end('ok');
+        else setTimeout(() => res.writeHead(500).end(), 500);
+      });
+      await sut.subscribe(clientStub, JOB_ID, {
+        url: receiver.url,
+        events: new Set(['completed']),
+      });
+      const now = Date.now();
+      await sut.changed(eventOf(complete(start(newJob(JOB_ID, 10_000, now), now)!, now + 1)!));
+      await vi.waitFor(() => expect(receiver.received).toHaveLength(1));
+      const deliveryId = (await state.subscription(clientStub, JOB_ID))!.latestDeliveryId!;
+
+      await sut.retry(clientStub, JOB_ID, deliveryId);
+      await vi.waitFor(async () => {
+        const { attempts } = await sut.history(clientStub, JOB_ID);
+        expect(attempts.map(({ statusCode }) => statusCode).sort()).toEqual([200, 500]);
+      });
+
+      // The automatic attempt's copy, read before its POST, said pending: saved, it scheduled
+      // the webhook again after the receiver had it.
+      const delivery = await state.delivery(clientStub, JOB_ID, deliveryId);
+      expect(delivery).toMatchObject({ state: 'delivered' });
+      expect(delivery?.nextAttemptAt).toBeUndefined();
+    },
+  );
+
+  it.each(STATES)(
     'should deliver a final change whose every step met a Redis connection reset, %s state (review of 2026-12-01)',
     async (_driver, newState) => {
       const state = blipping(await newState(), [

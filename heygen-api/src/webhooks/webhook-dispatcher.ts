@@ -279,14 +279,15 @@ export class WebhookDispatcher implements JobWebhooks, BeforeApplicationShutdown
       timeoutMs: this.config.webhookTimeoutMs,
       allowPrivate: this.config.webhookAllowPrivate,
     });
-    // A manual attempt reads the delivery again: an automatic one may have moved it on meanwhile
-    // (redis driver: each holds its own copy). Saving the copy read before the POST put the
-    // schedule back a step, and the next attempt, queued under an id already taken, never came
-    // (review of 2026-12-02).
-    const delivery = manual
-      ? ((await this.stored(() => this.state.delivery(clientId, jobId, deliveryId))) ?? sent)
-      : sent;
+    // Every attempt reads the delivery again: another may have moved it on meanwhile (redis
+    // driver: each holds its own copy). Saving the copy read before the POST, a manual attempt put
+    // the schedule back a step, and the next attempt, queued under an id already taken, never
+    // came; an automatic one failing after a manual 2xx made the delivery pending again, and sent
+    // it again (review of 2026-12-02). The memory driver's copy is the live delivery itself.
+    const delivery =
+      (await this.stored(() => this.state.delivery(clientId, jobId, deliveryId))) ?? sent;
     delivery.attempts = Math.max(delivery.attempts, attempt);
+    delivery.scheduled = Math.max(delivery.scheduled, sent.scheduled);
     const now = Date.now();
     const status = outcome.statusCode;
     let reschedule = false;
