@@ -4,7 +4,7 @@ import { newJob } from '../domain/job.js';
 import { type JobEvent } from './job-events.js';
 import { connectTestRedis, newPrefix, useTestRedis } from '../../test/support/redis-server.js';
 import { describeJobEventsContract } from './job-events.contract.js';
-import { RedisJobEvents } from './redis-job-events.js';
+import { REPLAY_PAGE, RedisJobEvents } from './redis-job-events.js';
 
 const redis = useTestRedis();
 
@@ -23,6 +23,36 @@ describeJobEventsContract('Redis', async (env = {}) => {
     }),
   );
   return { sut: sut!, peer: peer! };
+});
+
+describe('RedisJobEvents resuming a long log (review of 2026-12-02)', () => {
+  it('should replay it whole and in order, reading Redis a page at a time', async () => {
+    const { config, connections } = await connectTestRedis(redis);
+    const sut = new RedisJobEvents(config, connections);
+    sut.onModuleInit();
+    onTestFinished(() => sut.onModuleDestroy());
+    sut.subscribe(clientStub, () => {});
+    const start = await sut.head(clientStub); // subscribed
+    const published: string[] = [];
+    for (let i = 1; i <= 2 * REPLAY_PAGE + 1; i++) {
+      published.push((await sut.publish(clientStub, jobStub(i))).id);
+    }
+    // XRANGE calls inside scripts count in Redis's commandstats: one a page.
+    const xranges = async () =>
+      Number(
+        /cmdstat_xrange:calls=(\d+)/.exec(await connections.command.info('commandstats'))?.[1] ?? 0,
+      );
+    const before = await xranges();
+
+    const replay = await sut.replay(clientStub, start);
+
+    expect(replay?.map(({ id }) => id)).toEqual(published);
+    expect(replay?.map(({ job }) => job.id)).toEqual(published.map((_, i) => i + 1));
+    expect((await xranges()) - before).toBe(3);
+    // A limit inside a page, and one that ends on a page's end.
+    expect(await sut.replay(clientStub, start, 3)).toEqual(replay?.slice(0, 3));
+    expect(await sut.replay(clientStub, start, REPLAY_PAGE)).toEqual(replay?.slice(0, REPLAY_PAGE));
+  });
 });
 
 describe('RedisJobEvents after Redis lost its data (review of 2026-12-01)', () => {
