@@ -10,6 +10,15 @@ const redis = useTestRedis();
 
 const jobStub = (id: number) => newJob(id, 1000, Date.parse('2026-11-23T18:00:00.000Z'));
 
+/** One instance's events on the file's Redis, started, and stopped after the test. */
+async function startEvents(env: Record<string, string> = {}) {
+  const { config, connections } = await connectTestRedis(redis, env);
+  const sut = new RedisJobEvents(config, connections);
+  sut.onModuleInit();
+  onTestFinished(() => sut.onModuleDestroy());
+  return { sut, connections };
+}
+
 describeJobEventsContract('Redis', async (env = {}) => {
   // Two instances: two sets of connections under one prefix, as two processes would have.
   const prefix = newPrefix();
@@ -27,10 +36,7 @@ describeJobEventsContract('Redis', async (env = {}) => {
 
 describe('RedisJobEvents resuming a long log (review of 2026-12-02)', () => {
   it('should replay it whole and in order, reading Redis a page at a time', async () => {
-    const { config, connections } = await connectTestRedis(redis);
-    const sut = new RedisJobEvents(config, connections);
-    sut.onModuleInit();
-    onTestFinished(() => sut.onModuleDestroy());
+    const { sut, connections } = await startEvents();
     sut.subscribe(clientStub, () => {});
     const start = await sut.head(clientStub); // subscribed
     const published: string[] = [];
@@ -57,10 +63,7 @@ describe('RedisJobEvents resuming a long log (review of 2026-12-02)', () => {
 
 describe('RedisJobEvents after Redis lost its data (review of 2026-12-01)', () => {
   it('should start its subscribers over, and resume no id of before the loss', async () => {
-    const { config, connections } = await connectTestRedis(redis);
-    const sut = new RedisJobEvents(config, connections);
-    sut.onModuleInit();
-    onTestFinished(() => sut.onModuleDestroy());
+    const { sut } = await startEvents();
     const lost = vi.fn();
     sut.subscribe(clientStub, () => {}, lost);
     await sut.head(clientStub); // subscribed
@@ -85,10 +88,7 @@ describe('RedisJobEvents after Redis lost its data (review of 2026-12-01)', () =
   }, 30_000);
 
   it('should not start over a quiet client whose stream expired, when Redis kept its data (review of 2026-12-01)', async () => {
-    const { config, connections } = await connectTestRedis(redis, { RETENTION_MS: '1000' });
-    const sut = new RedisJobEvents(config, connections);
-    sut.onModuleInit();
-    onTestFinished(() => sut.onModuleDestroy());
+    const { sut, connections } = await startEvents({ RETENTION_MS: '1000' });
     const lost = vi.fn();
     const heard: JobEvent[] = [];
     // One client that never had an event, one whose only event expired with its stream.
@@ -113,10 +113,7 @@ describe('RedisJobEvents after Redis lost its data (review of 2026-12-01)', () =
   });
 
   it('should start a subscriber over when events it missed in a gap were trimmed (review of 2026-12-01)', async () => {
-    const { config, connections } = await connectTestRedis(redis, { REPLAY_LOG_SIZE: '5' });
-    const sut = new RedisJobEvents(config, connections);
-    sut.onModuleInit();
-    onTestFinished(() => sut.onModuleDestroy());
+    const { sut, connections } = await startEvents({ REPLAY_LOG_SIZE: '5' });
     const lost = vi.fn();
     const heard: JobEvent[] = [];
     sut.subscribe(clientStub, (event) => heard.push(event), lost);
@@ -134,10 +131,7 @@ describe('RedisJobEvents after Redis lost its data (review of 2026-12-01)', () =
   });
 
   it("should resume from a client's latest id once its stream expired, and go on from it (review of 2026-12-01)", async () => {
-    const { config, connections } = await connectTestRedis(redis, { RETENTION_MS: '1000' });
-    const sut = new RedisJobEvents(config, connections);
-    sut.onModuleInit();
-    onTestFinished(() => sut.onModuleDestroy());
+    const { sut, connections } = await startEvents({ RETENTION_MS: '1000' });
     const latest = await sut.publish(clientStub, jobStub(1));
     const stream = `${connections.prefix}{${clientStub}}:events`;
     await vi.waitFor(async () => expect(await connections.command.exists(stream)).toBe(0), {
