@@ -57,10 +57,11 @@ export class InMemoryWebhookState implements WebhookState, OnModuleDestroy {
     const subscription = this.subscriptions.get(delivery.clientId, delivery.jobId);
     if (subscription) {
       subscription.touchedAt = Date.now();
-      // The same object, changed in place, is saved again: kept where it is.
-      if (subscription.deliveries.get(delivery.deliveryId) !== delivery) {
-        this.subscriptions.addDelivery(subscription, delivery);
-      }
+      // The same object, changed in place, is saved again: kept where it is. A copy saying
+      // `pending` does not undo a delivery (as in RedisWebhookState's SAVE).
+      const kept = subscription.deliveries.get(delivery.deliveryId);
+      const undoes = kept?.state === 'delivered' && delivery.state === 'pending';
+      if (kept !== delivery && !undoes) this.subscriptions.addDelivery(subscription, delivery);
     }
     return Promise.resolve();
   }

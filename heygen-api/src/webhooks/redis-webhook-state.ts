@@ -38,10 +38,17 @@ settle(KEYS[1], KEYS[2], ARGV[1])
 
 /**
  * Stores a delivery's state (ARGV[1] its id, ARGV[2] the delivery) in the hash KEYS[1], the hash
- * and the attempts list KEYS[2] kept ARGV[3] ms, or ARGV[4] once settled.
+ * and the attempts list KEYS[2] kept ARGV[3] ms, or ARGV[4] once settled. A delivery stored
+ * `delivered` is not made `pending` again: the copy of an attempt that failed while another got a
+ * 2xx, saved after it, would send the webhook again (review of 2026-12-02; the dispatcher reads
+ * the delivery again after each POST, which leaves a round trip for this to close).
  */
 const SAVE = new RedisScript(`${LUA_SETTLE}
-redis.call('HSET', KEYS[1], 'd:' .. ARGV[1], ARGV[2])
+local stored = redis.call('HGET', KEYS[1], 'd:' .. ARGV[1])
+local delivered = stored and cjson.decode(stored).state == 'delivered'
+if not (delivered and cjson.decode(ARGV[2]).state == 'pending') then
+  redis.call('HSET', KEYS[1], 'd:' .. ARGV[1], ARGV[2])
+end
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 settle(KEYS[1], KEYS[2], ARGV[4])

@@ -146,6 +146,31 @@ describe(WebhookDispatcher.name, () => {
   );
 
   it.each(STATES)(
+    'should keep a delivery delivered when a copy of it from before saves it pending, %s state (review of 2026-12-02)',
+    async (_driver, newState) => {
+      const state = await newState();
+      const { sut } = newDispatcher({ state });
+      const { receiver, running, now } = await subscribed(sut, ['completed']);
+      await sut.changed(eventOf(complete(running, now + 1)!));
+      await vi.waitFor(() => expect(receiver.received).toHaveLength(1));
+      const deliveryId = (await state.subscription(clientStub, JOB_ID))!.latestDeliveryId!;
+      await vi.waitFor(async () =>
+        expect(await state.delivery(clientStub, JOB_ID, deliveryId)).toMatchObject({
+          state: 'delivered',
+        }),
+      );
+      const delivered = (await state.delivery(clientStub, JOB_ID, deliveryId))!;
+
+      // What an attempt that failed meanwhile saves: its copy, pending, with a retry.
+      await state.saveDelivery({ ...delivered, state: 'pending', nextAttemptAt: now + 60_000 });
+
+      const kept = await state.delivery(clientStub, JOB_ID, deliveryId);
+      expect(kept).toMatchObject({ state: 'delivered' });
+      expect(kept?.nextAttemptAt).toBeUndefined();
+    },
+  );
+
+  it.each(STATES)(
     'should deliver a final change whose every step met a Redis connection reset, %s state (review of 2026-12-01)',
     async (_driver, newState) => {
       const state = blipping(await newState(), [
