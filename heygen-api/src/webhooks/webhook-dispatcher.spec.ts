@@ -103,9 +103,16 @@ function blipping(
   return state;
 }
 
-/** A receiver, the job subscribed to it for `events`, and the job started now. */
-async function subscribed(sut: WebhookDispatcher, events: WebhookEventName[]) {
-  const receiver = await startReceiver();
+/**
+ * A receiver (answering as `answer` says, 200 by default), the job subscribed to it for
+ * `events`, and the job started now.
+ */
+async function subscribed(
+  sut: WebhookDispatcher,
+  events: WebhookEventName[],
+  answer?: Parameters<typeof startReceiver>[0],
+) {
+  const receiver = await startReceiver(answer);
   await sut.subscribe(clientStub, JOB_ID, { url: receiver.url, events: new Set(events) });
   const now = Date.now();
   return { receiver, now, running: start(newJob(JOB_ID, 10_000, now), now)! };
@@ -118,16 +125,15 @@ describe(WebhookDispatcher.name, () => {
       const state = await newState();
       const { sut } = newDispatcher({ state, env: { WEBHOOK_RETRY_SCHEDULE: '0,300' } });
       // The automatic attempt is answered 500 after 500 ms, the manual one 200 at once.
-      const receiver = await startReceiver((_req, res, index) => {
-        if (index > 0) res.end('ok');
-        else setTimeout(() => res.writeHead(500).end(), 500);
-      });
-      await sut.subscribe(clientStub, JOB_ID, {
-        url: receiver.url,
-        events: new Set(['completed']),
-      });
-      const now = Date.now();
-      await sut.changed(eventOf(complete(start(newJob(JOB_ID, 10_000, now), now)!, now + 1)!));
+      const { receiver, running, now } = await subscribed(
+        sut,
+        ['completed'],
+        (_req, res, index) => {
+          if (index > 0) res.end('ok');
+          else setTimeout(() => res.writeHead(500).end(), 500);
+        },
+      );
+      await sut.changed(eventOf(complete(running, now + 1)!));
       await vi.waitFor(() => expect(receiver.received).toHaveLength(1));
       const deliveryId = (await state.subscription(clientStub, JOB_ID))!.latestDeliveryId!;
 
