@@ -12,6 +12,7 @@ import { JobsClient } from './support/jobs-client.js';
 import { parseResponses, RawConnection, rawRequest } from './support/raw-socket.js';
 import { startServer, type TestServer } from './support/server.js';
 import { describeEachAdapter } from './support/adapters.js';
+import { useTestRedis } from './support/redis-server.js';
 
 // The attacks of issue 18, kept: each one took the server down or let a client see or hold what
 // is not its own, before the fix its test names.
@@ -524,5 +525,37 @@ describeEachAdapter(() => {
       const res = await requestJson(`${server.url}/status/1?uuid=x`);
       expect(res.body).toMatchObject({ code: 'INVALID_CLIENT_ID' });
     });
+  });
+});
+
+describe('adversarial: floods under the caps, redis driver (review of 2026-12-02)', () => {
+  const redis = useTestRedis();
+
+  it('should keep at most MAX_RETAINED_JOBS jobs of the whole deployment, forgetting the oldest finished first', async () => {
+    const env = {
+      JOBS_DRIVER: 'redis',
+      REDIS_URL: redis.url,
+      MAX_ACTIVE_JOBS: '2',
+      MAX_RETAINED_JOBS: '3',
+    };
+    const [a, b] = [await startServer(env), await startServer(env)];
+    // Fresh uuids, each instance: the deployment's cap holds across both.
+    const finished = [];
+    for (const server of [a, b]) {
+      const client = new JobsClient(server.url);
+      const { id } = await client.createOk({ duration: 0 });
+      await client.waitFor(id, (job) => job.status === 'completed');
+      finished.push({ client, id });
+    }
+    const onA = new JobsClient(a.url);
+    const running = await onA.createOk({ duration: 60_000 });
+
+    await new JobsClient(b.url, { clientId: onA.clientId }).createOk({ duration: 0 });
+
+    const evicted = await finished[0]!.client.status(finished[0]!.id);
+    expect(evicted.status).toBe(404);
+    expect(evicted.body.code).toBe('JOB_NOT_FOUND');
+    expect((await finished[1]!.client.status(finished[1]!.id)).status).toBe(200);
+    expect((await onA.status(running.id)).body.status).toBe('running');
   });
 });

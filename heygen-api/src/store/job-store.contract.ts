@@ -182,6 +182,41 @@ export function describeJobStoreContract(name: string, factory: JobStoreFactory)
       expect(await sut.get(clientStub, b)).toBeUndefined();
     });
 
+    it('should forget the oldest finished job of any client, and its key, to stay within MAX_RETAINED_JOBS', async () => {
+      const { sut, peer } = await factory({
+        MAX_ACTIVE_JOBS: '2',
+        MAX_RETAINED_JOBS: '3',
+        RETENTION_MS: '60000',
+      });
+      const limits = { active: 2 };
+      const idempotency = { key: 'k', fingerprint: 'f' };
+      const finish = async (store: JobStore, clientId: string, draft: Partial<JobDraft> = {}) => {
+        const { record } = await store.create(draftStub({ clientId, limits, ...draft }));
+        await store.update(clientId, record!.job.id, (job) => cancel(job, Date.now()));
+        await sleep(2);
+        return record!.job.id;
+      };
+      const oldest = await finish(sut, otherClientStub, { idempotency });
+      const second = await finish(peer, clientStub);
+      const running = (await sut.create(draftStub({ limits }))).record!.job.id;
+
+      // Three kept: the next creation, on either instance, forgets the oldest finished job.
+      await peer.create(draftStub({ limits }));
+      expect(await sut.get(otherClientStub, oldest)).toBeUndefined();
+      expect(await sut.get(clientStub, second)).toBeDefined();
+      // Its idempotency key went with it: reused, it makes a new job.
+      const reused = await sut.create(draftStub({ clientId: otherClientStub, idempotency }));
+      expect(reused.outcome).toBe('created');
+      expect(reused.record!.job.id).toBeGreaterThan(oldest);
+      // That creation made room too; unfinished jobs are never evicted, however old.
+      expect(await sut.get(clientStub, second)).toBeUndefined();
+      expect((await peer.get(clientStub, running))?.job.status).toBe('pending');
+      expect(await sut.create(draftStub({ limits: { active: 4 } }))).toMatchObject({
+        outcome: 'created',
+      });
+      expect(await peer.get(clientStub, running)).toBeDefined();
+    });
+
     it('should give a reused idempotency key its job back even at the limit', async () => {
       const { sut } = await factory();
       const idempotency = { key: 'k', fingerprint: 'f' };

@@ -1,7 +1,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { connectTestRedis, newPrefix, useTestRedis } from '../../test/support/redis-server.js';
-import { clientStub } from '../../test/unit/stubs.js';
-import { complete, start } from '../domain/job.js';
+import { clientStub, otherClientStub } from '../../test/unit/stubs.js';
+import { cancel, complete, start } from '../domain/job.js';
 import { RedisJobEvents } from '../events/redis-job-events.js';
 import { describeJobStoreContract } from './job-store.contract.js';
 import { RedisJobStore } from './redis-job-store.js';
@@ -91,5 +91,66 @@ describe('RedisJobStore: a change and its event, one script', () => {
     const stream = `${connections.prefix}{${clientStub}}:events`;
     expect(await connections.command.pttl(stream)).toBeGreaterThan(0);
     expect(await events.replay(clientStub, completed!.event!.id)).toEqual([]);
+  });
+});
+
+describe('RedisJobStore: MAX_RETAINED_JOBS', () => {
+  const limits = { activePerClient: 10, keptPerClient: 10, active: 100 };
+  const finish = async (store: RedisJobStore, clientId: string, keptPerClient = 10) => {
+    const { record } = await store.create({
+      clientId,
+      duration: 1000,
+      fail: false,
+      now: Date.now(),
+      limits: { ...limits, keptPerClient },
+    });
+    return store.update(clientId, record!.job.id, (job) => cancel(job, Date.now()));
+  };
+
+  it("should drop an evicted one-job client's events, and keep its last position resumable", async () => {
+    const prefix = newPrefix();
+    const env = { MAX_ACTIVE_JOBS: '1', MAX_RETAINED_JOBS: '1' };
+    const { config, connections } = await connectTestRedis(redis, env, prefix);
+    const store = new RedisJobStore(config, connections);
+    const events = new RedisJobEvents(config, connections);
+    events.onModuleInit();
+    onTestFinished(() => events.onModuleDestroy());
+    const finished = await finish(store, otherClientStub);
+    const stream = `${prefix}{${otherClientStub}}:events`;
+    expect(await connections.command.exists(stream)).toBe(1);
+
+    await finish(store, clientStub);
+
+    expect(await store.get(otherClientStub, finished!.job.id)).toBeUndefined();
+    // The stream (4.7 KB of a one-job client's 6.8) goes with its last job; its latest id still
+    // resumes, with nothing to replay, and its next job continues the sequence.
+    expect(await connections.command.exists(stream)).toBe(0);
+    expect(await events.replay(otherClientStub, finished!.event!.id)).toEqual([]);
+    // Kept a log's time (RETENTION_MS), not the day a client's last position is kept otherwise.
+    const lastPosition = await connections.command.pttl(`${prefix}{${otherClientStub}}:head-since`);
+    expect(lastPosition).toBeGreaterThan(0);
+    expect(lastPosition).toBeLessThanOrEqual(config.retentionMs);
+    // So does its id sequence, the clock being past it: its next id is still a new one.
+    expect(await connections.command.exists(`${prefix}{${otherClientStub}}:meta`)).toBe(0);
+    const next = await finish(store, otherClientStub);
+    expect(next!.job.id).toBeGreaterThan(finished!.job.id);
+    const replayed = await events.replay(otherClientStub, finished!.event!.id);
+    expect(replayed?.map((event) => event.job.status)).toEqual(['pending', 'cancelled']);
+    expect(replayed?.[1]).toEqual(next!.event);
+  });
+
+  it('should count finished jobs once, however they were forgotten', async () => {
+    const prefix = newPrefix();
+    const env = { RETENTION_MS: '100' };
+    const { config, connections } = await connectTestRedis(redis, env, prefix);
+    const store = new RedisJobStore(config, connections);
+    const finishedKey = `${prefix}finished`;
+
+    // Evicted by the client's own limit (one kept), or past retention: out of the count.
+    for (let i = 0; i < 3; i++) await finish(store, clientStub, 1);
+    expect(await connections.command.zcard(finishedKey)).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await finish(store, otherClientStub);
+    expect(await connections.command.zcard(finishedKey)).toBe(1);
   });
 });

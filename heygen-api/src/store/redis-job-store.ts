@@ -50,15 +50,17 @@ function storedRecord(
 const LUA_CLIENT = `${LUA_NOW}
 local J, D, K, M = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 ${LUA_APPEND_EVENT}
-local function forget(id)
-  local v = redis.call('HGET', J, id)
+-- A job forgotten from a client's keys (j, d, k): this client's, or another's (evict).
+local function forget_from(j, d, k, id)
+  local v = redis.call('HGET', j, id)
   if v then
     local r = cjson.decode(v)
-    if type(r.idempotency) == 'table' then redis.call('HDEL', K, r.idempotency.key) end
-    redis.call('HDEL', J, id)
+    if type(r.idempotency) == 'table' then redis.call('HDEL', k, r.idempotency.key) end
+    redis.call('HDEL', j, id)
   end
-  redis.call('ZREM', D, id)
+  redis.call('ZREM', d, id)
 end
+local function forget(id) forget_from(J, D, K, id) end
 -- The record (JSON) with the id of the event that left its job so (issue 19).
 local function with_event(record, event)
   return '{"eventId":"' .. event .. '",' .. string.sub(record, 2)
@@ -79,13 +81,34 @@ end
 `;
 
 /**
- * KEYS[5]: the deployment's active count; 6, 7: the client's event stream and head-since. ARGV:
- * record, idempotency key or '', three limits, the job's JSON without its id (the event's, once the
- * id is known), the events kept, their least time kept (ms). A job created is logged as its first
- * event in the same step.
+ * KEYS[5]: the deployment's active count; 6, 7: the client's event stream and head-since; 8: the
+ * pending index; 9: the deployment's finished jobs. ARGV: record, idempotency key or '', three
+ * limits, the job's JSON without its id (the event's, once the id is known), the events kept, their
+ * least time kept (ms), the client, MAX_RETAINED_JOBS, the key prefix. A job created is logged as
+ * its first event in the same step.
+ *
+ * MAX_RETAINED_JOBS counts the deployment's unfinished jobs (KEYS[5]) and its finished ones (KEYS[9],
+ * `<id>@<client>` → when it expires): room is made as the memory driver makes it, by forgetting the
+ * oldest finished job of any client (its keys named from the member: one primary, not Cluster). A
+ * client left with no job loses its event stream too (the bulk of a one-job client's memory) and,
+ * once the clock has passed it, its id sequence; its last position (head-since) stays a log's time
+ * instead of a day, so its event ids still resume meanwhile.
  */
 const CREATE = new RedisScript(`${LUA_CLIENT}
-local A = KEYS[5]
+local A, F = KEYS[5], KEYS[9]
+local function evict(member, now)
+  local at = string.find(member, '@', 1, true)
+  local base = ARGV[11] .. '{' .. string.sub(member, at + 1) .. '}:'
+  forget_from(base .. 'jobs', base .. 'done', base .. 'keys', string.sub(member, 1, at - 1))
+  if redis.call('EXISTS', base .. 'jobs') == 1 then return end
+  redis.call('DEL', base .. 'events')
+  -- Its last position for a log's time, not a day: under a flood of one-job clients it would
+  -- outweigh the jobs the cap keeps (docs/deployment.md, "Size it").
+  redis.call('PEXPIRE', base .. 'head-since', ARGV[8], 'LT')
+  -- Its id sequence too, once the clock has passed its last id (domain/sequence.ts, canForget).
+  local meta = base .. 'meta'
+  if tonumber(redis.call('HGET', meta, 'last') or '0') < now then redis.call('DEL', meta) end
+end
 local record, key = ARGV[1], ARGV[2]
 local activePerClient, keptPerClient, activeAll = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local now = now_ms()
@@ -101,6 +124,16 @@ while redis.call('HLEN', J) >= keptPerClient do
   local oldest = redis.call('ZRANGE', D, 0, 0)
   if not oldest[1] then return {'limit', 'client'} end
   forget(oldest[1])
+  redis.call('ZREM', F, oldest[1] .. '@' .. ARGV[9])
+end
+-- Those past their retention are forgotten already, or will be by their client's next script.
+redis.call('ZREMRANGEBYSCORE', F, '-inf', now)
+local retained = tonumber(redis.call('GET', A) or '0') + redis.call('ZCARD', F)
+while retained >= tonumber(ARGV[10]) do
+  local oldest = redis.call('ZPOPMIN', F)
+  if not oldest[1] then break end
+  evict(oldest[1], now)
+  retained = retained - 1
 end
 local id = fmt(math.max(tonumber(redis.call('HGET', M, 'last') or '0') + 1, now))
 redis.call('HSET', M, 'last', id)
@@ -135,8 +168,10 @@ return redis.call('HGETALL', J)
 /**
  * Compare-and-set on the job's revision (every change bumps it), and the change's event appended in
  * the same step. KEYS[5]: the deployment's active count; 6, 7: the client's event stream and
- * head-since. ARGV: id, the revision read, the new record, '1' when this change finishes the job,
- * retention ms, the job's JSON (the event), the events kept, their least time kept (ms).
+ * head-since; 8: the pending index; 9: the deployment's finished jobs (CREATE). ARGV: id, the
+ * revision read, the new record, '1' when this change finishes the job, retention ms, the job's
+ * JSON (the event), the events kept, their least time kept (ms), the job's pending member or '',
+ * the client.
  */
 const UPDATE = new RedisScript(`${LUA_CLIENT}
 local A = KEYS[5]
@@ -156,7 +191,9 @@ if ARGV[9] ~= '' then redis.call('ZREM', KEYS[8], ARGV[9]) end
 if finishing then
   local active = redis.call('HINCRBY', M, 'active', -1)
   redis.call('DECR', A)
-  redis.call('ZADD', D, fmt(now + tonumber(ARGV[5])), id)
+  local expires = fmt(now + tonumber(ARGV[5]))
+  redis.call('ZADD', D, expires, id)
+  redis.call('ZADD', KEYS[9], expires, id .. '@' .. ARGV[10])
   settle(now, active)
 end
 return {'ok', event}
@@ -220,6 +257,8 @@ export class RedisJobStore implements JobStore {
         JSON.stringify(job),
         ...this.eventArgs(),
         clientId,
+        this.config.maxRetainedJobs,
+        this.redis.prefix,
       ],
     )) as [string, string, string?, string?];
     if (outcome === 'limit') return { outcome, limit: id === 'server' ? 'server' : 'client' };
@@ -280,6 +319,7 @@ export class RedisJobStore implements JobStore {
         ...this.eventArgs(),
         // Out of the pending index with its first change.
         record.job.status === 'pending' ? jobMember(clientId, id) : '',
+        clientId,
       ])) as [string, string?];
       if (outcome === 'ok') {
         this.redis.watermark.saw(value);
@@ -308,10 +348,9 @@ export class RedisJobStore implements JobStore {
     }
   }
 
-  /** The client's four keys; the braces make them one hash slot (one script touches them all). */
   /**
    * The keys of a change's script (CREATE, UPDATE): the client's, the active counter, its event
-   * log and the pending index.
+   * log, the pending index and the finished jobs.
    */
   private changeKeys(clientId: ClientKey): string[] {
     return [
@@ -319,9 +358,11 @@ export class RedisJobStore implements JobStore {
       this.activeKey,
       ...eventLogKeys(this.redis.prefix, clientId),
       this.pendingKey,
+      this.finishedKey,
     ];
   }
 
+  /** The client's four keys; the braces make them one hash slot (one script touches them all). */
   private keys(clientId: ClientKey): string[] {
     const base = `${this.redis.prefix}{${clientId}}`;
     return [`${base}:jobs`, `${base}:done`, `${base}:keys`, `${base}:meta`];
@@ -334,6 +375,11 @@ export class RedisJobStore implements JobStore {
 
   private get activeKey(): string {
     return `${this.redis.prefix}active`;
+  }
+
+  /** The deployment's finished jobs, `<id>@<client>` by when they expire: MAX_RETAINED_JOBS. */
+  private get finishedKey(): string {
+    return `${this.redis.prefix}finished`;
   }
 
   /** The deployment's pending jobs, `<id>@<client>` by creation time: see stillPending. */
