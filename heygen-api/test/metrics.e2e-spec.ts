@@ -387,4 +387,39 @@ describeEachAdapter(() => {
       });
     });
   });
+
+  describe('GET /metrics: jobs evicted', () => {
+    // A Redis of its own: MAX_RETAINED_JOBS counts every finished job the deployment keeps.
+    const own = useTestRedis();
+
+    it.each(['memory', 'redis'])(
+      'should count the finished jobs forgotten early, by the limit that made room (%s driver)',
+      async (driver) => {
+        const server = await startServer({
+          ...(driver === 'redis' && { JOBS_DRIVER: 'redis', REDIS_URL: own.url }),
+          MAX_JOBS_PER_CLIENT: '2',
+          MAX_ACTIVE_JOBS_PER_CLIENT: '2',
+          MAX_ACTIVE_JOBS: '2',
+          MAX_RETAINED_JOBS: '3',
+        });
+        const finish = async (client: JobsClient) => {
+          const { id } = await client.createOk({ duration: 0 });
+          await client.waitFor(id, (job) => job.status === 'completed');
+        };
+        const one = new JobsClient(server.url);
+        await finish(one);
+        await finish(one);
+        // The client keeps two: its oldest goes.
+        await finish(one);
+        await finish(new JobsClient(server.url));
+        // Three kept in all: the oldest of any client goes.
+        await finish(new JobsClient(server.url));
+
+        const { value } = await scrape(server);
+        expect(value('heygen_jobs_created_total')).toBe(5);
+        expect(value('heygen_jobs_evicted_total', { limit: 'jobs_per_client' })).toBe(1);
+        expect(value('heygen_jobs_evicted_total', { limit: 'retained_jobs' })).toBe(1);
+      },
+    );
+  });
 });

@@ -6,6 +6,7 @@ import { type JobEvent } from '../events/job-events.js';
 import { JobTransitionLog } from '../logging/job-transition-log.js';
 import { ROOT_LOGGER } from '../logging/logging.module.js';
 import { AppMetrics } from '../metrics/app-metrics.js';
+import { type Evicted } from '../store/job-store.js';
 import { JOB_WEBHOOKS, type JobWebhooks } from '../webhooks/job-webhooks.js';
 
 /**
@@ -38,9 +39,12 @@ export class JobChanges {
     this.transitions = new JobTransitionLog(logger);
   }
 
-  /** A new job, once its first event exists. Not the webhooks': a creation is no webhook event. */
-  created(event: JobEvent): void {
-    this.metrics.jobCreated();
+  /**
+   * A new job, once its first event exists, and the finished jobs its creation forgot early to make
+   * room. Not the webhooks': a creation is no webhook event.
+   */
+  created(event: JobEvent, evicted: Evicted = { perClient: 0, retained: 0 }): void {
+    this.metrics.jobCreated(evicted);
     this.transitions.changed(event.clientId, event.job);
   }
 

@@ -155,7 +155,7 @@ export class JobsService {
     // Registered before the runner can change the job: its first change must find the webhook.
     if (webhook) await this.webhooks?.subscribe(clientId, record.job.id, webhook);
     const event = await this.logged(clientId, record.job, result.event);
-    this.changes.created(event);
+    this.changes.created(event, result.evicted);
     await this.watchFor(record, cancelWhenUnwatched);
     this.run(record, optIns);
     return { job: event.job, created: true, ...deadlineOf(record) };

@@ -17,6 +17,8 @@ describe(AppMetrics.name, () => {
       'heygen_webhook_deliveries_given_up_total{reason="schedule_ended"} 0',
       'heygen_webhook_deliveries_given_up_total{reason="gone"} 0',
       'heygen_webhook_deliveries_given_up_total{reason="retained_jobs_cap"} 0',
+      'heygen_jobs_evicted_total{limit="jobs_per_client"} 0',
+      'heygen_jobs_evicted_total{limit="retained_jobs"} 0',
     ]) {
       expect(text.split('\n')).toContain(series);
     }
@@ -30,5 +32,17 @@ describe(AppMetrics.name, () => {
     const lines = (await metrics.scrape()).split('\n');
     expect(lines).toContain('heygen_webhook_deliveries_given_up_total{reason="gone"} 2');
     expect(lines).toContain('heygen_webhook_deliveries_given_up_total{reason="schedule_ended"} 0');
+  });
+
+  it('should count the jobs a creation evicted, by the limit that made it', async () => {
+    const metrics = new AppMetrics();
+    metrics.jobCreated({ perClient: 2, retained: 0 });
+    metrics.jobCreated({ perClient: 0, retained: 3 });
+    metrics.jobCreated();
+
+    const lines = (await metrics.scrape()).split('\n');
+    expect(lines).toContain('heygen_jobs_created_total 3');
+    expect(lines).toContain('heygen_jobs_evicted_total{limit="jobs_per_client"} 2');
+    expect(lines).toContain('heygen_jobs_evicted_total{limit="retained_jobs"} 3');
   });
 });

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { type Job } from '../domain/job.js';
+import { type Evicted } from '../store/job-store.js';
 import { pollHintLateness } from './poll-hint-lateness.js';
 
 /** Counts a gauge reads from the service that keeps them, when scraped (see `readAtScrape`). */
@@ -72,6 +73,12 @@ export class AppMetrics {
   private defaultsStarted = false;
 
   private readonly jobsCreated = this.counter('jobs_created_total', 'Jobs created');
+  private readonly evictedBy = this.labelledCounter(
+    'jobs_evicted_total',
+    'Finished jobs forgotten before RETENTION_MS to make room for a new one, by the limit',
+    'limit',
+    ['jobs_per_client', 'retained_jobs'],
+  );
   private readonly finishedByStatus = this.labelledCounter(
     'jobs_finished_total',
     'Jobs that reached a final state, by that state',
@@ -157,8 +164,11 @@ export class AppMetrics {
     this.scraped[count] = read;
   }
 
-  jobCreated(): void {
+  /** A job created, and the finished jobs its creation forgot early (MAX_JOBS_PER_CLIENT, MAX_RETAINED_JOBS). */
+  jobCreated(evicted: Evicted = { perClient: 0, retained: 0 }): void {
     this.jobsCreated.inc();
+    if (evicted.perClient > 0) this.evictedBy.jobs_per_client.inc(evicted.perClient);
+    if (evicted.retained > 0) this.evictedBy.retained_jobs.inc(evicted.retained);
   }
 
   /** Every change a store accepted: a final one counts the job as finished. */

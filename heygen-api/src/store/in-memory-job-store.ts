@@ -67,8 +67,10 @@ export class InMemoryJobStore implements JobStore, OnModuleDestroy {
     if (this.active >= limits.active) return Promise.resolve({ outcome: 'limit', limit: 'server' });
     // Room is made by forgetting the oldest finished job: an unfinished one is never evicted, and
     // there is always a finished one here, since activePerClient ≤ keptPerClient (config).
+    const evicted = { perClient: 0, retained: 0 };
     while (client.jobs.size >= limits.keptPerClient && client.finished.size > 0) {
       this.forget(client.finished.values().next().value!);
+      evicted.perClient += 1;
     }
     if (client.jobs.size >= limits.keptPerClient) {
       return Promise.resolve({ outcome: 'limit', limit: 'client' });
@@ -76,6 +78,7 @@ export class InMemoryJobStore implements JobStore, OnModuleDestroy {
     // The same for the server's cap; MAX_ACTIVE_JOBS < MAX_RETAINED_JOBS (config) leaves room.
     while (this.retained >= this.config.maxRetainedJobs && this.finished.size > 0) {
       this.forget(this.finished.values().next().value!);
+      evicted.retained += 1;
     }
 
     client.lastId = nextId(client.lastId, draft.now);
@@ -94,7 +97,7 @@ export class InMemoryJobStore implements JobStore, OnModuleDestroy {
     if (draft.cancelAt !== undefined) this.deadlines.set(packed, draft.cancelAt);
     this.active += 1;
     if (draft.idempotency) client.byIdempotencyKey.set(draft.idempotency.key, record.job.id);
-    return Promise.resolve({ outcome: 'created', record });
+    return Promise.resolve({ outcome: 'created', record, evicted });
   }
 
   get(clientId: ClientKey, id: number): Promise<JobRecord | undefined> {

@@ -177,7 +177,9 @@ export function describeJobStoreContract(name: string, factory: JobStoreFactory)
       await sut.update(clientStub, b, (job) => cancel(job, Date.now()));
       await sleep(2);
       await sut.update(clientStub, a, (job) => cancel(job, Date.now()));
-      const c = (await sut.create(draftStub({ limits }))).record!.job.id;
+      const made = await sut.create(draftStub({ limits }));
+      expect(made).toMatchObject({ evicted: { perClient: 1, retained: 0 } });
+      const c = made.record!.job.id;
       expect((await sut.listByClient(clientStub)).map((r) => r.job.id)).toEqual([a, c]);
       expect(await sut.get(clientStub, b)).toBeUndefined();
     });
@@ -201,7 +203,8 @@ export function describeJobStoreContract(name: string, factory: JobStoreFactory)
       const running = (await sut.create(draftStub({ limits }))).record!.job.id;
 
       // Three kept: the next creation, on either instance, forgets the oldest finished job.
-      await peer.create(draftStub({ limits }));
+      const made = await peer.create(draftStub({ limits }));
+      expect(made).toMatchObject({ evicted: { perClient: 0, retained: 1 } });
       expect(await sut.get(otherClientStub, oldest)).toBeUndefined();
       expect(await sut.get(clientStub, second)).toBeDefined();
       // Its idempotency key went with it: reused, it makes a new job.

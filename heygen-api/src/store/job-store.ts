@@ -38,12 +38,22 @@ export interface Logged {
 }
 
 /**
- * `created`: a new job (with its `created` event when the store logs it, see Logged); `existing`: the job this idempotency key already created (checked before
- * the limits, so a retry always gets its job back); `limit`: refused, `client` when the client has
- * too many unfinished jobs, `server` when every client together has.
+ * Finished jobs a creation forgot before their retention ended, to make room: the client's oldest
+ * (MAX_JOBS_PER_CLIENT) or the oldest of any client (MAX_RETAINED_JOBS). For the metrics.
+ */
+export interface Evicted {
+  perClient: number;
+  retained: number;
+}
+
+/**
+ * `created`: a new job (with its `created` event when the store logs it, see Logged, and what it
+ * evicted); `existing`: the job this idempotency key already created (checked before the limits,
+ * so a retry always gets its job back); `limit`: refused, `client` when the client has too many
+ * unfinished jobs, `server` when every client together has.
  */
 export type CreateResult =
-  | ({ outcome: 'created'; record: JobRecord } & Logged)
+  | ({ outcome: 'created'; record: JobRecord; evicted: Evicted } & Logged)
   | { outcome: 'existing'; record: JobRecord; event?: undefined }
   | { outcome: 'limit'; limit: 'client' | 'server'; record?: undefined; event?: undefined };
 

@@ -85,7 +85,7 @@ end
  * pending index; 9: the deployment's finished jobs. ARGV: record, idempotency key or '', three
  * limits, the job's JSON without its id (the event's, once the id is known), the events kept, their
  * least time kept (ms), the client, MAX_RETAINED_JOBS, the key prefix. A job created is logged as
- * its first event in the same step.
+ * its first event in the same step; the answer also counts the jobs evicted by each limit.
  *
  * MAX_RETAINED_JOBS counts the deployment's unfinished jobs (KEYS[5]) and its finished ones (KEYS[9],
  * `<id>@<client>` → when it expires): room is made as the memory driver makes it, by forgetting the
@@ -120,11 +120,13 @@ if key ~= '' then
 end
 if tonumber(redis.call('HGET', M, 'active') or '0') >= activePerClient then return {'limit', 'client'} end
 if tonumber(redis.call('GET', A) or '0') >= activeAll then return {'limit', 'server'} end
+local per_client, retained_evicted = 0, 0
 while redis.call('HLEN', J) >= keptPerClient do
   local oldest = redis.call('ZRANGE', D, 0, 0)
   if not oldest[1] then return {'limit', 'client'} end
   forget(oldest[1])
   redis.call('ZREM', F, oldest[1] .. '@' .. ARGV[9])
+  per_client = per_client + 1
 end
 -- Those past their retention are forgotten already, or will be by their client's next script.
 redis.call('ZREMRANGEBYSCORE', F, '-inf', now)
@@ -134,6 +136,7 @@ while retained >= tonumber(ARGV[10]) do
   if not oldest[1] then break end
   evict(oldest[1], now)
   retained = retained - 1
+  retained_evicted = retained_evicted + 1
 end
 local id = fmt(math.max(tonumber(redis.call('HGET', M, 'last') or '0') + 1, now))
 redis.call('HSET', M, 'last', id)
@@ -151,7 +154,7 @@ if key ~= '' then redis.call('HSET', K, key, id) end
 if active == 1 then
   for _, k in ipairs({J, D, K, M}) do redis.call('PERSIST', k) end
 end
-return {'created', id, record, event}
+return {'created', id, record, event, per_client, retained_evicted}
 `);
 
 /** ARGV: id. */
@@ -245,7 +248,7 @@ export class RedisJobStore implements JobStore {
   async create(draft: JobDraft): Promise<CreateResult> {
     const { clientId, limits, idempotency } = draft;
     const { id: _, ...job } = newJob(0, draft.duration, draft.now);
-    const [outcome, id, value, eventId] = (await CREATE.run(
+    const [outcome, id, value, eventId, perClient, retained] = (await CREATE.run(
       this.redis.command,
       this.changeKeys(clientId),
       [
@@ -260,14 +263,19 @@ export class RedisJobStore implements JobStore {
         this.config.maxRetainedJobs,
         this.redis.prefix,
       ],
-    )) as [string, string, string?, string?];
+    )) as [string, string, string?, string?, number?, number?];
     if (outcome === 'limit') return { outcome, limit: id === 'server' ? 'server' : 'client' };
     const parsed = this.parse(clientId, id, value!);
     if (outcome === 'existing') return { outcome, record: parsed };
     this.redis.watermark.saw(eventId);
     const record = { ...parsed, job: withEventId(parsed.job, eventId!) };
     this.remember(`${id} ${clientId}`, record);
-    return { outcome: 'created', record, event: { id: eventId!, clientId, job: record.job } };
+    return {
+      outcome: 'created',
+      record,
+      event: { id: eventId!, clientId, job: record.job },
+      evicted: { perClient: perClient!, retained: retained! },
+    };
   }
 
   async get(clientId: ClientKey, id: number): Promise<JobRecord | undefined> {
