@@ -33,6 +33,29 @@ async function expectNothingHeld(server: TestServer): Promise<void> {
   });
 }
 
+/**
+ * MAX_ACTIVE_JOBS_PER_ADDRESS=2 on `servers` (one, or the instances of a deployment): two fresh
+ * uuids of this address fill it, a third is refused `429`, and a job that ends frees a place.
+ */
+async function expectAddressCap(...servers: TestServer[]): Promise<void> {
+  const on = (i: number) => new JobsClient(servers[i % servers.length]!.url);
+  const first = on(0);
+  const running = await first.createOk({ duration: 60_000 });
+  await on(1).createOk({ duration: 60_000 });
+
+  const refused = await on(2).create({ duration: 60_000 });
+  expect(refused.status).toBe(429);
+  expect(refused.body).toMatchObject({ code: 'TOO_MANY_JOBS' });
+  expect(refused.body.message).toContain('address');
+  expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+
+  expect(
+    (await new JobsClient(servers.at(-1)!.url, { clientId: first.clientId }).cancel(running.id))
+      .status,
+  ).toBe(200);
+  expect((await on(3).create({ duration: 60_000 })).status).toBe(201);
+}
+
 describeEachAdapter(() => {
   describe('adversarial: pipelined event streams (finding 1)', () => {
     it('should free every stream of a connection when it closes, queued ones included', async () => {
@@ -425,6 +448,10 @@ describeEachAdapter(() => {
       expect((await clients[2]!.status(running.id)).body.status).toBe('running');
     });
 
+    it('should answer 429 TOO_MANY_JOBS once the fresh uuids of one address reach MAX_ACTIVE_JOBS_PER_ADDRESS', async () => {
+      await expectAddressCap(await startServer({ MAX_ACTIVE_JOBS_PER_ADDRESS: '2' }));
+    });
+
     it('should answer 503 SERVER_JOBS_FULL with Retry-After once all clients together reach MAX_ACTIVE_JOBS', async () => {
       const server = await startServer({ MAX_ACTIVE_JOBS: '4', MAX_ACTIVE_JOBS_PER_CLIENT: '2' });
       const clients = Array.from({ length: 3 }, () => new JobsClient(server.url));
@@ -557,5 +584,15 @@ describe('adversarial: floods under the caps, redis driver (review of 2026-12-02
     expect(evicted.body.code).toBe('JOB_NOT_FOUND');
     expect((await finished[1]!.client.status(finished[1]!.id)).status).toBe(200);
     expect((await onA.status(running.id)).body.status).toBe('running');
+  });
+});
+
+describe('adversarial: one address, many uuids, redis driver (review of 2026-12-02)', () => {
+  // A Redis of its own: the jobs left running here count in the deployment's MAX_ACTIVE_JOBS.
+  const redis = useTestRedis();
+
+  it('should hold MAX_ACTIVE_JOBS_PER_ADDRESS across instances', async () => {
+    const env = { JOBS_DRIVER: 'redis', REDIS_URL: redis.url, MAX_ACTIVE_JOBS_PER_ADDRESS: '2' };
+    await expectAddressCap(await startServer(env), await startServer(env));
   });
 });

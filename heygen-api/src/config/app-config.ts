@@ -63,8 +63,14 @@ export class AppConfig {
   maxJobsPerClient!: number;
   /** Unfinished jobs across all clients. */
   maxActiveJobs!: number;
-  /** Jobs kept by this process, finished ones included (memory driver): its memory bound. */
+  /** Jobs kept, finished ones included: by this process, or with the redis driver the deployment. */
   maxRetainedJobs!: number;
+  /**
+   * MAX_ACTIVE_JOBS_PER_ADDRESS: unfinished jobs of the clients of one address (an IPv6 /64, as
+   * TRUST_PROXY gives it) together; 0, the default, counts none. Fresh uuids bypass the per-client
+   * cap; this one holds across them.
+   */
+  maxActiveJobsPerAddress!: number;
   maxBatchIds!: number;
   /** MAX_WAIT_S: the longest `Prefer: wait` a status request is held for (0: never held). */
   maxWaitS!: number;
@@ -204,6 +210,8 @@ export function parseConfig(env: Env): AppConfig {
     1,
     config.maxActiveJobs,
   );
+  // Off by default: behind a proxy, without TRUST_PROXY, every client has the proxy's address.
+  config.maxActiveJobsPerAddress = int('MAX_ACTIVE_JOBS_PER_ADDRESS', 0, 0, config.maxActiveJobs);
   // Kept jobs include the unfinished ones: fewer kept than unfinished allowed makes no sense.
   config.maxJobsPerClient = int(
     'MAX_JOBS_PER_CLIENT',

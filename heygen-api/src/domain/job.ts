@@ -46,6 +46,11 @@ export interface JobRecord {
    * queue again from the record alone (redis, see JobStore.stillPending).
    */
   cancelAt?: number;
+  /**
+   * With MAX_ACTIVE_JOBS_PER_ADDRESS on: the address (http/address-key.ts) whose unfinished jobs
+   * this one counts among while unfinished.
+   */
+  address?: string;
 }
 
 /** The job as its event `eventId` tells it; the id goes last, as Redis's scripts append it. */

@@ -32,6 +32,7 @@ import { type Job } from '../domain/job.js';
 import { ErrorDto, RETRY_AFTER_HEADERS } from '../errors/error.dto.js';
 import { advertiseReplayWindow, REPLAY_WINDOW_HEADERS } from '../events/catch-up.js';
 import { ClientApi } from '../http/client-api.decorator.js';
+import { ClientAddress } from '../http/client-address.decorator.js';
 import { ClientId } from '../http/client-id.decorator.js';
 import { RequestHeader } from '../http/request-header.decorator.js';
 import { AppMetrics } from '../metrics/app-metrics.js';
@@ -146,7 +147,7 @@ export class JobsController {
     type: ErrorDto,
     headers: RETRY_AFTER_HEADERS,
     description:
-      'TOO_MANY_JOBS: the client has MAX_ACTIVE_JOBS_PER_CLIENT unfinished jobs; RATE_LIMITED: past RATE_LIMIT_CREATES_PER_CLIENT or RATE_LIMIT_CREATES_PER_ADDRESS',
+      'TOO_MANY_JOBS: the client has MAX_ACTIVE_JOBS_PER_CLIENT unfinished jobs, or its address MAX_ACTIVE_JOBS_PER_ADDRESS; RATE_LIMITED: past RATE_LIMIT_CREATES_PER_CLIENT or RATE_LIMIT_CREATES_PER_ADDRESS',
   })
   @ApiServiceUnavailableResponse({
     type: ErrorDto,
@@ -161,12 +162,14 @@ export class JobsController {
     // No body at all means the defaults.
     @Body(CreateJobPipe) body: JobRequest,
     @Res({ passthrough: true }) res: object,
+    @ClientAddress() address: string,
   ): Promise<Job> {
     const { job, created, cancelAt } = await this.jobs.create(
       clientId,
       body,
       idempotencyKey,
       cancelAfterMs,
+      address,
     );
     const http = this.adapterHost.httpAdapter;
     http.status(res, created ? 201 : 200);

@@ -68,6 +68,8 @@ export class JobsService {
     idempotencyKey?: string,
     /** `Cancel-After`, ms: counted from the job's creation. */
     cancelAfterMs?: number,
+    /** Where the request came from (http/address-key.ts): MAX_ACTIVE_JOBS_PER_ADDRESS. */
+    address?: string,
   ): Promise<{ job: Job; created: boolean; cancelAt?: number }> {
     const duration = request.duration ?? this.config.jobTimeMs;
     if (duration > this.config.maxJobTimeMs) {
@@ -110,10 +112,12 @@ export class JobsService {
       fail,
       now,
       ...(cancelAfterMs !== undefined && { cancelAt: now + cancelAfterMs }),
+      ...(address !== undefined && { address }),
       limits: {
         activePerClient: this.config.maxActiveJobsPerClient,
         keptPerClient: this.config.maxJobsPerClient,
         active: this.config.maxActiveJobs,
+        activePerAddress: this.config.maxActiveJobsPerAddress,
       },
       ...(idempotency && { idempotency }),
     });
@@ -127,7 +131,9 @@ export class JobsService {
     if (result.outcome === 'limit') {
       throw new DomainError(
         'TOO_MANY_JOBS',
-        `A client may have at most ${this.config.maxActiveJobsPerClient} unfinished jobs`,
+        result.limit === 'address'
+          ? `The clients of one address may have at most ${this.config.maxActiveJobsPerAddress} unfinished jobs together`
+          : `A client may have at most ${this.config.maxActiveJobsPerClient} unfinished jobs`,
         1,
       );
     }

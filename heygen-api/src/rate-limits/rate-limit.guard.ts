@@ -9,7 +9,7 @@ import { CLIENT_ID_SCHEMA } from '../http/client-id.decorator.js';
 import { compileSchema } from '../http/validation.js';
 import { parsePreferWait } from '../waits/prefer.js';
 import { parseWaitQuery } from '../waits/wait-query.pipe.js';
-import { addressKey } from './address-key.js';
+import { addressKey } from '../http/address-key.js';
 import { RATE_LIMITED_ROUTE, type RateLimitedRoute } from './rate-limited.decorator.js';
 
 const isClientId = compileSchema<string>(CLIENT_ID_SCHEMA);
@@ -38,7 +38,7 @@ export const countsAs =
 /**
  * The client a request names (its key's scope and its uuid), as the jobs it creates are counted;
  * a request with no valid uuid, which will be refused anyway, counts against its address (its
- * /64 for IPv6: address-key.ts).
+ * /64 for IPv6: http/address-key.ts).
  */
 export const clientTracker = (req: Record<string, unknown>): string => {
   const { query, ip, [CLIENT_SCOPE]: scope } = req as unknown as LimitedRequest;

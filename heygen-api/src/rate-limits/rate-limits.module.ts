@@ -3,7 +3,7 @@ import { ThrottlerModule, type ThrottlerOptions } from '@nestjs/throttler';
 import { AppConfig, type RateLimitedKind } from '../config/app-config.js';
 import { type RedisConnections } from '../redis/redis-connections.js';
 import { SHARED_REDIS } from '../redis/shared-redis.js';
-import { addressTracker } from './address-key.js';
+import { addressTracker } from '../http/address-key.js';
 import { clientTracker, countsAs } from './rate-limit.guard.js';
 import { RedisThrottlerStorage } from './redis-throttler-storage.js';
 

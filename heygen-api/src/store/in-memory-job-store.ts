@@ -49,6 +49,12 @@ export class InMemoryJobStore implements JobStore, OnModuleDestroy {
    * the packed records, since few jobs have one and a finished job needs none.
    */
   private readonly deadlines = new Map<PackedJob, number>();
+  /**
+   * With MAX_ACTIVE_JOBS_PER_ADDRESS on: each address's unfinished jobs, and the address of each
+   * unfinished job that counts in them (apart, like the deadlines: nothing when it is off).
+   */
+  private readonly activeByAddress = new Map<string, number>();
+  private readonly addresses = new Map<PackedJob, string>();
 
   constructor(@Inject(AppConfig) private readonly config: AppConfig) {}
 
@@ -63,6 +69,13 @@ export class InMemoryJobStore implements JobStore, OnModuleDestroy {
     const activeOfClient = client.jobs.size - client.finished.size;
     if (activeOfClient >= limits.activePerClient) {
       return Promise.resolve({ outcome: 'limit', limit: 'client' });
+    }
+    const address = limits.activePerAddress ? draft.address : undefined;
+    if (
+      address !== undefined &&
+      (this.activeByAddress.get(address) ?? 0) >= limits.activePerAddress!
+    ) {
+      return Promise.resolve({ outcome: 'limit', limit: 'address' });
     }
     if (this.active >= limits.active) return Promise.resolve({ outcome: 'limit', limit: 'server' });
     // Room is made by forgetting the oldest finished job: an unfinished one is never evicted, and
@@ -95,6 +108,11 @@ export class InMemoryJobStore implements JobStore, OnModuleDestroy {
     const packed = pack(record, client);
     client.jobs.set(record.job.id, packed);
     if (draft.cancelAt !== undefined) this.deadlines.set(packed, draft.cancelAt);
+    if (address !== undefined) {
+      this.addresses.set(packed, address);
+      this.activeByAddress.set(address, (this.activeByAddress.get(address) ?? 0) + 1);
+      record.address = address;
+    }
     this.active += 1;
     if (draft.idempotency) client.byIdempotencyKey.set(draft.idempotency.key, record.job.id);
     return Promise.resolve({ outcome: 'created', record, evicted });
@@ -161,11 +179,20 @@ export class InMemoryJobStore implements JobStore, OnModuleDestroy {
     const record = unpack(packed);
     const cancelAt = this.deadlines.get(packed);
     if (cancelAt !== undefined) record.cancelAt = cancelAt;
+    const address = this.addresses.get(packed);
+    if (address !== undefined) record.address = address;
     return record;
   }
 
   private onFinished(packed: PackedJob, client: ClientJobs): void {
     this.deadlines.delete(packed);
+    const address = this.addresses.get(packed);
+    if (address !== undefined) {
+      this.addresses.delete(packed);
+      const left = this.activeByAddress.get(address)! - 1;
+      if (left > 0) this.activeByAddress.set(address, left);
+      else this.activeByAddress.delete(address);
+    }
     this.active -= 1;
     client.finished.add(packed);
     this.finished.add(packed);

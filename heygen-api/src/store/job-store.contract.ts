@@ -160,6 +160,42 @@ export function describeJobStoreContract(name: string, factory: JobStoreFactory)
       expect((await peer.create(draftStub({ limits }))).outcome).toBe('created');
     });
 
+    it('should refuse a job past the unfinished jobs of its address, counted across clients and instances', async () => {
+      const { sut, peer } = await factory();
+      const limits = { activePerAddress: 2 };
+      const first = await sut.create(draftStub({ address: 'a', limits }));
+      const second = await peer.create(
+        draftStub({ clientId: otherClientStub, address: 'a', limits }),
+      );
+      expect(first.record?.address).toBe('a');
+      expect(
+        await sut.create(draftStub({ clientId: otherClientStub, address: 'a', limits })),
+      ).toEqual({ outcome: 'limit', limit: 'address' });
+      // Another address counts on its own; without the limit, no address is counted or kept.
+      expect((await peer.create(draftStub({ address: 'b', limits }))).outcome).toBe('created');
+      const uncounted = await sut.create(draftStub({ address: 'a' }));
+      expect(uncounted.outcome).toBe('created');
+      expect(uncounted.record?.address).toBeUndefined();
+
+      // A job that finishes, on whichever instance, frees its place.
+      await peer.update(clientStub, first.record!.job.id, (job) => cancel(job, Date.now()));
+      expect((await sut.get(clientStub, first.record!.job.id))?.job.status).toBe('cancelled');
+      const again = await sut.create(
+        draftStub({ clientId: otherClientStub, address: 'a', limits }),
+      );
+      expect(again.outcome).toBe('created');
+      await sut.update(otherClientStub, second.record!.job.id, (job) => cancel(job, Date.now()));
+      await sut.update(otherClientStub, again.record!.job.id, (job) => cancel(job, Date.now()));
+      const results = await Promise.all(
+        [sut, peer, sut].map((store) => store.create(draftStub({ address: 'a', limits }))),
+      );
+      expect(results.map((result) => result.outcome).sort()).toEqual([
+        'created',
+        'created',
+        'limit',
+      ]);
+    });
+
     it('should hold the limits when creations race on every instance', async () => {
       const { sut, peer } = await factory();
       const limits = { activePerClient: 5 };

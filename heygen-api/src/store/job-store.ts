@@ -13,6 +13,8 @@ export interface JobLimits {
   keptPerClient: number;
   /** Unfinished jobs of every client together (MAX_ACTIVE_JOBS). */
   active: number;
+  /** Unfinished jobs of the draft's `address`, every client of it together (0 or absent: none). */
+  activePerAddress?: number;
 }
 
 /** What a new job needs; the store assigns its id. */
@@ -23,6 +25,8 @@ export interface JobDraft {
   idempotency?: { key: string; fingerprint: string };
   /** `Cancel-After`'s deadline, ms since the epoch (see JobRecord.cancelAt). */
   cancelAt?: number;
+  /** Where the creation came from, counted against `limits.activePerAddress` (JobRecord.address). */
+  address?: string;
   now: number;
   limits: JobLimits;
 }
@@ -50,12 +54,18 @@ export interface Evicted {
  * `created`: a new job (with its `created` event when the store logs it, see Logged, and what it
  * evicted); `existing`: the job this idempotency key already created (checked before the limits,
  * so a retry always gets its job back); `limit`: refused, `client` when the client has too many
- * unfinished jobs, `server` when every client together has.
+ * unfinished jobs, `address` when the clients of its address together have, `server` when every
+ * client together has.
  */
 export type CreateResult =
   | ({ outcome: 'created'; record: JobRecord; evicted: Evicted } & Logged)
   | { outcome: 'existing'; record: JobRecord; event?: undefined }
-  | { outcome: 'limit'; limit: 'client' | 'server'; record?: undefined; event?: undefined };
+  | {
+      outcome: 'limit';
+      limit: 'client' | 'address' | 'server';
+      record?: undefined;
+      event?: undefined;
+    };
 
 /**
  * Where jobs live. Every method is async so that a shared store (Redis) can implement it, and every

@@ -24,19 +24,26 @@ interface StoredRecord {
   fail: boolean;
   idempotency?: { key: string; fingerprint: string };
   cancelAt?: number;
+  address?: string;
   eventId?: string;
 }
 
 /** The record as stored: the job (without its id) and what the draft or record adds to it. */
 function storedRecord(
   job: StoredRecord['job'],
-  { fail, idempotency, cancelAt }: Pick<JobRecord, 'fail' | 'idempotency' | 'cancelAt'>,
+  {
+    fail,
+    idempotency,
+    cancelAt,
+    address,
+  }: Pick<JobRecord, 'fail' | 'idempotency' | 'cancelAt'> & { address?: string | undefined },
 ): StoredRecord {
   return {
     job,
     fail,
     ...(idempotency && { idempotency }),
     ...(cancelAt !== undefined && { cancelAt }),
+    ...(address !== undefined && { address }),
   };
 }
 
@@ -82,10 +89,11 @@ end
 
 /**
  * KEYS[5]: the deployment's active count; 6, 7: the client's event stream and head-since; 8: the
- * pending index; 9: the deployment's finished jobs. ARGV: record, idempotency key or '', three
- * limits, the job's JSON without its id (the event's, once the id is known), the events kept, their
- * least time kept (ms), the client, MAX_RETAINED_JOBS, the key prefix. A job created is logged as
- * its first event in the same step; the answer also counts the jobs evicted by each limit.
+ * pending index; 9: the deployment's finished jobs; 10: unfinished jobs by address. ARGV: record,
+ * idempotency key or '', three limits, the job's JSON without its id (the event's, once the id is
+ * known), the events kept, their least time kept (ms), the client, MAX_RETAINED_JOBS, the key
+ * prefix, the address counted or '', MAX_ACTIVE_JOBS_PER_ADDRESS. A job created is logged as its
+ * first event in the same step; the answer also counts the jobs evicted by each limit.
  *
  * MAX_RETAINED_JOBS counts the deployment's unfinished jobs (KEYS[5]) and its finished ones (KEYS[9],
  * `<id>@<client>` → when it expires): room is made as the memory driver makes it, by forgetting the
@@ -119,6 +127,10 @@ if key ~= '' then
   if v then return {'existing', id, v} end
 end
 if tonumber(redis.call('HGET', M, 'active') or '0') >= activePerClient then return {'limit', 'client'} end
+local address = ARGV[12]
+if address ~= '' and tonumber(redis.call('HGET', KEYS[10], address) or '0') >= tonumber(ARGV[13]) then
+  return {'limit', 'address'}
+end
 if tonumber(redis.call('GET', A) or '0') >= activeAll then return {'limit', 'server'} end
 local per_client, retained_evicted = 0, 0
 while redis.call('HLEN', J) >= keptPerClient do
@@ -144,6 +156,7 @@ redis.call('HSET', M, 'last', id)
 redis.call('ZADD', KEYS[8], now, id .. '@' .. ARGV[9])
 local active = redis.call('HINCRBY', M, 'active', 1)
 redis.call('INCR', A)
+if address ~= '' then redis.call('HINCRBY', KEYS[10], address, 1) end
 local job = '{"id":' .. id .. ',' .. string.sub(ARGV[6], 2)
 -- The client's events are kept while it has an unfinished job, as its jobs are, however quiet
 -- the job (review of 2026-12-01: a 24 h job's stream expired between two progress events, and
@@ -171,10 +184,10 @@ return redis.call('HGETALL', J)
 /**
  * Compare-and-set on the job's revision (every change bumps it), and the change's event appended in
  * the same step. KEYS[5]: the deployment's active count; 6, 7: the client's event stream and
- * head-since; 8: the pending index; 9: the deployment's finished jobs (CREATE). ARGV: id, the
- * revision read, the new record, '1' when this change finishes the job, retention ms, the job's
- * JSON (the event), the events kept, their least time kept (ms), the job's pending member or '',
- * the client.
+ * head-since; 8: the pending index; 9: the deployment's finished jobs, 10: unfinished jobs by
+ * address (CREATE). ARGV: id, the revision read, the new record, '1' when this change finishes the
+ * job, retention ms, the job's JSON (the event), the events kept, their least time kept (ms), the
+ * job's pending member or '', the client, the address the job counts in or ''.
  */
 const UPDATE = new RedisScript(`${LUA_CLIENT}
 local A = KEYS[5]
@@ -197,6 +210,9 @@ if finishing then
   local expires = fmt(now + tonumber(ARGV[5]))
   redis.call('ZADD', D, expires, id)
   redis.call('ZADD', KEYS[9], expires, id .. '@' .. ARGV[10])
+  if ARGV[11] ~= '' and redis.call('HINCRBY', KEYS[10], ARGV[11], -1) <= 0 then
+    redis.call('HDEL', KEYS[10], ARGV[11])
+  end
   settle(now, active)
 end
 return {'ok', event}
@@ -248,11 +264,12 @@ export class RedisJobStore implements JobStore {
   async create(draft: JobDraft): Promise<CreateResult> {
     const { clientId, limits, idempotency } = draft;
     const { id: _, ...job } = newJob(0, draft.duration, draft.now);
+    const address = limits.activePerAddress ? draft.address : undefined;
     const [outcome, id, value, eventId, perClient, retained] = (await CREATE.run(
       this.redis.command,
       this.changeKeys(clientId),
       [
-        JSON.stringify(storedRecord(job, draft)),
+        JSON.stringify(storedRecord(job, { ...draft, address })),
         idempotency?.key ?? '',
         limits.activePerClient,
         limits.keptPerClient,
@@ -262,9 +279,13 @@ export class RedisJobStore implements JobStore {
         clientId,
         this.config.maxRetainedJobs,
         this.redis.prefix,
+        address ?? '',
+        limits.activePerAddress ?? 0,
       ],
     )) as [string, string, string?, string?, number?, number?];
-    if (outcome === 'limit') return { outcome, limit: id === 'server' ? 'server' : 'client' };
+    if (outcome === 'limit') {
+      return { outcome, limit: id === 'server' || id === 'address' ? id : 'client' };
+    }
     const parsed = this.parse(clientId, id, value!);
     if (outcome === 'existing') return { outcome, record: parsed };
     this.redis.watermark.saw(eventId);
@@ -328,6 +349,7 @@ export class RedisJobStore implements JobStore {
         // Out of the pending index with its first change.
         record.job.status === 'pending' ? jobMember(clientId, id) : '',
         clientId,
+        record.address ?? '',
       ])) as [string, string?];
       if (outcome === 'ok') {
         this.redis.watermark.saw(value);
@@ -367,6 +389,7 @@ export class RedisJobStore implements JobStore {
       ...eventLogKeys(this.redis.prefix, clientId),
       this.pendingKey,
       this.finishedKey,
+      this.addressesKey,
     ];
   }
 
@@ -388,6 +411,11 @@ export class RedisJobStore implements JobStore {
   /** The deployment's finished jobs, `<id>@<client>` by when they expire: MAX_RETAINED_JOBS. */
   private get finishedKey(): string {
     return `${this.redis.prefix}finished`;
+  }
+
+  /** Unfinished jobs by address (hash address → count): MAX_ACTIVE_JOBS_PER_ADDRESS. */
+  private get addressesKey(): string {
+    return `${this.redis.prefix}active:addresses`;
   }
 
   /** The deployment's pending jobs, `<id>@<client>` by creation time: see stillPending. */
@@ -418,6 +446,7 @@ export class RedisJobStore implements JobStore {
       fail: stored.fail,
       ...(stored.idempotency && { idempotency: stored.idempotency }),
       ...(stored.cancelAt !== undefined && { cancelAt: stored.cancelAt }),
+      ...(stored.address !== undefined && { address: stored.address }),
     };
   }
 }
