@@ -55,6 +55,12 @@ export class AppConfig {
   streamRetryMs!: number;
   retentionMs!: number;
   replayLogSize!: number;
+  /**
+   * POSITION_RETENTION_MS (redis driver): how much longer than its events a client's last event id
+   * stays resumable (its `head-since` key). The memory driver keeps the positions of the last
+   * REPLAY_LOG_SIZE clients to go quiet instead.
+   */
+  positionRetentionMs!: number;
   maxStreamsPerClient!: number;
   /** Open streams across all clients. */
   maxStreams!: number;
@@ -188,6 +194,7 @@ export function parseConfig(env: Env): AppConfig {
   config.streamRetryMs = int('STREAM_RETRY_MS', 1000, 0, 3_600_000);
   config.retentionMs = int('RETENTION_MS', 600_000, 0, 86_400_000);
   config.replayLogSize = int('REPLAY_LOG_SIZE', 10_000, 1, 10_000_000);
+  config.positionRetentionMs = int('POSITION_RETENTION_MS', 86_400_000, 0, 30 * 86_400_000);
   config.maxStreams = int('MAX_STREAMS', 20_000, 1, 1_000_000);
   config.maxStreamsPerClient = int(
     'MAX_STREAMS_PER_CLIENT',

@@ -146,4 +146,21 @@ describe('RedisJobEvents after Redis lost its data (review of 2026-12-01)', () =
     expect(Number(next.id)).toBeGreaterThan(Number(latest.id));
     expect((await sut.replay(clientStub, latest.id))?.map((event) => event.job.id)).toEqual([2]);
   });
+
+  it("should keep a client's last position POSITION_RETENTION_MS longer than its events, then answer its resume with a snapshot", async () => {
+    const env = { RETENTION_MS: '1000', POSITION_RETENTION_MS: '500' };
+    const { sut, connections } = await startEvents(env);
+    const latest = await sut.publish(clientStub, jobStub(1));
+    const position = `${connections.prefix}{${clientStub}}:head-since`;
+    const ttl = await connections.command.pttl(position);
+    expect(ttl).toBeGreaterThan(1000);
+    expect(ttl).toBeLessThanOrEqual(1500);
+
+    await vi.waitFor(async () => expect(await connections.command.exists(position)).toBe(0), {
+      timeout: 5000,
+      interval: 100,
+    });
+    // Its sequence forgotten: resuming from its id is a snapshot (undefined), as from any unknown id.
+    expect(await sut.replay(clientStub, latest.id)).toBeUndefined();
+  });
 });

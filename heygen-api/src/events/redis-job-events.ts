@@ -21,10 +21,11 @@ import { type JobEvent, type JobEventListener, type JobEvents } from './job-even
 /**
  * Appends to the client's stream and tells the instances streaming this client (see
  * LUA_APPEND_EVENT). KEYS: stream, head-since. ARGV: job JSON, the most entries kept, the least
- * time kept (ms). The store's scripts append a change's event themselves; this is for the rest.
+ * time kept (ms), how much longer the last position is kept (ms). The store's scripts append a
+ * change's event themselves; this is for the rest.
  */
 const PUBLISH = new RedisScript(`${LUA_NOW}${LUA_APPEND_EVENT}
-return append_event(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), now_ms())
+return append_event(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), now_ms(), false, tonumber(ARGV[4]))
 `);
 
 /**
@@ -235,6 +236,7 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
       JSON.stringify(withoutEventId(job)),
       this.config.replayLogSize,
       eventLogTtlMs(this.config.retentionMs),
+      this.config.positionRetentionMs,
     ])) as string;
     this.redis.watermark.saw(id);
     return { id, clientId, job: withEventId(job, id) };

@@ -16,29 +16,26 @@ export function eventLogKeys(
   return [`${base}:events`, `${base}:head-since`];
 }
 
-/** How much longer than its stream a client's last position is kept: a day. */
-const LAST_POSITION_EXTRA_MS = 24 * 3600 * 1000;
-
 /**
- * Lua (needs LUA_NOW's fmt): `append_event(S, HS, job, keep, ttl, now, kept)`, `now` being Redis's
- * clock in ms (now_ms), appends `job` (the job's JSON without `eventId`, which it adds) to the
- * stream S with the next id of the client's sequence as the entry id (`<n>-0`), keeps at most
- * `keep` entries, keeps the stream for good when `kept` (the client has an unfinished job: the
- * store's scripts know) or else at least `ttl` ms after this event, tells the instances streaming
- * this client (PUBLISH on the channel S: `<id> <job>`), and returns the id.
+ * Lua (needs LUA_NOW's fmt): `append_event(S, HS, job, keep, ttl, now, kept, position)`, `now`
+ * being Redis's clock in ms (now_ms), appends `job` (the job's JSON without `eventId`, which it
+ * adds) to the stream S with the next id of the client's sequence as the entry id (`<n>-0`), keeps
+ * at most `keep` entries, keeps the stream for good when `kept` (the client has an unfinished job:
+ * the store's scripts know) or else at least `ttl` ms after this event, tells the instances
+ * streaming this client (PUBLISH on the channel S: `<id> <job>`), and returns the id.
  *
  * The stream's `max-deleted-entry-id` is the floor of resume: the last entry trimmed, or for a
  * stream begun afresh the client's last position (HS), else the clock minus one, so that no id of
  * a forgotten sequence resumes on it and its last position does.
  *
- * HS is the client's last position, kept a day longer than its stream (LAST_POSITION_EXTRA_MS):
- * its latest event's id, or, before its first, the earliest head handed out (the events' HEAD). A
- * stream begun afresh continues the sequence from it. A client whose stream expired then resumes
- * from its latest id, as the memory driver's retired clients do (review of 2026-12-01: catching up
- * from it answered 410 for good).
+ * HS is the client's last position, kept `position` ms (POSITION_RETENTION_MS, a day by default)
+ * longer than its stream: its latest event's id, or, before its first, the earliest head handed
+ * out (the events' HEAD). A stream begun afresh continues the sequence from it. A client whose
+ * stream expired then resumes from its latest id, as the memory driver's retired clients do
+ * (review of 2026-12-01: catching up from it answered 410 for good).
  */
 export const LUA_APPEND_EVENT = `
-local function append_event(S, HS, job, keep, ttl, now, kept)
+local function append_event(S, HS, job, keep, ttl, now, kept, position)
   local newest = redis.call('XREVRANGE', S, '+', '-', 'COUNT', 1)
   local last = 0
   local floor
@@ -64,7 +61,7 @@ local function append_event(S, HS, job, keep, ttl, now, kept)
   if floor then redis.call('XSETID', S, id .. '-0', 'MAXDELETEDID', floor) end
   local ttl_ms = math.max(ttl, tonumber(id) - now + 1)
   if kept then redis.call('PERSIST', S) else redis.call('PEXPIRE', S, fmt(ttl_ms)) end
-  redis.call('SET', HS, id, 'PX', fmt(ttl_ms + ${LAST_POSITION_EXTRA_MS}))
+  redis.call('SET', HS, id, 'PX', fmt(ttl_ms + position))
   redis.call('PUBLISH', S, id .. ' ' .. job)
   return id
 end

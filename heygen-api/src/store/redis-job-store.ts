@@ -92,8 +92,9 @@ end
  * pending index; 9: the deployment's finished jobs; 10: unfinished jobs by address. ARGV: record,
  * idempotency key or '', three limits, the job's JSON without its id (the event's, once the id is
  * known), the events kept, their least time kept (ms), the client, MAX_RETAINED_JOBS, the key
- * prefix, the address counted or '', MAX_ACTIVE_JOBS_PER_ADDRESS. A job created is logged as its
- * first event in the same step; the answer also counts the jobs evicted by each limit.
+ * prefix, the address counted or '', MAX_ACTIVE_JOBS_PER_ADDRESS, POSITION_RETENTION_MS. A job
+ * created is logged as its first event in the same step; the answer also counts the jobs evicted by
+ * each limit.
  *
  * MAX_RETAINED_JOBS counts the deployment's unfinished jobs (KEYS[5]) and its finished ones (KEYS[9],
  * `<id>@<client>` → when it expires): room is made as the memory driver makes it, by forgetting the
@@ -161,7 +162,7 @@ local job = '{"id":' .. id .. ',' .. string.sub(ARGV[6], 2)
 -- The client's events are kept while it has an unfinished job, as its jobs are, however quiet
 -- the job (review of 2026-12-01: a 24 h job's stream expired between two progress events, and
 -- catching up from its eventId answered 410 for good).
-local event = append_event(KEYS[6], KEYS[7], job, tonumber(ARGV[7]), tonumber(ARGV[8]), now, true)
+local event = append_event(KEYS[6], KEYS[7], job, tonumber(ARGV[7]), tonumber(ARGV[8]), now, true, tonumber(ARGV[14]))
 redis.call('HSET', J, id, with_event(record, event))
 if key ~= '' then redis.call('HSET', K, key, id) end
 if active == 1 then
@@ -187,7 +188,8 @@ return redis.call('HGETALL', J)
  * head-since; 8: the pending index; 9: the deployment's finished jobs, 10: unfinished jobs by
  * address (CREATE). ARGV: id, the revision read, the new record, '1' when this change finishes the
  * job, retention ms, the job's JSON (the event), the events kept, their least time kept (ms), the
- * job's pending member or '', the client, the address the job counts in or ''.
+ * job's pending member or '', the client, the address the job counts in or '',
+ * POSITION_RETENTION_MS.
  */
 const UPDATE = new RedisScript(`${LUA_CLIENT}
 local A = KEYS[5]
@@ -201,7 +203,7 @@ local finishing = ARGV[4] == '1'
 -- As in CREATE: kept while the client has an unfinished job (this one, unless it ends now); from
 -- its last one's end, for a log's time.
 local kept = not finishing or tonumber(redis.call('HGET', M, 'active') or '0') > 1
-local event = append_event(KEYS[6], KEYS[7], ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8]), now, kept)
+local event = append_event(KEYS[6], KEYS[7], ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8]), now, kept, tonumber(ARGV[12]))
 redis.call('HSET', J, id, with_event(ARGV[3], event))
 if ARGV[9] ~= '' then redis.call('ZREM', KEYS[8], ARGV[9]) end
 if finishing then
@@ -281,6 +283,7 @@ export class RedisJobStore implements JobStore {
         this.redis.prefix,
         address ?? '',
         limits.activePerAddress ?? 0,
+        this.config.positionRetentionMs,
       ],
     )) as [string, string, string?, string?, number?, number?];
     if (outcome === 'limit') {
@@ -350,6 +353,7 @@ export class RedisJobStore implements JobStore {
         record.job.status === 'pending' ? jobMember(clientId, id) : '',
         clientId,
         record.address ?? '',
+        this.config.positionRetentionMs,
       ])) as [string, string?];
       if (outcome === 'ok') {
         this.redis.watermark.saw(value);
