@@ -32,8 +32,8 @@ import { type Job } from '../domain/job.js';
 import { ErrorDto, RETRY_AFTER_HEADERS } from '../errors/error.dto.js';
 import { advertiseReplayWindow, REPLAY_WINDOW_HEADERS } from '../events/catch-up.js';
 import { ClientApi } from '../http/client-api.decorator.js';
-import { ClientAddress } from '../http/client-address.decorator.js';
 import { ClientId } from '../http/client-id.decorator.js';
+import { RequestIp } from '../http/request-ip.decorator.js';
 import { RequestHeader } from '../http/request-header.decorator.js';
 import { AppMetrics } from '../metrics/app-metrics.js';
 import { RateLimited } from '../rate-limits/rate-limited.decorator.js';
@@ -162,14 +162,14 @@ export class JobsController {
     // No body at all means the defaults.
     @Body(CreateJobPipe) body: JobRequest,
     @Res({ passthrough: true }) res: object,
-    @ClientAddress() address: string,
+    @RequestIp() ip: string,
   ): Promise<Job> {
     const { job, created, cancelAt } = await this.jobs.create(
       clientId,
       body,
       idempotencyKey,
       cancelAfterMs,
-      address,
+      ip,
     );
     const http = this.adapterHost.httpAdapter;
     http.status(res, created ? 201 : 200);

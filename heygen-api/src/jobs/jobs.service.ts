@@ -7,6 +7,7 @@ import { type ClientKey } from '../domain/client.js';
 import { cancel, isFinished, type Job, type JobRecord, type JobTransition } from '../domain/job.js';
 import { DomainError, jobNotFound } from '../errors/domain-error.js';
 import { JOB_EVENTS, type JobEvent, type JobEvents } from '../events/job-events.js';
+import { addressKey } from '../http/address-key.js';
 import { JOB_RUNNER, type JobRunner } from '../runner/job-runner.js';
 import { JOB_STORE, type JobStore } from '../store/job-store.js';
 import { JOB_WEBHOOKS, type JobWebhooks } from '../webhooks/job-webhooks.js';
@@ -68,8 +69,8 @@ export class JobsService {
     idempotencyKey?: string,
     /** `Cancel-After`, ms: counted from the job's creation. */
     cancelAfterMs?: number,
-    /** Where the request came from (http/address-key.ts): MAX_ACTIVE_JOBS_PER_ADDRESS. */
-    address?: string,
+    /** The request's address: counted against MAX_ACTIVE_JOBS_PER_ADDRESS when it is on. */
+    ip?: string,
   ): Promise<{ job: Job; created: boolean; cancelAt?: number }> {
     const duration = request.duration ?? this.config.jobTimeMs;
     if (duration > this.config.maxJobTimeMs) {
@@ -105,6 +106,8 @@ export class JobsService {
             }),
           };
 
+    const address =
+      ip !== undefined && this.config.maxActiveJobsPerAddress > 0 ? addressKey(ip) : undefined;
     const now = Date.now();
     const result = await this.store.create({
       clientId,
