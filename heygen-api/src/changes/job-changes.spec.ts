@@ -38,7 +38,7 @@ describe('JobChanges', () => {
 
   it('should count a creation, which is no webhook event', async () => {
     const { sut, metrics, told } = setUp();
-    sut.created({ id: '1', clientId: clientStub, job: pending });
+    sut.created({ id: '1', clientId: clientStub, job: pending }, { perClient: 0, retained: 0 });
     expect(await counted(metrics, 'heygen_jobs_created_total')).toBe(1);
     expect(told).toEqual([]);
   });

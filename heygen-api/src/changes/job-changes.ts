@@ -43,7 +43,7 @@ export class JobChanges {
    * A new job, once its first event exists, and the finished jobs its creation forgot early to make
    * room. Not the webhooks': a creation is no webhook event.
    */
-  created(event: JobEvent, evicted: Evicted = { perClient: 0, retained: 0 }): void {
+  created(event: JobEvent, evicted: Evicted): void {
     this.metrics.jobCreated(evicted);
     this.transitions.changed(event.clientId, event.job);
   }

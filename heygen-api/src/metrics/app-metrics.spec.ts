@@ -38,7 +38,7 @@ describe(AppMetrics.name, () => {
     const metrics = new AppMetrics();
     metrics.jobCreated({ perClient: 2, retained: 0 });
     metrics.jobCreated({ perClient: 0, retained: 3 });
-    metrics.jobCreated();
+    metrics.jobCreated({ perClient: 0, retained: 0 });
 
     const lines = (await metrics.scrape()).split('\n');
     expect(lines).toContain('heygen_jobs_created_total 3');

@@ -164,8 +164,11 @@ export class AppMetrics {
     this.scraped[count] = read;
   }
 
-  /** A job created, and the finished jobs its creation forgot early (MAX_JOBS_PER_CLIENT, MAX_RETAINED_JOBS). */
-  jobCreated(evicted: Evicted = { perClient: 0, retained: 0 }): void {
+  /**
+   * A job created, and the finished jobs its creation forgot early (MAX_JOBS_PER_CLIENT,
+   * MAX_RETAINED_JOBS).
+   */
+  jobCreated(evicted: Evicted): void {
     this.jobsCreated.inc();
     if (evicted.perClient > 0) this.evictedBy.jobs_per_client.inc(evicted.perClient);
     if (evicted.retained > 0) this.evictedBy.retained_jobs.inc(evicted.retained);

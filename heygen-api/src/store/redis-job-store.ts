@@ -132,7 +132,8 @@ local address = ARGV[12]
 if address ~= '' and tonumber(redis.call('HGET', KEYS[10], address) or '0') >= tonumber(ARGV[13]) then
   return {'limit', 'address'}
 end
-if tonumber(redis.call('GET', A) or '0') >= activeAll then return {'limit', 'server'} end
+local active_now = tonumber(redis.call('GET', A) or '0')
+if active_now >= activeAll then return {'limit', 'server'} end
 local per_client, retained_evicted = 0, 0
 while redis.call('HLEN', J) >= keptPerClient do
   local oldest = redis.call('ZRANGE', D, 0, 0)
@@ -143,7 +144,7 @@ while redis.call('HLEN', J) >= keptPerClient do
 end
 -- Those past their retention are forgotten already, or will be by their client's next script.
 redis.call('ZREMRANGEBYSCORE', F, '-inf', now)
-local retained = tonumber(redis.call('GET', A) or '0') + redis.call('ZCARD', F)
+local retained = active_now + redis.call('ZCARD', F)
 while retained >= tonumber(ARGV[10]) do
   local oldest = redis.call('ZPOPMIN', F)
   if not oldest[1] then break end
