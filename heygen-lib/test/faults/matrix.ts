@@ -112,8 +112,13 @@ export const DISPOSE_FAULT_AT_MS = 100;
 export const DISPOSE_RESTART_GAP_MS = 1000;
 /** Retries of a dispose row, so that its calls are still retrying when dispose() comes. */
 export const DISPOSE_MAX_RETRIES = 8;
-/** The job a cancelJob row cancels runs this long, so it is still running when cancelled. */
-export const CANCELLED_JOB_MS = 10_000;
+/**
+ * The job of a cancelJob or a dispose row runs this long, so that it is still running when it is
+ * cancelled or when dispose() comes, however long the row's child took to start: the job's time
+ * starts when the harness creates it, before the child. A dispose row's job of `jobMs` (2000 ms)
+ * once completed first, with the test files on two workers.
+ */
+export const RUNNING_JOB_MS = 10_000;
 
 /** The server's environment for the matrix: heartbeats at H. */
 export const serverEnv = (t: Timings): Record<string, string> => ({

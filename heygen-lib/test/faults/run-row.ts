@@ -10,11 +10,11 @@ import {
   type RunningServer,
 } from 'heygen-test-support';
 import {
-  CANCELLED_JOB_MS,
   DISPOSE_AFTER_MS,
   DISPOSE_FAULT_AT_MS,
   DISPOSE_MAX_RETRIES,
   DISPOSE_RESTART_GAP_MS,
+  RUNNING_JOB_MS,
   SLACK_MS,
   TRANSPORT,
   expectation,
@@ -225,7 +225,7 @@ export const runRow = async (
 
     let jobId: number | undefined;
     if (call !== 'createJob') {
-      const duration = call === 'cancelJob' ? CANCELLED_JOB_MS : t.jobMs;
+      const duration = call === 'cancelJob' || call === 'dispose' ? RUNNING_JOB_MS : t.jobMs;
       // Down from the start: an id the server would have given, never asked for.
       jobId = server ? await createServerJob(server, clientId, duration) : 1;
     }
