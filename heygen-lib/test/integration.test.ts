@@ -58,7 +58,9 @@ const TRANSPORTS = [
 describe.each(TRANSPORTS)('$name', ({ options }) => {
   it('should run jobs to completion, each listener seeing each state once', async () => {
     const sut = newSut(options);
-    const ids = await createJobs(sut, 3, 300);
+    // Long enough for the stream to open before the jobs end, on a loaded machine: a stream that
+    // opens after a change shows it in its snapshot, not as a change.
+    const ids = await createJobs(sut, 3, 1000);
     const seen = track(sut, ids);
     const jobs = await Promise.all(ids.map((id) => sut.waitForJob(id)));
     expect(jobs.map((job) => job.status)).toEqual(['completed', 'completed', 'completed']);
@@ -275,7 +277,10 @@ describe('200 jobs at once', () => {
     'should call every listener exactly once per state ($name)',
     async ({ options }) => {
       const sut = newSut({ ...options, pollInterval: 100 });
-      const ids = await createJobs(sut, 200, 800);
+      // The stream opens at the first listen, after all 200 creations: with jobs of 800 ms it once
+      // opened after the first jobs had completed (the test files on two workers), and their
+      // listeners saw `completed` in its snapshot, not `running` before it.
+      const ids = await createJobs(sut, 200, 2000);
       const seen = track(sut, ids);
       await Promise.all(ids.map((id) => sut.waitForJob(id)));
       // listeners run in the same update as the waits' resolution
