@@ -12,8 +12,8 @@ const BUILD = ['build', 'npm run build'];
 
 /**
  * [name, command]: checks that pass or fail as a whole, run two at a time after the build: each is
- * one single-threaded process (tsc, ESLint), so two of them fill 2 cores (about 70 s instead of
- * 120 s on this machine).
+ * one single-threaded process (tsc, ESLint), so two of them fill 2 cores (103 s instead of 120 s
+ * on this machine).
  */
 const CHECKS = [
   // The longest first (about 60 s): the other worker runs the rest meanwhile.
