@@ -1,8 +1,10 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { connectTestRedis, newPrefix, useTestRedis } from '../../test/support/redis-server.js';
-import { clientStub, otherClientStub } from '../../test/unit/stubs.js';
+import { clientStub, otherClientStub, thirdClientStub } from '../../test/unit/stubs.js';
 import { cancel, complete, start } from '../domain/job.js';
 import { RedisJobEvents } from '../events/redis-job-events.js';
+import { type WebhookDelivery } from '../webhooks/webhook-delivery.js';
+import { RedisWebhookState } from '../webhooks/redis-webhook-state.js';
 import { describeJobStoreContract } from './job-store.contract.js';
 import { RedisJobStore } from './redis-job-store.js';
 
@@ -137,6 +139,69 @@ describe('RedisJobStore: MAX_RETAINED_JOBS', () => {
     const replayed = await events.replay(otherClientStub, finished!.event!.id);
     expect(replayed?.map((event) => event.job.status)).toEqual(['pending', 'cancelled']);
     expect(replayed?.[1]).toEqual(next!.event);
+  });
+
+  it("should forget an evicted job's settled webhook with it, and keep one still retrying", async () => {
+    const prefix = newPrefix();
+    const env = { MAX_ACTIVE_JOBS: '2', MAX_RETAINED_JOBS: '2' };
+    const { config, connections } = await connectTestRedis(redis, env, prefix);
+    const store = new RedisJobStore(config, connections);
+    const webhooks = new RedisWebhookState(config, connections);
+    const target = { url: 'http://receiver.test/hook', events: new Set(['completed'] as const) };
+    // A finished job of `clientId` whose final delivery is left in `state`, as the dispatcher
+    // leaves it.
+    const finishWithWebhook = async (clientId: string, state: WebhookDelivery['state']) => {
+      const { record } = await store.create({
+        clientId,
+        duration: 1000,
+        fail: false,
+        now: Date.now(),
+        limits,
+      });
+      const jobId = record!.job.id;
+      await webhooks.subscribe(clientId, jobId, target);
+      const finished = await store.update(clientId, jobId, (job) => cancel(job, Date.now()));
+      const delivery: WebhookDelivery = {
+        deliveryId: `d${jobId}`,
+        clientId,
+        jobId,
+        eventId: finished!.event!.id,
+        type: 'job.cancelled',
+        body: '{}',
+        attempts: 1,
+        scheduled: 1,
+        state,
+      };
+      await webhooks.addDelivery(delivery);
+      await webhooks.saveDelivery(delivery);
+      await webhooks.record(clientId, jobId, {
+        deliveryId: delivery.deliveryId,
+        eventId: delivery.eventId,
+        type: delivery.type,
+        attempt: 1,
+        at: new Date().toISOString(),
+        statusCode: state === 'delivered' ? 200 : 503,
+        durationMs: 1,
+      });
+      webhooks.finished(clientId, jobId);
+      return { key: `${prefix}{${clientId}}:webhook:${jobId}`, jobId };
+    };
+    const { key: settled } = await finishWithWebhook(otherClientStub, 'delivered');
+    const { key: retrying, jobId } = await finishWithWebhook(thirdClientStub, 'pending');
+    const keys = (key: string) => connections.command.exists(key, `${key}:attempts`);
+    // `finished` is not waited for: settled once it is marked.
+    await expect.poll(() => connections.command.hget(settled, 'finished')).toBe('1');
+    expect(await keys(settled)).toBe(2);
+
+    // Two creations past the cap: each evicts the oldest finished job, the settled one first.
+    await finish(store, clientStub);
+    expect(await keys(settled)).toBe(0);
+    expect(await keys(retrying)).toBe(2);
+    await finish(store, clientStub);
+    // Still pending: its retries go on (bounded by their schedule), and so do its keys.
+    expect(await keys(retrying)).toBe(2);
+    const delivery = await webhooks.delivery(thirdClientStub, jobId, `d${jobId}`);
+    expect(delivery?.state).toBe('pending');
   });
 
   it('should count finished jobs once, however they were forgotten', async () => {
