@@ -12,6 +12,7 @@ export default defineConfig({
     projects: [
       'test-support/vitest.config.ts',
       'heygen-*/vitest.config.ts',
+      'heygen-lib/vitest.faults.config.ts',
       'bench/vitest.config.ts',
       'test/vitest.config.ts',
     ],
