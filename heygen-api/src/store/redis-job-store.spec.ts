@@ -3,6 +3,7 @@ import { connectTestRedis, newPrefix, useTestRedis } from '../../test/support/re
 import { clientStub, otherClientStub, thirdClientStub } from '../../test/unit/stubs.js';
 import { cancel, complete, start } from '../domain/job.js';
 import { RedisJobEvents } from '../events/redis-job-events.js';
+import { webhookKey } from '../redis/webhook-hash.js';
 import { type WebhookDelivery } from '../webhooks/webhook-delivery.js';
 import { RedisWebhookState } from '../webhooks/redis-webhook-state.js';
 import { describeJobStoreContract } from './job-store.contract.js';
@@ -184,7 +185,7 @@ describe('RedisJobStore: MAX_RETAINED_JOBS', () => {
         durationMs: 1,
       });
       webhooks.finished(clientId, jobId);
-      return { key: `${prefix}{${clientId}}:webhook:${jobId}`, jobId };
+      return { key: webhookKey(prefix, clientId, jobId), jobId };
     };
     const { key: settled } = await finishWithWebhook(otherClientStub, 'delivered');
     const { key: retrying, jobId } = await finishWithWebhook(thirdClientStub, 'pending');

@@ -13,6 +13,7 @@ import { eventLogKeys, eventLogTtlMs, LUA_APPEND_EVENT } from '../redis/event-lo
 import { jobMember, parseJobMember } from '../redis/job-member.js';
 import { RedisConnections } from '../redis/redis-connections.js';
 import { LUA_NOW, RedisScript } from '../redis/redis-script.js';
+import { LUA_HAS_PENDING_DELIVERY } from '../redis/webhook-hash.js';
 import { type CreateResult, type JobDraft, type JobStore, type Logged } from './job-store.js';
 
 /**
@@ -56,17 +57,13 @@ function storedRecord(
  */
 const LUA_CLIENT = `${LUA_NOW}
 local J, D, K, M = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-${LUA_APPEND_EVENT}
--- A forgotten job's webhook (webhooks/redis-webhook-state.ts), unless a delivery is still pending:
--- a settled one is only the history of a job that is gone, and would stay RETENTION_MS more; one
--- still retrying keeps its schedule, which bounds it.
+${LUA_APPEND_EVENT}${LUA_HAS_PENDING_DELIVERY}
+-- A forgotten job's webhook (redis/webhook-hash.ts), unless a delivery is still pending: a settled
+-- one is only the history of a job that is gone, and would stay RETENTION_MS more; one still
+-- retrying keeps its schedule, which bounds it.
 local function forget_webhook(base, id)
   local h = base .. 'webhook:' .. id
-  if redis.call('EXISTS', h) == 0 then return end
-  local all = redis.call('HGETALL', h)
-  for i = 1, #all, 2 do
-    if string.sub(all[i], 1, 2) == 'd:' and cjson.decode(all[i + 1]).state == 'pending' then return end
-  end
+  if redis.call('EXISTS', h) == 0 or has_pending_delivery(h) then return end
   redis.call('DEL', h, h .. ':attempts')
 end
 -- A job forgotten from a client's keys (j, d, k): this client's, or another's (evict).
@@ -78,7 +75,7 @@ local function forget_from(j, d, k, id)
     redis.call('HDEL', j, id)
   end
   redis.call('ZREM', d, id)
-  -- j is '<prefix>{<client>}:jobs': the webhook's key has the same start.
+  -- j is '<prefix>{<client>}:jobs': the webhook's key (webhookKey) has the same start.
   forget_webhook(string.sub(j, 1, -5), id)
 end
 local function forget(id) forget_from(J, D, K, id) end

@@ -4,6 +4,7 @@ import { type ClientKey } from '../domain/client.js';
 import { RedisConnections } from '../redis/redis-connections.js';
 import { RedisScript } from '../redis/redis-script.js';
 import { storeCommand } from '../redis/redis-unavailable.js';
+import { LUA_HAS_PENDING_DELIVERY, webhookKey } from '../redis/webhook-hash.js';
 import { SHARED_REDIS } from '../redis/shared-redis.js';
 import { isFinalDelivery, type DeliveryAttempt, type WebhookDelivery } from './webhook-delivery.js';
 import { type WebhookEventName } from './webhook-events.js';
@@ -17,13 +18,9 @@ import { type WebhookTarget } from './webhook-target.js';
  * and a minute: as long as the job, whose history they are) instead of the whole retry schedule,
  * as the memory driver drops them (review of 2026-12-02: a delivered webhook was kept 28 h).
  */
-const LUA_SETTLE = `
+const LUA_SETTLE = `${LUA_HAS_PENDING_DELIVERY}
 local function settle(H, L, ms)
-  if not redis.call('HGET', H, 'finished') then return end
-  local all = redis.call('HGETALL', H)
-  for i = 1, #all, 2 do
-    if string.sub(all[i], 1, 2) == 'd:' and cjson.decode(all[i + 1]).state == 'pending' then return end
-  end
+  if not redis.call('HGET', H, 'finished') or has_pending_delivery(H) then return end
   redis.call('PEXPIRE', H, ms)
   redis.call('PEXPIRE', L, ms)
 end
@@ -221,8 +218,7 @@ export class RedisWebhookState implements WebhookState {
   }
 
   private key(clientId: ClientKey, jobId: number): string {
-    // The client in braces, as the job store's keys: one client's keys share a hash slot.
-    return `${this.redis.prefix}{${clientId}}:webhook:${jobId}`;
+    return webhookKey(this.redis.prefix, clientId, jobId);
   }
 }
 
