@@ -589,6 +589,68 @@ describe('webhooks: memory bounded by MAX_RETAINED_JOBS (review of 2026-12-02)',
   });
 });
 
+describe('webhooks: redis driver, bounded by MAX_RETAINED_JOBS', () => {
+  // A Redis of its own: the cap counts every job of the deployment, other tests' too.
+  const redis = useTestRedis();
+
+  it('should give up the retries of the oldest finished jobs it forgets, as the memory driver does, and retry those still held', async () => {
+    const RETAINED = 5;
+    const server = await startServer({
+      ...ENV,
+      JOBS_DRIVER: 'redis',
+      REDIS_URL: redis.url,
+      JOB_TIME: '0',
+      MAX_ACTIVE_JOBS: String(RETAINED),
+      MAX_RETAINED_JOBS: String(RETAINED),
+      // A retry 1.5 s after the first attempt, then one a minute on: every delivery stays pending.
+      WEBHOOK_RETRY_SCHEDULE: '0,1500,60000',
+    });
+    const client = new JobsClient(server.url);
+    const receiver = await startReceiver((_req, res) => {
+      res.statusCode = 500;
+      res.end();
+    });
+
+    // 15 jobs that finish at once, by fives, each first attempt answered 500 before the next
+    // five are created: each of those forgets one of the five before, its delivery pending.
+    const ids: number[] = [];
+    for (let batch = 0; batch < 3; batch++) {
+      const jobs = await Promise.all(
+        Array.from({ length: RETAINED }, () => client.createOk({ webhook: receiver.url })),
+      );
+      ids.push(...jobs.map((job) => job.id));
+      await vi.waitFor(() => expect(receiver.received.length).toBeGreaterThanOrEqual(ids.length), {
+        timeout: 5000,
+        interval: 10,
+      });
+    }
+    expect(
+      await metric(
+        server,
+        'heygen_webhook_deliveries_given_up_total',
+        'reason="retained_jobs_cap"',
+      ),
+    ).toBe(10);
+
+    // The five jobs still held get their retry; the ten forgotten never do (their retries came
+    // due first).
+    const kept = ids.slice(-RETAINED);
+    for (const id of kept) {
+      const done = await historyUntil(client, id, (h) => h.attempts.length === 2);
+      expect(done.attempts.map((a) => [a.attempt, a.statusCode])).toEqual([
+        [1, 500],
+        [2, 500],
+      ]);
+    }
+    const sentFor = (id: number) =>
+      receiver.received.filter((delivery) => payloadOf(delivery).data.id === id).length;
+    for (const id of ids.slice(0, -RETAINED)) {
+      expect(sentFor(id)).toBe(1);
+      expect((await history(client, id)).status).toBe(404);
+    }
+  });
+});
+
 describe('webhooks: redis driver', () => {
   const redis = useTestRedis();
 

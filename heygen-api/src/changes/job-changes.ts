@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable, Logger as NestLogger, Optional } from '@nestjs/common';
 import { type Logger } from 'pino';
 import { JobWatches } from '../deadlines/job-watches.js';
 import { isFinished } from '../domain/job.js';
@@ -28,6 +28,7 @@ export interface OptIns {
 @Injectable()
 export class JobChanges {
   private readonly transitions: JobTransitionLog;
+  private readonly webhookLogger = new NestLogger('Webhooks');
 
   constructor(
     @Inject(AppMetrics) private readonly metrics: AppMetrics = new AppMetrics(),
@@ -45,6 +46,13 @@ export class JobChanges {
    */
   created(event: JobEvent, evicted: Evicted): void {
     this.metrics.jobCreated(evicted);
+    if (evicted.webhooksGivenUp) {
+      // The redis driver's store gave them up (the memory driver's dispatcher logs its own).
+      this.webhookLogger.warn(
+        `${evicted.webhooksGivenUp} webhook deliveries given up: MAX_RETAINED_JOBS made room by ` +
+          `forgetting the oldest finished jobs, and their webhooks with them`,
+      );
+    }
     this.transitions.changed(event.clientId, event.job);
   }
 

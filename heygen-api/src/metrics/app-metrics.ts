@@ -166,12 +166,13 @@ export class AppMetrics {
 
   /**
    * A job created, and the finished jobs its creation forgot early (MAX_JOBS_PER_CLIENT,
-   * MAX_RETAINED_JOBS).
+   * MAX_RETAINED_JOBS), with the webhook deliveries given up with them (redis driver).
    */
   jobCreated(evicted: Evicted): void {
     this.jobsCreated.inc();
     if (evicted.perClient > 0) this.evictedBy.jobs_per_client.inc(evicted.perClient);
     if (evicted.retained > 0) this.evictedBy.retained_jobs.inc(evicted.retained);
+    if (evicted.webhooksGivenUp) this.givenUpFor.retained_jobs_cap.inc(evicted.webhooksGivenUp);
   }
 
   /** Every change a store accepted: a final one counts the job as finished. */

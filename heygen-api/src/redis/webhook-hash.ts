@@ -13,15 +13,18 @@ export function webhookKey(prefix: string, clientId: string, jobId: number): str
 }
 
 /**
- * Lua: `has_pending_delivery(H)` is true when one of the deliveries (`d:<deliveryId>` fields) of
- * the webhook hash H is still `pending`: its retries are under way, so the hash must stay.
+ * Lua: `pending_deliveries(H)` counts the deliveries (`d:<deliveryId>` fields) of the webhook hash
+ * H that are still `pending`: their retries are under way, so the hash stays, unless the job's
+ * eviction gives them up.
  */
-export const LUA_HAS_PENDING_DELIVERY = `
-local function has_pending_delivery(H)
-  local all = redis.call('HGETALL', H)
+export const LUA_PENDING_DELIVERIES = `
+local function pending_deliveries(H)
+  local all, pending = redis.call('HGETALL', H), 0
   for i = 1, #all, 2 do
-    if string.sub(all[i], 1, 2) == 'd:' and cjson.decode(all[i + 1]).state == 'pending' then return true end
+    if string.sub(all[i], 1, 2) == 'd:' and cjson.decode(all[i + 1]).state == 'pending' then
+      pending = pending + 1
+    end
   end
-  return false
+  return pending
 end
 `;

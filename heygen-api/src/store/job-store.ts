@@ -48,6 +48,11 @@ export interface Logged {
 export interface Evicted {
   perClient: number;
   retained: number;
+  /**
+   * Pending webhook deliveries given up with the jobs MAX_RETAINED_JOBS evicted (redis driver: its
+   * store forgets their webhooks; the memory driver's webhook state gives up its own at that cap).
+   */
+  webhooksGivenUp?: number;
 }
 
 /**

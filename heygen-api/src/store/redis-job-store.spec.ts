@@ -142,54 +142,65 @@ describe('RedisJobStore: MAX_RETAINED_JOBS', () => {
     expect(replayed?.[1]).toEqual(next!.event);
   });
 
-  it("should forget an evicted job's settled webhook with it, and keep one still retrying", async () => {
+  const target = { url: 'http://receiver.test/hook', events: new Set(['completed'] as const) };
+  /**
+   * A finished job of `clientId` with a webhook whose final delivery is left in `state`, as the
+   * dispatcher leaves it: its hash and attempts list exist.
+   */
+  const finishWithWebhook = async (
+    store: RedisJobStore,
+    webhooks: RedisWebhookState,
+    clientId: string,
+    state: WebhookDelivery['state'],
+  ) => {
+    const { record } = await store.create({
+      clientId,
+      duration: 1000,
+      fail: false,
+      now: Date.now(),
+      limits,
+    });
+    const jobId = record!.job.id;
+    await webhooks.subscribe(clientId, jobId, target);
+    const finished = await store.update(clientId, jobId, (job) => cancel(job, Date.now()));
+    const delivery: WebhookDelivery = {
+      deliveryId: `d${jobId}`,
+      clientId,
+      jobId,
+      eventId: finished!.event!.id,
+      type: 'job.cancelled',
+      body: '{}',
+      attempts: 1,
+      scheduled: 1,
+      state,
+    };
+    await webhooks.addDelivery(delivery);
+    await webhooks.saveDelivery(delivery);
+    await webhooks.record(clientId, jobId, attemptOf(delivery));
+    webhooks.finished(clientId, jobId);
+    return delivery;
+  };
+  const attemptOf = (delivery: WebhookDelivery) => ({
+    deliveryId: delivery.deliveryId,
+    eventId: delivery.eventId,
+    type: delivery.type,
+    attempt: delivery.attempts,
+    at: new Date().toISOString(),
+    statusCode: delivery.state === 'delivered' ? 200 : 503,
+    durationMs: 1,
+  });
+
+  it("should forget an evicted job's webhook with it, giving up the deliveries still retrying", async () => {
     const prefix = newPrefix();
     const env = { MAX_ACTIVE_JOBS: '2', MAX_RETAINED_JOBS: '2' };
     const { config, connections } = await connectTestRedis(redis, env, prefix);
     const store = new RedisJobStore(config, connections);
     const webhooks = new RedisWebhookState(config, connections);
-    const target = { url: 'http://receiver.test/hook', events: new Set(['completed'] as const) };
-    // A finished job of `clientId` whose final delivery is left in `state`, as the dispatcher
-    // leaves it.
-    const finishWithWebhook = async (clientId: string, state: WebhookDelivery['state']) => {
-      const { record } = await store.create({
-        clientId,
-        duration: 1000,
-        fail: false,
-        now: Date.now(),
-        limits,
-      });
-      const jobId = record!.job.id;
-      await webhooks.subscribe(clientId, jobId, target);
-      const finished = await store.update(clientId, jobId, (job) => cancel(job, Date.now()));
-      const delivery: WebhookDelivery = {
-        deliveryId: `d${jobId}`,
-        clientId,
-        jobId,
-        eventId: finished!.event!.id,
-        type: 'job.cancelled',
-        body: '{}',
-        attempts: 1,
-        scheduled: 1,
-        state,
-      };
-      await webhooks.addDelivery(delivery);
-      await webhooks.saveDelivery(delivery);
-      await webhooks.record(clientId, jobId, {
-        deliveryId: delivery.deliveryId,
-        eventId: delivery.eventId,
-        type: delivery.type,
-        attempt: 1,
-        at: new Date().toISOString(),
-        statusCode: state === 'delivered' ? 200 : 503,
-        durationMs: 1,
-      });
-      webhooks.finished(clientId, jobId);
-      return { key: webhookKey(prefix, clientId, jobId), jobId };
-    };
-    const { key: settled } = await finishWithWebhook(otherClientStub, 'delivered');
-    const { key: retrying, jobId } = await finishWithWebhook(thirdClientStub, 'pending');
+    const keyOf = ({ clientId, jobId }: WebhookDelivery) => webhookKey(prefix, clientId, jobId);
     const keys = (key: string) => connections.command.exists(key, `${key}:attempts`);
+    const settled = keyOf(await finishWithWebhook(store, webhooks, otherClientStub, 'delivered'));
+    const pending = await finishWithWebhook(store, webhooks, thirdClientStub, 'pending');
+    const retrying = keyOf(pending);
     // `finished` is not waited for: settled once it is marked.
     await expect.poll(() => connections.command.hget(settled, 'finished')).toBe('1');
     expect(await keys(settled)).toBe(2);
@@ -198,11 +209,43 @@ describe('RedisJobStore: MAX_RETAINED_JOBS', () => {
     await finish(store, clientStub);
     expect(await keys(settled)).toBe(0);
     expect(await keys(retrying)).toBe(2);
-    await finish(store, clientStub);
-    // Still pending: its retries go on (bounded by their schedule), and so do its keys.
-    expect(await keys(retrying)).toBe(2);
-    const delivery = await webhooks.delivery(thirdClientStub, jobId, `d${jobId}`);
+    const made = await store.create({
+      clientId: clientStub,
+      duration: 1000,
+      fail: false,
+      now: Date.now(),
+      limits,
+    });
+    // Still pending, given up as the memory driver gives it up at this cap, and counted.
+    expect(made).toMatchObject({ evicted: { retained: 1, webhooksGivenUp: 1 } });
+    expect(await keys(retrying)).toBe(0);
+    expect(await webhooks.subscription(thirdClientStub, pending.jobId)).toBeUndefined();
+
+    // An attempt under way meanwhile: its later steps make nothing again.
+    const after = { ...pending, attempts: 2 };
+    expect(await webhooks.addDelivery({ ...after, deliveryId: 'late', eventId: 'late' })).toEqual(
+      expect.objectContaining({ deliveryId: 'late' }),
+    );
+    await webhooks.saveDelivery(after);
+    await webhooks.record(thirdClientStub, pending.jobId, attemptOf(after));
+    expect(await webhooks.markGone(thirdClientStub, pending.jobId)).toEqual([]);
+    expect(await keys(retrying)).toBe(0);
+  });
+
+  it("should keep the webhook still retrying of a job its client's own limit forgot", async () => {
+    const prefix = newPrefix();
+    const { config, connections } = await connectTestRedis(redis, {}, prefix);
+    const store = new RedisJobStore(config, connections);
+    const webhooks = new RedisWebhookState(config, connections);
+    const pending = await finishWithWebhook(store, webhooks, clientStub, 'pending');
+
+    // MAX_JOBS_PER_CLIENT of 1: the creation forgets the job, and the memory driver's webhook
+    // state would keep its webhook until its schedule ends.
+    await finish(store, clientStub, 1);
+    expect(await store.get(clientStub, pending.jobId)).toBeUndefined();
+    const delivery = await webhooks.delivery(clientStub, pending.jobId, pending.deliveryId);
     expect(delivery?.state).toBe('pending');
+    expect(await webhooks.attempts(clientStub, pending.jobId)).toHaveLength(1);
   });
 
   it('should count finished jobs once, however they were forgotten', async () => {

@@ -13,7 +13,7 @@ import { eventLogKeys, eventLogTtlMs, LUA_APPEND_EVENT } from '../redis/event-lo
 import { jobMember, parseJobMember } from '../redis/job-member.js';
 import { RedisConnections } from '../redis/redis-connections.js';
 import { LUA_NOW, RedisScript } from '../redis/redis-script.js';
-import { LUA_HAS_PENDING_DELIVERY } from '../redis/webhook-hash.js';
+import { LUA_PENDING_DELIVERIES } from '../redis/webhook-hash.js';
 import { type CreateResult, type JobDraft, type JobStore, type Logged } from './job-store.js';
 
 /**
@@ -57,17 +57,22 @@ function storedRecord(
  */
 const LUA_CLIENT = `${LUA_NOW}
 local J, D, K, M = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-${LUA_APPEND_EVENT}${LUA_HAS_PENDING_DELIVERY}
--- A forgotten job's webhook (redis/webhook-hash.ts), unless a delivery is still pending: a settled
--- one is only the history of a job that is gone, and would stay RETENTION_MS more; one still
--- retrying keeps its schedule, which bounds it.
-local function forget_webhook(base, id)
+${LUA_APPEND_EVENT}${LUA_PENDING_DELIVERIES}
+-- A forgotten job's webhook (redis/webhook-hash.ts): a settled one is only the history of a job
+-- that is gone, and would stay RETENTION_MS more. One still retrying keeps its schedule, unless
+-- give_up (MAX_RETAINED_JOBS made room): then its pending deliveries go too, as the memory
+-- driver gives them up at that cap, so the cap bounds webhooks as well. Returns how many.
+local function forget_webhook(base, id, give_up)
   local h = base .. 'webhook:' .. id
-  if redis.call('EXISTS', h) == 0 or has_pending_delivery(h) then return end
+  if redis.call('EXISTS', h) == 0 then return 0 end
+  local pending = pending_deliveries(h)
+  if pending > 0 and not give_up then return 0 end
   redis.call('DEL', h, h .. ':attempts')
+  return pending
 end
--- A job forgotten from a client's keys (j, d, k): this client's, or another's (evict).
-local function forget_from(j, d, k, id)
+-- A job forgotten from a client's keys (j, d, k): this client's, or another's (evict). Returns
+-- the pending webhook deliveries given up with it.
+local function forget_from(j, d, k, id, give_up)
   local v = redis.call('HGET', j, id)
   if v then
     local r = cjson.decode(v)
@@ -76,7 +81,7 @@ local function forget_from(j, d, k, id)
   end
   redis.call('ZREM', d, id)
   -- j is '<prefix>{<client>}:jobs': the webhook's key (webhookKey) has the same start.
-  forget_webhook(string.sub(j, 1, -5), id)
+  return forget_webhook(string.sub(j, 1, -5), id, give_up)
 end
 local function forget(id) forget_from(J, D, K, id) end
 -- The record (JSON) with the id of the event that left its job so (issue 19).
@@ -116,11 +121,12 @@ end
  */
 const CREATE = new RedisScript(`${LUA_CLIENT}
 local A, F = KEYS[5], KEYS[9]
+-- Returns the pending webhook deliveries given up with the job.
 local function evict(member, now)
   local at = string.find(member, '@', 1, true)
   local base = ARGV[11] .. '{' .. string.sub(member, at + 1) .. '}:'
-  forget_from(base .. 'jobs', base .. 'done', base .. 'keys', string.sub(member, 1, at - 1))
-  if redis.call('EXISTS', base .. 'jobs') == 1 then return end
+  local given_up = forget_from(base .. 'jobs', base .. 'done', base .. 'keys', string.sub(member, 1, at - 1), true)
+  if redis.call('EXISTS', base .. 'jobs') == 1 then return given_up end
   redis.call('DEL', base .. 'events')
   -- Its last position for a log's time, not a day: under a flood of one-job clients it would
   -- outweigh the jobs the cap keeps (docs/deployment.md, "Size it").
@@ -128,6 +134,7 @@ local function evict(member, now)
   -- Its id sequence too, once the clock has passed its last id (domain/sequence.ts, canForget).
   local meta = base .. 'meta'
   if tonumber(redis.call('HGET', meta, 'last') or '0') < now then redis.call('DEL', meta) end
+  return given_up
 end
 local record, key = ARGV[1], ARGV[2]
 local activePerClient, keptPerClient, activeAll = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -145,7 +152,7 @@ if address ~= '' and tonumber(redis.call('HGET', KEYS[10], address) or '0') >= t
 end
 local active_now = tonumber(redis.call('GET', A) or '0')
 if active_now >= activeAll then return {'limit', 'server'} end
-local per_client, retained_evicted = 0, 0
+local per_client, retained_evicted, given_up = 0, 0, 0
 while redis.call('HLEN', J) >= keptPerClient do
   local oldest = redis.call('ZRANGE', D, 0, 0)
   if not oldest[1] then return {'limit', 'client'} end
@@ -159,7 +166,7 @@ local retained = active_now + redis.call('ZCARD', F)
 while retained >= tonumber(ARGV[10]) do
   local oldest = redis.call('ZPOPMIN', F)
   if not oldest[1] then break end
-  evict(oldest[1], now)
+  given_up = given_up + evict(oldest[1], now)
   retained = retained - 1
   retained_evicted = retained_evicted + 1
 end
@@ -180,7 +187,7 @@ if key ~= '' then redis.call('HSET', K, key, id) end
 if active == 1 then
   for _, k in ipairs({J, D, K, M}) do redis.call('PERSIST', k) end
 end
-return {'created', id, record, event, per_client, retained_evicted}
+return {'created', id, record, event, per_client, retained_evicted, given_up}
 `);
 
 /** ARGV: id. */
@@ -279,7 +286,7 @@ export class RedisJobStore implements JobStore {
     const { clientId, limits, idempotency } = draft;
     const { id: _, ...job } = newJob(0, draft.duration, draft.now);
     const address = limits.activePerAddress ? draft.address : undefined;
-    const [outcome, id, value, eventId, perClient, retained] = (await CREATE.run(
+    const [outcome, id, value, eventId, perClient, retained, givenUp] = (await CREATE.run(
       this.redis.command,
       this.changeKeys(clientId),
       [
@@ -297,7 +304,7 @@ export class RedisJobStore implements JobStore {
         limits.activePerAddress ?? 0,
         this.config.positionRetentionMs,
       ],
-    )) as [string, string, string?, string?, number?, number?];
+    )) as [string, string, string?, string?, number?, number?, number?];
     if (outcome === 'limit') {
       return { outcome, limit: id === 'server' || id === 'address' ? id : 'client' };
     }
@@ -310,7 +317,7 @@ export class RedisJobStore implements JobStore {
       outcome: 'created',
       record,
       event: { id: eventId!, clientId, job: record.job },
-      evicted: { perClient: perClient!, retained: retained! },
+      evicted: { perClient: perClient!, retained: retained!, webhooksGivenUp: givenUp! },
     };
   }
 

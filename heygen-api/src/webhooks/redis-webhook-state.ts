@@ -4,7 +4,7 @@ import { type ClientKey } from '../domain/client.js';
 import { RedisConnections } from '../redis/redis-connections.js';
 import { RedisScript } from '../redis/redis-script.js';
 import { storeCommand } from '../redis/redis-unavailable.js';
-import { LUA_HAS_PENDING_DELIVERY, webhookKey } from '../redis/webhook-hash.js';
+import { LUA_PENDING_DELIVERIES, webhookKey } from '../redis/webhook-hash.js';
 import { SHARED_REDIS } from '../redis/shared-redis.js';
 import { isFinalDelivery, type DeliveryAttempt, type WebhookDelivery } from './webhook-delivery.js';
 import { type WebhookEventName } from './webhook-events.js';
@@ -13,14 +13,31 @@ import { MAX_ATTEMPTS_KEPT } from './webhook-subscriptions.js';
 import { type WebhookTarget } from './webhook-target.js';
 
 /**
+ * Lua: `forgotten(H)` is true once the webhook hash H has no target: it expired, or the store
+ * forgot it with its job (MAX_RETAINED_JOBS). A write then makes nothing, as the memory driver's
+ * does without its entry: a step of an attempt under way would make the hash again, a part
+ * without a target, kept the whole schedule.
+ */
+const LUA_FORGOTTEN = `
+local function forgotten(H) return redis.call('HEXISTS', H, 'target') == 0 end
+`;
+
+/** Marks the webhook (KEYS[1]) gone, unless forgotten; returns its fields. */
+const MARK_GONE = new RedisScript(`${LUA_FORGOTTEN}
+if forgotten(KEYS[1]) then return {} end
+redis.call('HSET', KEYS[1], 'gone', '1')
+return redis.call('HGETALL', KEYS[1])
+`);
+
+/**
  * Lua: `settle(H, L, ms)`. Once the job has finished (`finished`, set by FINISHED) and none of its
  * deliveries is pending, its webhook hash H and attempts list L are kept `ms` more (RETENTION_MS
  * and a minute: as long as the job, whose history they are) instead of the whole retry schedule,
  * as the memory driver drops them (review of 2026-12-02: a delivered webhook was kept 28 h).
  */
-const LUA_SETTLE = `${LUA_HAS_PENDING_DELIVERY}
+const LUA_SETTLE = `${LUA_PENDING_DELIVERIES}
 local function settle(H, L, ms)
-  if not redis.call('HGET', H, 'finished') or has_pending_delivery(H) then return end
+  if not redis.call('HGET', H, 'finished') or pending_deliveries(H) > 0 then return end
   redis.call('PEXPIRE', H, ms)
   redis.call('PEXPIRE', L, ms)
 end
@@ -34,13 +51,15 @@ settle(KEYS[1], KEYS[2], ARGV[1])
 `);
 
 /**
- * Stores a delivery's state (ARGV[1] its id, ARGV[2] the delivery) in the hash KEYS[1], the hash
- * and the attempts list KEYS[2] kept ARGV[3] ms, or ARGV[4] once settled. A delivery stored
+ * Stores a delivery's state (ARGV[1] its id, ARGV[2] the delivery) in the hash KEYS[1] (nothing
+ * once forgotten, see LUA_FORGOTTEN), the hash and the attempts list KEYS[2] kept ARGV[3] ms, or
+ * ARGV[4] once settled. A delivery stored
  * `delivered` is not made `pending` again: the copy of an attempt that failed while another got a
  * 2xx, saved after it, would send the webhook again (review of 2026-12-02; the dispatcher reads
  * the delivery again after each POST, which leaves a round trip for this to close).
  */
-const SAVE = new RedisScript(`${LUA_SETTLE}
+const SAVE = new RedisScript(`${LUA_SETTLE}${LUA_FORGOTTEN}
+if forgotten(KEYS[1]) then return end
 local stored = redis.call('HGET', KEYS[1], 'd:' .. ARGV[1])
 local delivered = stored and cjson.decode(stored).state == 'delivered'
 if not (delivered and cjson.decode(ARGV[2]).state == 'pending') then
@@ -59,7 +78,8 @@ settle(KEYS[1], KEYS[2], ARGV[4])
  * kept, or nil when this one was added; an added one is pending: the hash and the attempts list
  * KEYS[2] are kept the whole time again.
  */
-const ADD_DELIVERY = new RedisScript(`
+const ADD_DELIVERY = new RedisScript(`${LUA_FORGOTTEN}
+if forgotten(KEYS[1]) then return false end
 local kept = redis.call('HGET', KEYS[1], 'e:' .. ARGV[1])
 if kept then return redis.call('HGET', KEYS[1], 'd:' .. kept) end
 if ARGV[5] == 'progress' then
@@ -80,7 +100,8 @@ return false
  * dispatcher tries a step again when its answer was lost, though Redis may have made it (an
  * attempt names its time and number: no two are equal).
  */
-const RECORD = new RedisScript(`
+const RECORD = new RedisScript(`${LUA_FORGOTTEN}
+if forgotten(KEYS[2]) then return end
 if redis.call('LINDEX', KEYS[1], -1) ~= ARGV[1] then
   redis.call('RPUSH', KEYS[1], ARGV[1])
   redis.call('LTRIM', KEYS[1], -tonumber(ARGV[2]), -1)
@@ -115,7 +136,10 @@ export class RedisWebhookState implements WebhookState {
     this.settledMs = config.retentionMs + 60_000;
   }
 
-  /** Gives up nothing: the keys expire (`ttlMs`), so no count caps them. */
+  /**
+   * Gives up nothing here: the keys expire (`ttlMs`), and the store's creation that forgets a job
+   * at MAX_RETAINED_JOBS deletes them, giving up its pending deliveries (RedisJobStore).
+   */
   async subscribe(
     clientId: ClientKey,
     jobId: number,
@@ -185,11 +209,14 @@ export class RedisWebhookState implements WebhookState {
   }
 
   async markGone(clientId: ClientKey, jobId: number): Promise<WebhookDelivery[]> {
-    const key = this.key(clientId, jobId);
-    await storeCommand(this.redis.command.hset(key, 'gone', '1'));
-    const all = await storeCommand(this.redis.command.hgetall(key));
+    const fields = (await MARK_GONE.run(
+      this.redis.command,
+      [this.key(clientId, jobId)],
+      [],
+    )) as string[];
     const pending: WebhookDelivery[] = [];
-    for (const [field, value] of Object.entries(all)) {
+    for (let i = 0; i < fields.length; i += 2) {
+      const [field, value] = [fields[i]!, fields[i + 1]!];
       if (!field.startsWith('d:')) continue;
       const delivery = JSON.parse(value) as WebhookDelivery;
       if (delivery.state !== 'pending') continue;

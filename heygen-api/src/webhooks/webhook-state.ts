@@ -21,8 +21,8 @@ export interface WebhookState {
   /**
    * Keeps a job's webhook. Returns the pending deliveries of other jobs given up to make room,
    * marked `failed`, for the caller to cancel: the memory driver holds at most MAX_RETAINED_JOBS
-   * webhooks, and at that cap the job that finished first loses its own (Redis: none, its keys
-   * expire).
+   * webhooks, and at that cap the job that finished first loses its own (Redis: none here, the
+   * store's creation that forgets a job at that cap deletes its webhook).
    */
   subscribe(clientId: ClientKey, jobId: number, target: WebhookTarget): Promise<WebhookDelivery[]>;
   subscription(clientId: ClientKey, jobId: number): Promise<StoredSubscription | undefined>;
