@@ -113,10 +113,10 @@ export const DISPOSE_RESTART_GAP_MS = 1000;
 /** Retries of a dispose row, so that its calls are still retrying when dispose() comes. */
 export const DISPOSE_MAX_RETRIES = 8;
 /**
- * The job of a cancelJob or a dispose row runs this long, so that it is still running when it is
- * cancelled or when dispose() comes, however long the row's child took to start: the job's time
- * starts when the harness creates it, before the child. A dispose row's job of `jobMs` (2000 ms)
- * once completed first, with the test files on two workers.
+ * The job of a cancelJob or a dispose row runs this long, so that it is surely still running when
+ * it is cancelled or when dispose() comes. Its time starts when the harness creates it, once the
+ * row's child is ready (ScenarioSpec.awaitJob); before that was so, a dispose row's job of `jobMs`
+ * (2000 ms) once completed first, with the test files on two workers.
  */
 export const RUNNING_JOB_MS = 10_000;
 
@@ -143,6 +143,12 @@ export interface ScenarioSpec {
   clientId: string;
   call: Call | 'none';
   jobId?: number;
+  /**
+   * The call's job is created by the parent once the child is ready (its `ready` line), and its id
+   * written on the child's stdin: created before the child started, the job ran during Node's
+   * start-up, up to seconds on a loaded machine, and could end before its call began.
+   */
+  awaitJob?: boolean;
   /** createJob's `duration`. */
   duration?: number;
   /** The `timeout` of createJob and cancelJob (T). */

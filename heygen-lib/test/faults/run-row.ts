@@ -42,6 +42,7 @@ export const DEAD_URL = 'http://127.0.0.1:1';
 
 /** What scenario.mjs prints, one JSON object a line. */
 export type ScenarioLine =
+  | { type: 'ready' }
   | { type: 'started'; at: number }
   | {
       type: 'settled';
@@ -74,19 +75,25 @@ export interface ChildRun {
 
 /**
  * Runs scenario.mjs with `spec` and resolves once the child has exited and its output is read.
- * `onLine` sees each line as it comes (to apply a fault when the call has started).
+ * `onLine` sees each line as it comes (to apply a fault when the call has started); `reply` writes
+ * the child's stdin and ends it (a `spec.awaitJob` child waits for its job's id there).
  */
 export const runScenario = (
   spec: ScenarioSpec,
-  onLine: (line: ScenarioLine) => void = () => {},
+  onLine: (line: ScenarioLine, reply: (text: string) => void) => void = () => {},
   nodeFlags: string[] = CHILD_NODE_FLAGS,
   hardLimitMs = 30_000,
 ): Promise<ChildRun> =>
   new Promise((resolve) => {
     const child = spawn(process.execPath, [...nodeFlags, SCENARIO], {
       env: { ...process.env, HEYGEN_SCENARIO: JSON.stringify(spec) },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: ['pipe', 'pipe', 'pipe'],
     });
+    const reply = (text: string): void => {
+      child.stdin.end(`${text}\n`);
+    };
+    // Only a child that waits for its job reads its stdin.
+    if (!spec.awaitJob) child.stdin.end();
     const lines: ScenarioLine[] = [];
     let stderr = '';
     let exitAt = 0;
@@ -104,7 +111,7 @@ export const runScenario = (
         return;
       }
       lines.push(line);
-      onLine(line);
+      onLine(line, reply);
     });
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     // 'exit' is when the process ended; 'close' comes once its output is read.
@@ -173,8 +180,9 @@ const createServerJob = async (
 
 /**
  * Runs one row: sets the fault up (its own server when the fault breaks it, else `shared`, behind
- * a proxy of its own), creates the job the call needs directly on the server under the child's
- * client id, starts the child, applies the fault on time, and tears everything down.
+ * a proxy of its own), starts the child, creates the job the call needs directly on the server
+ * under the child's client id once the child is ready, applies the fault on time, and tears
+ * everything down.
  */
 export const runRow = async (
   call: Call,
@@ -223,12 +231,11 @@ export const runRow = async (
       };
     }
 
-    let jobId: number | undefined;
-    if (call !== 'createJob') {
-      const duration = call === 'cancelJob' || call === 'dispose' ? RUNNING_JOB_MS : t.jobMs;
-      // Down from the start: an id the server would have given, never asked for.
-      jobId = server ? await createServerJob(server, clientId, duration) : 1;
-    }
+    const duration = call === 'cancelJob' || call === 'dispose' ? RUNNING_JOB_MS : t.jobMs;
+    const needsJob = call !== 'createJob';
+    // Down from the start: an id the server would have given, never asked for.
+    const jobServer = needsJob ? server : undefined;
+    let jobError: Error | undefined;
 
     const { when, delayMs } = timingOf(call, fault, t);
     let applied = false;
@@ -251,7 +258,7 @@ export const runRow = async (
       url,
       clientId,
       call,
-      ...(jobId !== undefined && { jobId }),
+      ...(jobServer ? { awaitJob: true } : needsJob && { jobId: 1 }),
       duration: 500,
       timeout: t.callTimeout,
       ...(t.waitTimeout !== undefined && { waitTimeout: t.waitTimeout }),
@@ -269,11 +276,21 @@ export const runRow = async (
     };
     let timer: NodeJS.Timeout | undefined;
     teardown.push(() => clearTimeout(timer));
-    const child = await runScenario(spec, (line) => {
+    const child = await runScenario(spec, (line, reply) => {
+      if (line.type === 'ready' && jobServer) {
+        createServerJob(jobServer, clientId, duration).then(
+          (id) => reply(String(id)),
+          (error: unknown) => {
+            jobError = error instanceof Error ? error : new Error(String(error));
+            reply('');
+          },
+        );
+      }
       if (line.type !== 'started') return;
       startedAt = Date.now();
       if (when === 'started') timer = setTimeout(applyOnce, delayMs);
     });
+    if (jobError !== undefined) throw jobError;
     return {
       call,
       fault,

@@ -2,6 +2,7 @@
 //
 // It imports the BUILT library (what users get) and the `eventsource` package, performs one call
 // against the URL it is given, and prints JSON lines on stdout, one per event:
+//   {type:'ready'}                        warm, waiting for its job's id on stdin (spec.awaitJob)
 //   {type:'started', at}                  the call was made (wall clock, ms)
 //   {type:'settled', op, outcome, ...}    an operation settled: 'resolved' | 'rejected', or
 //                                         'pending' when the row's deadline passed first
@@ -68,6 +69,20 @@ const warmUpFetch = async () => {
 };
 // The baseline (`none`) measures Node's exit after a single fetch: it keeps its first fetch.
 if (spec.call !== 'none') await warmUpFetch();
+
+/**
+ * The call's job, created by the parent now that this process is ready (spec.awaitJob): its id
+ * comes on stdin, which the parent then ends, so that nothing of it holds the process after.
+ */
+const readJobId = async () => {
+  print({ type: 'ready' });
+  let text = '';
+  for await (const chunk of process.stdin) text += chunk;
+  const id = Number(text.trim());
+  if (!(id > 0)) throw new Error(`no job id on stdin: ${JSON.stringify(text)}`);
+  return id;
+};
+if (spec.awaitJob) spec.jobId = await readJobId();
 
 const api = new HeyGenAPI({
   url: spec.url,
