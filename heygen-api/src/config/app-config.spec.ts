@@ -45,6 +45,7 @@ describe(parseConfig.name, () => {
       MAX_RETAINED_JOBS: '600',
       MAX_ACTIVE_JOBS_PER_ADDRESS: '50',
       POSITION_RETENTION_MS: '0',
+      MAX_RETAINED_POSITIONS: '700',
       MAX_WAIT_S: '0',
       MAX_WAITS: '10',
       HEADERS_TIMEOUT_MS: '2000',
@@ -68,6 +69,7 @@ describe(parseConfig.name, () => {
       maxRetainedJobs: 600,
       maxActiveJobsPerAddress: 50,
       positionRetentionMs: 0,
+      maxRetainedPositions: 700,
       maxWaitS: 0,
       maxWaits: 10,
       maxWaitsPerClient: 10,
@@ -85,6 +87,7 @@ describe(parseConfig.name, () => {
     expect(parseConfig({}).maxRetainedJobs).toBe(1_000_000);
     expect(parseConfig({}).maxActiveJobsPerAddress).toBe(0);
     expect(parseConfig({}).positionRetentionMs).toBe(86_400_000);
+    expect(parseConfig({}).maxRetainedPositions).toBe(1_000_000);
     expect(parseConfig({ MAX_ACTIVE_JOBS: '2000000' }).maxRetainedJobs).toBe(2_000_000);
   });
 
@@ -235,6 +238,7 @@ describe(parseConfig.name, () => {
     ['MAX_ACTIVE_JOBS_PER_ADDRESS', { MAX_ACTIVE_JOBS: '4', MAX_ACTIVE_JOBS_PER_ADDRESS: '5' }],
     ['MAX_ACTIVE_JOBS_PER_ADDRESS', { MAX_ACTIVE_JOBS_PER_ADDRESS: '-1' }],
     ['POSITION_RETENTION_MS', { POSITION_RETENTION_MS: '-1' }],
+    ['MAX_RETAINED_POSITIONS', { MAX_RETAINED_POSITIONS: '0' }],
     ['HEADERS_TIMEOUT_MS', { HEADERS_TIMEOUT_MS: '-1' }],
     ['MAX_REQUESTS_PER_SOCKET', { MAX_REQUESTS_PER_SOCKET: '1.5' }],
     ['MAX_WAIT_S', { MAX_WAIT_S: '-1' }],

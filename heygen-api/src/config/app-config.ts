@@ -61,6 +61,12 @@ export class AppConfig {
    * REPLAY_LOG_SIZE clients to go quiet instead.
    */
   positionRetentionMs!: number;
+  /**
+   * MAX_RETAINED_POSITIONS (redis driver): how many last positions of clients with no unfinished
+   * job are kept, the one expiring first going past it. POSITION_RETENTION_MS alone bounded them
+   * by time: a flood of fresh uuids left one each for a day.
+   */
+  maxRetainedPositions!: number;
   maxStreamsPerClient!: number;
   /** Open streams across all clients. */
   maxStreams!: number;
@@ -195,6 +201,7 @@ export function parseConfig(env: Env): AppConfig {
   config.retentionMs = int('RETENTION_MS', 600_000, 0, 86_400_000);
   config.replayLogSize = int('REPLAY_LOG_SIZE', 10_000, 1, 10_000_000);
   config.positionRetentionMs = int('POSITION_RETENTION_MS', 86_400_000, 0, 30 * 86_400_000);
+  config.maxRetainedPositions = int('MAX_RETAINED_POSITIONS', 1_000_000, 1, 100_000_000);
   config.maxStreams = int('MAX_STREAMS', 20_000, 1, 1_000_000);
   config.maxStreamsPerClient = int(
     'MAX_STREAMS_PER_CLIENT',

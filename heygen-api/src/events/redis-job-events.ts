@@ -12,7 +12,7 @@ import { type ClientKey } from '../domain/client.js';
 import { withEventId, withoutEventId, type Job } from '../domain/job.js';
 import { storeUnavailable } from '../errors/domain-error.js';
 import { shortClient } from '../logging/redact.js';
-import { eventLogKeys, eventLogTtlMs, LUA_APPEND_EVENT } from '../redis/event-log.js';
+import { eventLogKeys, eventLogTtlMs, LUA_APPEND_EVENT, positionsKey } from '../redis/event-log.js';
 import { COMMAND_TIMEOUT_MS, RedisConnections } from '../redis/redis-connections.js';
 import { LUA_NOW, RedisScript } from '../redis/redis-script.js';
 import { retryWhileUnavailable, settlesWithin } from '../redis/redis-unavailable.js';
@@ -20,12 +20,12 @@ import { type JobEvent, type JobEventListener, type JobEvents } from './job-even
 
 /**
  * Appends to the client's stream and tells the instances streaming this client (see
- * LUA_APPEND_EVENT). KEYS: stream, head-since. ARGV: job JSON, the most entries kept, the least
- * time kept (ms), how much longer the last position is kept (ms). The store's scripts append a
- * change's event themselves; this is for the rest.
+ * LUA_APPEND_EVENT). KEYS: stream, head-since, the positions index. ARGV: job JSON, the most
+ * entries kept, the least time kept (ms), how much longer the last position is kept (ms), the most
+ * positions kept. The store's scripts append a change's event themselves; this is for the rest.
  */
 const PUBLISH = new RedisScript(`${LUA_NOW}${LUA_APPEND_EVENT}
-return append_event(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), now_ms(), false, tonumber(ARGV[4]))
+return append_event(KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), now_ms(), false, tonumber(ARGV[4]), KEYS[3], tonumber(ARGV[5]))
 `);
 
 /**
@@ -232,11 +232,13 @@ export class RedisJobEvents implements JobEvents, OnModuleInit, OnModuleDestroy 
   }
 
   async publish(clientId: ClientKey, job: Job): Promise<JobEvent> {
-    const id = (await PUBLISH.run(this.redis.command, eventLogKeys(this.redis.prefix, clientId), [
+    const keys = [...eventLogKeys(this.redis.prefix, clientId), positionsKey(this.redis.prefix)];
+    const id = (await PUBLISH.run(this.redis.command, keys, [
       JSON.stringify(withoutEventId(job)),
       this.config.replayLogSize,
       eventLogTtlMs(this.config.retentionMs),
       this.config.positionRetentionMs,
+      this.config.maxRetainedPositions,
     ])) as string;
     this.redis.watermark.saw(id);
     return { id, clientId, job: withEventId(job, id) };

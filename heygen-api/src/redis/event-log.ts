@@ -16,8 +16,12 @@ export function eventLogKeys(
   return [`${base}:events`, `${base}:head-since`];
 }
 
+/** The deployment's index of last positions (see LUA_APPEND_EVENT's index_position). */
+export const positionsKey = (prefix: string): string => `${prefix}positions`;
+
 /**
- * Lua (needs LUA_NOW's fmt): `append_event(S, HS, job, keep, ttl, now, kept, position)`, `now`
+ * Lua (needs LUA_NOW's fmt): `append_event(S, HS, job, keep, ttl, now, kept, position, P, cap)`,
+ * `now`
  * being Redis's clock in ms (now_ms), appends `job` (the job's JSON without `eventId`, which it
  * adds) to the stream S with the next id of the client's sequence as the entry id (`<n>-0`), keeps
  * at most `keep` entries, keeps the stream for good when `kept` (the client has an unfinished job:
@@ -33,9 +37,26 @@ export function eventLogKeys(
  * out (the events' HEAD). A stream begun afresh continues the sequence from it. A client whose
  * stream expired then resumes from its latest id, as the memory driver's retired clients do
  * (review of 2026-12-01: catching up from it answered 410 for good).
+ *
+ * Once the client has no unfinished job (not `kept`), its last position is counted in the
+ * deployment's index P (head-since key → when it expires), which keeps at most `cap`
+ * (MAX_RETAINED_POSITIONS) of them, as the memory driver keeps at most so many retired clients:
+ * past it, the position expiring first goes, and its client gets a snapshot instead of a resume
+ * once its stream has expired too. Without the count, a flood of fresh uuids left a position each
+ * for a day, whatever the caps (docs/design.md, "MAX_RETAINED_POSITIONS"). Deleting the position
+ * of a client that has a job again since it was counted loses nothing: its stream is kept while
+ * the job runs, and its next final event sets and counts its position anew.
  */
 export const LUA_APPEND_EVENT = `
-local function append_event(S, HS, job, keep, ttl, now, kept, position)
+local function index_position(P, HS, at, now, cap)
+  redis.call('ZADD', P, at, HS)
+  redis.call('ZREMRANGEBYSCORE', P, '-inf', now)
+  local excess = redis.call('ZCARD', P) - cap
+  if excess <= 0 then return end
+  local popped = redis.call('ZPOPMIN', P, excess)
+  for i = 1, #popped, 2 do redis.call('DEL', popped[i]) end
+end
+local function append_event(S, HS, job, keep, ttl, now, kept, position, P, cap)
   local newest = redis.call('XREVRANGE', S, '+', '-', 'COUNT', 1)
   local last = 0
   local floor
@@ -62,6 +83,7 @@ local function append_event(S, HS, job, keep, ttl, now, kept, position)
   local ttl_ms = math.max(ttl, tonumber(id) - now + 1)
   if kept then redis.call('PERSIST', S) else redis.call('PEXPIRE', S, fmt(ttl_ms)) end
   redis.call('SET', HS, id, 'PX', fmt(ttl_ms + position))
+  if not kept then index_position(P, HS, now + ttl_ms + position, now, cap) end
   redis.call('PUBLISH', S, id .. ' ' .. job)
   return id
 end

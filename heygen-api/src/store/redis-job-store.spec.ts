@@ -3,6 +3,7 @@ import { connectTestRedis, newPrefix, useTestRedis } from '../../test/support/re
 import { clientStub, otherClientStub, thirdClientStub } from '../../test/unit/stubs.js';
 import { cancel, complete, start } from '../domain/job.js';
 import { RedisJobEvents } from '../events/redis-job-events.js';
+import { eventLogKeys, positionsKey } from '../redis/event-log.js';
 import { webhookKey } from '../redis/webhook-hash.js';
 import { type WebhookDelivery } from '../webhooks/webhook-delivery.js';
 import { RedisWebhookState } from '../webhooks/redis-webhook-state.js';
@@ -246,6 +247,39 @@ describe('RedisJobStore: MAX_RETAINED_JOBS', () => {
     const delivery = await webhooks.delivery(clientStub, pending.jobId, pending.deliveryId);
     expect(delivery?.state).toBe('pending');
     expect(await webhooks.attempts(clientStub, pending.jobId)).toHaveLength(1);
+  });
+
+  it('should keep at most MAX_RETAINED_POSITIONS last positions of clients with no unfinished job', async () => {
+    const prefix = newPrefix();
+    const env = { MAX_RETAINED_POSITIONS: '2' };
+    const { config, connections } = await connectTestRedis(redis, env, prefix);
+    const store = new RedisJobStore(config, connections);
+    const position = (clientId: string) =>
+      connections.command.get(eventLogKeys(prefix, clientId)[1]);
+
+    // Three clients, one job each, finished: each one's last position is counted as it ends.
+    for (const clientId of [clientStub, otherClientStub, thirdClientStub]) {
+      await finish(store, clientId);
+    }
+    // The first's went (the count's oldest), with its job still kept; the others are kept.
+    expect(await position(clientStub)).toBeNull();
+    expect(await store.listByClient(clientStub)).toHaveLength(1);
+    expect(await position(otherClientStub)).not.toBeNull();
+    expect(await position(thirdClientStub)).not.toBeNull();
+    expect(await connections.command.zcard(positionsKey(prefix))).toBe(2);
+
+    // A client with a job again is not counted until it has none: its position is set anew then.
+    const { record } = await store.create({
+      clientId: clientStub,
+      duration: 1000,
+      fail: false,
+      now: Date.now(),
+      limits,
+    });
+    expect(await connections.command.zcard(positionsKey(prefix))).toBe(2);
+    const ended = await store.update(clientStub, record!.job.id, (job) => cancel(job, Date.now()));
+    expect(await position(clientStub)).toBe(ended!.event!.id);
+    expect(await connections.command.zcard(positionsKey(prefix))).toBe(2);
   });
 
   it('should count finished jobs once, however they were forgotten', async () => {

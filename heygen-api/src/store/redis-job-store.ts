@@ -9,7 +9,7 @@ import {
   type Job,
   type JobRecord,
 } from '../domain/job.js';
-import { eventLogKeys, eventLogTtlMs, LUA_APPEND_EVENT } from '../redis/event-log.js';
+import { eventLogKeys, eventLogTtlMs, LUA_APPEND_EVENT, positionsKey } from '../redis/event-log.js';
 import { jobMember, parseJobMember } from '../redis/job-member.js';
 import { RedisConnections } from '../redis/redis-connections.js';
 import { LUA_NOW, RedisScript } from '../redis/redis-script.js';
@@ -205,10 +205,11 @@ return redis.call('HGETALL', J)
  * Compare-and-set on the job's revision (every change bumps it), and the change's event appended in
  * the same step. KEYS[5]: the deployment's active count; 6, 7: the client's event stream and
  * head-since; 8: the pending index; 9: the deployment's finished jobs, 10: unfinished jobs by
- * address (CREATE). ARGV: id, the revision read, the new record, '1' when this change finishes the
- * job, retention ms, the job's JSON (the event), the events kept, their least time kept (ms), the
- * job's pending member or '', the client, the address the job counts in or '',
- * POSITION_RETENTION_MS.
+ * address (CREATE); 11: the last positions of clients with no unfinished job (LUA_APPEND_EVENT).
+ * ARGV: id, the revision read, the new record, '1' when this change finishes the job, retention
+ * ms, the job's JSON (the event), the events kept, their least time kept (ms), the job's pending
+ * member or '', the client, the address the job counts in or '', POSITION_RETENTION_MS,
+ * MAX_RETAINED_POSITIONS.
  */
 const UPDATE = new RedisScript(`${LUA_CLIENT}
 local A = KEYS[5]
@@ -222,7 +223,7 @@ local finishing = ARGV[4] == '1'
 -- As in CREATE: kept while the client has an unfinished job (this one, unless it ends now); from
 -- its last one's end, for a log's time.
 local kept = not finishing or tonumber(redis.call('HGET', M, 'active') or '0') > 1
-local event = append_event(KEYS[6], KEYS[7], ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8]), now, kept, tonumber(ARGV[12]))
+local event = append_event(KEYS[6], KEYS[7], ARGV[6], tonumber(ARGV[7]), tonumber(ARGV[8]), now, kept, tonumber(ARGV[12]), KEYS[11], tonumber(ARGV[13]))
 redis.call('HSET', J, id, with_event(ARGV[3], event))
 if ARGV[9] ~= '' then redis.call('ZREM', KEYS[8], ARGV[9]) end
 if finishing then
@@ -373,6 +374,7 @@ export class RedisJobStore implements JobStore {
         clientId,
         record.address ?? '',
         this.config.positionRetentionMs,
+        this.config.maxRetainedPositions,
       ])) as [string, string?];
       if (outcome === 'ok') {
         this.redis.watermark.saw(value);
@@ -403,7 +405,8 @@ export class RedisJobStore implements JobStore {
 
   /**
    * The keys of a change's script (CREATE, UPDATE): the client's, the active counter, its event
-   * log, the pending index and the finished jobs.
+   * log, the pending index, the finished jobs, the unfinished ones by address and the last
+   * positions.
    */
   private changeKeys(clientId: ClientKey): string[] {
     return [
@@ -413,6 +416,7 @@ export class RedisJobStore implements JobStore {
       this.pendingKey,
       this.finishedKey,
       this.addressesKey,
+      positionsKey(this.redis.prefix),
     ];
   }
 
