@@ -1,5 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
-import { isFinished, ISO_TIME, STATUS_RANK, type Job } from 'heygen-test-support';
+import {
+  isFinished,
+  ISO_TIME,
+  STATUS_RANK,
+  type ApiError,
+  type Batch,
+  type Job,
+} from 'heygen-test-support';
+import { requestJson } from './support/http.js';
 import { JobsClient } from './support/jobs-client.js';
 import { startServer } from './support/server.js';
 import { describeEachAdapter } from './support/adapters.js';
@@ -190,6 +198,72 @@ describeEachAdapter(() => {
       expect(res.status).toBe(200);
       expect(res.body.jobs.map((job) => job.id)).toEqual([a.id, b.id]);
       expect(res.body.missing).toEqual([]);
+    });
+
+    it('should page the list of all jobs with limit and startingAfter, and say when more follow', async () => {
+      const client = await setUp();
+      const other = new JobsClient(client.baseUrl);
+      const ids: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        ids.push((await client.createOk()).id);
+        await other.createOk();
+      }
+
+      const pages = [
+        await client.page({ limit: '2' }),
+        await client.page({ limit: '2', startingAfter: String(ids[1]) }),
+        await client.page({ limit: '2', startingAfter: String(ids[3]) }),
+        await client.page({ limit: '2', startingAfter: String(ids[4]) }),
+        // Without limit: the rest of the list; after an id the client never had, from there on.
+        await client.page({ startingAfter: String(ids[2]) }),
+        await client.page({ startingAfter: '1' }),
+      ];
+      expect(pages.map((res) => res.status)).toEqual([200, 200, 200, 200, 200, 200]);
+      expect(pages.map((res) => [res.body.jobs.map((job) => job.id), res.body.more])).toEqual([
+        [ids.slice(0, 2), true],
+        [ids.slice(2, 4), true],
+        [ids.slice(4), false],
+        [[], false],
+        [ids.slice(3), false],
+        [ids, false],
+      ]);
+      expect(pages[0]!.body.missing).toEqual([]);
+      // The whole list, asked as before, says nothing of pages.
+      expect((await client.batch()).body).not.toHaveProperty('more');
+    });
+
+    it('should answer a page at once, a Prefer: wait not applied', async () => {
+      const client = await setUp();
+      await client.createOk({ duration: 60_000 });
+
+      const started = Date.now();
+      const res = await requestJson<Batch>(client.url('/status', { limit: '1' }), {
+        headers: { Prefer: 'wait=5' },
+      });
+
+      expect(res.status).toBe(200);
+      expect(Date.now() - started).toBeLessThan(4000);
+      expect(res.headers.get('preference-applied')).toBeNull();
+      expect(res.body.jobs).toHaveLength(1);
+    });
+
+    it.each([
+      ['a non-numeric startingAfter', 'startingAfter=abc'],
+      ['startingAfter 0', 'startingAfter=0'],
+      ['startingAfter twice', 'startingAfter=1&startingAfter=2'],
+      ['limit 0', 'limit=0'],
+      ['limit with ids', 'limit=2&ids=1'],
+      ['startingAfter with ids', 'startingAfter=1&ids=1'],
+      ['startingAfter with revisions', 'startingAfter=1&revisions=1'],
+      ['startingAfter with wait', 'startingAfter=1&wait=5'],
+      ['startingAfter with after', 'startingAfter=1&after=1'],
+    ])('should answer 400 INVALID_QUERY for %s', async (_, query) => {
+      const client = await setUp();
+
+      const res = await requestJson<ApiError>(`${client.url('/status')}&${query}`);
+
+      expect(res.status).toBe(400);
+      expect(res.body.code).toBe('INVALID_QUERY');
     });
 
     it('should answer an empty list for a client without jobs', async () => {

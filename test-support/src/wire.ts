@@ -27,6 +27,8 @@ export interface Job {
 export interface Batch {
   jobs: Job[];
   missing: number[];
+  /** A page of the list of all jobs (`limit`, `startingAfter`) only: more jobs follow. */
+  more?: boolean;
 }
 
 /** `GET /status?after=` (docs/protocol.md, "Catching up over HTTP"). */

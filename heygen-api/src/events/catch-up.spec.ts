@@ -61,9 +61,10 @@ describe('catch-up', () => {
   describe(catchUpQuery.name, () => {
     const none = { after: undefined, limit: undefined, ids: undefined, revisions: undefined };
 
-    it('should be the batch without after or limit', () => {
+    it('should be the batch without after, and a page of the list with limit alone', () => {
       expect(catchUpQuery(none)).toBeUndefined();
       expect(catchUpQuery({ ...none, ids: [1] })).toBeUndefined();
+      expect(catchUpQuery({ ...none, limit: 3 })).toBeUndefined();
     });
 
     it('should catch up from after, MAX_CATCH_UP_EVENTS at a time unless limit says less', () => {
@@ -75,7 +76,8 @@ describe('catch-up', () => {
     });
 
     it.each([
-      ['limit without after', { ...none, limit: 3 }],
+      ['after with startingAfter', { ...none, after: '5', startingAfter: 3 }],
+      ['after with wait', { ...none, after: '5', wait: 5 }],
       ['after with ids', { ...none, after: '5', ids: [1] }],
       ['after with revisions', { ...none, after: '5', revisions: [0] }],
     ])('should refuse %s as INVALID_QUERY', (_, query) => {

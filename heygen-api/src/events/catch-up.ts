@@ -75,7 +75,10 @@ export class EventIdPipe implements PipeTransform<unknown, string | undefined> {
   }
 }
 
-/** `?limit=` of a catch-up: undefined when absent (MAX_CATCH_UP_EVENTS). */
+/**
+ * `?limit=` of a catch-up (undefined when absent: MAX_CATCH_UP_EVENTS), or of a page of the list of
+ * all jobs (undefined: the rest of the list).
+ */
 export class CatchUpLimitPipe implements PipeTransform<unknown, number | undefined> {
   transform(value: unknown): number | undefined {
     if (value === undefined) return undefined;
@@ -90,8 +93,10 @@ export class CatchUpLimitPipe implements PipeTransform<unknown, number | undefin
 }
 
 /**
- * The catch-up a GET /status asks for, or undefined for the batch: `after` (and `limit`) make it a
- * catch-up, which answers at once and lists no `ids`, so it takes no `ids` or `revisions`.
+ * The catch-up a GET /status asks for, or undefined for the batch: `after` makes it a catch-up
+ * (`limit` then bounds its events), which answers at once and lists no `ids`, so it takes no
+ * `ids`, `revisions`, `wait` or `startingAfter`. `limit` without `after` pages the list of all
+ * jobs instead (jobs/job-list-page.ts).
  */
 export function catchUpQuery(query: {
   after: string | undefined;
@@ -99,12 +104,17 @@ export function catchUpQuery(query: {
   ids: unknown;
   revisions: unknown;
   wait?: unknown;
+  startingAfter?: unknown;
 }): { after: string; limit: number } | undefined {
-  const { after, limit, ids, revisions, wait } = query;
-  if (after === undefined && limit === undefined) return undefined;
-  if (after === undefined) throw new DomainError('INVALID_QUERY', 'limit needs after');
-  if (ids !== undefined || revisions !== undefined || wait !== undefined) {
-    throw new DomainError('INVALID_QUERY', 'after takes no ids, revisions or wait');
+  const { after, limit, ids, revisions, wait, startingAfter } = query;
+  if (after === undefined) return undefined;
+  if (
+    ids !== undefined ||
+    revisions !== undefined ||
+    wait !== undefined ||
+    startingAfter !== undefined
+  ) {
+    throw new DomainError('INVALID_QUERY', 'after takes no ids, revisions, wait or startingAfter');
   }
   return { after, limit: limit ?? MAX_CATCH_UP_EVENTS };
 }

@@ -10,6 +10,7 @@ import { JOB_EVENTS, type JobEvent, type JobEvents } from '../events/job-events.
 import { addressKey } from '../http/address-key.js';
 import { JOB_RUNNER, type JobRunner } from '../runner/job-runner.js';
 import { JOB_STORE, type JobStore } from '../store/job-store.js';
+import { type ListPage } from '../store/list-page.js';
 import { JOB_WEBHOOKS, type JobWebhooks } from '../webhooks/job-webhooks.js';
 
 /** How a client asks for a job to be simulated (POST /create body). */
@@ -27,6 +28,8 @@ export interface JobRequest {
 export interface BatchResult {
   jobs: Job[];
   missing: number[];
+  /** A page of the list of all jobs: more jobs follow its last one. */
+  more?: boolean;
   /** `Cancel-After` deadlines of the unfinished jobs that have one, by id: for the poll hint. */
   deadlines?: Map<number, number>;
 }
@@ -220,6 +223,17 @@ export class JobsService {
       else missing.push(id);
     }
     return { jobs: records.map((record) => record.job), missing, ...deadlinesOf(records) };
+  }
+
+  /** A page of the client's jobs, oldest first (`GET /status?limit=&startingAfter=`). */
+  async listPage(clientId: ClientKey, which: ListPage): Promise<BatchResult> {
+    const { records, more } = await this.store.listPage(clientId, which);
+    return {
+      jobs: records.map((record) => record.job),
+      missing: [],
+      more,
+      ...deadlinesOf(records),
+    };
   }
 
   /** Every job of the client the server still keeps, oldest first. */

@@ -103,8 +103,9 @@ function kindsOf(
   }
   // A catch-up (`after`) is answered at once, `Prefer: wait` or not, and lists no job.
   if (route === 'status' && query.after !== undefined) return [];
-  // The batch without `ids` lists every job the client has (up to MAX_JOBS_PER_CLIENT, unpaged),
-  // held or not, its HEAD too: its cost is not bounded by MAX_BATCH_IDS as a poll's is.
+  // The batch without `ids` lists every job the client has (up to MAX_JOBS_PER_CLIENT), held or
+  // not, its HEAD too, and so does a page of it (`limit`, `startingAfter`), which reads them all
+  // to answer a part: its cost is not bounded by MAX_BATCH_IDS as a poll's is.
   const kinds: RateLimitedKind[] = route === 'status' && query.ids === undefined ? ['list'] : [];
   // `?wait=` wins over `Prefer`, as in the controllers; a malformed one is refused after this.
   const wait =

@@ -32,10 +32,11 @@ import { rawRequest, takeOverResponse } from '../http/raw.js';
 import { RequestHeader } from '../http/request-header.decorator.js';
 import { BatchDto, CatchUpDto } from '../jobs/dto/job.dto.js';
 import { JobsService } from '../jobs/jobs.service.js';
+import { listPageQuery, StartingAfterPipe } from '../jobs/job-list-page.js';
 import { JobIdsPipe } from '../jobs/pipes/job-ids.pipe.js';
 import { revisionsByIds, RevisionsPipe } from '../jobs/pipes/revision.pipe.js';
 import { batchPollHintMs, POLL_HINT_HEADER } from '../jobs/poll-hint.js';
-import { JOB_ID_LIST_SCHEMA, REVISION_LIST_SCHEMA } from '../jobs/schemas.js';
+import { JOB_ID_LIST_SCHEMA, JOB_ID_SCHEMA, REVISION_LIST_SCHEMA } from '../jobs/schemas.js';
 import { AppMetrics } from '../metrics/app-metrics.js';
 import { JobWaits } from '../waits/job-waits.js';
 import { PreferWaitPipe } from '../waits/prefer-wait.pipe.js';
@@ -104,7 +105,14 @@ export class StatusStreamController {
     name: 'limit',
     required: false,
     schema: CATCH_UP_LIMIT_SCHEMA,
-    description: `With after: the most events in the answer (default and at most ${MAX_CATCH_UP_EVENTS})`,
+    description: `With after: the most events in the answer (default and at most ${MAX_CATCH_UP_EVENTS}). Without after or ids: the most jobs in the answer, a page of the list of all jobs (see startingAfter; default: the whole list)`,
+  })
+  @ApiQuery({
+    name: 'startingAfter',
+    required: false,
+    schema: JOB_ID_SCHEMA,
+    description:
+      'A page of the list of all jobs: the jobs after this id, oldest first (the last id of the page before; not with ids, revisions, after or wait)',
   })
   @ApiPreferWait()
   // The stream is this route's only text/event-stream answer: its refusals are JSON.
@@ -151,6 +159,7 @@ export class StatusStreamController {
     @Query('lastEventId') lastEventIdQuery: unknown,
     @Query('after', EventIdPipe) after: string | undefined,
     @Query('limit', CatchUpLimitPipe) limit: number | undefined,
+    @Query('startingAfter', StartingAfterPipe) startingAfter: number | undefined,
     @RequestHeader('last-event-id') lastEventIdHeader: string | string[] | undefined,
     @Req() req: { headers: IncomingHttpHeaders; method: string },
     @Res() res: object,
@@ -171,17 +180,19 @@ export class StatusStreamController {
       return this.streams.open(raw, rawRequest(req).socket, clientId, lastEventId);
     }
     const http = this.adapterHost.httpAdapter;
-    const catchUp = catchUpQuery({ after, limit, ids, revisions, wait });
+    const catchUp = catchUpQuery({ after, limit, ids, revisions, wait, startingAfter });
     if (catchUp) {
       http.reply(res, await this.streams.catchUp(clientId, catchUp.after, catchUp.limit), 200);
       return;
     }
+    const page = listPageQuery({ limit, startingAfter, ids, revisions, wait });
     const outcome = await this.waits.wait({
       clientId,
       ids,
       revisions: revisionsByIds(ids, revisions),
-      seconds: wait ?? prefer,
-      read: () => this.jobs.getMany(clientId, ids),
+      // A page is answered at once: a `Prefer: wait` is not applied (RFC 7240 lets it be ignored).
+      seconds: page ? undefined : (wait ?? prefer),
+      read: () => (page ? this.jobs.listPage(clientId, page) : this.jobs.getMany(clientId, ids)),
       ...connectionOf(req, res),
     });
     setWaitHeaders(http, res, outcome);
@@ -189,10 +200,10 @@ export class StatusStreamController {
     // Without ids the batch lists every job kept, long-finished ones too: no poll of those.
     const polledJobs = ids === undefined ? [] : batch.jobs;
     countPoll(this.metrics, 'batch', polledJobs, this.config.pollHintMarginMs, outcome);
-    const { jobs, missing, deadlines } = batch;
+    const { jobs, missing, more, deadlines } = batch;
     const hint = batchPollHintMs(jobs, Date.now(), this.config.pollHintMarginMs, deadlines);
     if (hint !== undefined) http.setHeader(res, POLL_HINT_HEADER, String(hint));
     // The deadlines are the server's: not part of the answer.
-    http.reply(res, { jobs, missing }, 200);
+    http.reply(res, more === undefined ? { jobs, missing } : { jobs, missing, more }, 200);
   }
 }

@@ -1,3 +1,4 @@
+import { pageOf, type ListPage } from './list-page.js';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { type ClientKey } from '../domain/client.js';
@@ -126,6 +127,13 @@ export class InMemoryJobStore implements JobStore, OnModuleDestroy {
   listByClient(clientId: ClientKey): Promise<JobRecord[]> {
     const packed = [...(this.clients.get(clientId)?.jobs.values() ?? [])];
     return Promise.resolve(packed.map((job) => this.unpack(job)));
+  }
+
+  listPage(clientId: ClientKey, which: ListPage): Promise<{ records: JobRecord[]; more: boolean }> {
+    // The map keeps the jobs in creation order, which is id order.
+    const all = [...(this.clients.get(clientId)?.jobs.values() ?? [])];
+    const { page, more } = pageOf(all, which, (job) => job.id);
+    return Promise.resolve({ records: page.map((job) => this.unpack(job)), more });
   }
 
   update(

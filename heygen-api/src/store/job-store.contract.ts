@@ -57,6 +57,29 @@ export function describeJobStoreContract(name: string, factory: JobStoreFactory)
       expect(await sut.get(otherClientStub, idB + 1)).toBeUndefined();
     });
 
+    it("should answer a page of a client's jobs, oldest first, and whether more follow", async () => {
+      const { sut, peer } = await factory();
+      const ids: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        ids.push((await sut.create(draftStub())).record!.job.id);
+        await sut.create(draftStub({ clientId: otherClientStub }));
+      }
+      const page = async (limit: number | undefined, startingAfter: number | undefined) => {
+        const { records, more } = await peer.listPage(clientStub, { limit, startingAfter });
+        return [records.map((record) => record.job.id), more];
+      };
+      expect(await page(2, undefined)).toEqual([ids.slice(0, 2), true]);
+      expect(await page(2, ids[1])).toEqual([ids.slice(2, 4), true]);
+      expect(await page(2, ids[3])).toEqual([ids.slice(4), false]);
+      expect(await page(2, ids[4])).toEqual([[], false]);
+      // No limit: the rest; an id between two, or one the client never had: from the next one on.
+      expect(await page(undefined, ids[2]! + 0.5)).toEqual([ids.slice(3), false]);
+      expect(await page(undefined, undefined)).toEqual([ids, false]);
+      expect(await page(10, 1)).toEqual([ids, false]);
+      const { records } = await sut.listPage(clientStub, { limit: 1, startingAfter: ids[3] });
+      expect(records).toEqual([await sut.get(clientStub, ids[4]!)]);
+    });
+
     it('should never give an id twice, even to a client it had forgotten, or from another instance', async () => {
       const { sut, peer } = await factory({ RETENTION_MS: '0' });
       const ids: number[] = [];

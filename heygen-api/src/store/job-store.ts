@@ -1,3 +1,4 @@
+import { type ListPage } from './list-page.js';
 import { type ClientKey } from '../domain/client.js';
 import { type Job, type JobRecord } from '../domain/job.js';
 import { type JobEvent } from '../events/job-events.js';
@@ -86,6 +87,8 @@ export interface JobStore {
   get(clientId: ClientKey, id: number): Promise<JobRecord | undefined>;
   /** The client's jobs, oldest first. */
   listByClient(clientId: ClientKey): Promise<JobRecord[]>;
+  /** A page of them (ListPage), and whether more follow its last one. */
+  listPage(clientId: ClientKey, page: ListPage): Promise<{ records: JobRecord[]; more: boolean }>;
   /**
    * Applies `change` to the job atomically. Returns the stored record (with its event when the store
    * logs it, see Logged) when the change applied, or undefined when the job is unknown or `change`

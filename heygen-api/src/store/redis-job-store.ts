@@ -14,6 +14,7 @@ import { jobMember, parseJobMember } from '../redis/job-member.js';
 import { RedisConnections } from '../redis/redis-connections.js';
 import { LUA_NOW, RedisScript } from '../redis/redis-script.js';
 import { LUA_PENDING_DELIVERIES } from '../redis/webhook-hash.js';
+import { type ListPage } from './list-page.js';
 import { type CreateResult, type JobDraft, type JobStore, type Logged } from './job-store.js';
 
 /**
@@ -202,6 +203,28 @@ return redis.call('HGETALL', J)
 `);
 
 /**
+ * A page of the client's jobs (store/list-page.ts): ARGV[1] the id they come after (0: from the
+ * first), ARGV[2] the most of them. Answers whether more follow (1 or 0), then id and record of
+ * each, oldest first: only the page's records leave Redis.
+ */
+const LIST_PAGE = new RedisScript(`${LUA_CLIENT}
+purge(now_ms())
+local after, limit = tonumber(ARGV[1]), tonumber(ARGV[2])
+local ids = {}
+for _, id in ipairs(redis.call('HKEYS', J)) do
+  if tonumber(id) > after then ids[#ids + 1] = tonumber(id) end
+end
+table.sort(ids)
+local answer = {#ids > limit and 1 or 0}
+for i = 1, math.min(limit, #ids) do
+  local id = fmt(ids[i])
+  answer[#answer + 1] = id
+  answer[#answer + 1] = redis.call('HGET', J, id)
+end
+return answer
+`);
+
+/**
  * Compare-and-set on the job's revision (every change bumps it), and the change's event appended in
  * the same step. KEYS[5]: the deployment's active count; 6, 7: the client's event stream and
  * head-since; 8: the pending index; 9: the deployment's finished jobs, 10: unfinished jobs by
@@ -335,6 +358,22 @@ export class RedisJobStore implements JobStore {
     }
     // A hash keeps no order: ids are given in creation order.
     return records.sort((a, b) => a.job.id - b.job.id);
+  }
+
+  async listPage(
+    clientId: ClientKey,
+    { limit, startingAfter }: ListPage,
+  ): Promise<{ records: JobRecord[]; more: boolean }> {
+    const [more, ...flat] = (await LIST_PAGE.run(this.redis.command, this.keys(clientId), [
+      startingAfter ?? 0,
+      // No limit: the rest of the list, at most MAX_JOBS_PER_CLIENT.
+      limit ?? this.config.maxJobsPerClient,
+    ])) as [number, ...string[]];
+    const records: JobRecord[] = [];
+    for (let i = 0; i < flat.length; i += 2) {
+      records.push(this.parse(clientId, flat[i]!, flat[i + 1]!));
+    }
+    return { records, more: more === 1 };
   }
 
   async update(

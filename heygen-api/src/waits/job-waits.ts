@@ -38,6 +38,8 @@ export interface Listed {
   missing: number[];
   /** `Cancel-After` deadlines of listed unfinished jobs that have one (ms): for the poll hint. */
   deadlines?: ReadonlyMap<number, number>;
+  /** A page of the list of all jobs (never held): more jobs follow its last one. */
+  more?: boolean;
 }
 
 /** One status request that may be held (docs/protocol.md, "Held waits"). */

@@ -55,6 +55,11 @@ export class JobsClient {
     return requestJson(this.url('/status', query), { headers: this.auth });
   }
 
+  /** A page of the list of all the client's jobs: `limit`, `startingAfter` and the rest as given. */
+  page(query: Record<string, string>): Promise<JsonResponse<Batch & ApiError>> {
+    return requestJson(this.url('/status', query), { headers: this.auth });
+  }
+
   cancel(id: number | string): Promise<JsonResponse<Job & ApiError>> {
     return requestJson(this.url(`/cancel/${id}`), { method: 'POST', headers: this.auth });
   }

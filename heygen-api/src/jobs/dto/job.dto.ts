@@ -40,6 +40,12 @@ export class BatchDto {
   @ApiProperty({ type: [JobDto] }) jobs!: JobDto[];
   @ApiProperty({ type: [Number], description: 'Requested ids this client does not own' })
   missing!: number[];
+  @ApiProperty({
+    required: false,
+    description:
+      'A page of the list of all jobs (limit or startingAfter) only: more jobs follow; ask again with startingAfter = the last id',
+  })
+  more?: boolean;
 }
 
 export class CatchUpEventDto {
