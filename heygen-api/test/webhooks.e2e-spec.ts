@@ -530,16 +530,57 @@ describe('webhooks: progress volume (review of 2026-12-01)', () => {
   });
 });
 
+/** The env of the cap tests: jobs that end at once, every delivery pending for a minute. */
+const capEnv = (retained: number) => ({
+  JOB_TIME: '0',
+  MAX_ACTIVE_JOBS: String(retained),
+  MAX_RETAINED_JOBS: String(retained),
+  // A retry 1.5 s after the first attempt, then one a minute on: every delivery stays pending.
+  WEBHOOK_RETRY_SCHEDULE: '0,1500,60000',
+});
+
+/**
+ * Creates `batches` × `size` jobs with a webhook to `receiver`, a batch at a time, each batch once
+ * the one before had every first attempt made (then `afterBatch` checks). Returns their ids, oldest
+ * first.
+ */
+async function createInBatches(
+  client: JobsClient,
+  receiver: { url: string; received: Received[] },
+  batches: number,
+  size: number,
+  afterBatch: () => void = () => {},
+): Promise<number[]> {
+  const ids: number[] = [];
+  for (let batch = 0; batch < batches; batch++) {
+    const jobs = await Promise.all(
+      Array.from({ length: size }, () => client.createOk({ webhook: receiver.url })),
+    );
+    ids.push(...jobs.map((job) => job.id));
+    await vi.waitFor(() => expect(receiver.received.length).toBeGreaterThanOrEqual(ids.length), {
+      timeout: 5000,
+      interval: 10,
+    });
+    afterBatch();
+  }
+  return ids;
+}
+
+/** Each job's webhook got its retry: attempts 1 and 2, both answered 500. */
+async function expectRetried(client: JobsClient, ids: number[]): Promise<void> {
+  for (const id of ids) {
+    const done = await historyUntil(client, id, (h) => h.attempts.length === 2);
+    expect(done.attempts.map((a) => [a.attempt, a.statusCode])).toEqual([
+      [1, 500],
+      [2, 500],
+    ]);
+  }
+}
+
 describe('webhooks: memory bounded by MAX_RETAINED_JOBS (review of 2026-12-02)', () => {
   it("should hold at most MAX_RETAINED_JOBS webhooks, giving up the oldest finished jobs' retries, and retry those still held", async () => {
     const RETAINED = 20;
-    const { server, client } = await setUp({
-      JOB_TIME: '0',
-      MAX_ACTIVE_JOBS: String(RETAINED),
-      MAX_RETAINED_JOBS: String(RETAINED),
-      // A retry 1.5 s after the first attempt, then one a minute on: every delivery stays pending.
-      WEBHOOK_RETRY_SCHEDULE: '0,1500,60000',
-    });
+    const { server, client } = await setUp(capEnv(RETAINED));
     const receiver = await startReceiver((_req, res) => {
       res.statusCode = 500;
       res.end();
@@ -548,19 +589,10 @@ describe('webhooks: memory bounded by MAX_RETAINED_JOBS (review of 2026-12-02)',
     const queue = server.app.get<symbol, InMemoryWebhookQueue>(WEBHOOK_QUEUE);
 
     // 100 jobs that finish at once, by tens (MAX_ACTIVE_JOBS), each delivery answered 500.
-    const ids: number[] = [];
-    for (let batch = 0; batch < 10; batch++) {
-      const jobs = await Promise.all(
-        Array.from({ length: 10 }, () => client.createOk({ webhook: receiver.url })),
-      );
-      ids.push(...jobs.map((job) => job.id));
-      await vi.waitFor(() => expect(receiver.received.length).toBeGreaterThanOrEqual(ids.length), {
-        timeout: 5000,
-        interval: 10,
-      });
+    const ids = await createInBatches(client, receiver, 10, 10, () => {
       expect(state.held).toBeLessThanOrEqual(RETAINED);
       expect(queue.size).toBeLessThanOrEqual(RETAINED);
-    }
+    });
 
     // Each job's first attempt was made; the 80 oldest finished gave up their retry (it held
     // every one: 100 bodies until due, and for the whole schedule on a real one).
@@ -574,14 +606,7 @@ describe('webhooks: memory bounded by MAX_RETAINED_JOBS (review of 2026-12-02)',
     expect(await metric(server, 'heygen_webhook_deliveries_queued')).toBeLessThanOrEqual(RETAINED);
     expect(queue.entriesHeld).toBeLessThanOrEqual(RETAINED + 64);
     // The 20 jobs still held get their retry; the job itself is kept as long as its webhook.
-    const kept = ids.slice(-RETAINED);
-    for (const id of kept) {
-      const done = await historyUntil(client, id, (h) => h.attempts.length === 2);
-      expect(done.attempts.map((a) => [a.attempt, a.statusCode])).toEqual([
-        [1, 500],
-        [2, 500],
-      ]);
-    }
+    await expectRetried(client, ids.slice(-RETAINED));
     // Forgotten at the same cap: its receiver could not have reconciled with GET /status either.
     expect((await history(client, ids[0]!)).status).toBe(404);
     expect(state.held).toBeLessThanOrEqual(RETAINED);
@@ -599,11 +624,7 @@ describe('webhooks: redis driver, bounded by MAX_RETAINED_JOBS', () => {
       ...ENV,
       JOBS_DRIVER: 'redis',
       REDIS_URL: redis.url,
-      JOB_TIME: '0',
-      MAX_ACTIVE_JOBS: String(RETAINED),
-      MAX_RETAINED_JOBS: String(RETAINED),
-      // A retry 1.5 s after the first attempt, then one a minute on: every delivery stays pending.
-      WEBHOOK_RETRY_SCHEDULE: '0,1500,60000',
+      ...capEnv(RETAINED),
     });
     const client = new JobsClient(server.url);
     const receiver = await startReceiver((_req, res) => {
@@ -613,17 +634,7 @@ describe('webhooks: redis driver, bounded by MAX_RETAINED_JOBS', () => {
 
     // 15 jobs that finish at once, by fives, each first attempt answered 500 before the next
     // five are created: each of those forgets one of the five before, its delivery pending.
-    const ids: number[] = [];
-    for (let batch = 0; batch < 3; batch++) {
-      const jobs = await Promise.all(
-        Array.from({ length: RETAINED }, () => client.createOk({ webhook: receiver.url })),
-      );
-      ids.push(...jobs.map((job) => job.id));
-      await vi.waitFor(() => expect(receiver.received.length).toBeGreaterThanOrEqual(ids.length), {
-        timeout: 5000,
-        interval: 10,
-      });
-    }
+    const ids = await createInBatches(client, receiver, 3, RETAINED);
     expect(
       await metric(
         server,
@@ -634,14 +645,7 @@ describe('webhooks: redis driver, bounded by MAX_RETAINED_JOBS', () => {
 
     // The five jobs still held get their retry; the ten forgotten never do (their retries came
     // due first).
-    const kept = ids.slice(-RETAINED);
-    for (const id of kept) {
-      const done = await historyUntil(client, id, (h) => h.attempts.length === 2);
-      expect(done.attempts.map((a) => [a.attempt, a.statusCode])).toEqual([
-        [1, 500],
-        [2, 500],
-      ]);
-    }
+    await expectRetried(client, ids.slice(-RETAINED));
     const sentFor = (id: number) =>
       receiver.received.filter((delivery) => payloadOf(delivery).data.id === id).length;
     for (const id of ids.slice(0, -RETAINED)) {

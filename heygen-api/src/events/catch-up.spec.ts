@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { newJob } from '../domain/job.js';
-import { DomainError } from '../errors/domain-error.js';
+import { codeOf } from '../../test/unit/error-code.js';
 import {
   CatchUpLimitPipe,
   catchUpPage,
@@ -13,15 +13,6 @@ const eventStub = (id: number) => ({
   id: String(id),
   job: { ...newJob(7, 1000, 0), eventId: String(id) },
 });
-
-const codeOf = (run: () => unknown): string | undefined => {
-  try {
-    run();
-    return undefined;
-  } catch (error) {
-    return error instanceof DomainError ? error.code : 'not a DomainError';
-  }
-};
 
 describe('catch-up', () => {
   describe(EventIdPipe.name, () => {

@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DomainError } from '../errors/domain-error.js';
+import { codeOf } from '../../test/unit/error-code.js';
 import { listPageQuery, StartingAfterPipe } from './job-list-page.js';
-
-const codeOf = (run: () => unknown): string | undefined => {
-  try {
-    run();
-    return undefined;
-  } catch (error) {
-    return error instanceof DomainError ? error.code : 'not a DomainError';
-  }
-};
 
 describe('a page of the list of all jobs', () => {
   const none = {
