@@ -21,8 +21,7 @@ export const positionsKey = (prefix: string): string => `${prefix}positions`;
 
 /**
  * Lua (needs LUA_NOW's fmt): `append_event(S, HS, job, keep, ttl, now, kept, position, P, cap)`,
- * `now`
- * being Redis's clock in ms (now_ms), appends `job` (the job's JSON without `eventId`, which it
+ * `now` being Redis's clock in ms (now_ms), appends `job` (the job's JSON without `eventId`, which it
  * adds) to the stream S with the next id of the client's sequence as the entry id (`<n>-0`), keeps
  * at most `keep` entries, keeps the stream for good when `kept` (the client has an unfinished job:
  * the store's scripts know) or else at least `ttl` ms after this event, tells the instances

@@ -130,10 +130,15 @@ describe('RedisJobStore: MAX_RETAINED_JOBS', () => {
     // resumes, with nothing to replay, and its next job continues the sequence.
     expect(await connections.command.exists(stream)).toBe(0);
     expect(await events.replay(otherClientStub, finished!.event!.id)).toEqual([]);
-    // Kept a log's time (RETENTION_MS), not the day a client's last position is kept otherwise.
-    const lastPosition = await connections.command.pttl(`${prefix}{${otherClientStub}}:head-since`);
+    // Kept a log's time (RETENTION_MS), not the day a client's last position is kept otherwise,
+    // and counted as expiring then (MAX_RETAINED_POSITIONS).
+    const headSince = `${prefix}{${otherClientStub}}:head-since`;
+    const lastPosition = await connections.command.pttl(headSince);
     expect(lastPosition).toBeGreaterThan(0);
     expect(lastPosition).toBeLessThanOrEqual(config.retentionMs);
+    const counted = Number(await connections.command.zscore(positionsKey(prefix), headSince));
+    expect(counted).toBeGreaterThan(Date.now());
+    expect(counted).toBeLessThanOrEqual(Date.now() + config.retentionMs + 1000);
     // So does its id sequence, the clock being past it: its next id is still a new one.
     expect(await connections.command.exists(`${prefix}{${otherClientStub}}:meta`)).toBe(0);
     const next = await finish(store, otherClientStub);

@@ -106,7 +106,8 @@ end
 
 /**
  * KEYS[5]: the deployment's active count; 6, 7: the client's event stream and head-since; 8: the
- * pending index; 9: the deployment's finished jobs; 10: unfinished jobs by address. ARGV: record,
+ * pending index; 9: the deployment's finished jobs; 10: unfinished jobs by address; 11: the last
+ * positions of clients with no unfinished job (LUA_APPEND_EVENT). ARGV: record,
  * idempotency key or '', three limits, the job's JSON without its id (the event's, once the id is
  * known), the events kept, their least time kept (ms), the client, MAX_RETAINED_JOBS, the key
  * prefix, the address counted or '', MAX_ACTIVE_JOBS_PER_ADDRESS, POSITION_RETENTION_MS. A job
@@ -132,6 +133,8 @@ local function evict(member, now)
   -- Its last position for a log's time, not a day: under a flood of one-job clients it would
   -- outweigh the jobs the cap keeps (docs/deployment.md, "Size it").
   redis.call('PEXPIRE', base .. 'head-since', ARGV[8], 'LT')
+  -- Counted as expiring then (MAX_RETAINED_POSITIONS), not when its last event set it to.
+  redis.call('ZADD', KEYS[11], 'XX', 'LT', now + tonumber(ARGV[8]), base .. 'head-since')
   -- Its id sequence too, once the clock has passed its last id (domain/sequence.ts, canForget).
   local meta = base .. 'meta'
   if tonumber(redis.call('HGET', meta, 'last') or '0') < now then redis.call('DEL', meta) end
