@@ -535,8 +535,9 @@ const capEnv = (retained: number) => ({
   JOB_TIME: '0',
   MAX_ACTIVE_JOBS: String(retained),
   MAX_RETAINED_JOBS: String(retained),
-  // A retry 1.5 s after the first attempt, then one a minute on: every delivery stays pending.
-  WEBHOOK_RETRY_SCHEDULE: '0,1500,60000',
+  // A retry 2.5 s after the first attempt (after the next batch is created, on a loaded machine
+  // too), then one a minute on: every delivery stays pending.
+  WEBHOOK_RETRY_SCHEDULE: '0,2500,60000',
 });
 
 /**
