@@ -17,6 +17,7 @@ function setUp() {
   const told: string[] = [];
   let release = (): void => {};
   const webhooks = {
+    givenUpWithJobs: strictMock<JobWebhooks['givenUpWithJobs']>('givenUpWithJobs'),
     check: strictMock<JobWebhooks['check']>('check'),
     subscribe: strictMock<JobWebhooks['subscribe']>('subscribe'),
     changed: strictMock<JobWebhooks['changed']>('changed').mockImplementation((event) => {
@@ -28,7 +29,7 @@ function setUp() {
   const watches = { forget } as unknown as JobWatches;
   const metrics = new AppMetrics();
   const sut = new JobChanges(metrics, undefined, webhooks, watches);
-  return { sut, metrics, told, forget, release: () => release() };
+  return { sut, metrics, told, forget, webhooks, release: () => release() };
 }
 
 describe('JobChanges', () => {
@@ -41,6 +42,16 @@ describe('JobChanges', () => {
     sut.created({ id: '1', clientId: clientStub, job: pending }, { perClient: 0, retained: 0 });
     expect(await counted(metrics, 'heygen_jobs_created_total')).toBe(1);
     expect(told).toEqual([]);
+  });
+
+  it('should tell the webhooks of the deliveries a creation gave up with the jobs it forgot', () => {
+    const { sut, webhooks } = setUp();
+    webhooks.givenUpWithJobs.mockImplementation(() => {});
+    const event = { id: '1', clientId: clientStub, job: pending };
+    sut.created(event, { perClient: 0, retained: 2, webhooksGivenUp: 0 });
+    expect(webhooks.givenUpWithJobs).not.toHaveBeenCalled();
+    sut.created(event, { perClient: 0, retained: 2, webhooksGivenUp: 3 });
+    expect(webhooks.givenUpWithJobs).toHaveBeenCalledExactlyOnceWith(3);
   });
 
   it('should settle a change only once its webhook delivery is queued', async () => {

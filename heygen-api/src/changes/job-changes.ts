@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger as NestLogger, Optional } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { type Logger } from 'pino';
 import { JobWatches } from '../deadlines/job-watches.js';
 import { isFinished } from '../domain/job.js';
@@ -28,7 +28,6 @@ export interface OptIns {
 @Injectable()
 export class JobChanges {
   private readonly transitions: JobTransitionLog;
-  private readonly webhookLogger = new NestLogger('Webhooks');
 
   constructor(
     @Inject(AppMetrics) private readonly metrics: AppMetrics = new AppMetrics(),
@@ -42,17 +41,13 @@ export class JobChanges {
 
   /**
    * A new job, once its first event exists, and the finished jobs its creation forgot early to make
-   * room. Not the webhooks': a creation is no webhook event.
+   * room. The webhooks hear only of deliveries given up with those jobs: a creation is no webhook
+   * event.
    */
   created(event: JobEvent, evicted: Evicted): void {
     this.metrics.jobCreated(evicted);
-    if (evicted.webhooksGivenUp) {
-      // The redis driver's store gave them up (the memory driver's dispatcher logs its own).
-      this.webhookLogger.warn(
-        `${evicted.webhooksGivenUp} webhook deliveries given up: MAX_RETAINED_JOBS made room by ` +
-          `forgetting the oldest finished jobs, and their webhooks with them`,
-      );
-    }
+    // The redis driver's store gave them up; the memory driver's webhook state tells its own.
+    if (evicted.webhooksGivenUp) this.webhooks?.givenUpWithJobs(evicted.webhooksGivenUp);
     this.transitions.changed(event.clientId, event.job);
   }
 

@@ -218,6 +218,7 @@ describe(JobsService.name, () => {
     const target = { url: 'https://example.com/hook', events: new Set(['completed'] as const) };
     const calls: string[] = [];
     const webhooks = {
+      givenUpWithJobs: strictMock<JobWebhooks['givenUpWithJobs']>('givenUpWithJobs'),
       check: strictMock<JobWebhooks['check']>('check').mockResolvedValue(target),
       subscribe: strictMock<JobWebhooks['subscribe']>('subscribe').mockImplementation(() => {
         calls.push('subscribe');
@@ -251,6 +252,7 @@ describe(JobsService.name, () => {
       stop: strictMock<JobRunner['stop']>('stop'),
     };
     const webhooks = {
+      givenUpWithJobs: strictMock<JobWebhooks['givenUpWithJobs']>('givenUpWithJobs'),
       check: strictMock<JobWebhooks['check']>('check').mockResolvedValue(target),
       subscribe: strictMock<JobWebhooks['subscribe']>('subscribe').mockImplementation(() => {
         calls.push('subscribe');
@@ -291,6 +293,7 @@ describe(JobsService.name, () => {
   it('should refuse a creation whose webhook the check refuses, creating nothing', async () => {
     const { sut, store } = newTestService();
     const webhooks = {
+      givenUpWithJobs: strictMock<JobWebhooks['givenUpWithJobs']>('givenUpWithJobs'),
       check: strictMock<JobWebhooks['check']>('check').mockRejectedValue(
         new DomainError('WEBHOOK_URL_PRIVATE', 'private'),
       ),

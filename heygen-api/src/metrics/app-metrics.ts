@@ -166,13 +166,12 @@ export class AppMetrics {
 
   /**
    * A job created, and the finished jobs its creation forgot early (MAX_JOBS_PER_CLIENT,
-   * MAX_RETAINED_JOBS), with the webhook deliveries given up with them (redis driver).
+   * MAX_RETAINED_JOBS).
    */
   jobCreated(evicted: Evicted): void {
     this.jobsCreated.inc();
     if (evicted.perClient > 0) this.evictedBy.jobs_per_client.inc(evicted.perClient);
     if (evicted.retained > 0) this.evictedBy.retained_jobs.inc(evicted.retained);
-    if (evicted.webhooksGivenUp) this.givenUpFor.retained_jobs_cap.inc(evicted.webhooksGivenUp);
   }
 
   /** Every change a store accepted: a final one counts the job as finished. */
@@ -185,9 +184,9 @@ export class AppMetrics {
     this.resumedBy[answer].inc();
   }
 
-  /** A pending webhook delivery that no automatic attempt will be made of any more. */
-  webhookGivenUp(reason: WebhookGiveUp): void {
-    this.givenUpFor[reason].inc();
+  /** Pending webhook deliveries that no automatic attempt will be made of any more. */
+  webhookGivenUp(reason: WebhookGiveUp, count = 1): void {
+    this.givenUpFor[reason].inc(count);
   }
 
   waitHeld(): void {

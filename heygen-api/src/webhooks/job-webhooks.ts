@@ -16,4 +16,9 @@ export interface JobWebhooks {
    * Never rejects; an event told twice is delivered once.
    */
   changed(event: JobEvent): Promise<void>;
+  /**
+   * The store gave up `count` pending deliveries with the jobs a creation forgot at
+   * MAX_RETAINED_JOBS (the redis driver's store deletes their webhooks in its script).
+   */
+  givenUpWithJobs(count: number): void;
 }

@@ -92,6 +92,15 @@ export class WebhookDispatcher implements JobWebhooks, BeforeApplicationShutdown
     return this.enqueueLogged(event, true);
   }
 
+  givenUpWithJobs(count: number): void {
+    // Their queued attempts find no webhook when they come due, and make none.
+    this.metrics.webhookGivenUp('retained_jobs_cap', count);
+    this.logger.warn(
+      `${count} webhook deliveries given up: MAX_RETAINED_JOBS (${this.config.maxRetainedJobs}) ` +
+        `jobs held, the oldest finished jobs went with their webhooks`,
+    );
+  }
+
   /** The job's delivery attempts, oldest first (the caller has checked the job is the client's). */
   async history(clientId: ClientKey, jobId: number): Promise<DeliveryHistory> {
     const subscription = await this.state.subscription(clientId, jobId);
