@@ -1,4 +1,3 @@
-import { pageOf, type ListPage } from './list-page.js';
 import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { type ClientKey } from '../domain/client.js';
@@ -6,6 +5,7 @@ import { isFinished, newJob, type Job, type JobRecord } from '../domain/job.js';
 import { canForget, nextId } from '../domain/sequence.js';
 import { type JobEvent } from '../events/job-events.js';
 import { type CreateResult, type JobDraft, type JobStore } from './job-store.js';
+import { pageOf, type ListPage } from './list-page.js';
 import {
   pack,
   repack,

@@ -1,7 +1,7 @@
-import { type ListPage } from './list-page.js';
 import { type ClientKey } from '../domain/client.js';
 import { type Job, type JobRecord } from '../domain/job.js';
 import { type JobEvent } from '../events/job-events.js';
+import { type ListPage } from './list-page.js';
 
 /** Injection token of the job store: one implementation per driver (in-memory now, Redis later). */
 export const JOB_STORE = Symbol('JobStore');

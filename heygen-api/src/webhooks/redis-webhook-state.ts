@@ -53,10 +53,10 @@ settle(KEYS[1], KEYS[2], ARGV[1])
 /**
  * Stores a delivery's state (ARGV[1] its id, ARGV[2] the delivery) in the hash KEYS[1] (nothing
  * once forgotten, see LUA_FORGOTTEN), the hash and the attempts list KEYS[2] kept ARGV[3] ms, or
- * ARGV[4] once settled. A delivery stored
- * `delivered` is not made `pending` again: the copy of an attempt that failed while another got a
- * 2xx, saved after it, would send the webhook again (review of 2026-12-02; the dispatcher reads
- * the delivery again after each POST, which leaves a round trip for this to close).
+ * ARGV[4] once settled. A delivery stored `delivered` is not made `pending` again: the copy of an
+ * attempt that failed while another got a 2xx, saved after it, would send the webhook again
+ * (review of 2026-12-02; the dispatcher reads the delivery again after each POST, which leaves a
+ * round trip for this to close).
  */
 const SAVE = new RedisScript(`${LUA_SETTLE}${LUA_FORGOTTEN}
 if forgotten(KEYS[1]) then return end
