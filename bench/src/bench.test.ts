@@ -48,8 +48,9 @@ describe('bench, every scenario at a tiny scale', () => {
 
     expect(redis.fanOut).toMatchObject({ instances: 2, streams: 20, lost: 0 });
     for (const r of redis.throughput) expect(r).toMatchObject({ errors: 0, non2xx: 0 });
-    // A figure, not a check: the idle rate taken off varies on a busy machine.
-    expect(Number.isFinite(redis.commandsPerJob)).toBe(true);
+    // A figure, not a check, beyond its sign: the idle rate taken off varies on a busy machine,
+    // but never exceeds the jobs' own commands now that each phase starts on an empty Redis.
+    expect(redis.commandsPerJob).toBeGreaterThan(0);
     expect(redis.failover).toMatchObject({ streams: 10, affected: 5, lost: 0, finished: 10 });
     expect(redis.failover.reconnectMs.count).toBe(5);
   });

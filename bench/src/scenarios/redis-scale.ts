@@ -71,12 +71,17 @@ export async function runRedisScale(
       'heygen-api/redis',
       'heygen-api/redis-http-only',
     ] as const) {
+      await flushRedis(redisUrl);
       runs.push({
         round,
         ...(await runThroughput({ ...throughput, route: 'POST /create', server, redisUrl })),
       });
     }
   }
+  await flushRedis(redisUrl);
+  const commandsPerJob = await countCommandsPerJob(options.roundTripJobs, redisUrl);
+  await flushRedis(redisUrl);
+  const failover = await runFailover(options.failover, redisUrl);
   const rate = (server: string): number =>
     runs.filter((r) => r.server === server).reduce((sum, r) => sum + r.requestsPerS, 0);
 
@@ -88,28 +93,44 @@ export async function runRedisScale(
       rate('heygen-api/redis-http-only') / rate('heygen-api/fastify'),
       2,
     ),
-    commandsPerJob: await countCommandsPerJob(options.roundTripJobs, redisUrl),
-    failover: await runFailover(options.failover, redisUrl),
+    commandsPerJob,
+    failover,
   };
 }
 
-/** `total_commands_processed` of the Redis, read with one inline command over a raw socket. */
-async function redisCommands(redisUrl: string): Promise<number> {
+/** Sends one inline command over a raw socket; resolves with the answer once `done` matches it. */
+async function redisInline(redisUrl: string, command: string, done: RegExp): Promise<string> {
   const { hostname, port } = new URL(redisUrl);
   const socket = connect({ host: hostname, port: Number(port) });
   try {
     socket.setEncoding('utf8');
-    socket.write('INFO stats\r\n');
+    socket.write(`${command}\r\n`);
     let text = '';
     for await (const chunk of socket as AsyncIterable<string>) {
       text += chunk;
-      const found = /total_commands_processed:(\d+)/.exec(text);
-      if (found) return Number(found[1]);
+      if (done.test(text)) return text;
     }
-    throw new Error('no total_commands_processed in INFO stats');
+    throw new Error(`no answer to ${command}`);
   } finally {
     socket.destroy();
   }
+}
+
+/** `total_commands_processed` of the Redis. */
+async function redisCommands(redisUrl: string): Promise<number> {
+  const found = /total_commands_processed:(\d+)/;
+  const stats = await redisInline(redisUrl, 'INFO stats', found);
+  return Number(found.exec(stats)?.[1]);
+}
+
+/**
+ * Empties the Redis between phases, whose servers are stopped by then: a stopped instance hands
+ * its running jobs back to the queue, and the next phase's instances would run them, in its
+ * figures. A flood's backlog once made the idle rate of countCommandsPerJob larger than the jobs'
+ * own commands.
+ */
+async function flushRedis(redisUrl: string): Promise<void> {
+  await redisInline(redisUrl, 'FLUSHALL', /^\+OK\r\n/);
 }
 
 async function countCommandsPerJob(jobs: number, redisUrl: string): Promise<number> {
