@@ -1,4 +1,5 @@
 import { type Distribution } from './stats.js';
+import { type SoakVerdict } from './scenarios/soak.js';
 import { type SuiteResult } from './suite.js';
 
 const ms = (value: number): string => (Number.isNaN(value) ? '–' : `${value}`);
@@ -227,34 +228,45 @@ function soakTables(r: NonNullable<SuiteResult['soak']>): string[] {
   const na = (value: number | null): string => (value === null ? 'n/a' : `${value}`);
   const verdict = (ok: boolean | null): string => (ok === null ? 'n/a' : ok ? 'met' : 'missed');
   const l = r.load;
+  const redis = r.driver === 'redis';
+  const within = (name: string, unit: string, x: SoakVerdict | undefined): string[][] =>
+    x
+      ? [
+          [
+            `${name} within 10 %`,
+            `${x.reference}${unit}`,
+            `${x.end}${unit}`,
+            `${x.changePercent} %`,
+            verdict(x.ok),
+          ],
+        ]
+      : [];
   return [
     table(
-      ['s', 'RSS MiB', 'heap used MiB', 'event-loop p99 ms', 'open fds'],
+      [
+        's',
+        'RSS MiB',
+        'heap used MiB',
+        'event-loop p99 ms',
+        'open fds',
+        ...(redis ? ['Redis used MiB', 'Redis keys'] : []),
+      ],
       r.samples.map((s) => [
         `${s.atS}`,
         `${s.rssMiB}`,
         na(s.heapUsedMiB),
         na(s.loopP99Ms),
         `${s.fds}`,
+        ...(redis ? [na(s.redisUsedMiB), na(s.redisKeys)] : []),
       ]),
     ),
     table(
       ['bound', `at ${v.referenceAtS} s`, 'end', 'change', ''],
       [
-        [
-          'RSS within 10 %',
-          `${v.rss.reference} MiB`,
-          `${v.rss.end} MiB`,
-          `${v.rss.changePercent} %`,
-          verdict(v.rss.ok),
-        ],
-        [
-          'open fds within 10 %',
-          `${v.fds.reference}`,
-          `${v.fds.end}`,
-          `${v.fds.changePercent} %`,
-          verdict(v.fds.ok),
-        ],
+        ...within('RSS', ' MiB', v.rss),
+        ...within('open fds', '', v.fds),
+        ...within('Redis used memory', ' MiB', v.redisMemory),
+        ...within('Redis keys', '', v.redisKeys),
         [
           'event-loop delay p99 ≤ 20 ms',
           '',
@@ -264,7 +276,7 @@ function soakTables(r: NonNullable<SuiteResult['soak']>): string[] {
         ],
       ],
     ),
-    `Heap and event-loop delay: ${r.metrics}. Load: ${l.created} jobs, ${l.polls} polls, ` +
+    `Driver: ${r.driver}. Heap and event-loop delay: ${r.metrics}. Load: ${l.created} jobs, ${l.polls} polls, ` +
       `${l.batches} batches, ${l.heldWaits} held waits (held p50 ${ms(l.heldMs.p50)} ms), ` +
       `${l.cancelled} cancels (+${l.cancelTooLate} too late), ${l.streamsOpened} streams ` +
       `(${l.streamEvents} events, ${l.streamsCutByServer} cut by the server), slow readers ` +

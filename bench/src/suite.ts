@@ -165,6 +165,8 @@ export interface SuiteOptions {
   scenarios: ReadonlySet<Scenario>;
   /** Write `node --cpu-prof` profiles of the server in scenarios 2 and 3 here. */
   profileDir?: string;
+  /** The driver of scenario 9's server: redis runs it on a redis-server of the bench's own. */
+  soakDriver?: 'memory' | 'redis';
   log?: (line: string) => void;
 }
 
@@ -212,6 +214,7 @@ export async function runSuite({
   scale,
   scenarios,
   profileDir,
+  soakDriver = 'memory',
   log = () => {},
 }: SuiteOptions): Promise<SuiteResult> {
   const result: SuiteResult = {
@@ -299,8 +302,25 @@ export async function runSuite({
     result.tabHandover = await runTabHandover(scale.tabHandover);
   }
   if (scenarios.has(9)) {
-    log(`scenario 9: soak, ${scale.soak.minutes} min of mixed load on one server`);
-    result.soak = await runSoak(scale.soak);
+    log(`scenario 9: soak, ${scale.soak.minutes} min of mixed load on one server (${soakDriver})`);
+    if (soakDriver === 'memory') result.soak = await runSoak(scale.soak);
+    else {
+      const redis = await startRedis();
+      const { chartFile, ...soak } = scale.soak;
+      try {
+        result.soak = await runSoak(
+          {
+            ...soak,
+            ...(chartFile !== undefined && {
+              chartFile: chartFile.replace(/\.svg$/, '-redis.svg'),
+            }),
+          },
+          redis.url,
+        );
+      } finally {
+        await redis.stop();
+      }
+    }
   }
   if (scenarios.has(10)) {
     log(`scenario 10: slowloris, ${scale.slowloris.connections} connections held`);

@@ -1,6 +1,7 @@
 import { createFrameParser } from 'heygen-test-support/sse-frames';
 import { connect, type Socket } from 'node:net';
 import { pooled, send, warmUp } from '../http.js';
+import { redisInfo, redisInline } from '../redis-inline.js';
 import { startServer, type BenchServer } from '../server.js';
 import { distribution, round, sleep, type Distribution } from '../stats.js';
 import { runFanOut, type FanOutResult } from './fan-out.js';
@@ -98,31 +99,6 @@ export async function runRedisScale(
   };
 }
 
-/** Sends one inline command over a raw socket; resolves with the answer once `done` matches it. */
-async function redisInline(redisUrl: string, command: string, done: RegExp): Promise<string> {
-  const { hostname, port } = new URL(redisUrl);
-  const socket = connect({ host: hostname, port: Number(port) });
-  try {
-    socket.setEncoding('utf8');
-    socket.write(`${command}\r\n`);
-    let text = '';
-    for await (const chunk of socket as AsyncIterable<string>) {
-      text += chunk;
-      if (done.test(text)) return text;
-    }
-    throw new Error(`no answer to ${command}`);
-  } finally {
-    socket.destroy();
-  }
-}
-
-/** `total_commands_processed` of the Redis. */
-async function redisCommands(redisUrl: string): Promise<number> {
-  const found = /total_commands_processed:(\d+)/;
-  const stats = await redisInline(redisUrl, 'INFO stats', found);
-  return Number(found.exec(stats)?.[1]);
-}
-
 /**
  * Empties the Redis between phases, whose servers are stopped by then: a stopped instance hands
  * its running jobs back to the queue, and the next phase's instances would run them, in its
@@ -134,6 +110,7 @@ async function flushRedis(redisUrl: string): Promise<void> {
 }
 
 async function countCommandsPerJob(jobs: number, redisUrl: string): Promise<number> {
+  const commands = (): Promise<number> => redisInfo(redisUrl, 'stats', 'total_commands_processed');
   // Short jobs, so that the warm-up's are over before the idle rate is read.
   const env = { JOBS_DRIVER: 'redis', REDIS_URL: redisUrl, JOB_TIME: '100' };
   const server = await startServer({ env });
@@ -143,19 +120,19 @@ async function countCommandsPerJob(jobs: number, redisUrl: string): Promise<numb
     await sleep(5000);
     // BullMQ's workers poll and renew on their own: that idle rate is taken off.
     const idleS = 5;
-    const idleStart = await redisCommands(redisUrl);
+    const idleStart = await commands();
     await sleep(idleS * 1000);
-    const idleRate = ((await redisCommands(redisUrl)) - idleStart) / idleS;
+    const idleRate = ((await commands()) - idleStart) / idleS;
 
     const uuid = crypto.randomUUID();
-    const start = await redisCommands(redisUrl);
+    const start = await commands();
     const startedAt = Date.now();
     await pooled(jobs, 8, async () => {
       const res = await send(`${server.url}/create?uuid=${uuid}`, 'POST', '{"duration":0}');
       if (res.status !== 201) throw new Error(`create: ${res.status} ${res.body}`);
     });
     await sleep(2000);
-    const end = await redisCommands(redisUrl);
+    const end = await commands();
     const seconds = (Date.now() - startedAt) / 1000;
     const batch = JSON.parse((await send(`${server.url}/status?uuid=${uuid}`)).body) as {
       jobs: { status: string }[];

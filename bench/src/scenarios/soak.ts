@@ -3,8 +3,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { agent, send, warmUp } from '../http.js';
-import { scrapeMetrics } from '../scrape-metrics.js';
 import { openFds } from '../proc.js';
+import { redisInfo, redisKeys } from '../redis-inline.js';
+import { scrapeMetrics } from '../scrape-metrics.js';
 import { startServer, type BenchServer } from '../server.js';
 import { distribution, round, sleep, type Distribution } from '../stats.js';
 import { lineChart } from '../svg-chart.js';
@@ -41,6 +42,9 @@ export interface SoakSample {
    * scrape), without the monitor's own 10 ms sampling period, which its figures include: p99 − min.
    */
   loopP99Ms: number | null;
+  /** The Redis's `used_memory` and key count (redis driver); null on the memory driver. */
+  redisUsedMiB: number | null;
+  redisKeys: number | null;
 }
 
 export interface SoakVerdict {
@@ -52,6 +56,7 @@ export interface SoakVerdict {
 }
 
 export interface SoakResult {
+  driver: 'memory' | 'redis';
   minutes: number;
   sampleS: number;
   /** What the server was started with, on top of its defaults. */
@@ -90,6 +95,9 @@ export interface SoakResult {
     fds: SoakVerdict;
     /** Largest event-loop delay p99 of any sample, against 20 ms; null without /metrics. */
     loopP99: { maxMs: number | null; ok: boolean | null };
+    /** The Redis's memory and keys, on the redis driver: what its TTLs and caps must bound. */
+    redisMemory?: SoakVerdict;
+    redisKeys?: SoakVerdict;
   };
 }
 
@@ -115,10 +123,19 @@ const pick = <T>(items: readonly T[]): T | undefined =>
 /**
  * Scenario 9 (issue 13): minutes of mixed load on one fresh server (creates, status polls and
  * batches, held waits, cancels, streams opening and closing, slow readers), its RSS, open fds,
- * heap and event-loop delay sampled all along. Whatever leaks shows as a slope.
+ * heap and event-loop delay sampled all along. Whatever leaks shows as a slope. With `redisUrl`,
+ * the server runs the redis driver on that (empty) Redis, whose memory and keys are sampled too.
  */
-export async function runSoak(options: SoakOptions): Promise<SoakResult> {
+export async function runSoak(options: SoakOptions, redisUrl?: string): Promise<SoakResult> {
   const env = {
+    ...(redisUrl !== undefined && {
+      JOBS_DRIVER: 'redis',
+      REDIS_URL: redisUrl,
+      // A client that always has an unfinished job keeps its event stream, bounded by this count
+      // alone: at ~25 events/s per ordinary client the default 10,000 would fill for 7 minutes
+      // and read as growth; 1000 fill before the 1-minute reference.
+      REPLAY_LOG_SIZE: '1000',
+    }),
     JOB_TIME: '2000',
     // Progress every 100 ms (default 500): ~20 events per job, so the busy client's stream
     // outruns a paused reader's loopback socket buffers (~4 MB) within a minute, and the
@@ -135,13 +152,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   try {
     await warmUp(server.url);
     const started = Date.now();
-    const samples: SoakSample[] = [await sample(server, 0)];
+    const sampleAt = (atS: number): Promise<SoakSample> => sample(server, atS, redisUrl);
+    const samples: SoakSample[] = [await sampleAt(0)];
     let metrics = samples[0]!.heapUsedMiB !== null;
     load.start();
     const end = started + options.minutes * 60_000;
     for (let next = started + options.sampleS * 1000; next <= end;) {
       await sleep(next - Date.now());
-      const s = await sample(server, Math.round((Date.now() - started) / 1000));
+      const s = await sampleAt(Math.round((Date.now() - started) / 1000));
       metrics ||= s.heapUsedMiB !== null;
       samples.push(s);
       next += options.sampleS * 1000;
@@ -149,6 +167,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
     await load.stop();
 
     const result: SoakResult = {
+      driver: redisUrl === undefined ? 'memory' : 'redis',
       minutes: options.minutes,
       sampleS: options.sampleS,
       env,
@@ -166,8 +185,11 @@ export async function runSoak(options: SoakOptions): Promise<SoakResult> {
   }
 }
 
-/** RSS and fds from /proc; heap and event-loop delay from GET /metrics when the server has it. */
-async function sample(server: BenchServer, atS: number): Promise<SoakSample> {
+/**
+ * RSS and fds from /proc; heap and event-loop delay from GET /metrics when the server has it; the
+ * Redis's memory and keys from the Redis itself.
+ */
+async function sample(server: BenchServer, atS: number, redisUrl?: string): Promise<SoakSample> {
   const rssMiB = round(server.rss() / MiB);
   const fds = openFds(server.pid);
   const metrics = await scrapeMetrics(server.url).catch(() => undefined);
@@ -180,6 +202,11 @@ async function sample(server: BenchServer, atS: number): Promise<SoakSample> {
     fds,
     heapUsedMiB: heap === undefined ? null : round(heap / MiB),
     loopP99Ms: loop === undefined ? null : round(Math.max(0, loop - loopMin) * 1000),
+    redisUsedMiB:
+      redisUrl === undefined
+        ? null
+        : round((await redisInfo(redisUrl, 'memory', 'used_memory')) / MiB),
+    redisKeys: redisUrl === undefined ? null : await redisKeys(redisUrl),
   };
 }
 
@@ -204,6 +231,12 @@ function verdicts(samples: SoakSample[], minutes: number): SoakResult['verdicts'
     rss: verdict(reference.rssMiB, last.rssMiB),
     fds: verdict(reference.fds, last.fds),
     loopP99: { maxMs, ok: maxMs === null ? null : maxMs <= LOOP_P99_BOUND_MS },
+    ...(reference.redisUsedMiB !== null &&
+      last.redisUsedMiB !== null && {
+        redisMemory: verdict(reference.redisUsedMiB, last.redisUsedMiB),
+      }),
+    ...(reference.redisKeys !== null &&
+      last.redisKeys !== null && { redisKeys: verdict(reference.redisKeys, last.redisKeys) }),
   };
 }
 
@@ -211,7 +244,8 @@ function verdicts(samples: SoakSample[], minutes: number): SoakResult['verdicts'
 export function writeSoakChart(file: string, result: SoakResult): void {
   const { samples } = result;
   const chart = lineChart(
-    `Soak: ${result.minutes} min of mixed load on one server (sampled every ${result.sampleS} s)`,
+    `Soak: ${result.minutes} min of mixed load on one server, ${result.driver} driver ` +
+      `(sampled every ${result.sampleS} s)`,
     samples.map((s) => s.atS),
     [
       { label: 'RSS, MiB', values: samples.map((s) => s.rssMiB) },
@@ -222,6 +256,9 @@ export function writeSoakChart(file: string, result: SoakResult): void {
         limit: { value: LOOP_P99_BOUND_MS, label: `${LOOP_P99_BOUND_MS} ms` },
       },
       { label: 'open file descriptors', values: samples.map((s) => s.fds) },
+      ...(result.driver === 'redis'
+        ? [{ label: 'Redis used memory, MiB', values: samples.map((s) => s.redisUsedMiB) }]
+        : []),
     ],
   );
   mkdirSync(dirname(file), { recursive: true });
